@@ -1,0 +1,3 @@
+from infradiag.cli import main
+
+main()

@@ -1,0 +1,147 @@
+"""Walks every playbook over the evidence and returns merged findings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from infradiag.diagnose.cel import CelEvalError, to_cel, to_python
+from infradiag.diagnose.findings import Citation, Finding, Fix, Why, merge_findings
+from infradiag.diagnose.playbook import Node, Playbook
+from infradiag.evidence import Evidence, ProbeResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Diagnosis:
+    findings: list[Finding] = field(default_factory=list)
+    # Expressions that failed on this evidence: playbook bugs or evidence gaps, shown with --verbose.
+    problems: list[str] = field(default_factory=list)
+
+
+def _worst(probes: list[ProbeResult]) -> ProbeResult:
+    return next((p for p in probes if not p.ok), probes[0])
+
+
+def evidence_context(evidence: Evidence, thresholds: dict[str, Any]) -> dict[str, Any]:
+    """The variables every playbook expression sees, as plain data (see playbooks/README.md)."""
+    by_service: dict[str, list[ProbeResult]] = {}
+    for probe in evidence.probes:
+        by_service.setdefault(probe.service, []).append(probe)
+    probe = {name: _worst(results).model_dump(mode="json") for name, results in by_service.items()}
+    return {
+        "project": evidence.project,
+        "region": evidence.region,
+        "services": [s.model_dump(mode="json") for s in evidence.services],
+        "connectors": [c.model_dump(mode="json") for c in evidence.connectors],
+        "probes": [p.model_dump(mode="json") for p in evidence.probes],
+        "probe": probe,
+        "probed_services": sorted(probe),
+        "failing_services": sorted(name for name, p in probe.items() if not p["ok"]),
+        "unknown_sources": sorted({u.source for u in evidence.unknowns}),
+        "thresholds": thresholds,
+    }
+
+
+class _Walk:
+    def __init__(self, playbook: Playbook, diagnosis: Diagnosis) -> None:
+        self.playbook = playbook
+        self.diagnosis = diagnosis
+
+    def _problem(self, error: CelEvalError) -> None:
+        self.diagnosis.problems.append(f"{self.playbook.path}: {error}")
+        log.debug("playbook %s: %s", self.playbook.id, error)
+
+    def holds(self, source: str, activation: dict[str, Any]) -> bool:
+        try:
+            return self.playbook.expression(source).is_true(activation)
+        except CelEvalError as error:
+            self._problem(error)
+            return False
+
+    def value(self, source: str, activation: dict[str, Any]) -> Any:
+        return to_python(self.playbook.expression(source).evaluate(activation))
+
+    def text(self, source: str, activation: dict[str, Any]) -> str:
+        return self.playbook.template(source).render(activation)
+
+    def citations(self, node: Node, activation: dict[str, Any]) -> list[Citation]:
+        cited: list[Citation] = []
+        for spec in node.evidence:
+            if spec.when and not self.holds(spec.when, activation):
+                continue
+            items = self.playbook.expression(spec.each).evaluate(activation) if spec.each else [None]
+            for item in items:
+                scope = activation if spec.each is None else {**activation, "it": item}
+                cited.append(Citation(source=spec.source, detail=self.text(spec.detail, scope)))
+        return cited
+
+    def walk(self, node: Node, activation: dict[str, Any], chain: list[Why]) -> None:
+        if not self.holds(node.when, activation):
+            return
+        try:
+            why = Why(
+                question=self.text(node.question, activation),
+                answer=self.text(node.answer, activation),
+                evidence=self.citations(node, activation),
+            )
+            if node.cause is not None:
+                self.diagnosis.findings.append(self.finding(node, activation, [*chain, why]))
+        except CelEvalError as error:
+            self._problem(error)
+            return
+        for child in node.then:
+            self.walk(child, activation, [*chain, why])
+
+    def finding(self, node: Node, activation: dict[str, Any], chain: list[Why]) -> Finding:
+        assert node.cause and node.title and node.resource and node.affected and node.remediation
+        level = next(r.level for r in node.priority if r.when is None or self.holds(r.when, activation))
+        fix = node.remediation
+        return Finding(
+            cause=node.cause,
+            priority=level,
+            title=self.text(node.title, activation),
+            resource=str(self.value(node.resource, activation)),
+            affected_services=[str(s) for s in self.value(node.affected, activation)],
+            why=chain,
+            remediation=Fix(
+                summary=self.text(fix.summary, activation),
+                commands=[self.text(c, activation) for c in fix.commands],
+                terraform=self.text(fix.terraform, activation) if fix.terraform else None,
+                docs=fix.docs,
+            ),
+            confidence=node.confidence,
+            playbook=self.playbook.id,
+        )
+
+    def run(self, base: dict[str, Any]) -> None:
+        try:
+            items = self.playbook.expression(self.playbook.for_each).evaluate(base)
+        except CelEvalError as error:
+            self._problem(error)
+            return
+        for item in items:
+            activation = {**base, self.playbook.as_: item}
+            try:
+                for name, source in self.playbook.let.items():
+                    activation[name] = self.playbook.expression(source).evaluate(activation)
+            except CelEvalError as error:
+                self._problem(error)
+                continue
+            self.walk(self.playbook.tree, activation, [])
+
+
+def diagnose(evidence: Evidence, playbooks: list[Playbook], thresholds: dict[str, Any]) -> Diagnosis:
+    """Findings of every playbook (fallbacks last, seeing `explained`), one per cause and resource."""
+    diagnosis = Diagnosis()
+    base = {k: to_cel(v) for k, v in evidence_context(evidence, thresholds).items()}
+    for playbook in (p for p in playbooks if not p.fallback):
+        _Walk(playbook, diagnosis).run(base)
+    explained = sorted({s for f in diagnosis.findings for s in f.affected_services})
+    base["explained"] = to_cel(explained)
+    for playbook in (p for p in playbooks if p.fallback):
+        _Walk(playbook, diagnosis).run(base)
+    diagnosis.findings = merge_findings(diagnosis.findings)
+    return diagnosis

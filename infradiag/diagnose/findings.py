@@ -1,0 +1,66 @@
+"""What the diagnosis concludes: root-cause findings, each with its chain of whys."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["P0", "P1", "P2", "P3"]
+PRIORITY_ORDER: dict[str, int] = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
+
+
+class Citation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    detail: str
+
+
+class Why(BaseModel):
+    question: str
+    answer: str
+    evidence: list[Citation] = Field(default_factory=list)
+
+
+class Fix(BaseModel):
+    summary: str
+    commands: list[str] = Field(default_factory=list)
+    terraform: str | None = None
+    docs: str | None = None
+
+
+class Finding(BaseModel):
+    """One root cause on one resource, with every service it affects."""
+
+    cause: str
+    priority: Priority
+    title: str
+    resource: str
+    affected_services: list[str] = Field(default_factory=list)
+    why: list[Why] = Field(default_factory=list)
+    remediation: Fix
+    confidence: float = 0.8
+    playbook: str = ""
+
+    @property
+    def id(self) -> str:
+        """Stable across runs: the same cause on the same resource has the same id."""
+        return hashlib.sha256(f"{self.cause}|{self.resource}".encode()).hexdigest()[:12]
+
+
+def merge_findings(findings: list[Finding]) -> list[Finding]:
+    """One finding per (cause, resource): affected services united, the highest priority kept."""
+    merged: dict[tuple[str, str], Finding] = {}
+    for finding in findings:
+        key = (finding.cause, finding.resource)
+        if key not in merged:
+            merged[key] = finding
+            continue
+        kept = merged[key]
+        if PRIORITY_ORDER[finding.priority] < PRIORITY_ORDER[kept.priority]:
+            kept, finding = finding, kept
+        services = kept.affected_services + [s for s in finding.affected_services if s not in kept.affected_services]
+        merged[key] = kept.model_copy(update={"affected_services": services})
+    return list(merged.values())

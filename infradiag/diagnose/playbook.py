@@ -1,0 +1,173 @@
+"""Playbooks: five-whys trees as YAML data under playbooks/, validated and compiled at load.
+
+A playbook walks each item of `for_each` (e.g. every connector) down its tree. A node asks a question,
+holds when its CEL `when` is true, answers, and cites evidence; a node with a `cause` is a root cause.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from infradiag.diagnose.cel import CelCompileError, Expression, Template, compile_expression, compile_template
+from infradiag.errors import UsageError
+from infradiag.yamlfile import Loc, YamlDocument, load_yaml
+
+Priority = Literal["P0", "P1", "P2", "P3"]
+PLAYBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "playbooks"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class EvidenceSpec(_Model):
+    source: str
+    detail: str  # template; with `each`, `it` is the current item
+    each: str | None = None  # CEL list
+    when: str | None = None
+
+
+class PriorityRule(_Model):
+    level: Priority
+    when: str | None = None  # absent: always
+
+
+class Remediation(_Model):
+    summary: str
+    commands: list[str] = Field(default_factory=list)
+    terraform: str | None = None
+    docs: str | None = None
+
+
+class Node(_Model):
+    question: str
+    when: str = "true"
+    answer: str
+    evidence: list[EvidenceSpec] = Field(default_factory=list)
+    then: list[Node] = Field(default_factory=list)
+    # A root cause (leaf):
+    cause: str | None = None
+    title: str | None = None
+    resource: str | None = None  # CEL string
+    affected: str | None = None  # CEL list of service names
+    priority: list[PriorityRule] = Field(default_factory=list)
+    confidence: float = Field(0.8, ge=0, le=1)
+    remediation: Remediation | None = None
+
+    @model_validator(mode="after")
+    def _leaf_or_branch(self) -> Node:
+        if self.cause is None and not self.then:
+            raise ValueError("a node needs `then` (children) or `cause` (a root cause)")
+        if self.cause is not None:
+            missing = [k for k in ("title", "resource", "affected", "remediation") if getattr(self, k) is None]
+            if missing or not self.priority:
+                raise ValueError(f"a cause node needs {', '.join([*missing, 'priority'][: len(missing) or 1])}")
+        return self
+
+
+class Playbook(_Model):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    description: str = ""
+    for_each: str = "[{}]"  # CEL list; each item is bound to `as`
+    as_: str = Field("item", alias="as", pattern=r"^[a-z_][a-z0-9_]*$")
+    let: dict[str, str] = Field(default_factory=dict)  # evaluated in order, each sees the ones before
+    # Fallback playbooks run after the others and see `explained`: services a finding already covers.
+    fallback: bool = False
+    tree: Node
+
+    path: Path = Path("<memory>")
+    _compiled: dict[str, Expression | Template] = PrivateAttr(default_factory=dict)
+
+    def expression(self, source: str) -> Expression:
+        """The compiled form of a CEL source that appears in this playbook."""
+        compiled = self._compiled[f"e:{source}"]
+        assert isinstance(compiled, Expression)
+        return compiled
+
+    def template(self, source: str) -> Template:
+        """The compiled form of a template that appears in this playbook."""
+        compiled = self._compiled[f"t:{source}"]
+        assert isinstance(compiled, Template)
+        return compiled
+
+
+def _cel_fields(playbook: Playbook) -> list[tuple[Loc, str, bool]]:
+    """Every (location, source, is_template) of the playbook, for compiling and linting."""
+    found: list[tuple[Loc, str, bool]] = [(("for_each",), playbook.for_each, False)]
+    found += [(("let", name), source, False) for name, source in playbook.let.items()]
+
+    def walk(node: Node, loc: Loc) -> None:
+        found.extend([((*loc, "question"), node.question, True), ((*loc, "answer"), node.answer, True)])
+        found.append(((*loc, "when"), node.when, False))
+        for i, spec in enumerate(node.evidence):
+            found.append(((*loc, "evidence", i, "detail"), spec.detail, True))
+            found += [((*loc, "evidence", i, k), v, False) for k, v in (("each", spec.each), ("when", spec.when)) if v]
+        for key in ("resource", "affected"):
+            if getattr(node, key):
+                found.append(((*loc, key), getattr(node, key), False))
+        if node.title:
+            found.append(((*loc, "title"), node.title, True))
+        for i, rule in enumerate(node.priority):
+            if rule.when:
+                found.append(((*loc, "priority", i, "when"), rule.when, False))
+        if node.remediation:
+            r = node.remediation
+            found.append(((*loc, "remediation", "summary"), r.summary, True))
+            found += [((*loc, "remediation", "commands", i), c, True) for i, c in enumerate(r.commands)]
+            if r.terraform:
+                found.append(((*loc, "remediation", "terraform"), r.terraform, True))
+        for i, child in enumerate(node.then):
+            walk(child, (*loc, "then", i))
+
+    walk(playbook.tree, ("tree",))
+    return found
+
+
+def _compile(playbook: Playbook, doc: YamlDocument) -> None:
+    for loc, source, is_template in _cel_fields(playbook):
+        try:
+            compiled = compile_template(source) if is_template else compile_expression(source)
+        except CelCompileError as exc:
+            raise UsageError(doc.where(loc), f"invalid CEL in {'.'.join(map(str, loc))}: {exc}", "fix the expression") from None
+        playbook._compiled[f"{'t' if is_template else 'e'}:{source}"] = compiled
+
+
+def load_playbook(path: Path) -> Playbook:
+    """Parse, validate and compile one playbook; problems are UsageErrors with file and line."""
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise UsageError(f"{path}:1", "a playbook is a YAML mapping", "start from playbooks/vpc-connector.yaml")
+    try:
+        playbook = Playbook.model_validate({**doc.data, "path": path})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc: Loc = tuple(first["loc"])
+        place = ".".join(str(p) for p in loc) or "(top level)"
+        fix = "remove it or correct its spelling" if first["type"] == "extra_forbidden" else "see playbooks/README.md"
+        raise UsageError(doc.where(loc), f"{place}: {first['msg'].removeprefix('Value error, ')}", fix) from None
+    _compile(playbook, doc)
+    return playbook
+
+
+def load_playbooks(directory: Path = PLAYBOOK_DIR) -> list[Playbook]:
+    """Every `*.yaml` playbook of a directory, sorted by file name; duplicate ids are an error."""
+    if not directory.is_dir():
+        raise UsageError(str(directory), "playbook directory not found", "pass --playbooks DIR")
+    playbooks: list[Playbook] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        playbook = load_playbook(path)
+        if playbook.id in seen:
+            raise UsageError(f"{path}:1", f"playbook id {playbook.id!r} is also used by {seen[playbook.id]}", "rename one")
+        seen[playbook.id] = path
+        playbooks.append(playbook)
+    return playbooks
+
+
+def as_dict(node: Node) -> dict[str, Any]:
+    """A node as plain data (for `playbooks show`)."""
+    return node.model_dump(exclude_defaults=True, by_alias=True)

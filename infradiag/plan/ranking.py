@@ -1,0 +1,68 @@
+"""Ranking per triage-report.md: priority, then blast radius, then confidence; one step per action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infradiag.diagnose.findings import PRIORITY_ORDER, Finding
+from infradiag.evidence import ProbeResult
+
+
+@dataclass
+class PlanStep:
+    rank: int
+    priority: str
+    action: str
+    findings: list[str]
+    blast_radius: int
+    commands: list[str] = field(default_factory=list)
+    terraform: list[str] = field(default_factory=list)
+
+
+def _order(finding: Finding) -> tuple[int, int, float]:
+    return (PRIORITY_ORDER[finding.priority], -len(finding.affected_services), -finding.confidence)
+
+
+def ranked(findings: list[Finding]) -> list[Finding]:
+    """Findings most urgent first."""
+    return sorted(findings, key=_order)
+
+
+def make_plan(findings: list[Finding]) -> list[PlanStep]:
+    """One step per distinct action, in finding order; a step resolving several findings names them all."""
+    steps: dict[str, PlanStep] = {}
+    for finding in ranked(findings):
+        fix = finding.remediation
+        step = steps.get(fix.summary)
+        if step is None:
+            steps[fix.summary] = PlanStep(
+                rank=len(steps) + 1,
+                priority=finding.priority,
+                action=fix.summary,
+                findings=[finding.id],
+                blast_radius=len(finding.affected_services),
+                commands=list(fix.commands),
+                terraform=[fix.terraform] if fix.terraform else [],
+            )
+            continue
+        step.findings.append(finding.id)
+        step.blast_radius = len(set(step.findings))
+        step.commands += [c for c in fix.commands if c not in step.commands]
+        if fix.terraform and fix.terraform not in step.terraform:
+            step.terraform.append(fix.terraform)
+    return list(steps.values())
+
+
+def verdict(probes: list[ProbeResult], findings: list[Finding], collected_anything: bool) -> str:
+    """healthy | degraded | down | unknown, as triage-report.md defines them."""
+    if not probes and not collected_anything:
+        return "unknown"
+    by_service: dict[str, bool] = {}
+    for probe in probes:
+        by_service[probe.service] = by_service.get(probe.service, True) and probe.ok
+    if by_service and not any(by_service.values()):
+        return "down"
+    urgent = any(PRIORITY_ORDER[f.priority] <= PRIORITY_ORDER["P1"] for f in findings)
+    if not all(by_service.values()) or urgent:
+        return "degraded"
+    return "healthy"

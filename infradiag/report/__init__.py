@@ -1,0 +1,1 @@
+"""Reports of a triage: the v1 JSON contract, and views of it (terminal, ...)."""

@@ -1,0 +1,95 @@
+"""Assemble the v1 report from evidence, findings and plan."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from infradiag.diagnose.findings import Finding
+from infradiag.evidence import Evidence, ProbeResult, Unknown
+from infradiag.plan.ranking import PlanStep, ranked
+from infradiag.report.model import (
+    ReportEvidence,
+    ReportFinding,
+    ReportPhases,
+    ReportPlanStep,
+    ReportProbe,
+    ReportRemediation,
+    ReportUnknown,
+    ReportWhy,
+    TriageReport,
+)
+
+
+def _probe(p: ProbeResult) -> ReportProbe:
+    return ReportProbe(
+        service=p.service,
+        url=p.url,
+        path=p.path,
+        ok=p.ok,
+        status=p.status,
+        outcome=p.outcome,
+        latency_ms=round(p.latency_ms, 1),
+        phases=ReportPhases(**{k: None if v is None else round(v, 1) for k, v in p.phases.model_dump().items()}),
+        detail=p.detail,
+    )
+
+
+def _finding(f: Finding) -> ReportFinding:
+    return ReportFinding(
+        id=f.id,
+        cause=f.cause,
+        priority=f.priority,
+        title=f.title,
+        resources=[f.resource],
+        affected_services=f.affected_services,
+        why=[
+            ReportWhy(
+                question=w.question,
+                answer=w.answer,
+                evidence=[ReportEvidence(source=e.source, detail=e.detail) for e in w.evidence],
+            )
+            for w in f.why
+        ],
+        remediation=ReportRemediation(**f.remediation.model_dump()),
+        confidence=f.confidence,
+    )
+
+
+def _step(s: PlanStep) -> ReportPlanStep:
+    return ReportPlanStep(
+        rank=s.rank,
+        priority=s.priority,  # type: ignore[arg-type]
+        action=s.action,
+        findings=s.findings,
+        blast_radius=s.blast_radius,
+        commands=s.commands,
+        terraform=s.terraform,
+    )
+
+
+def _unknown(u: Unknown) -> ReportUnknown:
+    return ReportUnknown(source=u.source, reason=u.reason, fix=u.fix, consequence=u.consequence, detail=u.detail)
+
+
+def build_report(
+    environment: str,
+    evidence: Evidence,
+    findings: list[Finding],
+    plan: list[PlanStep],
+    verdict: str,
+    started_at: datetime,
+    duration_ms: int,
+) -> TriageReport:
+    """The report of one triage; findings most urgent first."""
+    return TriageReport(
+        environment=environment,
+        project=evidence.project,
+        region=evidence.region,
+        started_at=started_at,
+        duration_ms=duration_ms,
+        verdict=verdict,  # type: ignore[arg-type]
+        probes=[_probe(p) for p in evidence.probes],
+        findings=[_finding(f) for f in ranked(findings)],
+        plan=[_step(s) for s in plan],
+        unknowns=[_unknown(u) for u in evidence.unknowns],
+    )

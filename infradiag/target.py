@@ -1,0 +1,32 @@
+"""The resolved thing a triage looks at: one project and region, reached at GCP or at a twin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from infradiag.config.model import Thresholds
+
+
+@dataclass(frozen=True)
+class ApiEndpoints:
+    """Where the APIs answer when not at Google: a twin's REST base URL and Monitoring gRPC host:port."""
+
+    rest: str
+    grpc: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything the pipeline needs to know about what it triages."""
+
+    environment: str
+    project: str
+    region: str
+    endpoints: ApiEndpoints | None = None  # None: Google's APIs with Application Default Credentials
+    now: datetime | None = None  # None: the wall clock; a twin plays its scenario's `now`
+    services: list[str] | None = None  # only these services, if set
+    health_path: str = "/health"
+    probe_timeout_s: float = 10.0
+    probe_concurrency: int = 32
+    thresholds: Thresholds = field(default_factory=Thresholds)

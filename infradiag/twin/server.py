@@ -1,0 +1,106 @@
+"""Start and stop a whole twin: REST APIs, Monitoring over gRPC, and every service's endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from infradiag.twin.endpoints import ServiceEndpoints
+from infradiag.twin.faults import FaultInjector
+from infradiag.twin.monitoring import MonitoringServer, start_monitoring_server
+from infradiag.twin.requestlog import RequestLog
+from infradiag.twin.rest import RestApis, make_app
+from infradiag.twin.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class TwinAddresses:
+    """Where a running twin listens, in the shape `twin serve --format json` prints."""
+
+    project: str
+    region: str
+    rest: str  # base URL shared by run, vpcaccess, compute and sql
+    grpc: str  # host:port of Monitoring
+    services: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON object of twin-scenario.md, "Serving a scenario on its own"."""
+        return {
+            "project": self.project,
+            "region": self.region,
+            "rest": {api: self.rest for api in ("run", "vpcaccess", "compute", "sql")},
+            "grpc": {"monitoring": self.grpc},
+            "services": dict(self.services),
+        }
+
+
+class Twin:
+    """A running twin of one scenario; use as a context manager or call start()/stop()."""
+
+    def __init__(self, scenario: Scenario, host: str = "127.0.0.1") -> None:
+        self.scenario = scenario
+        self.host = host
+        self.log = RequestLog()
+        self._faults = FaultInjector(scenario.apiFaults)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="twin", daemon=True)
+        self._runner: web.AppRunner | None = None
+        self._endpoints: ServiceEndpoints | None = None
+        self._monitoring: MonitoringServer | None = None
+        self.addresses: TwinAddresses | None = None
+
+    def start(self) -> TwinAddresses:
+        """Bind every listener on ephemeral loopback ports; returns where they are."""
+        self._thread.start()
+        self.addresses = asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        return self.addresses
+
+    async def _start(self) -> TwinAddresses:
+        self._endpoints = await ServiceEndpoints.start(
+            self.scenario.service_short_names(), self.scenario.endpoints, host=self.host
+        )
+        apis = RestApis(self.scenario, self._endpoints.urls, self.log, self._faults)
+        self._runner = web.AppRunner(make_app(apis), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self._monitoring = start_monitoring_server(self.scenario, self.log, self._faults, host=self.host)
+        return TwinAddresses(
+            project=self.scenario.project,
+            region=self.scenario.region,
+            rest=f"http://{self.host}:{port}",
+            grpc=self._monitoring.address,
+            services=dict(self._endpoints.urls),
+        )
+
+    def stop(self) -> None:
+        """Close every listener and the event loop; safe to call twice."""
+        if not self._thread.is_alive():
+            return
+        if self._monitoring is not None:
+            self._monitoring.stop()
+        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    async def _stop(self) -> None:
+        if self._endpoints is not None:
+            await self._endpoints.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def __enter__(self) -> Twin:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
