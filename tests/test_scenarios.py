@@ -1,0 +1,28 @@
+"""Every scenario under scenarios/ is triaged end to end and its `expect` block holds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infradiag.twin.expectations import unmet
+from infradiag.twin.scenario import load_scenario
+from tests.conftest import SCENARIOS, run_cli
+
+ALL = sorted(SCENARIOS.glob("*.yaml"))
+
+
+def test_there_are_scenarios() -> None:
+    assert len(ALL) >= 2
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_scenario_expectation_holds(path: Path) -> None:
+    scenario = load_scenario(path)
+    result = run_cli("triage", "--scenario", str(path), "--format", "json", "--fail-on", "P3")
+    assert result.returncode in (0, 1, 3), result.stderr
+    report = json.loads(result.stdout)
+    if scenario.expect is not None:
+        assert unmet(scenario.expect, report) == []
