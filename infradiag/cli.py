@@ -6,7 +6,7 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,19 +29,21 @@ twin_app = typer.Typer(help="Run the local twin of a GCP project.", no_args_is_h
 app.add_typer(twin_app, name="twin")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     terminal = "terminal"
     json = "json"
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     P0 = "P0"
     P1 = "P1"
     P2 = "P2"
     P3 = "P3"
 
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./infradiag.toml).")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Config file (default ./infradiag.toml).")
+]
 
 
 def parse_duration(text: str, flag: str) -> float:
@@ -72,7 +74,9 @@ def open_target(environment: str | None, scenario: Path | None, config: Path | N
     from infradiag.target import ApiEndpoints, Target
 
     if scenario is None and environment is None:
-        raise UsageError("infradiag", "name an environment or pass --scenario FILE", "infradiag triage staging")
+        raise UsageError(
+            "infradiag", "name an environment or pass --scenario FILE", "infradiag triage staging"
+        )
     env_config = None
     if scenario is None:
         assert environment is not None
@@ -116,11 +120,19 @@ def open_target(environment: str | None, scenario: Path | None, config: Path | N
 @app.command()
 def triage(
     environment: Annotated[str | None, typer.Argument(help="Environment name from infradiag.toml.")] = None,
-    scenario: Annotated[Path | None, typer.Option(help="Triage a twin of this scenario file instead.")] = None,
+    scenario: Annotated[
+        Path | None, typer.Option(help="Triage a twin of this scenario file instead.")
+    ] = None,
     output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.terminal,
-    fail_on: Annotated[Level, typer.Option("--fail-on", help="Exit 1 at a finding of this priority or higher.")] = Level.P1,
-    deadline: Annotated[str, typer.Option(help="Overall deadline, e.g. 60s; exit 3 when it passes.")] = "120s",
-    playbooks: Annotated[Path | None, typer.Option(help="Playbook directory (default: the bundled one).")] = None,
+    fail_on: Annotated[
+        Level, typer.Option("--fail-on", help="Exit 1 at a finding of this priority or higher.")
+    ] = Level.P1,
+    deadline: Annotated[
+        str, typer.Option(help="Overall deadline, e.g. 60s; exit 3 when it passes.")
+    ] = "120s",
+    playbooks: Annotated[
+        Path | None, typer.Option(help="Playbook directory (default: the bundled one).")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Diagnose an environment (or a scenario's twin) and print the ranked remediation plan."""

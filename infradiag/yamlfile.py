@@ -37,7 +37,7 @@ class _TextTimestampConstructor(yaml.constructor.SafeConstructor):
     """Keeps timestamps as written: Google resources carry RFC 3339 strings, not datetimes."""
 
 
-_TextTimestampConstructor.add_constructor(
+_TextTimestampConstructor.add_constructor(  # type: ignore[type-var]
     "tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str
 )
 _SCALARS = _TextTimestampConstructor()

@@ -20,7 +20,9 @@ def test_help_imports_no_google_cloud_module() -> None:
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in sys.modules if m.startswith('google.cloud') or m == 'grpc'))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert "triage" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
@@ -46,7 +48,7 @@ def test_json_output_is_only_the_v1_report() -> None:
     top = report["findings"][0]
     assert (top["cause"], top["priority"], top["resources"]) == ("vpc_connector.saturated", "P0", [CONNECTOR])
     assert len(top["affectedServices"]) == 9
-    assert [w["question"] for w in top["why"]][0].startswith("Why do 9 services")
+    assert top["why"][0]["question"].startswith("Why do 9 services")
     assert report["plan"][0] == {
         **report["plan"][0],
         "rank": 1,

@@ -25,7 +25,7 @@ class Clients:
 
         return {
             "transport": "rest",
-            "credentials": AnonymousCredentials(),
+            "credentials": AnonymousCredentials(),  # type: ignore[no-untyped-call]
             "client_options": ClientOptions(api_endpoint=self.endpoints.rest),
         }
 

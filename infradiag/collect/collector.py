@@ -20,7 +20,7 @@ from infradiag.target import Target
 T = TypeVar("T")
 
 CONSEQUENCES = {
-    "run": "Cloud Run services could not be listed: their health targets, connectors and readiness are unknown",
+    "run": "Cloud Run services could not be listed: their health URLs, connectors and readiness are unknown",
     "vpcaccess": "connector state and capacity could not be checked",
     "monitoring": "connector load (CPU, instance count) could not be checked",
 }
@@ -67,7 +67,9 @@ class Collector:
         t = self.target
         return await self._call(
             "monitoring",
-            lambda: query_signal(self.clients.metrics, t.project, t.region, self.now, signal, self.api_timeout_s),
+            lambda: query_signal(
+                self.clients.metrics, t.project, t.region, self.now, signal, self.api_timeout_s
+            ),
         )
 
     async def environment(self) -> EnvironmentEvidence:
@@ -75,7 +77,8 @@ class Collector:
         t = self.target
         results = await asyncio.gather(
             self._call(
-                "vpcaccess", lambda: list_connectors(self.clients.vpc_access, t.project, t.region, self.api_timeout_s)
+                "vpcaccess",
+                lambda: list_connectors(self.clients.vpc_access, t.project, t.region, self.api_timeout_s),
             ),
             self._signal(CONNECTOR_CPU_P95),
             self._signal(CONNECTOR_INSTANCES_MAX),

@@ -65,7 +65,9 @@ def _number(point: Any) -> float | None:
     return None
 
 
-def query_signal(client: Any, project: str, region: str, now: datetime, signal: Signal, timeout_s: float) -> dict[tuple[str, ...], float]:
+def query_signal(
+    client: Any, project: str, region: str, now: datetime, signal: Signal, timeout_s: float
+) -> dict[tuple[str, ...], float]:
     """Group-by label values -> the signal's value over its window ending at `now` (one call, paginated)."""
     from google.cloud import monitoring_v3
 

@@ -12,7 +12,9 @@ DEFAULT_TIMEOUT_S = 300.0
 
 def list_services(client: Any, project: str, region: str, timeout_s: float) -> list[ServiceEvidence]:
     """Every service in the region (one paginated list call), as evidence."""
-    pager = client.list_services(parent=f"projects/{project}/locations/{region}", timeout=timeout_s, retry=None)
+    pager = client.list_services(
+        parent=f"projects/{project}/locations/{region}", timeout=timeout_s, retry=None
+    )
     return [service_evidence(service, project) for service in pager]
 
 

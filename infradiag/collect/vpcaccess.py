@@ -9,7 +9,9 @@ from infradiag.evidence import ConnectorEvidence
 
 def list_connectors(client: Any, project: str, region: str, timeout_s: float) -> list[ConnectorEvidence]:
     """Every connector in the region (one paginated list call)."""
-    pager = client.list_connectors(parent=f"projects/{project}/locations/{region}", timeout=timeout_s, retry=None)
+    pager = client.list_connectors(
+        parent=f"projects/{project}/locations/{region}", timeout=timeout_s, retry=None
+    )
     return [connector_evidence(connector) for connector in pager]
 
 

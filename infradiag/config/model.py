@@ -41,9 +41,11 @@ class EnvironmentConfig(BaseModel):
     @model_validator(mode="after")
     def _one_kind(self) -> EnvironmentConfig:
         if self.twin is None and not (self.project and self.region):
-            raise ValueError("set either `twin = \"scenarios/FILE.yaml\"` or both `project` and `region`")
+            raise ValueError('set either `twin = "scenarios/FILE.yaml"` or both `project` and `region`')
         if self.twin is not None and (self.project or self.region):
-            raise ValueError("`twin` takes its project and region from the scenario; remove `project`/`region`")
+            raise ValueError(
+                "`twin` takes its project and region from the scenario; remove `project`/`region`"
+            )
         return self
 
 

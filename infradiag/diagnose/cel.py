@@ -9,6 +9,9 @@ from typing import Any
 
 import celpy
 from celpy import celtypes
+from celpy.adapter import json_to_cel
+from celpy.celparser import CELParseError
+from celpy.evaluation import CELEvalError
 
 
 class CelCompileError(Exception):
@@ -41,7 +44,13 @@ def _tf_name(name: Any) -> celtypes.StringType:
 
 
 # Formatting helpers playbooks may call besides CEL's standard functions.
-FUNCTIONS = {"fixed": _fixed, "percent": _percent, "seconds": _seconds, "join": _join, "tf_name": _tf_name}
+FUNCTIONS: dict[str, Any] = {
+    "fixed": _fixed,
+    "percent": _percent,
+    "seconds": _seconds,
+    "join": _join,
+    "tf_name": _tf_name,
+}
 _ENV = celpy.Environment()
 
 
@@ -56,7 +65,7 @@ class Expression:
         """The CEL value of the expression; CelEvalError when it fails on this evidence."""
         try:
             return self.program.evaluate(activation)
-        except celpy.CELEvalError as exc:
+        except CELEvalError as exc:
             raise CelEvalError(f"{self.source}: {exc.args[0] if exc.args else exc}") from None
 
     def is_true(self, activation: Mapping[str, Any]) -> bool:
@@ -71,7 +80,7 @@ def compile_expression(source: str) -> Expression:
     """Compile CEL source; a syntax error raises CelCompileError with the parser's message."""
     try:
         ast = _ENV.compile(source)
-    except celpy.CELParseError as exc:
+    except CELParseError as exc:
         raise CelCompileError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
     return Expression(source=source, program=_ENV.program(ast, functions=FUNCTIONS))
 
@@ -88,7 +97,9 @@ class Template:
 
     def render(self, activation: Mapping[str, Any]) -> str:
         """The text with each placeholder replaced by its value; CelEvalError if one fails."""
-        return "".join(part if isinstance(part, str) else to_text(part.evaluate(activation)) for part in self.parts)
+        return "".join(
+            part if isinstance(part, str) else to_text(part.evaluate(activation)) for part in self.parts
+        )
 
 
 def compile_template(source: str) -> Template:
@@ -116,7 +127,7 @@ def to_text(value: Any) -> str:
 
 def to_cel(value: Any) -> Any:
     """Plain JSON-like Python data as CEL values."""
-    return celpy.json_to_cel(value)
+    return json_to_cel(value)
 
 
 def to_python(value: Any) -> Any:

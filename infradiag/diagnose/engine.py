@@ -30,16 +30,16 @@ def evidence_context(evidence: Evidence, thresholds: dict[str, Any]) -> dict[str
     by_service: dict[str, list[ProbeResult]] = {}
     for probe in evidence.probes:
         by_service.setdefault(probe.service, []).append(probe)
-    probe = {name: _worst(results).model_dump(mode="json") for name, results in by_service.items()}
+    worst = {name: _worst(results).model_dump(mode="json") for name, results in by_service.items()}
     return {
         "project": evidence.project,
         "region": evidence.region,
         "services": [s.model_dump(mode="json") for s in evidence.services],
         "connectors": [c.model_dump(mode="json") for c in evidence.connectors],
         "probes": [p.model_dump(mode="json") for p in evidence.probes],
-        "probe": probe,
-        "probed_services": sorted(probe),
-        "failing_services": sorted(name for name, p in probe.items() if not p["ok"]),
+        "probe": worst,
+        "probed_services": sorted(worst),
+        "failing_services": sorted(name for name, p in worst.items() if not p["ok"]),
         "unknown_sources": sorted({u.source for u in evidence.unknowns}),
         "thresholds": thresholds,
     }

@@ -61,6 +61,8 @@ def merge_findings(findings: list[Finding]) -> list[Finding]:
         kept = merged[key]
         if PRIORITY_ORDER[finding.priority] < PRIORITY_ORDER[kept.priority]:
             kept, finding = finding, kept
-        services = kept.affected_services + [s for s in finding.affected_services if s not in kept.affected_services]
+        services = kept.affected_services + [
+            s for s in finding.affected_services if s not in kept.affected_services
+        ]
         merged[key] = kept.model_copy(update={"affected_services": services})
     return list(merged.values())

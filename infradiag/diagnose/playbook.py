@@ -62,9 +62,13 @@ class Node(_Model):
         if self.cause is None and not self.then:
             raise ValueError("a node needs `then` (children) or `cause` (a root cause)")
         if self.cause is not None:
-            missing = [k for k in ("title", "resource", "affected", "remediation") if getattr(self, k) is None]
+            missing = [
+                k for k in ("title", "resource", "affected", "remediation") if getattr(self, k) is None
+            ]
             if missing or not self.priority:
-                raise ValueError(f"a cause node needs {', '.join([*missing, 'priority'][: len(missing) or 1])}")
+                raise ValueError(
+                    f"a cause node needs {', '.join([*missing, 'priority'][: len(missing) or 1])}"
+                )
         return self
 
 
@@ -105,7 +109,11 @@ def _cel_fields(playbook: Playbook) -> list[tuple[Loc, str, bool]]:
         found.append(((*loc, "when"), node.when, False))
         for i, spec in enumerate(node.evidence):
             found.append(((*loc, "evidence", i, "detail"), spec.detail, True))
-            found += [((*loc, "evidence", i, k), v, False) for k, v in (("each", spec.each), ("when", spec.when)) if v]
+            found.extend(
+                ((*loc, "evidence", i, k), v, False)
+                for k, v in (("each", spec.each), ("when", spec.when))
+                if v
+            )
         for key in ("resource", "affected"):
             if getattr(node, key):
                 found.append(((*loc, key), getattr(node, key), False))
@@ -117,7 +125,7 @@ def _cel_fields(playbook: Playbook) -> list[tuple[Loc, str, bool]]:
         if node.remediation:
             r = node.remediation
             found.append(((*loc, "remediation", "summary"), r.summary, True))
-            found += [((*loc, "remediation", "commands", i), c, True) for i, c in enumerate(r.commands)]
+            found.extend(((*loc, "remediation", "commands", i), c, True) for i, c in enumerate(r.commands))
             if r.terraform:
                 found.append(((*loc, "remediation", "terraform"), r.terraform, True))
         for i, child in enumerate(node.then):
@@ -132,7 +140,9 @@ def _compile(playbook: Playbook, doc: YamlDocument) -> None:
         try:
             compiled = compile_template(source) if is_template else compile_expression(source)
         except CelCompileError as exc:
-            raise UsageError(doc.where(loc), f"invalid CEL in {'.'.join(map(str, loc))}: {exc}", "fix the expression") from None
+            raise UsageError(
+                doc.where(loc), f"invalid CEL in {'.'.join(map(str, loc))}: {exc}", "fix the expression"
+            ) from None
         playbook._compiled[f"{'t' if is_template else 'e'}:{source}"] = compiled
 
 
@@ -140,15 +150,23 @@ def load_playbook(path: Path) -> Playbook:
     """Parse, validate and compile one playbook; problems are UsageErrors with file and line."""
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
-        raise UsageError(f"{path}:1", "a playbook is a YAML mapping", "start from playbooks/vpc-connector.yaml")
+        raise UsageError(
+            f"{path}:1", "a playbook is a YAML mapping", "start from playbooks/vpc-connector.yaml"
+        )
     try:
         playbook = Playbook.model_validate({**doc.data, "path": path})
     except ValidationError as exc:
         first = exc.errors()[0]
         loc: Loc = tuple(first["loc"])
         place = ".".join(str(p) for p in loc) or "(top level)"
-        fix = "remove it or correct its spelling" if first["type"] == "extra_forbidden" else "see playbooks/README.md"
-        raise UsageError(doc.where(loc), f"{place}: {first['msg'].removeprefix('Value error, ')}", fix) from None
+        fix = (
+            "remove it or correct its spelling"
+            if first["type"] == "extra_forbidden"
+            else "see playbooks/README.md"
+        )
+        raise UsageError(
+            doc.where(loc), f"{place}: {first['msg'].removeprefix('Value error, ')}", fix
+        ) from None
     _compile(playbook, doc)
     return playbook
 
@@ -162,7 +180,9 @@ def load_playbooks(directory: Path = PLAYBOOK_DIR) -> list[Playbook]:
     for path in sorted(directory.glob("*.yaml")):
         playbook = load_playbook(path)
         if playbook.id in seen:
-            raise UsageError(f"{path}:1", f"playbook id {playbook.id!r} is also used by {seen[playbook.id]}", "rename one")
+            raise UsageError(
+                f"{path}:1", f"playbook id {playbook.id!r} is also used by {seen[playbook.id]}", "rename one"
+            )
         seen[playbook.id] = path
         playbooks.append(playbook)
     return playbooks

@@ -29,7 +29,9 @@ def _probe(p: ProbeResult) -> ReportProbe:
         status=p.status,
         outcome=p.outcome,
         latency_ms=round(p.latency_ms, 1),
-        phases=ReportPhases(**{k: None if v is None else round(v, 1) for k, v in p.phases.model_dump().items()}),
+        phases=ReportPhases(
+            **{k: None if v is None else round(v, 1) for k, v in p.phases.model_dump().items()}
+        ),
         detail=p.detail,
     )
 
@@ -58,7 +60,7 @@ def _finding(f: Finding) -> ReportFinding:
 def _step(s: PlanStep) -> ReportPlanStep:
     return ReportPlanStep(
         rank=s.rank,
-        priority=s.priority,  # type: ignore[arg-type]
+        priority=s.priority,
         action=s.action,
         findings=s.findings,
         blast_radius=s.blast_radius,
@@ -68,7 +70,9 @@ def _step(s: PlanStep) -> ReportPlanStep:
 
 
 def _unknown(u: Unknown) -> ReportUnknown:
-    return ReportUnknown(source=u.source, reason=u.reason, fix=u.fix, consequence=u.consequence, detail=u.detail)
+    return ReportUnknown(
+        source=u.source, reason=u.reason, fix=u.fix, consequence=u.consequence, detail=u.detail
+    )
 
 
 def build_report(
@@ -87,7 +91,7 @@ def build_report(
         region=evidence.region,
         started_at=started_at,
         duration_ms=duration_ms,
-        verdict=verdict,  # type: ignore[arg-type]
+        verdict=verdict,
         probes=[_probe(p) for p in evidence.probes],
         findings=[_finding(f) for f in ranked(findings)],
         plan=[_step(s) for s in plan],

@@ -84,7 +84,7 @@ class ReportUnknown(_V1):
 
 
 class TriageReport(_V1):
-    schema_: str = Field(SCHEMA_ID, alias="schema")
+    schema_: str = Field(default=SCHEMA_ID, alias="schema")
     environment: str
     project: str
     region: str

@@ -10,7 +10,12 @@ from rich.tree import Tree
 
 from infradiag.report.model import ReportFinding, TriageReport
 
-VERDICT_STYLE = {"healthy": "bold green", "degraded": "bold yellow", "down": "bold red", "unknown": "bold magenta"}
+VERDICT_STYLE = {
+    "healthy": "bold green",
+    "degraded": "bold yellow",
+    "down": "bold red",
+    "unknown": "bold magenta",
+}
 PRIORITY_STYLE = {"P0": "bold white on red", "P1": "bold red", "P2": "yellow", "P3": "cyan"}
 
 
@@ -32,13 +37,17 @@ def _probes(report: TriageReport) -> Table:
 
 
 def _finding(f: ReportFinding) -> Tree:
-    head = Text.assemble((f" {f.priority} ", PRIORITY_STYLE[f.priority]), " ", (f.title, "bold"), f"  [{f.cause}]")
+    head = Text.assemble(
+        (f" {f.priority} ", PRIORITY_STYLE[f.priority]), " ", (f.title, "bold"), f"  [{f.cause}]"
+    )
     tree = Tree(head)
     tree.add(Text(f"resource: {', '.join(f.resources)}", style="dim"))
     tree.add(Text(f"affects {len(f.affected_services)}: {', '.join(f.affected_services)}", style="dim"))
     node = tree
     for number, why in enumerate(f.why, 1):
-        node = node.add(Text.assemble((f"why {number}: ", "bold"), why.question, " -> ", (why.answer, "italic")))
+        node = node.add(
+            Text.assemble((f"why {number}: ", "bold"), why.question, " -> ", (why.answer, "italic"))
+        )
         for e in why.evidence:
             node.add(Text(f"[{e.source}] {e.detail}", style="dim"))
     return tree
@@ -74,7 +83,9 @@ def render(report: TriageReport, console: Console) -> None:
     if report.probes:
         console.print(_probes(report))
     if report.findings:
-        console.print(Panel(Group(*(_finding(f) for f in report.findings)), title="Root causes", expand=False))
+        console.print(
+            Panel(Group(*(_finding(f) for f in report.findings)), title="Root causes", expand=False)
+        )
     if report.plan:
         console.print(_plan(report))
     if report.unknowns:

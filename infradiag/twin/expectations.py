@@ -24,8 +24,12 @@ def unmet(expect: Expectation, report: dict[str, Any]) -> list[str]:
             and (wanted.resource is None or wanted.resource in f["resources"])
         ]
         if not matches:
-            seen = [(f["cause"], f["priority"], f["resources"]) for f in findings if f["cause"] == wanted.cause]
-            problems.append(f"missing {wanted.cause} {wanted.priority or ''} on {wanted.resource or 'any'} (saw {seen})")
+            seen = [
+                (f["cause"], f["priority"], f["resources"]) for f in findings if f["cause"] == wanted.cause
+            ]
+            problems.append(
+                f"missing {wanted.cause} {wanted.priority or ''} on {wanted.resource or 'any'} (saw {seen})"
+            )
     for cause in expect.absent:
         if any(f["cause"] == cause for f in findings):
             problems.append(f"{cause} is reported but must be absent")

@@ -132,16 +132,16 @@ def load_scenario(path: Path) -> Scenario:
     """Parse and validate a scenario; any problem becomes a UsageError naming file, line and fix."""
     doc = load_yaml(path)
     if not isinstance(doc.data, dict):
-        raise UsageError(f"{path}:1", "a scenario is a YAML mapping", "start from scenarios/staging-healthy.yaml")
+        raise UsageError(
+            f"{path}:1", "a scenario is a YAML mapping", "start from scenarios/staging-healthy.yaml"
+        )
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         place = ".".join(str(part) for part in loc) or "(top level)"
-        raise UsageError(
-            doc.where(loc), f"{place}: {first['msg']}", _fix_for(first["type"], loc)
-        ) from None
+        raise UsageError(doc.where(loc), f"{place}: {first['msg']}", _fix_for(first["type"], loc)) from None
     for index, service in enumerate(scenario.run.services):
         if not str(service.get("name", "")).startswith(f"projects/{scenario.project}/locations/"):
             raise UsageError(

@@ -62,7 +62,9 @@ def test_one_list_call_per_resource_type(incident: Scenario) -> None:
 
 
 def test_permission_denied_on_monitoring_becomes_an_unknown_with_the_role(incident: Scenario) -> None:
-    faulty = incident.model_copy(update={"apiFaults": [ApiFault(api="monitoring", error="PERMISSION_DENIED")]})
+    faulty = incident.model_copy(
+        update={"apiFaults": [ApiFault(api="monitoring", error="PERMISSION_DENIED")]}
+    )
     evidence, _ = gather(faulty)
     (unknown,) = evidence.unknowns
     assert (unknown.source, unknown.reason) == ("monitoring", "PERMISSION_DENIED")

@@ -23,12 +23,23 @@ def evidence(failing: list[str], healthy: list[str], cpu: float | None) -> Evide
         region="r1",
         now=datetime(2026, 1, 1, tzinfo=UTC),
         services=[
-            ServiceEvidence(name=n, resource=f"projects/p-123456/locations/r1/services/{n}", region="r1", connector=CONNECTOR)
+            ServiceEvidence(
+                name=n,
+                resource=f"projects/p-123456/locations/r1/services/{n}",
+                region="r1",
+                connector=CONNECTOR,
+            )
             for n in names
         ],
         connectors=[
             ConnectorEvidence(
-                name="c1", resource=CONNECTOR, region="r1", state="READY", max_instances=3, instances_max=2, cpu_p95=cpu
+                name="c1",
+                resource=CONNECTOR,
+                region="r1",
+                state="READY",
+                max_instances=3,
+                instances_max=2,
+                cpu_p95=cpu,
             )
         ],
         probes=[
