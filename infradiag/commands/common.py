@@ -1,0 +1,108 @@
+"""What several commands share: resolving an environment to a target, durations, exit codes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from infradiag.errors import UsageError
+
+if TYPE_CHECKING:
+    from infradiag.report.model import TriageReport
+    from infradiag.target import Target
+
+
+class Format(StrEnum):
+    terminal = "terminal"
+    json = "json"
+
+
+class Level(StrEnum):
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Config file (default ./infradiag.toml).")
+]
+ScenarioOption = Annotated[Path | None, typer.Option(help="Use a twin of this scenario file instead.")]
+EnvironmentArgument = Annotated[str | None, typer.Argument(help="Environment name from infradiag.toml.")]
+
+
+def parse_duration(text: str, flag: str) -> float:
+    """Seconds in `90`, `90s`, `10m`, `1h`; a UsageError naming the flag otherwise."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h)?", text.strip())
+    if not match:
+        raise UsageError(flag, f"{text!r} is not a duration", "write e.g. 90s, 10m or 1h")
+    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
+    return float(match.group(1)) * unit
+
+
+def exit_code(report: TriageReport, fail_on: str) -> int:
+    """Exit code per triage-report.md: 3 unknown, 1 a finding at/above fail_on, else 0."""
+    from infradiag.diagnose.findings import PRIORITY_ORDER
+
+    if report.verdict == "unknown":
+        return 3
+    threshold = PRIORITY_ORDER[fail_on]
+    return 1 if any(PRIORITY_ORDER[f.priority] <= threshold for f in report.findings) else 0
+
+
+@contextmanager
+def open_target(environment: str | None, scenario: Path | None, config: Path | None) -> Iterator[Target]:
+    """The Target to triage; for a twin environment or --scenario, the twin runs until exit."""
+    import dataclasses
+
+    from infradiag.config import load_config
+    from infradiag.target import ApiEndpoints, Target
+
+    if scenario is None and environment is None:
+        raise UsageError(
+            "infradiag", "name an environment or pass --scenario FILE", "infradiag triage staging"
+        )
+    env_config = None
+    if scenario is None:
+        assert environment is not None
+        env_config = load_config(config).environment(environment)
+        scenario = env_config.twin
+    name = environment or (scenario.stem if scenario else "twin")
+    if scenario is None:
+        assert env_config is not None and env_config.project and env_config.region
+        target = Target(environment=name, project=env_config.project, region=env_config.region)
+        twin = None
+    else:
+        from infradiag.twin.scenario import load_scenario
+        from infradiag.twin.server import Twin
+
+        loaded = load_scenario(scenario)
+        twin = Twin(loaded)
+        addresses = twin.start()
+        target = Target(
+            environment=name,
+            project=loaded.project,
+            region=loaded.region,
+            endpoints=ApiEndpoints(rest=addresses.rest, grpc=addresses.grpc),
+            now=loaded.now,
+        )
+    if env_config is not None:
+        target = dataclasses.replace(
+            target,
+            services=env_config.services,
+            health_path=env_config.health_path,
+            probe_timeout_s=env_config.probe_timeout_s,
+            probe_concurrency=env_config.probe_concurrency,
+            thresholds=env_config.thresholds,
+        )
+    try:
+        yield target
+    finally:
+        if twin is not None:
+            twin.stop()

@@ -1,0 +1,48 @@
+"""`infradiag twin ...`: run the twin of a scenario on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infradiag.errors import UsageError
+
+twin_app = typer.Typer(help="Run the local twin of a GCP project.", no_args_is_help=True)
+
+
+@twin_app.command("serve")
+def twin_serve(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file.")],
+    output: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+) -> None:
+    """Serve a scenario's twin on loopback until Ctrl-C or SIGTERM."""
+    import json
+    import signal
+    import threading
+
+    from infradiag.twin.scenario import load_scenario
+    from infradiag.twin.server import Twin
+
+    if output not in ("text", "json"):
+        raise UsageError("--format", f"unknown format {output!r}", "use text or json")
+    twin = Twin(load_scenario(scenario))
+    addresses = twin.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if output == "json":
+        print(json.dumps(addresses.as_json()), flush=True)
+    else:
+        print(f"twin of {addresses.project} ({addresses.region}) from {scenario}", flush=True)
+        print(f"  REST (run, vpcaccess, compute, sql): {addresses.rest}", flush=True)
+        print(f"  gRPC (monitoring):                   {addresses.grpc}", flush=True)
+        for service, url in addresses.services.items():
+            print(f"  service {service}: {url}", flush=True)
+        print("Ctrl-C to stop.", flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        twin.stop()
