@@ -27,7 +27,7 @@ def _fixed(value: Any, digits: Any) -> celtypes.StringType:
 
 
 def _percent(value: Any) -> celtypes.StringType:
-    return celtypes.StringType(f"{float(value) * 100:.0f} %")
+    return celtypes.StringType(f"{float(value) * 100:.1f} %")
 
 
 def _seconds(milliseconds: Any) -> celtypes.StringType:

@@ -26,17 +26,23 @@ def _worst(probes: list[ProbeResult]) -> ProbeResult:
 
 
 def evidence_context(evidence: Evidence, thresholds: dict[str, Any]) -> dict[str, Any]:
-    """The variables every playbook expression sees, as plain data (see playbooks/README.md)."""
+    """The variables every playbook expression sees, as plain data (see playbooks/README.md).
+
+    Fields without a value are left out, so playbooks test presence the CEL way: `has(c.cpu_p95)`.
+    """
     by_service: dict[str, list[ProbeResult]] = {}
     for probe in evidence.probes:
         by_service.setdefault(probe.service, []).append(probe)
-    worst = {name: _worst(results).model_dump(mode="json") for name, results in by_service.items()}
+    worst = {
+        name: _worst(results).model_dump(mode="json", exclude_none=True)
+        for name, results in by_service.items()
+    }
     return {
         "project": evidence.project,
         "region": evidence.region,
-        "services": [s.model_dump(mode="json") for s in evidence.services],
-        "connectors": [c.model_dump(mode="json") for c in evidence.connectors],
-        "probes": [p.model_dump(mode="json") for p in evidence.probes],
+        "services": [s.model_dump(mode="json", exclude_none=True) for s in evidence.services],
+        "connectors": [c.model_dump(mode="json", exclude_none=True) for c in evidence.connectors],
+        "probes": [p.model_dump(mode="json", exclude_none=True) for p in evidence.probes],
         "probe": worst,
         "probed_services": sorted(worst),
         "failing_services": sorted(name for name, p in worst.items() if not p["ok"]),

@@ -54,19 +54,29 @@ def _finding(f: ReportFinding) -> Tree:
 
 
 def _plan(report: TriageReport) -> Table:
-    table = Table(title="Remediation plan", title_justify="left", show_lines=True)
-    for column in ("#", "priority", "action", "blast radius", "fix"):
+    table = Table(title="Remediation plan", title_justify="left")
+    for column in ("#", "priority", "action", "blast radius"):
         table.add_column(column, overflow="fold")
     for step in report.plan:
-        fix = "\n".join([*step.commands, *(f"terraform: {t}" for t in step.terraform)])
         table.add_row(
             str(step.rank),
             Text(step.priority, style=PRIORITY_STYLE[step.priority]),
             step.action,
             f"{step.blast_radius} service(s)",
-            fix,
         )
     return table
+
+
+def _fixes(report: TriageReport, console: Console) -> None:
+    # soft_wrap: a command broken over lines by the terminal width would not paste.
+    for step in report.plan:
+        if not step.commands and not step.terraform:
+            continue
+        console.print(Text(f"# {step.rank}. {step.action}", style="bold"), soft_wrap=True)
+        for command in step.commands:
+            console.print(command, soft_wrap=True, markup=False, highlight=False)
+        for terraform in step.terraform:
+            console.print(f"# terraform: {terraform}", soft_wrap=True, markup=False, highlight=False)
 
 
 def render(report: TriageReport, console: Console) -> None:
@@ -88,6 +98,7 @@ def render(report: TriageReport, console: Console) -> None:
         )
     if report.plan:
         console.print(_plan(report))
+        _fixes(report, console)
     if report.unknowns:
         table = Table(title="Could not check", title_justify="left")
         for column in ("source", "reason", "consequence", "fix"):

@@ -88,6 +88,25 @@ def test_missing_metrics_do_not_blame_the_connector() -> None:
     assert "vpc_connector.saturated" not in [f.cause for f in result.findings]
 
 
+VALID_LEAF = """id: x
+title: t
+tree:
+  question: q
+  answer: a
+  when: 'true'
+  cause: app.error
+  title: t
+  resource: '"r"'
+  affected: '[]'
+  priority: [{level: P1}]
+  remediation: {summary: s}
+"""
+
+
+def test_the_valid_leaf_loads(tmp_path: Path) -> None:
+    assert load_playbook(_broken(tmp_path, VALID_LEAF)).tree.cause == "app.error"
+
+
 def _broken(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "broken.yaml"
     path.write_text(text)
@@ -97,7 +116,8 @@ def _broken(tmp_path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
-        ("id: x\ntitle: t\ntree:\n  question: q\n  answer: a\n  when: size(\n  cause: c\n", 6, "invalid CEL"),
+        (VALID_LEAF.replace("when: 'true'", "when: size("), 6, "invalid CEL"),
+        (VALID_LEAF.replace("resource: '\"r\"'", "resource: a +"), 9, "invalid CEL"),
         ("id: x\ntitle: t\ntree:\n  question: q\n  answer: a\n  bogus: 1\n", 6, "bogus"),
         ("id: x\ntitle: t\ntree:\n  question: q\n  answer: a\n", 3, "then"),
         ("id: x\n  title: : t\n", 2, "invalid YAML"),
