@@ -7,6 +7,11 @@ import sys
 
 import typer
 
+from infradiag.commands.gate import gate
+from infradiag.commands.history import history
+from infradiag.commands.playbooks import playbooks_app
+from infradiag.commands.probe import probe
+from infradiag.commands.sweep import sweep
 from infradiag.commands.triage import triage
 from infradiag.commands.twin import twin_app
 from infradiag.errors import UsageError
@@ -19,7 +24,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(triage)
+app.command()(gate)
+app.command()(probe)
+app.command()(sweep)
+app.command()(history)
 app.add_typer(twin_app, name="twin")
+app.add_typer(playbooks_app, name="playbooks")
 
 
 def main() -> None:

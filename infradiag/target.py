@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from infradiag.config.model import Thresholds
+from infradiag.config.probes import ServiceProbes
 
 
 @dataclass(frozen=True)
@@ -28,5 +30,10 @@ class Target:
     services: list[str] | None = None  # only these services, if set
     health_path: str = "/health"
     probe_timeout_s: float = 10.0
-    probe_concurrency: int = 32
+    probe_concurrency: int = 256
     thresholds: Thresholds = field(default_factory=Thresholds)
+    probe_max_body_bytes: int = 65536
+    probe_max_redirects: int = 3
+    probe_confirm: bool = False
+    probe_auth: str | None = None  # "id_token" | "env:VAR" for services without their own `auth`
+    probes: Mapping[str, ServiceProbes] = field(default_factory=dict)  # per-service probe settings

@@ -6,64 +6,49 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
-from infradiag.collect.calls import ApiUnavailable
 from infradiag.collect.collector import Collector
 from infradiag.diagnose.engine import Diagnosis, diagnose
 from infradiag.diagnose.playbook import Playbook
-from infradiag.evidence import Evidence, ProbeTarget, ServiceEvidence, Unknown
+from infradiag.evidence import Evidence
+from infradiag.evidence.reachability import with_derived
 from infradiag.plan import make_plan, verdict
-from infradiag.probe import probe_all
+from infradiag.probe import probe_all, probe_targets
 from infradiag.report.build import build_report
 from infradiag.report.model import TriageReport
 from infradiag.target import Target
 
 
-def probe_targets(services: list[ServiceEvidence], target: Target) -> list[ProbeTarget]:
-    """Health URLs to probe: the service's own probe paths if it declares any, else the default."""
-    targets: list[ProbeTarget] = []
-    for service in services:
-        if not service.uri:
-            continue
-        for path in service.health_paths or [target.health_path]:
-            targets.append(ProbeTarget(service=service.name, url=service.uri.rstrip("/") + path, path=path))
-    return targets
-
-
-async def gather_evidence(target: Target, now: datetime) -> Evidence:
-    """Probes and API evidence, concurrently; probes start as soon as the services are listed."""
+async def gather_evidence(target: Target, now: datetime, deadline: float | None = None) -> Evidence:
+    """Probes and API evidence, concurrently; probes start as soon as the services are listed, and the
+    invoker policies of services that answered 401/403 are read once the probes are back."""
     collector = Collector(target, now)
+    environment = asyncio.create_task(collector.environment())
     try:
-        environment = asyncio.create_task(collector.environment())
-        unknowns: list[Unknown] = []
-        try:
-            services = await collector.services()
-        except ApiUnavailable as failure:
-            services = []
-            unknowns.append(failure.unknown)
+        services = await collector.services()
         probes = await probe_all(
             probe_targets(services, target),
             timeout_s=target.probe_timeout_s,
             concurrency=target.probe_concurrency,
+            max_body_bytes=target.probe_max_body_bytes,
+            max_redirects=target.probe_max_redirects,
+            deadline=deadline,
+            confirm=target.probe_confirm,
         )
+        invokers = await collector.invokers(services, probes)
         env = await environment
     finally:
+        environment.cancel()
         collector.close()
-    return Evidence(
-        project=target.project,
-        region=target.region,
-        now=now,
-        services=services,
-        connectors=env.connectors,
-        probes=probes,
-        unknowns=unknowns + env.unknowns,
-    )
+    return with_derived(collector.evidence(services, probes, invokers, env))
 
 
-async def triage(target: Target, playbooks: list[Playbook]) -> tuple[TriageReport, Diagnosis]:
-    """One full triage of `target`."""
+async def triage(
+    target: Target, playbooks: list[Playbook], deadline: float | None = None
+) -> tuple[TriageReport, Diagnosis]:
+    """One full triage of `target`; probes end by `deadline` (a time.monotonic() instant) if one is given."""
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    evidence = await gather_evidence(target, target.now or started_at)
+    evidence = await gather_evidence(target, target.now or started_at, deadline)
     diagnosis = diagnose(evidence, playbooks, target.thresholds.model_dump())
     plan = make_plan(diagnosis.findings)
     collected_anything = bool(evidence.services or evidence.connectors or not evidence.unknowns)
@@ -72,7 +57,7 @@ async def triage(target: Target, playbooks: list[Playbook]) -> tuple[TriageRepor
         evidence=evidence,
         findings=diagnosis.findings,
         plan=plan,
-        verdict=verdict(evidence.probes, diagnosis.findings, collected_anything),
+        verdict=verdict(evidence.probes, diagnosis.findings, collected_anything, bool(evidence.unknowns)),
         started_at=started_at,
         duration_ms=int((time.perf_counter() - clock) * 1000),
     )

@@ -47,8 +47,18 @@ def _scalar(node: yaml.Node) -> Any:
     return _SCALARS.construct_object(node, deep=True)
 
 
-def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Any:
+def _construct(
+    node: yaml.Node, loc: Loc, lines: dict[Loc, int], enclosing: frozenset[int] = frozenset()
+) -> Any:
     lines[loc] = node.start_mark.line + 1
+    if id(node) in enclosing:
+        # An alias to one of its own ancestors: a cycle that no tree walk could finish.
+        raise UsageError(
+            f"{node.start_mark.name}:{node.start_mark.line + 1}",
+            "an alias refers to a node that contains it (a cycle)",
+            "copy the subtree instead of aliasing an enclosing node",
+        )
+    enclosing = enclosing | {id(node)}
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -60,22 +70,22 @@ def _construct(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Any:
                     "keep one of the two entries",
                 )
             child = (*loc, key)
-            result[key] = _construct(value_node, child, lines)
+            result[key] = _construct(value_node, child, lines, enclosing)
             lines[child] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*loc, i), lines) for i, item in enumerate(node.value)]
+        return [_construct(item, (*loc, i), lines, enclosing) for i, item in enumerate(node.value)]
     return _scalar(node)
 
 
 def load_yaml(path: Path) -> YamlDocument:
     """Parse `path`; a missing file or a syntax error becomes a UsageError naming the line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # A file object (not its text) so that every mark, and every error, carries the path.
+        with path.open(encoding="utf-8") as stream:
+            node = yaml.compose(stream, Loader=yaml.SafeLoader)
     except OSError as exc:
         raise UsageError(str(path), f"cannot read file ({exc.strerror})", "check the path") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else 1

@@ -10,6 +10,7 @@ import pytest
 from infradiag.twin.expectations import unmet
 from infradiag.twin.scenario import load_scenario
 from tests.conftest import SCENARIOS, run_cli
+from tests.report.schema import assert_valid_report
 
 ALL = sorted(SCENARIOS.glob("*.yaml"))
 
@@ -24,5 +25,6 @@ def test_scenario_expectation_holds(path: Path) -> None:
     result = run_cli("triage", "--scenario", str(path), "--format", "json", "--fail-on", "P3")
     assert result.returncode in (0, 1, 3), result.stderr
     report = json.loads(result.stdout)
+    assert_valid_report(report)  # the v1 JSON Schema shipped in the package
     if scenario.expect is not None:
         assert unmet(scenario.expect, report) == []

@@ -56,20 +56,65 @@ def call_api(source: str, consequence: str, project: str, fn: Callable[[], T], d
         raise ApiUnavailable(unknown_from_error(source, consequence, project, exc)) from exc
 
 
+# HTTP status -> google.rpc code, for REST errors in the legacy shape (Compute, Cloud SQL), which carry no
+# `status`: https://cloud.google.com/apis/design/errors#http_mapping
+_CODES_BY_HTTP_STATUS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+# The legacy `errors[].reason` of a disabled API (domain usageLimits), for when no ErrorInfo is sent.
+_LEGACY_DISABLED = "accessNotConfigured"
+
+
+def _code(exc: gexc.GoogleAPICallError) -> str:
+    if exc.grpc_status_code is not None:
+        return str(exc.grpc_status_code.name)
+    return _CODES_BY_HTTP_STATUS.get(exc.code or 0, type(exc).__name__)
+
+
+def _disabled(exc: gexc.GoogleAPICallError) -> bool:
+    if getattr(exc, "reason", None) == "SERVICE_DISABLED":
+        return True
+    return any(isinstance(e, dict) and e.get("reason") == _LEGACY_DISABLED for e in exc.errors or ())
+
+
 def unknown_from_error(source: str, consequence: str, project: str, exc: gexc.GoogleAPICallError) -> Unknown:
     """The Unknown for a failed call: reason code and the exact fix."""
-    code = exc.grpc_status_code.name if exc.grpc_status_code is not None else type(exc).__name__
-    reason = getattr(exc, "reason", None)
-    if reason == "SERVICE_DISABLED":
+    code = _code(exc)
+    if _disabled(exc):
         service = SERVICE_NAMES[source]
         fix = f"enable the API: gcloud services enable {service} --project {project}"
         code = "SERVICE_DISABLED"
-    elif isinstance(exc, gexc.PermissionDenied):
+    elif code == "PERMISSION_DENIED":
         fix = f"grant {VIEWER_ROLES[source]} on project {project} to the identity running infradiag"
-    elif isinstance(exc, gexc.ResourceExhausted | gexc.TooManyRequests):
+    elif code == "RESOURCE_EXHAUSTED":
         fix = f"quota of {SERVICE_NAMES[source]} exhausted: retry later or raise the read quota"
-    elif isinstance(exc, gexc.DeadlineExceeded | gexc.ServiceUnavailable):
+    elif code in ("DEADLINE_EXCEEDED", "UNAVAILABLE"):
         fix = f"{SERVICE_NAMES[source]} did not answer in time: retry"
     else:
         fix = f"{SERVICE_NAMES[source]} answered {code}: retry, and check the API's status"
     return Unknown(source=source, reason=code, fix=fix, consequence=consequence, detail=exc.message or "")
+
+
+def merge_unknowns(unknowns: list[Unknown]) -> list[Unknown]:
+    """One Unknown per source, reason and fix (e.g. one for a Monitoring permission missing, however many
+    queries it failed), its consequences joined in order."""
+    merged: dict[tuple[str, str, str], Unknown] = {}
+    for unknown in unknowns:
+        key = (unknown.source, unknown.reason, unknown.fix)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = unknown
+        elif unknown.consequence not in first.consequence.split("; "):
+            merged[key] = first.model_copy(
+                update={"consequence": f"{first.consequence}; {unknown.consequence}"}
+            )
+    return list(merged.values())

@@ -29,6 +29,12 @@ class Clients:
             "client_options": ClientOptions(api_endpoint=self.endpoints.rest),
         }
 
+    def close(self) -> None:
+        """Close the Monitoring channel to a twin, if one was opened."""
+        channel = self.__dict__.get("_monitoring_channel")
+        if channel is not None:
+            channel.close()
+
     @cached_property
     def run_services(self) -> Any:
         """run_v2.ServicesClient."""
@@ -44,14 +50,100 @@ class Clients:
         return vpcaccess_v1.VpcAccessServiceClient(**self._rest_kwargs())
 
     @cached_property
+    def run_revisions(self) -> Any:
+        """run_v2.RevisionsClient."""
+        from google.cloud import run_v2
+
+        return run_v2.RevisionsClient(**self._rest_kwargs())
+
+    @cached_property
+    def firewalls(self) -> Any:
+        """compute_v1.FirewallsClient (Compute's library is REST only)."""
+        from google.cloud import compute_v1
+
+        return compute_v1.FirewallsClient(**self._rest_kwargs())
+
+    @cached_property
+    def subnetworks(self) -> Any:
+        """compute_v1.SubnetworksClient."""
+        from google.cloud import compute_v1
+
+        return compute_v1.SubnetworksClient(**self._rest_kwargs())
+
+    @cached_property
+    def routers(self) -> Any:
+        """compute_v1.RoutersClient."""
+        from google.cloud import compute_v1
+
+        return compute_v1.RoutersClient(**self._rest_kwargs())
+
+    @cached_property
+    def backend_services(self) -> Any:
+        """compute_v1.BackendServicesClient (global backend services, and the aggregated list)."""
+        from google.cloud import compute_v1
+
+        return compute_v1.BackendServicesClient(**self._rest_kwargs())
+
+    @cached_property
+    def region_backend_services(self) -> Any:
+        """compute_v1.RegionBackendServicesClient (getHealth of regional backend services)."""
+        from google.cloud import compute_v1
+
+        return compute_v1.RegionBackendServicesClient(**self._rest_kwargs())
+
+    @cached_property
+    def health_checks(self) -> Any:
+        """compute_v1.HealthChecksClient."""
+        from google.cloud import compute_v1
+
+        return compute_v1.HealthChecksClient(**self._rest_kwargs())
+
+    @cached_property
+    def network_endpoint_groups(self) -> Any:
+        """compute_v1.NetworkEndpointGroupsClient."""
+        from google.cloud import compute_v1
+
+        return compute_v1.NetworkEndpointGroupsClient(**self._rest_kwargs())
+
+    @cached_property
+    def sql_instances(self) -> Any:
+        """sqladmin_v1beta4.SqlInstancesServiceClient: v1beta4, because in this library only v1beta4 has a
+        REST transport (sqladmin_v1 is gRPC only); both describe the same DatabaseInstance."""
+        from google.cloud import sqladmin_v1beta4
+
+        return sqladmin_v1beta4.SqlInstancesServiceClient(**self._rest_kwargs())
+
+    @cached_property
+    def _monitoring_channel(self) -> Any:
+        import grpc
+
+        assert self.endpoints is not None
+        return grpc.insecure_channel(self.endpoints.grpc)
+
+    @cached_property
     def metrics(self) -> Any:
         """monitoring_v3.MetricServiceClient over gRPC, the only transport its library has."""
         from google.cloud import monitoring_v3
 
         if self.endpoints is None:
             return monitoring_v3.MetricServiceClient()
-        import grpc
         from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
 
-        channel = grpc.insecure_channel(self.endpoints.grpc)
-        return monitoring_v3.MetricServiceClient(transport=MetricServiceGrpcTransport(channel=channel))
+        return monitoring_v3.MetricServiceClient(
+            transport=MetricServiceGrpcTransport(channel=self._monitoring_channel)
+        )
+
+    @cached_property
+    def alert_policies(self) -> Any:
+        """monitoring_v3.AlertPolicyServiceClient over gRPC."""
+        from google.cloud import monitoring_v3
+
+        if self.endpoints is None:
+            return monitoring_v3.AlertPolicyServiceClient()
+        from google.cloud.monitoring_v3.services.alert_policy_service.transports import (
+            AlertPolicyServiceGrpcTransport,
+        )
+
+        return monitoring_v3.AlertPolicyServiceClient(
+            transport=AlertPolicyServiceGrpcTransport(channel=self._monitoring_channel)
+        )

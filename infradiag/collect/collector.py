@@ -1,4 +1,9 @@
-"""Runs every collector of one target concurrently; failures become unknowns, never crashes."""
+"""Runs every API read of one target concurrently; failures become unknowns, never crashes.
+
+Every list call and every Monitoring query starts at once on the worker pool, so the critical path is one API
+call deep. Only two reads depend on others: backendServices.getHealth (after the backend service and NEG
+lists) and Cloud Run getIamPolicy (after the probes, for services that answered 401/403).
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,81 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
-from infradiag.collect.calls import ApiUnavailable, call_api
+from infradiag.collect import join, signals
+from infradiag.collect.alerting import list_alert_policies
+from infradiag.collect.calls import ApiUnavailable, call_api, merge_unknowns
 from infradiag.collect.clients import Clients
-from infradiag.collect.monitoring import CONNECTOR_CPU_P95, CONNECTOR_INSTANCES_MAX, Signal, query_signal
-from infradiag.collect.run import list_services
+from infradiag.collect.compute import list_firewalls, list_nats, list_subnetworks
+from infradiag.collect.loadbalancing import (
+    HealthQuery,
+    get_backend_health,
+    health_queries,
+    list_backend_services,
+    list_health_checks,
+    list_serverless_negs,
+    with_health,
+    with_serverless_negs,
+)
+from infradiag.collect.monitoring import Series, Signal, newest, query_series
+from infradiag.collect.run import get_invokers, list_revisions, list_services
+from infradiag.collect.sql import list_sql_instances
 from infradiag.collect.vpcaccess import list_connectors
-from infradiag.evidence import ConnectorEvidence, ServiceEvidence, Unknown
+from infradiag.evidence import (
+    AlertPolicyEvidence,
+    BackendServiceEvidence,
+    ConnectorEvidence,
+    Evidence,
+    FirewallEvidence,
+    HealthCheckEvidence,
+    InvokerEvidence,
+    NatEvidence,
+    ProbeResult,
+    RevisionEvidence,
+    ServiceEvidence,
+    SqlInstanceEvidence,
+    SubnetEvidence,
+    Unknown,
+)
 from infradiag.target import Target
 
 T = TypeVar("T")
 
-CONSEQUENCES = {
-    "run": "Cloud Run services could not be listed: their health URLs, connectors and readiness are unknown",
-    "vpcaccess": "connector state and capacity could not be checked",
-    "monitoring": "connector load (CPU, instance count) could not be checked",
+# Every read: its name (in Evidence.checked once it answered), the API it calls (the source of its Unknown
+# when it fails) and what its failure leaves unchecked.
+READS: dict[str, tuple[str, str]] = {
+    "services": ("run", "Cloud Run services could not be listed: URLs, connectors and readiness are unknown"),
+    "revisions": (
+        "run",
+        "revision readiness could not be checked (run.revision_not_ready, traffic_misrouted)",
+    ),
+    "connectors": ("vpcaccess", "connector state and capacity could not be checked"),
+    "firewalls": ("compute", "firewall rules could not be read: whether connectors reach private targets"),
+    "subnets": ("compute", "subnet sizes could not be read (vpc.direct_egress_subnet_small)"),
+    "nats": ("compute", "Cloud NAT gateways could not be read (vpc.egress_without_nat)"),
+    "backend_services": ("compute", "load balancer backend services could not be read (lb.* causes)"),
+    "health_checks": ("compute", "health checks could not be read (lb.health_check_misconfigured)"),
+    "negs": ("compute", "NEGs could not be read: serverless backends cannot be told from others"),
+    "backend_health": ("compute", "backend health could not be read (lb.backend_unhealthy)"),
+    "sql_instances": ("sql", "Cloud SQL instances could not be read (sql.* causes)"),
+    "alerting": ("monitoring", "alert policies could not be read (monitoring.alert_gap)"),
+    "invokers": ("iam", "invoker IAM policies could not be read (run.invoker_denied)"),
 }
+# Monitoring signals, by the family their name starts with.
+SIGNAL_CONSEQUENCES = {
+    "connector": "connector load (CPU, instance count, throughput) could not be checked",
+    "run": "Cloud Run load (instances, memory, latency, startup, 5xx) could not be checked",
+    "sql": "Cloud SQL load (connections, CPU, up) could not be checked",
+    "nat": "Cloud NAT drops and allocation failures could not be checked (vpc.nat_exhausted)",
+}
+
+
+def _read_info(name: str) -> tuple[str, str]:
+    if name in READS:
+        return READS[name]
+    return "monitoring", SIGNAL_CONSEQUENCES[name.split("_", 1)[0]]
 
 
 @dataclass
@@ -31,7 +94,15 @@ class EnvironmentEvidence:
     """What the collectors found besides the services themselves."""
 
     connectors: list[ConnectorEvidence] = field(default_factory=list)
-    unknowns: list[Unknown] = field(default_factory=list)
+    revisions: list[RevisionEvidence] = field(default_factory=list)
+    subnets: list[SubnetEvidence] = field(default_factory=list)
+    firewalls: list[FirewallEvidence] = field(default_factory=list)
+    nats: list[NatEvidence] = field(default_factory=list)
+    sql_instances: list[SqlInstanceEvidence] = field(default_factory=list)
+    backend_services: list[BackendServiceEvidence] = field(default_factory=list)
+    health_checks: list[HealthCheckEvidence] = field(default_factory=list)
+    alert_policies: list[AlertPolicyEvidence] = field(default_factory=list)
+    signals: dict[str, Series | None] = field(default_factory=dict)  # None: the query failed
 
 
 class Collector:
@@ -43,65 +114,186 @@ class Collector:
         self.api_timeout_s = api_timeout_s
         self.clients = Clients(target.endpoints)
         self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="collect")
+        self._unknowns: list[Unknown] = []
+        self._answered: set[str] = set()
+        self._failed: set[str] = set()
 
     def close(self) -> None:
-        """Release the worker threads."""
+        """Release the worker threads and channels."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.clients.close()
 
-    async def _call(self, source: str, fn: Callable[[], T]) -> T:
+    async def _read(self, name: str, fn: Callable[[], T]) -> T | None:
+        """fn() on the pool; on failure an Unknown is recorded and None returned."""
         loop = asyncio.get_running_loop()
-        project = self.target.project
-        return await loop.run_in_executor(
-            self._pool, lambda: call_api(source, CONSEQUENCES[source], project, fn, self.api_timeout_s)
-        )
+        project, (source, consequence) = self.target.project, _read_info(name)
+        try:
+            result = await loop.run_in_executor(
+                self._pool, lambda: call_api(source, consequence, project, fn, self.api_timeout_s)
+            )
+        except ApiUnavailable as failure:
+            self._unknowns.append(failure.unknown)
+            self._failed.add(name)
+            return None
+        self._answered.add(name)
+        return result
 
     async def services(self) -> list[ServiceEvidence]:
-        """Cloud Run services of the target (filtered by the config's list); raises ApiUnavailable."""
+        """Cloud Run services of the target (filtered by the config's list); [] when they cannot be listed."""
         t = self.target
-        found = await self._call(
-            "run", lambda: list_services(self.clients.run_services, t.project, t.region, self.api_timeout_s)
+        found = await self._read(
+            "services",
+            lambda: list_services(self.clients.run_services, t.project, t.region, self.api_timeout_s),
         )
-        return [s for s in found if t.services is None or s.name in t.services]
+        return [s for s in found or [] if t.services is None or s.name in t.services]
 
-    async def _signal(self, signal: Signal) -> dict[tuple[str, ...], float]:
-        t = self.target
-        return await self._call(
-            "monitoring",
-            lambda: query_signal(
-                self.clients.metrics, t.project, t.region, self.now, signal, self.api_timeout_s
+    async def _series(self, signal: Signal) -> Series | None:
+        t, t_out = self.target, self.api_timeout_s
+        return await self._read(
+            signal.name,
+            lambda: query_series(self.clients.metrics, t.project, t.region, self.now, signal, t_out),
+        )
+
+    async def _load_balancing(self) -> list[BackendServiceEvidence]:
+        p, timeout = self.target.project, self.api_timeout_s
+        services, negs = await asyncio.gather(
+            self._read(
+                "backend_services",
+                lambda: list_backend_services(self.clients.backend_services, p, timeout),
+            ),
+            self._read(
+                "negs",
+                lambda: list_serverless_negs(self.clients.network_endpoint_groups, p, timeout),
             ),
         )
+        if not services:
+            return []
+        marked = with_serverless_negs(services, negs or {})
+        queries = health_queries(marked, negs_known=negs is not None)
+
+        def health_of(query: HealthQuery) -> tuple[int, int]:
+            c = self.clients
+            return get_backend_health(c.backend_services, c.region_backend_services, p, query, timeout)
+
+        answers = await asyncio.gather(
+            *(self._read("backend_health", partial(health_of, q)) for q in queries)
+        )
+        return with_health(marked, {q: a for q, a in zip(queries, answers, strict=True) if a is not None})
 
     async def environment(self) -> EnvironmentEvidence:
-        """Connectors with their load; every failed source is one Unknown."""
-        t = self.target
-        results = await asyncio.gather(
-            self._call(
-                "vpcaccess",
-                lambda: list_connectors(self.clients.vpc_access, t.project, t.region, self.api_timeout_s),
-            ),
-            self._signal(CONNECTOR_CPU_P95),
-            self._signal(CONNECTOR_INSTANCES_MAX),
-            return_exceptions=True,
-        )
-        unknowns: list[Unknown] = []
-        for result in results:
-            if isinstance(result, ApiUnavailable):
-                if result.unknown not in unknowns:
-                    unknowns.append(result.unknown)
-            elif isinstance(result, BaseException):
-                raise result
-        connectors_found, cpu, instances = results
-        connectors = connectors_found if isinstance(connectors_found, list) else []
-        cpu_by = cpu if isinstance(cpu, dict) else {}
-        instances_by = instances if isinstance(instances, dict) else {}
-        loaded = [
-            c.model_copy(
-                update={
-                    "cpu_p95": cpu_by.get((c.name,)),
-                    "instances_max": int(instances_by[(c.name,)]) if (c.name,) in instances_by else None,
-                }
+        """Every resource list and Monitoring signal of the environment, read concurrently."""
+        c, p, r, timeout = self.clients, self.target.project, self.target.region, self.api_timeout_s
+        known_metrics = sorted({s.metric_type for s in signals.SIGNALS})
+        run = asyncio.create_task
+        series = [run(self._series(s)) for s in signals.SIGNALS]
+        connectors = run(self._read("connectors", lambda: list_connectors(c.vpc_access, p, r, timeout)))
+        revisions = run(self._read("revisions", lambda: list_revisions(c.run_revisions, p, r, timeout)))
+        firewalls = run(self._read("firewalls", lambda: list_firewalls(c.firewalls, p, timeout)))
+        subnets = run(self._read("subnets", lambda: list_subnetworks(c.subnetworks, p, r, timeout)))
+        nats = run(self._read("nats", lambda: list_nats(c.routers, p, r, timeout)))
+        checks = run(self._read("health_checks", lambda: list_health_checks(c.health_checks, p, timeout)))
+        sql = run(self._read("sql_instances", lambda: list_sql_instances(c.sql_instances, p, timeout)))
+        policies = run(
+            self._read(
+                "alerting",
+                lambda: list_alert_policies(c.alert_policies, p, known_metrics, timeout),
             )
-            for c in connectors
-        ]
-        return EnvironmentEvidence(connectors=loaded, unknowns=unknowns)
+        )
+        backends = run(self._load_balancing())
+        # Every read is under way; wait for them in any order.
+        answered = [await task for task in series]
+        return EnvironmentEvidence(
+            connectors=await connectors or [],
+            revisions=await revisions or [],
+            firewalls=await firewalls or [],
+            subnets=await subnets or [],
+            nats=await nats or [],
+            health_checks=await checks or [],
+            sql_instances=await sql or [],
+            alert_policies=await policies or [],
+            backend_services=await backends,
+            signals={s.name: a for s, a in zip(signals.SIGNALS, answered, strict=True)},
+        )
+
+    async def invokers(
+        self, services: list[ServiceEvidence], probes: list[ProbeResult]
+    ) -> list[InvokerEvidence]:
+        """Who may invoke each service whose probe answered 401 or 403 (one getIamPolicy each)."""
+        denied = {p.service for p in probes if p.status in (401, 403)}
+        client, timeout = self.clients.run_services, self.api_timeout_s
+        answers = await asyncio.gather(
+            *(
+                self._read("invokers", partial(get_invokers, client, s.resource, timeout))
+                for s in services
+                if s.name in denied
+            )
+        )
+        return [a for a in answers if a is not None]
+
+    def checked(self) -> list[str]:
+        """Every read that answered (by its READS or signal name), and every API all of whose reads
+        answered (run, vpcaccess, compute, sql, monitoring, iam)."""
+        apis = {_read_info(name)[0] for name in self._answered}
+        apis -= {_read_info(name)[0] for name in self._failed}
+        return sorted(self._answered | apis)
+
+    def evidence(
+        self,
+        services: list[ServiceEvidence],
+        probes: list[ProbeResult],
+        invokers: list[InvokerEvidence],
+        env: EnvironmentEvidence,
+    ) -> Evidence:
+        """The Evidence of this triage: signals joined to their resources, unknowns merged per API."""
+        t = self.target
+        newest_of = {name: newest(s) if s is not None else None for name, s in env.signals.items()}
+        kept = {s.name for s in services}
+
+        def load(service: ServiceEvidence) -> ServiceEvidence:
+            summary = join.service_load(
+                service.name,
+                instances=newest_of[signals.RUN_INSTANCES_ACTIVE.name],
+                memory_p99=newest_of[signals.RUN_MEMORY_P99.name],
+                latency_p99=newest_of[signals.RUN_LATENCY_P99.name],
+                startup_p95=newest_of[signals.RUN_STARTUP_P95.name],
+                requests=newest_of[signals.RUN_REQUESTS.name],
+                requests_5xx=newest_of[signals.RUN_REQUESTS_5XX.name],
+            )
+            return service.model_copy(update={"load": summary})
+
+        return Evidence(
+            project=t.project,
+            region=t.region,
+            now=self.now,
+            services=[load(s) for s in services],
+            connectors=join.connectors_with_load(
+                env.connectors,
+                newest_of[signals.CONNECTOR_CPU_P95.name],
+                newest_of[signals.CONNECTOR_INSTANCES_MAX.name],
+                env.signals[signals.CONNECTOR_SENT_BYTES_RATE.name],
+                env.signals[signals.CONNECTOR_RECEIVED_BYTES_RATE.name],
+            ),
+            probes=probes,
+            unknowns=merge_unknowns(self._unknowns),
+            revisions=[r for r in env.revisions if r.service in kept],
+            invokers=invokers,
+            subnets=env.subnets,
+            firewalls=env.firewalls,
+            nats=join.nats_with_drops(
+                env.nats,
+                newest_of[signals.NAT_DROPPED_OUT_OF_RESOURCES.name],
+                newest_of[signals.NAT_ALLOCATION_FAILED.name],
+            ),
+            sql_instances=join.sql_with_load(
+                env.sql_instances,
+                t.project,
+                backends=newest_of[signals.SQL_BACKENDS.name],
+                connections=newest_of[signals.SQL_CONNECTIONS.name],
+                cpu_max=newest_of[signals.SQL_CPU_MAX.name],
+                up_min=newest_of[signals.SQL_UP_MIN.name],
+            ),
+            backend_services=env.backend_services,
+            health_checks=env.health_checks,
+            alert_policies=env.alert_policies,
+            checked=self.checked(),
+        )

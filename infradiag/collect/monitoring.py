@@ -1,15 +1,21 @@
 """Cloud Monitoring v3: one ListTimeSeries query per signal for the whole environment.
 
-Each signal is aligned over its whole window, so every group (e.g. each connector) comes back as one
-number. Windows allow for ingest lag: connectors report up to 240 s late
-(https://cloud.google.com/monitoring/api/metrics_gcp_u_z#gcp-vpcaccess), so 15 minutes always hold data.
+A signal is one metric, filtered, aligned per series and reduced per group (e.g. per connector or per
+Cloud Run service), so one call answers for every resource at once. Most signals align over their whole
+window, so each group comes back as one number; a signal with a shorter `period` comes back as one point
+per period (e.g. per minute), for peaks. Windows allow for ingest lag (up to 240 s for connectors, 225 s for
+Cloud NAT), so 15 minutes always hold data: https://cloud.google.com/monitoring/api/metrics_gcp
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+Group = tuple[str, ...]
+Series = dict[Group, dict[datetime, float]]
 
 
 @dataclass(frozen=True)
@@ -23,32 +29,22 @@ class Signal:
     reducer: str
     group_by: tuple[str, ...]
     window: timedelta = timedelta(minutes=15)
+    # Further conditions, e.g. 'metric.labels.state = "active"'.
+    extra_filter: str = ""
+    # The resource label that holds the region (it differs per resource type); None: project-wide.
+    region_label: str | None = "resource.labels.location"
+    # Alignment period; None: the whole window, one point per group.
+    period: timedelta | None = None
 
     def filter(self, region: str) -> str:
-        """The ListTimeSeries filter: this metric, in this region."""
-        return (
-            f'metric.type = "{self.metric_type}" AND resource.type = "{self.resource_type}" '
-            f'AND resource.labels.location = "{region}"'
-        )
-
-
-# https://cloud.google.com/monitoring/api/metrics_gcp_u_z#gcp-vpcaccess
-CONNECTOR_CPU_P95 = Signal(
-    name="connector_cpu_p95",
-    metric_type="vpcaccess.googleapis.com/connector/cpu/utilizations",
-    resource_type="vpc_access_connector",
-    aligner="ALIGN_PERCENTILE_95",
-    reducer="REDUCE_MAX",
-    group_by=("resource.labels.connector_name",),
-)
-CONNECTOR_INSTANCES_MAX = Signal(
-    name="connector_instances_max",
-    metric_type="vpcaccess.googleapis.com/connector/instances",
-    resource_type="vpc_access_connector",
-    aligner="ALIGN_MAX",
-    reducer="REDUCE_MAX",
-    group_by=("resource.labels.connector_name",),
-)
+        """The ListTimeSeries filter: exactly one metric type (as Google requires), this resource type,
+        this region, and the signal's own conditions."""
+        parts = [f'metric.type = "{self.metric_type}"', f'resource.type = "{self.resource_type}"']
+        if self.region_label is not None:
+            parts.append(f'{self.region_label} = "{region}"')
+        if self.extra_filter:
+            parts.append(self.extra_filter)
+        return " AND ".join(parts)
 
 
 def _label(series: Any, field: str) -> str:
@@ -62,33 +58,61 @@ def _number(point: Any) -> float | None:
     for field in ("double_value", "int64_value"):
         if field in value:
             return float(getattr(value, field))
+    if "bool_value" in value:
+        return 1.0 if value.bool_value else 0.0
     return None
 
 
-def query_signal(
+def query_series(
     client: Any, project: str, region: str, now: datetime, signal: Signal, timeout_s: float
-) -> dict[tuple[str, ...], float]:
-    """Group-by label values -> the signal's value over its window ending at `now` (one call, paginated)."""
+) -> Series:
+    """Group-by label values -> {point end time: value} over the window ending at `now` (one call,
+    paginated). Groups without points are left out."""
     from google.cloud import monitoring_v3
 
-    seconds = int(signal.window.total_seconds())
+    period = signal.period or signal.window
     request = monitoring_v3.ListTimeSeriesRequest(
         name=f"projects/{project}",
         filter=signal.filter(region),
         interval=monitoring_v3.TimeInterval(start_time=now - signal.window, end_time=now),
         aggregation=monitoring_v3.Aggregation(
-            alignment_period={"seconds": seconds},
+            alignment_period={"seconds": int(period.total_seconds())},
             per_series_aligner=getattr(monitoring_v3.Aggregation.Aligner, signal.aligner),
             cross_series_reducer=getattr(monitoring_v3.Aggregation.Reducer, signal.reducer),
             group_by_fields=list(signal.group_by),
         ),
         view=monitoring_v3.ListTimeSeriesRequest.TimeSeriesView.FULL,
     )
-    values: dict[tuple[str, ...], float] = {}
+    values: Series = {}
     for series in client.list_time_series(request=request, timeout=timeout_s, retry=None):
-        if not series.points:
-            continue
-        number = _number(series.points[0])
-        if number is not None:
-            values[tuple(_label(series, field) for field in signal.group_by)] = number
+        group = tuple(_label(series, field) for field in signal.group_by)
+        for point in series.points:
+            number = _number(point)
+            if number is not None:
+                # A series may continue on the next page: merge by end time.
+                values.setdefault(group, {})[point.interval.end_time] = number
     return values
+
+
+def newest(series: Series) -> dict[Group, float]:
+    """The newest point of each group (points come newest first, but pages may split a series)."""
+    return {group: points[max(points)] for group, points in series.items() if points}
+
+
+def peak_of_sum(*parts: Mapping[Group, Mapping[datetime, float]]) -> dict[Group, float]:
+    """Per group, the largest sum over `parts` at one point in time, e.g. sent + received bytes/s per
+    minute. A time where only some parts have data counts what is there."""
+    totals: dict[Group, dict[datetime, float]] = {}
+    for part in parts:
+        for group, points in part.items():
+            for end, value in points.items():
+                by_time = totals.setdefault(group, {})
+                by_time[end] = by_time.get(end, 0.0) + value
+    return {group: max(points.values()) for group, points in totals.items() if points}
+
+
+def query_signal(
+    client: Any, project: str, region: str, now: datetime, signal: Signal, timeout_s: float
+) -> dict[Group, float]:
+    """Group-by label values -> the signal's newest value over its window ending at `now` (one call)."""
+    return newest(query_series(client, project, region, now, signal, timeout_s))

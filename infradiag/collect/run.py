@@ -1,13 +1,20 @@
-"""Cloud Run Admin API v2: services, flattened into ServiceEvidence."""
+"""Cloud Run Admin API v2: services, revisions and invoker policies, flattened into evidence."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from infradiag.evidence import ServiceEvidence
+from infradiag.evidence import (
+    ConditionEvidence,
+    InvokerEvidence,
+    RevisionEvidence,
+    ServiceEvidence,
+    TrafficTargetEvidence,
+)
 
 # https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services#Service
 DEFAULT_TIMEOUT_S = 300.0
+INVOKER_ROLE = "roles/run.invoker"
 
 
 def list_services(client: Any, project: str, region: str, timeout_s: float) -> list[ServiceEvidence]:
@@ -16,6 +23,29 @@ def list_services(client: Any, project: str, region: str, timeout_s: float) -> l
         parent=f"projects/{project}/locations/{region}", timeout=timeout_s, retry=None
     )
     return [service_evidence(service, project) for service in pager]
+
+
+def list_revisions(client: Any, project: str, region: str, timeout_s: float) -> list[RevisionEvidence]:
+    """Every revision of every service in the region, in one paginated list call: the parent's service
+    "-" means all services (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services.revisions/list)."""
+    pager = client.list_revisions(
+        parent=f"projects/{project}/locations/{region}/services/-", timeout=timeout_s, retry=None
+    )
+    return [revision_evidence(revision) for revision in pager]
+
+
+def get_invokers(client: Any, service_resource: str, timeout_s: float) -> InvokerEvidence:
+    """Members bound to roles/run.invoker on one service (one getIamPolicy call)."""
+    policy = client.get_iam_policy(request={"resource": service_resource}, timeout=timeout_s, retry=None)
+    members: list[str] = []
+    for binding in policy.bindings:
+        if binding.role == INVOKER_ROLE:
+            members.extend(m for m in binding.members if m not in members)
+    return InvokerEvidence(service=service_resource.rsplit("/", 1)[-1], members=members)
+
+
+def _short(name: str) -> str | None:
+    return name.rsplit("/", 1)[-1] if name else None
 
 
 def _connector_name(raw: str, project: str, region: str) -> str | None:
@@ -40,22 +70,57 @@ def _health_paths(template: Any) -> list[str]:
     return paths
 
 
+def condition_evidence(condition: Any) -> ConditionEvidence:
+    """A v2 Condition: its reason is whichever of reason, revisionReason, executionReason is set."""
+    reason = None
+    for field in ("reason", "revision_reason", "execution_reason"):
+        if field in condition:
+            reason = getattr(condition, field).name
+            break
+    return ConditionEvidence(
+        type=condition.type_, state=condition.state.name, message=condition.message or None, reason=reason
+    )
+
+
+def _traffic(service: Any) -> list[TrafficTargetEvidence]:
+    return [
+        TrafficTargetEvidence(
+            revision=_short(target.revision),
+            latest=target.type_.name == "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST",
+            percent=target.percent,
+        )
+        for target in service.traffic
+    ]
+
+
+def _cloudsql_instances(template: Any) -> list[str]:
+    found: list[str] = []
+    for volume in template.volumes:
+        if "cloud_sql_instance" in volume:
+            found.extend(i for i in volume.cloud_sql_instance.instances if i not in found)
+    return found
+
+
 def service_evidence(service: Any, project: str) -> ServiceEvidence:
-    """One run_v2.Service as ServiceEvidence (names shortened, enums as their names)."""
+    """One run_v2.Service as ServiceEvidence (names shortened, enums as their names). `conditions` holds the
+    terminal condition first, then the others."""
     parts = service.name.split("/")
     region = parts[3]
     template = service.template
+    vpc = template.vpc_access
     condition = service.terminal_condition
     ready = condition.state.name == "CONDITION_SUCCEEDED" if condition.type_ else True
     timeout = template.timeout.total_seconds() if template.timeout else DEFAULT_TIMEOUT_S
+    interface = vpc.network_interfaces[0] if vpc.network_interfaces else None
+    conditions = [condition] if condition.type_ else []
     return ServiceEvidence(
         name=parts[-1],
         resource=service.name,
         region=region,
         uri=service.uri or None,
         ingress=service.ingress.name,
-        connector=_connector_name(template.vpc_access.connector, project, region),
-        egress=template.vpc_access.egress.name if template.vpc_access.connector else None,
+        connector=_connector_name(vpc.connector, project, region),
+        egress=vpc.egress.name if vpc.connector or interface is not None else None,
         min_instances=template.scaling.min_instance_count,
         max_instances=template.scaling.max_instance_count or None,
         timeout_seconds=timeout,
@@ -64,4 +129,31 @@ def service_evidence(service: Any, project: str) -> ServiceEvidence:
         ready_message=condition.message or None,
         latest_ready_revision=service.latest_ready_revision or None,
         latest_created_revision=service.latest_created_revision or None,
+        conditions=[condition_evidence(c) for c in [*conditions, *service.conditions]],
+        traffic=_traffic(service),
+        direct_egress_network=_short(interface.network) if interface is not None else None,
+        direct_egress_subnet=_short(interface.subnetwork) if interface is not None else None,
+        cloudsql_instances=_cloudsql_instances(template),
+    )
+
+
+def revision_evidence(revision: Any) -> RevisionEvidence:
+    """One run_v2.Revision: ready when its Ready condition succeeded (or, without one, none failed)."""
+    parts = revision.name.split("/")
+    ready_condition = next((c for c in revision.conditions if c.type_ == "Ready"), None)
+    if ready_condition is not None:
+        deciding = ready_condition
+        ready = ready_condition.state.name == "CONDITION_SUCCEEDED"
+    else:
+        failed = [c for c in revision.conditions if c.state.name == "CONDITION_FAILED"]
+        deciding = failed[0] if failed else None
+        ready = not failed
+    why = condition_evidence(deciding) if deciding is not None and not ready else None
+    return RevisionEvidence(
+        name=parts[-1],
+        resource=revision.name,
+        service=parts[5] if len(parts) > 5 else "",
+        ready=ready,
+        message=why.message if why else None,
+        reason=why.reason if why else None,
     )

@@ -30,4 +30,5 @@ def connector_evidence(connector: Any) -> ConnectorEvidence:
         machine_type=connector.machine_type or "e2-micro",
         min_instances=connector.min_instances or None,
         max_instances=connector.max_instances or None,
+        subnet=connector.subnet.name or None,
     )

@@ -14,13 +14,16 @@ import typer
 from infradiag.errors import UsageError
 
 if TYPE_CHECKING:
+    from infradiag.diagnose.playbook import Playbook
     from infradiag.report.model import TriageReport
+    from infradiag.suppress import Suppression
     from infradiag.target import Target
 
 
 class Format(StrEnum):
     terminal = "terminal"
     json = "json"
+    markdown = "markdown"
 
 
 class Level(StrEnum):
@@ -35,6 +38,16 @@ ConfigOption = Annotated[
 ]
 ScenarioOption = Annotated[Path | None, typer.Option(help="Use a twin of this scenario file instead.")]
 EnvironmentArgument = Annotated[str | None, typer.Argument(help="Environment name from infradiag.toml.")]
+SuppressionsOption = Annotated[
+    Path | None,
+    typer.Option(help="Accepted findings (YAML); default: the environment's `suppressions` in the config."),
+]
+JunitOption = Annotated[
+    Path | None, typer.Option("--junit", help="Also write a JUnit XML report to this file.")
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress or status on stderr; warnings and errors only.")
+]
 
 
 def parse_duration(text: str, flag: str) -> float:
@@ -53,7 +66,8 @@ def exit_code(report: TriageReport, fail_on: str) -> int:
     if report.verdict == "unknown":
         return 3
     threshold = PRIORITY_ORDER[fail_on]
-    return 1 if any(PRIORITY_ORDER[f.priority] <= threshold for f in report.findings) else 0
+    counted = [f for f in report.findings if f.suppressed is None]  # accepted findings never fail
+    return 1 if any(PRIORITY_ORDER[f.priority] <= threshold for f in counted) else 0
 
 
 @contextmanager
@@ -77,6 +91,9 @@ def open_target(environment: str | None, scenario: Path | None, config: Path | N
     if scenario is None:
         assert env_config is not None and env_config.project and env_config.region
         target = Target(environment=name, project=env_config.project, region=env_config.region)
+        if env_config.api_endpoint is not None and env_config.monitoring_endpoint is not None:
+            endpoints = ApiEndpoints(rest=env_config.api_endpoint, grpc=env_config.monitoring_endpoint)
+            target = dataclasses.replace(target, endpoints=endpoints, now=env_config.now)
         twin = None
     else:
         from infradiag.twin.scenario import load_scenario
@@ -100,9 +117,33 @@ def open_target(environment: str | None, scenario: Path | None, config: Path | N
             probe_timeout_s=env_config.probe_timeout_s,
             probe_concurrency=env_config.probe_concurrency,
             thresholds=env_config.thresholds,
+            probe_max_body_bytes=env_config.probe_max_body_bytes,
+            probe_max_redirects=env_config.probe_max_redirects,
+            probe_confirm=env_config.probe_confirm,
+            probe_auth=env_config.auth,
+            probes=env_config.probes,
         )
     try:
         yield target
     finally:
         if twin is not None:
             twin.stop()
+
+
+def accepted_findings(
+    environment: str | None,
+    scenario: Path | None,
+    flag: Path | None,
+    config: Path | None,
+    playbooks: list[Playbook],
+) -> list[Suppression]:
+    """The suppressions to honour: --suppressions, else the config environment's `suppressions` (none with
+    --scenario); their causes are checked against the playbooks."""
+    from infradiag.suppress import causes_of, load_suppressions
+
+    path = flag
+    if path is None and scenario is None and environment is not None:
+        from infradiag.config import load_config
+
+        path = load_config(config).environment(environment).suppressions
+    return [] if path is None else load_suppressions(path, causes_of(playbooks))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,18 +11,26 @@ from infradiag.commands.common import (
     ConfigOption,
     EnvironmentArgument,
     Format,
+    JunitOption,
     Level,
+    QuietOption,
     ScenarioOption,
+    SuppressionsOption,
+    accepted_findings,
     exit_code,
     open_target,
     parse_duration,
 )
+from infradiag.commands.probe import ConfirmOption
 
 
 def triage(
     environment: EnvironmentArgument = None,
     scenario: ScenarioOption = None,
-    output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.terminal,
+    output: Annotated[
+        Format,
+        typer.Option("--format", help="Output format on stdout (json and markdown: nothing else there)."),
+    ] = Format.terminal,
     fail_on: Annotated[
         Level, typer.Option("--fail-on", help="Exit 1 at a finding of this priority or higher.")
     ] = Level.P1,
@@ -33,30 +40,46 @@ def triage(
     playbooks: Annotated[
         Path | None, typer.Option(help="Playbook directory (default: the bundled one).")
     ] = None,
+    suppressions: SuppressionsOption = None,
+    junit: JunitOption = None,
+    quiet: QuietOption = False,
+    confirm: ConfirmOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Diagnose an environment (or a scenario's twin) and print the ranked remediation plan."""
     import asyncio
+    import dataclasses
 
     from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
+    from infradiag.probe.engine import probe_deadline
+    from infradiag.report.junit import write_junit
+    from infradiag.report.output import print_report
+    from infradiag.report.progress import Status
+    from infradiag.suppress import apply_suppressions
+    from infradiag.suppress.apply import expiry_warnings
     from infradiag.triage import triage as run_triage
 
     seconds = parse_duration(deadline, "--deadline")
     books = load_playbooks(playbooks or PLAYBOOK_DIR)
-    with open_target(environment, scenario, config) as target:
+    accepted = accepted_findings(environment, scenario, suppressions, config, books)
+    with Status(quiet) as status, open_target(environment, scenario, config) as target:
+        status.task(f"triage {target.environment}: probing services, collecting evidence")
         try:
-            report, _ = asyncio.run(asyncio.wait_for(run_triage(target, books), timeout=seconds))
+            if confirm:
+                target = dataclasses.replace(target, probe_confirm=True)
+            # Probes end before the deadline (cut ones are reported as timeouts), so the report comes out.
+            run = run_triage(target, books, probe_deadline(seconds))
+            report, _ = asyncio.run(asyncio.wait_for(run, timeout=seconds))
         except TimeoutError:
-            typer.echo(f"infradiag: the deadline of {deadline} passed before a verdict", err=True)
+            problem = f"the deadline of {deadline} passed before a verdict"
+            if junit is not None:
+                write_junit(junit, None, fail_on.value, target.environment, problem)
+            status.error(problem)
             raise typer.Exit(3) from None
-    if output is Format.json:
-        import json
-
-        sys.stdout.write(json.dumps(report.to_json_dict(), indent=2) + "\n")
-    else:
-        from rich.console import Console
-
-        from infradiag.report.terminal import render
-
-        render(report, Console())
+    report = apply_suppressions(report, accepted, report.started_at.date())
+    for warning in expiry_warnings(report):
+        status.warn(warning)
+    if junit is not None:
+        write_junit(junit, report, fail_on.value, report.environment)
+    print_report(report, output.value)
     raise typer.Exit(exit_code(report, fail_on.value))

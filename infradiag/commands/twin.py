@@ -46,3 +46,22 @@ def twin_serve(
             pass
     finally:
         twin.stop()
+
+
+@twin_app.command("check")
+def twin_check(scenario: Annotated[Path, typer.Argument(help="Scenario file.")]) -> None:
+    """Validate a scenario without serving it: exit 0 when valid, 2 with file, line and fix otherwise."""
+    from infradiag.twin.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    compute = sum(len(v) for k, v in loaded.compute.model_dump().items() if k != "backendServiceHealth")
+    counts = {
+        "services": len(loaded.run.services),
+        "connectors": len(loaded.vpcaccess.connectors),
+        "compute resources": compute,
+        "SQL instances": len(loaded.sql.instances),
+        "time series": len(loaded.monitoring.timeSeries),
+        "API faults": len(loaded.apiFaults),
+    }
+    summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n)
+    print(f"{scenario}: valid ({summary or 'empty project'})")

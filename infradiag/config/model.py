@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from infradiag.config.probes import FIXES as PROBE_FIXES
+from infradiag.config.probes import ServiceProbes, check_auth
 from infradiag.errors import UsageError
 
 DEFAULT_CONFIG = Path("infradiag.toml")
@@ -22,6 +25,17 @@ class Thresholds(BaseModel):
     connector_cpu_warning: float = Field(0.80, gt=0, le=1)
     # At or above this share of probed services failing, a cause that explains them is P0.
     outage_share: float = Field(0.5, gt=0, le=1)
+    # Share of the machine type's throughput ceiling that counts as saturated.
+    connector_throughput_saturated: float = Field(0.9, gt=0, le=1)
+    sql_connections_saturated: float = Field(0.95, gt=0, le=1)  # of max_connections
+    sql_connections_warning: float = Field(0.80, gt=0, le=1)
+    sql_cpu_saturated: float = Field(0.90, gt=0, le=1)
+    run_memory_exhausted: float = Field(0.95, gt=0, le=1)  # p99 memory utilization
+    # p99 latency at this share of the service's request timeout counts as reaching it.
+    request_timeout_share: float = Field(0.95, gt=0, le=1)
+    cold_start_ms: float = Field(5000, gt=0)  # startup p95 (or probe latency) this slow is a cold start
+    tls_expiring_days: int = Field(14, ge=1)
+    tls_expiring_urgent_days: int = Field(3, ge=0)
 
 
 class EnvironmentConfig(BaseModel):
@@ -35,11 +49,35 @@ class EnvironmentConfig(BaseModel):
     services: list[str] | None = None
     health_path: str = Field("/health", pattern=r"^/")
     probe_timeout_s: float = Field(10.0, gt=0)
-    probe_concurrency: int = Field(32, ge=1, le=1024)
+    # Probes are I/O bound (one socket each): 256 in flight probes a 200-service fleet in one wave.
+    probe_concurrency: int = Field(256, ge=1, le=1024)
+    probe_max_body_bytes: int = Field(65536, ge=1)
+    probe_max_redirects: int = Field(3, ge=0, le=20)
+    probe_confirm: bool = False  # try a failed probe once more, to tell a flap from an outage
+    auth: str | None = None  # "id_token" or "env:VAR", for every service unless its probes table says else
+    probes: dict[str, ServiceProbes] = Field(default_factory=dict)  # service name -> probe settings
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    # Accepted findings (YAML, see README "Accepted findings"); relative to the config file's folder.
+    suppressions: Path | None = None
+    # An already running twin (e.g. from `infradiag twin serve`) instead of Google: its REST base URL, its
+    # Monitoring gRPC host:port, and the scenario's `now` (metric windows end there; default: the clock).
+    api_endpoint: str | None = Field(None, pattern=r"^https?://")
+    monitoring_endpoint: str | None = Field(None, pattern=r"^\S+:\d+$")
+    now: datetime | None = None
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_form(cls, value: str | None) -> str | None:
+        return check_auth(value)
 
     @model_validator(mode="after")
     def _one_kind(self) -> EnvironmentConfig:
+        if (self.api_endpoint is None) != (self.monitoring_endpoint is None):
+            raise ValueError("set both `api_endpoint` and `monitoring_endpoint`, or neither")
+        if self.now is not None and self.api_endpoint is None:
+            raise ValueError("`now` only applies with `api_endpoint` (a running twin); remove it")
+        if self.twin is not None and self.api_endpoint is not None:
+            raise ValueError("`twin` starts its own twin; remove `api_endpoint`/`monitoring_endpoint`")
         if self.twin is None and not (self.project and self.region):
             raise ValueError('set either `twin = "scenarios/FILE.yaml"` or both `project` and `region`')
         if self.twin is not None and (self.project or self.region):
@@ -49,10 +87,34 @@ class EnvironmentConfig(BaseModel):
         return self
 
 
+class HistoryConfig(BaseModel):
+    """The `[history]` table: where `infradiag sweep` keeps its history (README, "Scheduled sweeps")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Relative to the config file's folder; `{environment}` in it gives each environment its own database.
+    path: str = ".infradiag/history.sqlite"
+    # A folder (e.g. a Cloud Storage volume mount) that receives a copy of each database after every sweep
+    # and seeds a missing local one; needs `{environment}` in `path` (one file per environment).
+    publish_dir: Path | None = None
+    keep_days: int = Field(90, ge=1)  # sweeps older than this are pruned when an environment is swept
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> HistoryConfig:
+        try:
+            self.path.format(environment="x")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("`path` may only contain the placeholder {environment}") from None
+        if self.publish_dir is not None and "{environment}" not in self.path:
+            raise ValueError("`publish_dir` needs one database per environment: put {environment} in `path`")
+        return self
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
     path: Path = DEFAULT_CONFIG
 
     def environment(self, name: str) -> EnvironmentConfig:
@@ -93,10 +155,18 @@ def load_config(path: Path | None = None) -> Config:
     for env in config.environments.values():
         if env.twin is not None and not env.twin.is_absolute():
             env.twin = (path.parent / env.twin).resolve()
+        if env.suppressions is not None and not env.suppressions.is_absolute():
+            env.suppressions = (path.parent / env.suppressions).resolve()
+    if not Path(config.history.path).is_absolute():
+        config.history.path = str((path.parent / config.history.path).resolve())
+    if config.history.publish_dir is not None and not config.history.publish_dir.is_absolute():
+        config.history.publish_dir = (path.parent / config.history.publish_dir).resolve()
     return config
 
 
 def _fix(error_type: str) -> str:
+    if error_type in PROBE_FIXES:
+        return PROBE_FIXES[error_type]
     if error_type == "extra_forbidden":
         return "remove the key or correct its spelling (see README, Configuration)"
     return "see README, Configuration"

@@ -43,6 +43,10 @@ def _tf_name(name: Any) -> celtypes.StringType:
     return celtypes.StringType(str(name).replace("-", "_"))
 
 
+def _basename(name: Any) -> celtypes.StringType:
+    return celtypes.StringType(str(name).rsplit("/", 1)[-1])
+
+
 # Formatting helpers playbooks may call besides CEL's standard functions.
 FUNCTIONS: dict[str, Any] = {
     "fixed": _fixed,
@@ -50,6 +54,7 @@ FUNCTIONS: dict[str, Any] = {
     "seconds": _seconds,
     "join": _join,
     "tf_name": _tf_name,
+    "basename": _basename,
 }
 _ENV = celpy.Environment()
 
@@ -66,7 +71,9 @@ class Expression:
         try:
             return self.program.evaluate(activation)
         except CELEvalError as exc:
-            raise CelEvalError(f"{self.source}: {exc.args[0] if exc.args else exc}") from None
+            # celpy's messages can embed the whole activation; the first 200 characters say what failed.
+            reason = str(exc.args[0] if exc.args else exc)[:200]
+            raise CelEvalError(f"{self.source}: {reason}") from None
 
     def is_true(self, activation: Mapping[str, Any]) -> bool:
         """The boolean value of the expression; CelEvalError if it is not a bool."""
@@ -85,7 +92,8 @@ def compile_expression(source: str) -> Expression:
     return Expression(source=source, program=_ENV.program(ast, functions=FUNCTIONS))
 
 
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+# `{cel}` is a placeholder; `{{` and `}}` stand for literal braces (Terraform blocks need them).
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,8 @@ def compile_template(source: str) -> Template:
     position = 0
     for match in _PLACEHOLDER.finditer(source):
         parts.append(source[position : match.start()])
-        parts.append(compile_expression(match.group(1)))
+        token = match.group(0)
+        parts.append(token[0] if token in ("{{", "}}") else compile_expression(match.group(1)))
         position = match.end()
     parts.append(source[position:])
     return Template(source=source, parts=tuple(p for p in parts if p != ""))

@@ -33,22 +33,23 @@ def evidence_context(evidence: Evidence, thresholds: dict[str, Any]) -> dict[str
     by_service: dict[str, list[ProbeResult]] = {}
     for probe in evidence.probes:
         by_service.setdefault(probe.service, []).append(probe)
-    worst = {
-        name: _worst(results).model_dump(mode="json", exclude_none=True)
-        for name, results in by_service.items()
-    }
+    worst = {name: _dump(_worst(results)) for name, results in by_service.items()}
+    data = evidence.model_dump(mode="json", exclude_none=True, exclude={"now"})
     return {
-        "project": evidence.project,
-        "region": evidence.region,
-        "services": [s.model_dump(mode="json", exclude_none=True) for s in evidence.services],
-        "connectors": [c.model_dump(mode="json", exclude_none=True) for c in evidence.connectors],
-        "probes": [p.model_dump(mode="json", exclude_none=True) for p in evidence.probes],
+        **data,
         "probe": worst,
+        "svc": {s["name"]: s for s in data["services"]},
         "probed_services": sorted(worst),
         "failing_services": sorted(name for name, p in worst.items() if not p["ok"]),
         "unknown_sources": sorted({u.source for u in evidence.unknowns}),
         "thresholds": thresholds,
+        "now": evidence.now.isoformat(),
     }
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
+    return dumped
 
 
 class _Walk:
@@ -139,15 +140,31 @@ class _Walk:
             self.walk(self.playbook.tree, activation, [])
 
 
+def _finding_data(findings: list[Finding]) -> list[dict[str, Any]]:
+    return [
+        {
+            "cause": f.cause,
+            "priority": f.priority,
+            "resource": f.resource,
+            "affected_services": f.affected_services,
+        }
+        for f in findings
+    ]
+
+
 def diagnose(evidence: Evidence, playbooks: list[Playbook], thresholds: dict[str, Any]) -> Diagnosis:
-    """Findings of every playbook (fallbacks last, seeing `explained`), one per cause and resource."""
+    """Findings of every playbook, one per cause and resource. Stages run in order: primary, then
+    fallback (each seeing `explained`, the services covered so far), then review (seeing `findings`)."""
     diagnosis = Diagnosis()
     base = {k: to_cel(v) for k, v in evidence_context(evidence, thresholds).items()}
-    for playbook in (p for p in playbooks if not p.fallback):
-        _Walk(playbook, diagnosis).run(base)
-    explained = sorted({s for f in diagnosis.findings for s in f.affected_services})
-    base["explained"] = to_cel(explained)
-    for playbook in (p for p in playbooks if p.fallback):
-        _Walk(playbook, diagnosis).run(base)
+    for stage in ("primary", "fallback", "review"):
+        for playbook in (p for p in playbooks if p.stage == stage):
+            if stage == "fallback":
+                base["explained"] = to_cel(
+                    sorted({s for f in diagnosis.findings for s in f.affected_services})
+                )
+            if stage == "review":
+                base["findings"] = to_cel(_finding_data(merge_findings(diagnosis.findings)))
+            _Walk(playbook, diagnosis).run(base)
     diagnosis.findings = merge_findings(diagnosis.findings)
     return diagnosis

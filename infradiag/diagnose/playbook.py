@@ -79,8 +79,9 @@ class Playbook(_Model):
     for_each: str = "[{}]"  # CEL list; each item is bound to `as`
     as_: str = Field("item", alias="as", pattern=r"^[a-z_][a-z0-9_]*$")
     let: dict[str, str] = Field(default_factory=dict)  # evaluated in order, each sees the ones before
-    # Fallback playbooks run after the others and see `explained`: services a finding already covers.
-    fallback: bool = False
+    # primary: root causes from evidence. fallback: after primary, sees `explained` (services a finding
+    # already covers). review: last, sees `findings` (e.g. an alert gap for what was found).
+    stage: Literal["primary", "fallback", "review"] = "primary"
     tree: Node
 
     path: Path = Path("<memory>")
@@ -186,6 +187,14 @@ def load_playbooks(directory: Path = PLAYBOOK_DIR) -> list[Playbook]:
         seen[playbook.id] = path
         playbooks.append(playbook)
     return playbooks
+
+
+def causes_of(node: Node) -> list[str]:
+    """Every cause id a tree can conclude, in tree order."""
+    found = [node.cause] if node.cause else []
+    for child in node.then:
+        found += [c for c in causes_of(child) if c not in found]
+    return found
 
 
 def as_dict(node: Node) -> dict[str, Any]:

@@ -1,5 +1,13 @@
 """Plain, typed evidence: what probe and collect hand to the diagnosis. No GCP client objects here."""
 
+from infradiag.evidence.cloudrun import (
+    ConditionEvidence,
+    InvokerEvidence,
+    RevisionEvidence,
+    ServiceLoadEvidence,
+    TrafficTargetEvidence,
+)
+from infradiag.evidence.loadbalancing import BackendEvidence, BackendServiceEvidence, HealthCheckEvidence
 from infradiag.evidence.model import (
     ConnectorEvidence,
     Evidence,
@@ -10,14 +18,38 @@ from infradiag.evidence.model import (
     ServiceEvidence,
     Unknown,
 )
+from infradiag.evidence.network import (
+    FirewallEvidence,
+    FirewallPortRule,
+    NatEvidence,
+    ReachabilityEvidence,
+    SubnetEvidence,
+)
+from infradiag.evidence.observability import AlertPolicyEvidence
+from infradiag.evidence.sql import SqlInstanceEvidence
 
 __all__ = [
+    "AlertPolicyEvidence",
+    "BackendEvidence",
+    "BackendServiceEvidence",
+    "ConditionEvidence",
     "ConnectorEvidence",
     "Evidence",
+    "FirewallEvidence",
+    "FirewallPortRule",
+    "HealthCheckEvidence",
+    "InvokerEvidence",
+    "NatEvidence",
     "Outcome",
     "ProbePhases",
     "ProbeResult",
     "ProbeTarget",
+    "ReachabilityEvidence",
+    "RevisionEvidence",
     "ServiceEvidence",
+    "ServiceLoadEvidence",
+    "SqlInstanceEvidence",
+    "SubnetEvidence",
+    "TrafficTargetEvidence",
     "Unknown",
 ]

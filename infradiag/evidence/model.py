@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from infradiag.evidence.cloudrun import (
+    ConditionEvidence,
+    InvokerEvidence,
+    RevisionEvidence,
+    ServiceLoadEvidence,
+    TrafficTargetEvidence,
+)
+from infradiag.evidence.loadbalancing import BackendServiceEvidence, HealthCheckEvidence
+from infradiag.evidence.network import FirewallEvidence, NatEvidence, ReachabilityEvidence, SubnetEvidence
+from infradiag.evidence.observability import AlertPolicyEvidence
+from infradiag.evidence.sql import SqlInstanceEvidence
 
 Outcome = Literal[
     "ok",
@@ -24,6 +36,9 @@ class _Evidence(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+ProbeKind = Literal["http", "websocket"]
+
+
 class ProbeTarget(_Evidence):
     """One health URL of one service, and what a healthy answer looks like."""
 
@@ -31,6 +46,26 @@ class ProbeTarget(_Evidence):
     url: str
     path: str = "/health"
     expect_status: int = 200
+    # "websocket": an upgrade handshake that must reach 101 (the default `expect_status` of that kind).
+    kind: ProbeKind = "http"
+    # CEL over `body` (the JSON body, or the text if it is not JSON), `headers` (lower-case names), `status`.
+    body_check: str | None = None
+    # Header name -> regular expression the whole value must match.
+    expect_headers: dict[str, str] = Field(default_factory=dict)
+    latency_budget_ms: float | None = None
+    # websocket: a text message to send once upgraded; some message must come back.
+    message: str | None = None
+    # How to authenticate: "id_token" (Google-signed, audience = `audience`) or "env:VAR" (a bearer token in
+    # that environment variable). Never the token itself.
+    auth: str | None = None
+    audience: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _websocket_expects_101(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("kind") == "websocket" and data.get("expect_status") is None:
+            return {**data, "expect_status": 101}
+        return data
 
 
 class ProbePhases(_Evidence):
@@ -41,6 +76,8 @@ class ProbePhases(_Evidence):
     tls: float | None = None
     first_byte: float | None = None
     total: float | None = None
+    # websocket: from sending the message to the whole reply received.
+    round_trip: float | None = None
 
 
 class ProbeResult(_Evidence):
@@ -58,6 +95,21 @@ class ProbeResult(_Evidence):
     body_excerpt: str | None = None
     # "gfe" when the Google Front End answered (its error pages), else None.
     served_by: str | None = None
+    # The body parsed as JSON when it is a JSON object (health bodies), for checks and playbooks.
+    body_json: dict[str, Any] | None = None
+    kind: ProbeKind = "http"
+    # Every failed check with the actual value: `status 503, expected 200`, `latency 812 ms, budget 500 ms`.
+    failed_checks: list[str] = Field(default_factory=list)
+    # https only: the server certificate's notAfter, days left from the probe's clock (negative: expired),
+    # whether it verified against the trust store, and why not.
+    tls_not_after: datetime | None = None
+    tls_expires_in_days: float | None = None
+    tls_verified: bool | None = None
+    tls_error: str | None = None
+    # With --confirm, a failed probe is tried once more: that second observation, and whether the two
+    # disagree (a flap) or agree (an outage).
+    confirmation: ProbeResult | None = None
+    flapping: bool | None = None
 
 
 class ServiceEvidence(_Evidence):
@@ -78,6 +130,13 @@ class ServiceEvidence(_Evidence):
     ready_message: str | None = None
     latest_ready_revision: str | None = None
     latest_created_revision: str | None = None
+    conditions: list[ConditionEvidence] = Field(default_factory=list)
+    traffic: list[TrafficTargetEvidence] = Field(default_factory=list)
+    # Direct VPC egress (template.vpcAccess.networkInterfaces[0]), short names.
+    direct_egress_network: str | None = None
+    direct_egress_subnet: str | None = None
+    cloudsql_instances: list[str] = Field(default_factory=list)  # connection names P:R:I
+    load: ServiceLoadEvidence = Field(default_factory=ServiceLoadEvidence)
 
 
 class ConnectorEvidence(_Evidence):
@@ -95,6 +154,8 @@ class ConnectorEvidence(_Evidence):
     # Over the judged window; None when the metric could not be read or had no points.
     cpu_p95: float | None = None
     instances_max: int | None = None
+    subnet: str | None = None  # short subnet name when the connector uses one instead of ip_cidr_range
+    throughput_mbps: float | None = None  # sent + received, peak per-minute rate over the window
 
 
 class Unknown(_Evidence):
@@ -117,3 +178,15 @@ class Evidence(_Evidence):
     connectors: list[ConnectorEvidence] = Field(default_factory=list)
     probes: list[ProbeResult] = Field(default_factory=list)
     unknowns: list[Unknown] = Field(default_factory=list)
+    revisions: list[RevisionEvidence] = Field(default_factory=list)
+    invokers: list[InvokerEvidence] = Field(default_factory=list)
+    subnets: list[SubnetEvidence] = Field(default_factory=list)
+    firewalls: list[FirewallEvidence] = Field(default_factory=list)
+    nats: list[NatEvidence] = Field(default_factory=list)
+    reachability: list[ReachabilityEvidence] = Field(default_factory=list)
+    sql_instances: list[SqlInstanceEvidence] = Field(default_factory=list)
+    backend_services: list[BackendServiceEvidence] = Field(default_factory=list)
+    health_checks: list[HealthCheckEvidence] = Field(default_factory=list)
+    alert_policies: list[AlertPolicyEvidence] = Field(default_factory=list)
+    # Sources whose evidence was gathered (e.g. "compute", "sql"); lets playbooks tell "none" from "unknown".
+    checked: list[str] = Field(default_factory=list)

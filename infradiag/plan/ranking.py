@@ -53,8 +53,14 @@ def make_plan(findings: list[Finding]) -> list[PlanStep]:
     return list(steps.values())
 
 
-def verdict(probes: list[ProbeResult], findings: list[Finding], collected_anything: bool) -> str:
-    """healthy | degraded | down | unknown, as triage-report.md defines them."""
+def verdict(
+    probes: list[ProbeResult],
+    findings: list[Finding],
+    collected_anything: bool,
+    evidence_missing: bool = False,
+) -> str:
+    """healthy | degraded | down | unknown, as triage-report.md defines them; never healthy while
+    evidence is missing (a cause could hide there), degraded instead."""
     if not probes and not collected_anything:
         return "unknown"
     by_service: dict[str, bool] = {}
@@ -63,6 +69,6 @@ def verdict(probes: list[ProbeResult], findings: list[Finding], collected_anythi
     if by_service and not any(by_service.values()):
         return "down"
     urgent = any(PRIORITY_ORDER[f.priority] <= PRIORITY_ORDER["P1"] for f in findings)
-    if not all(by_service.values()) or urgent:
+    if not all(by_service.values()) or urgent or evidence_missing:
         return "degraded"
     return "healthy"

@@ -1,5 +1,7 @@
 """Probes: what each service's health endpoints answer, as ProbeResult evidence."""
 
-from infradiag.probe.http import excerpt, probe_all, redact
+from infradiag.probe.engine import DEFAULT_CONCURRENCY, probe_all
+from infradiag.probe.targets import probe_targets
+from infradiag.probe.text import excerpt, redact
 
-__all__ = ["excerpt", "probe_all", "redact"]
+__all__ = ["DEFAULT_CONCURRENCY", "excerpt", "probe_all", "probe_targets", "redact"]

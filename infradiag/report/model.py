@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,6 +53,24 @@ class ReportRemediation(_V1):
     docs: str | None = None
 
 
+class ReportSuppression(_V1):
+    """Why a finding is accepted, and until when (added in v1: absent on findings that count)."""
+
+    reason: str
+    expires: date
+    source: str  # file:line of the suppression
+
+
+class ReportExpiredSuppression(_V1):
+    """A suppression past its `expires` date: it no longer applies, and the report says so."""
+
+    cause: str
+    resource: str
+    reason: str
+    expires: date
+    source: str
+
+
 class ReportFinding(_V1):
     id: str
     cause: str
@@ -63,6 +81,9 @@ class ReportFinding(_V1):
     why: list[ReportWhy]
     remediation: ReportRemediation
     confidence: float
+    # Set when an accepted-findings file covers this finding: it is listed but counts for neither the
+    # verdict nor the exit code.
+    suppressed: ReportSuppression | None = None
 
 
 class ReportPlanStep(_V1):
@@ -73,6 +94,7 @@ class ReportPlanStep(_V1):
     blast_radius: int
     commands: list[str] = Field(default_factory=list)
     terraform: list[str] = Field(default_factory=list)
+    suppressed: bool | None = None  # True when every finding the step resolves is suppressed
 
 
 class ReportUnknown(_V1):
@@ -95,6 +117,7 @@ class TriageReport(_V1):
     findings: list[ReportFinding]
     plan: list[ReportPlanStep]
     unknowns: list[ReportUnknown]
+    expired_suppressions: list[ReportExpiredSuppression] | None = None  # only when there are some
 
     def to_json_dict(self) -> dict[str, Any]:
         """The report as the JSON object of the contract (camelCase, RFC 3339 with Z)."""

@@ -40,7 +40,12 @@ def _finding(f: ReportFinding) -> Tree:
     head = Text.assemble(
         (f" {f.priority} ", PRIORITY_STYLE[f.priority]), " ", (f.title, "bold"), f"  [{f.cause}]"
     )
+    if f.suppressed is not None:
+        head.stylize("dim")
     tree = Tree(head)
+    if f.suppressed is not None:
+        s = f.suppressed
+        tree.add(Text(f"suppressed until {s.expires.isoformat()}: {s.reason} ({s.source})", style="yellow"))
     tree.add(Text(f"resource: {', '.join(f.resources)}", style="dim"))
     tree.add(Text(f"affects {len(f.affected_services)}: {', '.join(f.affected_services)}", style="dim"))
     node = tree
@@ -61,7 +66,7 @@ def _plan(report: TriageReport) -> Table:
         table.add_row(
             str(step.rank),
             Text(step.priority, style=PRIORITY_STYLE[step.priority]),
-            step.action,
+            step.action + (" (suppressed)" if step.suppressed else ""),
             f"{step.blast_radius} service(s)",
         )
     return table
@@ -83,11 +88,13 @@ def render(report: TriageReport, console: Console) -> None:
     """Print the whole report to `console`."""
     verdict = Text(report.verdict.upper(), style=VERDICT_STYLE[report.verdict])
     failing = sum(1 for p in report.probes if not p.ok)
+    suppressed = sum(1 for f in report.findings if f.suppressed is not None)
     header = Text.assemble(
         f"{report.environment} ({report.project}, {report.region}): ",
         verdict,
-        f"   {failing}/{len(report.probes)} probes failing, {len(report.findings)} finding(s),",
-        f" {report.duration_ms} ms",
+        f"   {failing}/{len(report.probes)} probes failing, {len(report.findings)} finding(s)",
+        f" ({suppressed} suppressed)" if suppressed else "",
+        f", {report.duration_ms} ms",
     )
     console.print(Panel(header, title="infradiag triage", expand=False))
     if report.probes:
@@ -105,4 +112,11 @@ def render(report: TriageReport, console: Console) -> None:
             table.add_column(column, overflow="fold")
         for u in report.unknowns:
             table.add_row(u.source, u.reason, u.consequence, u.fix)
+        console.print(table)
+    if report.expired_suppressions:
+        table = Table(title="Expired suppressions (they no longer apply)", title_justify="left")
+        for column in ("cause", "resource", "expired", "reason", "where"):
+            table.add_column(column, overflow="fold")
+        for e in report.expired_suppressions:
+            table.add_row(e.cause, e.resource, e.expires.isoformat(), e.reason, e.source)
         console.print(table)

@@ -28,7 +28,7 @@ import ssl
 import struct
 from typing import TYPE_CHECKING
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from multidict import CIMultiDict
 
 from infradiag.twin.scenario import EndpointBehaviour, Fault
@@ -116,8 +116,26 @@ class _Handler:
             return web.Response(status=behaviour.status)
         if behaviour.fault == "slow-body":
             return await _slow_body(request, behaviour)
+        if behaviour.status == 101:
+            return await _websocket_echo(request, behaviour)
         body, headers = _body_and_headers(behaviour)
         return web.Response(status=behaviour.status, body=body, headers=headers)
+
+
+async def _websocket_echo(request: web.BaseRequest, behaviour: EndpointBehaviour) -> web.StreamResponse:
+    """`status: 101`: a WebSocket upgrade is accepted and every message echoed back until the client closes;
+    a plain request gets 426 Upgrade Required, as a WebSocket-only endpoint answers it."""
+    socket_response = web.WebSocketResponse()
+    socket_response.headers.update(behaviour.headers)
+    if not socket_response.can_prepare(request).ok:
+        return web.Response(status=426, headers={"Upgrade": "websocket"}, text="Upgrade Required")
+    await socket_response.prepare(request)
+    async for message in socket_response:
+        if message.type == WSMsgType.TEXT:
+            await socket_response.send_str(message.data)
+        elif message.type == WSMsgType.BINARY:
+            await socket_response.send_bytes(message.data)
+    return socket_response
 
 
 def _url_host(host: str) -> str:
@@ -172,6 +190,8 @@ class ServiceEndpoints:
         self.ca_pem = b""
         self._runners: list[web.ServerRunner] = []
         self._held: list[socket.socket] = []
+        self._handlers: dict[str, _Handler] = {}  # service -> handler, for swap()
+        self._port_faults: dict[str, Fault | None] = {}
 
     @classmethod
     async def start(
@@ -185,7 +205,7 @@ class ServiceEndpoints:
         certificates = _Certificates()
         try:
             for name in dict.fromkeys(services):
-                endpoints.urls[name] = await endpoints._listen(behaviours.get(name), host, certificates)
+                endpoints.urls[name] = await endpoints._listen(name, behaviours.get(name), host, certificates)
         except BaseException:
             await endpoints.close()
             raise
@@ -193,18 +213,30 @@ class ServiceEndpoints:
         return endpoints
 
     async def _listen(
-        self, paths: dict[str, EndpointBehaviour] | None, host: str, certificates: _Certificates
+        self, name: str, paths: dict[str, EndpointBehaviour] | None, host: str, certificates: _Certificates
     ) -> str:
         fault = port_fault(paths) if paths else None
+        self._port_faults[name] = fault
         if fault == "refuse":
             sock = _bound_not_listening(host)
             self._held.append(sock)
             return f"http://{_url_host(host)}:{sock.getsockname()[1]}"
         context = certificates.server_context(fault, host) if fault is not None else None
-        runner = await _serve(_Handler(paths), host, context)
+        handler = self._handlers[name] = _Handler(paths)
+        runner = await _serve(handler, host, context)
         self._runners.append(runner)
         scheme = "https" if context is not None else "http"
         return f"{scheme}://{_url_host(host)}:{runner.addresses[0][1]}"
+
+    def swap(self, behaviours: dict[str, dict[str, EndpointBehaviour]]) -> None:
+        """Answer with `behaviours` from the next request on, on the same ports. A connection-level fault
+        decides how a port listens, so a service's cannot change (ValueError)."""
+        for name in self.urls:
+            paths = behaviours.get(name)
+            if (port_fault(paths) if paths else None) != self._port_faults[name]:
+                raise ValueError(f"service {name}: swap cannot change a connection-level fault")
+        for name, handler in self._handlers.items():
+            handler._paths = behaviours.get(name)
 
     async def close(self) -> None:
         """Stop every listener and drop every open connection, hung ones included, in well under a second."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infradiag.errors import UsageError
-from infradiag.yamlfile import load_yaml
+from infradiag.yamlfile import YamlDocument, load_yaml
 
 Resource = dict[str, Any]
 Priority = Literal["P0", "P1", "P2", "P3"]
@@ -111,21 +112,115 @@ class Scenario(_Strict):
     apiFaults: list[ApiFault] = Field(default_factory=list)
     expect: Expectation | None = None
 
+    @field_validator("now", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        # pydantic alone would take a bare date, an epoch number or an instant without offset.
+        if isinstance(value, datetime):
+            return value
+        from infradiag.twin.resource_check import parse_timestamp
+
+        instant = parse_timestamp(value)
+        if instant is None:
+            raise ValueError(f"{value!r} is not an RFC 3339 instant with an offset")
+        return instant
+
     def service_short_names(self) -> list[str]:
         """Short names (last segment of `name`) of the scenario's Cloud Run services, in order."""
         return [str(s.get("name", "")).rsplit("/", 1)[-1] for s in self.run.services]
 
 
-def _fix_for(error_type: str, loc: tuple[str | int, ...]) -> str:
+def _fix_for(error: Any, loc: tuple[str | int, ...]) -> str:
+    error_type = str(error["type"])
     if error_type == "extra_forbidden":
         return f"remove `{loc[-1]}` or correct its spelling (see shared/spec/twin-scenario.md)"
     if error_type == "missing":
         return f"add `{loc[-1]}`"
     if error_type in ("literal_error", "enum"):
-        return "use one of the allowed values"
-    if error_type.startswith("datetime"):
+        expected = str((error.get("ctx") or {}).get("expected", "")).replace("'", "")
+        return f"write one of {expected}" if expected else "use one of the allowed values"
+    if error_type.startswith("datetime") or loc == ("now",):
         return "write an RFC 3339 instant such as 2026-09-15T23:06:52Z"
+    if error_type == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern", "")
+        return f"write a value matching {pattern}"
     return "see shared/spec/twin-scenario.md"
+
+
+# The RPCs of the twin's Monitoring gRPC server (monitoring.py), for `apiFaults.method`.
+MONITORING_METHODS = (
+    "ListTimeSeries",
+    "ListAlertPolicies",
+    "GetAlertPolicy",
+    "CreateAlertPolicy",
+    "UpdateAlertPolicy",
+    "DeleteAlertPolicy",
+    "CreateTimeSeries",
+    "CreateServiceTimeSeries",
+    "ListMetricDescriptors",
+    "GetMetricDescriptor",
+    "CreateMetricDescriptor",
+    "DeleteMetricDescriptor",
+    "ListMonitoredResourceDescriptors",
+    "GetMonitoredResourceDescriptor",
+)
+
+
+def _method_known(api: str, method: str, rest_methods: dict[str, list[str]]) -> bool:
+    if api == "monitoring":
+        return method in MONITORING_METHODS
+    return any(
+        re.fullmatch(re.escape(name).replace(r"\{verb\}", "[A-Za-z]+"), method) for name in rest_methods[api]
+    )
+
+
+def _check_faults(scenario: Scenario, doc: YamlDocument) -> None:
+    rest_methods: dict[str, list[str]] | None = None
+    for index, fault in enumerate(scenario.apiFaults):
+        loc = ("apiFaults", index)
+        if fault.error is None and not fault.delayMs:
+            raise UsageError(
+                doc.where(loc),
+                "an API fault with neither error nor delayMs does nothing",
+                "add error or delayMs",
+            )
+        if fault.reason is not None and fault.error is None:
+            raise UsageError(
+                doc.where((*loc, "reason")), "a reason needs an error", "add error, e.g. PERMISSION_DENIED"
+            )
+        if fault.method is None:
+            continue
+        if rest_methods is None:
+            from infradiag.twin.rest import method_names
+
+            rest_methods = method_names()
+        if not _method_known(fault.api, fault.method, rest_methods):
+            names = MONITORING_METHODS if fault.api == "monitoring" else rest_methods[fault.api]
+            shown = ", ".join(n.replace("{verb}", "VERB") for n in dict.fromkeys(names))
+            raise UsageError(
+                doc.where((*loc, "method")),
+                f"api {fault.api} has no method {fault.method!r}",
+                f"write one of {shown}",
+            )
+
+
+def _check_endpoints(scenario: Scenario, doc: YamlDocument) -> None:
+    services = scenario.service_short_names()
+    for service, paths in scenario.endpoints.items():
+        if service not in services:
+            raise UsageError(
+                doc.where(("endpoints", service)),
+                f"endpoints.{service}: no Cloud Run service is named {service!r}",
+                "key endpoints by a service's short name: "
+                + (", ".join(services) or "(add run.services first)"),
+            )
+        for path in paths:
+            if path != "*" and not path.startswith("/"):
+                raise UsageError(
+                    doc.where(("endpoints", service, path)),
+                    f"endpoints.{service}: {path!r} is not a URL path",
+                    'write a path starting with "/", or "*" for every other path',
+                )
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -141,12 +236,15 @@ def load_scenario(path: Path) -> Scenario:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         place = ".".join(str(part) for part in loc) or "(top level)"
-        raise UsageError(doc.where(loc), f"{place}: {first['msg']}", _fix_for(first["type"], loc)) from None
-    for index, service in enumerate(scenario.run.services):
-        if not str(service.get("name", "")).startswith(f"projects/{scenario.project}/locations/"):
-            raise UsageError(
-                doc.where(("run", "services", index)),
-                "run.services[].name must be a full resource name",
-                f"write projects/{scenario.project}/locations/REGION/services/NAME",
-            )
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise UsageError(doc.where(loc), f"{place}: {message}", _fix_for(first, loc)) from None
+    _check_faults(scenario, doc)
+    _check_endpoints(scenario, doc)
+    from infradiag.twin.resource_check import ResourceProblem, check_resources
+
+    try:
+        check_resources(doc.data, scenario.project, scenario.projectNumber, scenario.now)
+    except ResourceProblem as problem:
+        place = ".".join(str(part) for part in problem.loc)
+        raise UsageError(doc.where(problem.loc), f"{place}: {problem.problem}", problem.fix) from None
     return scenario

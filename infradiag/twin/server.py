@@ -15,7 +15,7 @@ from infradiag.twin.faults import FaultInjector
 from infradiag.twin.monitoring import MonitoringServer, start_monitoring_server
 from infradiag.twin.requestlog import RequestLog
 from infradiag.twin.rest import RestApis, make_app
-from infradiag.twin.scenario import Scenario
+from infradiag.twin.scenario import ApiFault, Scenario
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,17 @@ class TwinAddresses:
         }
 
 
+class _CurrentFaults(FaultInjector):
+    """The apiFaults of the scenario served now; `Twin.swap` replaces them for REST and Monitoring at once."""
+
+    def __init__(self, faults: list[ApiFault]) -> None:
+        super().__init__([])
+        self.current = FaultInjector(faults)
+
+    def match(self, api: str, method: str) -> ApiFault | None:
+        return self.current.match(api, method)
+
+
 class Twin:
     """A running twin of one scenario; use as a context manager or call start()/stop()."""
 
@@ -46,7 +57,7 @@ class Twin:
         self.scenario = scenario
         self.host = host
         self.log = RequestLog()
-        self._faults = FaultInjector(scenario.apiFaults)
+        self._faults = _CurrentFaults(scenario.apiFaults)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="twin", daemon=True)
         self._runner: web.AppRunner | None = None
@@ -64,11 +75,7 @@ class Twin:
         self._endpoints = await ServiceEndpoints.start(
             self.scenario.service_short_names(), self.scenario.endpoints, host=self.host
         )
-        apis = RestApis(self.scenario, self._endpoints.urls, self.log, self._faults)
-        self._runner = web.AppRunner(make_app(apis), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
+        self._runner = await self._serve_rest(0)
         port = self._runner.addresses[0][1]
         self._monitoring = start_monitoring_server(self.scenario, self.log, self._faults, host=self.host)
         return TwinAddresses(
@@ -78,6 +85,38 @@ class Twin:
             grpc=self._monitoring.address,
             services=dict(self._endpoints.urls),
         )
+
+    async def _serve_rest(self, port: int) -> web.AppRunner:
+        assert self._endpoints is not None
+        apis = RestApis(self.scenario, self._endpoints.urls, self.log, self._faults)
+        runner = web.AppRunner(make_app(apis), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.host, port).start()
+        return runner
+
+    def swap(self, scenario: Scenario) -> None:
+        """Serve `scenario` from now on, on the same ports: how a test makes a twin change over time.
+
+        The scenario must have the same project, region and services (ValueError otherwise). Endpoint
+        behaviours and apiFaults change in place; the REST APIs are served anew on their port (a REST call in
+        flight may see its connection closed); Monitoring reads the scenario object, updated in place.
+        """
+        if self._endpoints is None or self._runner is None:
+            raise RuntimeError("start the twin before swapping its scenario")
+        old = (self.scenario.project, self.scenario.region, self.scenario.service_short_names())
+        if (scenario.project, scenario.region, scenario.service_short_names()) != old:
+            raise ValueError("swap needs a scenario with the same project, region and services")
+        self._endpoints.swap(scenario.endpoints)
+        for name in type(scenario).model_fields:
+            setattr(self.scenario, name, getattr(scenario, name))
+        self._faults.current = FaultInjector(scenario.apiFaults)
+        asyncio.run_coroutine_threadsafe(self._reserve_rest(), self._loop).result(timeout=30)
+
+    async def _reserve_rest(self) -> None:
+        assert self._runner is not None
+        port = self._runner.addresses[0][1]
+        await self._runner.cleanup()
+        self._runner = await self._serve_rest(port)
 
     def stop(self) -> None:
         """Close every listener and the event loop; safe to call twice."""

@@ -64,3 +64,33 @@ def gauge_distribution(metric: dict[str, Any], resource: dict[str, Any], now: da
         "metric": metric, "resource": resource, "metricKind": "GAUGE", "valueType": "DISTRIBUTION",
         "points": _points(now, minutes, "GAUGE", lambda age: {"distributionValue": fraction_distribution(f(age))}),
     }
+
+
+def ms_distribution(samples: list[float]) -> dict[str, Any]:
+    """A DISTRIBUTION of milliseconds in exponential buckets (1 ms growing by 2: 1, 2, 4, ... ms)."""
+    counts = [0] * 22
+    for sample in samples:
+        index = 0 if sample < 1 else min(21, int(sample).bit_length())
+        counts[index] += 1
+    mean = sum(samples) / len(samples)
+    return {
+        "count": str(len(samples)),
+        "mean": round(mean, 3),
+        "sumOfSquaredDeviation": round(sum((s - mean) ** 2 for s in samples), 3),
+        "bucketOptions": {"exponentialBuckets": {"numFiniteBuckets": 20, "growthFactor": 2, "scale": 1}},
+        "bucketCounts": [str(c) for c in counts],
+    }
+
+
+def delta_distribution(metric: dict[str, Any], resource: dict[str, Any], now: datetime, minutes: int, f: Callable[[int], dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "metric": metric, "resource": resource, "metricKind": "DELTA", "valueType": "DISTRIBUTION",
+        "points": _points(now, minutes, "DELTA", lambda age: {"distributionValue": f(age)}),
+    }
+
+
+def gauge_bool(metric: dict[str, Any], resource: dict[str, Any], now: datetime, minutes: int, f: Callable[[int], bool]) -> dict[str, Any]:
+    return {
+        "metric": metric, "resource": resource, "metricKind": "GAUGE", "valueType": "BOOL",
+        "points": _points(now, minutes, "GAUGE", lambda age: {"boolValue": f(age)}),
+    }

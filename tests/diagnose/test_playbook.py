@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from infradiag.config import Thresholds
 from infradiag.diagnose.engine import diagnose
 from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbook, load_playbooks
 from infradiag.errors import UsageError
 from infradiag.evidence import ConnectorEvidence, Evidence, ProbeResult, ServiceEvidence
 
 CONNECTOR = "projects/p-123456/locations/r1/connectors/c1"
-THRESHOLDS = {"connector_cpu_saturated": 0.9, "connector_cpu_warning": 0.8, "outage_share": 0.5}
+THRESHOLDS = Thresholds().model_dump()
 
 
 def evidence(failing: list[str], healthy: list[str], cpu: float | None) -> Evidence:
@@ -129,3 +130,36 @@ def test_broken_playbook_names_file_and_line(tmp_path: Path, text: str, line: in
         load_playbook(path)
     assert caught.value.where == f"{path}:{line}"
     assert fragment in caught.value.one_line()
+
+
+def _probe_only(outcome: str, **fields: object) -> Evidence:
+    base = evidence(["a"], ["b", "c"], cpu=0.3)
+    failing = base.probes[0].model_copy(update={"outcome": outcome, "status": None, **fields})
+    return base.model_copy(update={"probes": [failing, *base.probes[1:]]})
+
+
+def test_dns_and_tls_errors_are_their_own_causes() -> None:
+    # The twin cannot express these (its service URLs are loopback, its TLS faults expired or untrusted),
+    # so they are checked on evidence as the probe reports it.
+    books = load_playbooks()
+    dns = diagnose(_probe_only("dns_error", detail="DNS: name does not resolve"), books, THRESHOLDS)
+    assert [(f.cause, f.priority) for f in dns.findings] == [("dns.resolution_failed", "P1")]
+    tls = diagnose(_probe_only("tls_error", detail="TLS: certificate has expired"), books, THRESHOLDS)
+    assert [f.cause for f in tls.findings] == ["tls.certificate_invalid"]
+
+
+@pytest.mark.parametrize(("days", "priority"), [(10.0, "P2"), (2.0, "P1"), (30.0, None)])
+def test_certificate_expiry_priority_by_days_left(days: float, priority: str | None) -> None:
+    base = evidence([], ["a", "b"], cpu=0.3)
+    soon = base.probes[0].model_copy(
+        update={
+            "tls_expires_in_days": days,
+            "tls_verified": True,
+            "tls_not_after": datetime(2026, 9, 20, tzinfo=UTC),
+        }
+    )
+    result = diagnose(
+        base.model_copy(update={"probes": [soon, base.probes[1]]}), load_playbooks(), THRESHOLDS
+    )
+    found = [(f.cause, f.priority) for f in result.findings]
+    assert found == ([("tls.certificate_expiring", priority)] if priority else [])

@@ -1,0 +1,93 @@
+"""Compute Engine v1 networking: firewall rules, subnetworks and Cloud NAT gateways, as evidence.
+
+One list call per resource type. Subnetworks and routers are regional and a triage looks at one region, so
+the regional list is one call and returns only what matters (aggregatedList would also be one call, with every
+other region's resources to throw away). Firewall rules are global.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from infradiag.evidence import FirewallEvidence, FirewallPortRule, NatEvidence, SubnetEvidence
+
+# https://cloud.google.com/compute/docs/reference/rest/v1/firewalls: priority defaults to 1000, direction
+# to INGRESS and network to global/networks/default when unset.
+DEFAULT_FIREWALL_PRIORITY = 1000
+DEFAULT_NETWORK = "default"
+# https://cloud.google.com/vpc/docs/subnets#unusable-ip-addresses-in-every-subnet: Google reserves four
+# addresses in every primary IPv4 range (network, default gateway, second-to-last, broadcast).
+RESERVED_PER_SUBNET = 4
+# https://cloud.google.com/compute/docs/reference/rest/v1/routers: sourceSubnetworkIpRangesToNat values that
+# cover every subnetwork of the region.
+ALL_SUBNETWORKS = ("ALL_SUBNETWORKS_ALL_IP_RANGES", "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES")
+
+
+def short(url: str) -> str:
+    """The last path segment of a Compute URL or resource name (a network, subnet, region... name)."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def list_firewalls(client: Any, project: str, timeout_s: float) -> list[FirewallEvidence]:
+    """Every VPC firewall rule of the project (one paginated list call)."""
+    return [firewall_evidence(f) for f in client.list(project=project, timeout=timeout_s, retry=None)]
+
+
+def list_subnetworks(client: Any, project: str, region: str, timeout_s: float) -> list[SubnetEvidence]:
+    """Every subnetwork in the region (one paginated list call)."""
+    pager = client.list(project=project, region=region, timeout=timeout_s, retry=None)
+    return [subnet_evidence(s) for s in pager]
+
+
+def list_nats(client: Any, project: str, region: str, timeout_s: float) -> list[NatEvidence]:
+    """Every Cloud NAT gateway of every Cloud Router in the region (one paginated list call); their drops
+    are joined in from Monitoring."""
+    pager = client.list(project=project, region=region, timeout=timeout_s, retry=None)
+    return [nat for router in pager for nat in nat_evidence(router)]
+
+
+def firewall_evidence(firewall: Any) -> FirewallEvidence:
+    """One compute_v1.Firewall; a rule has either `allowed` or `denied` entries, never both."""
+    entries = firewall.allowed or firewall.denied
+    return FirewallEvidence(
+        name=firewall.name,
+        network=short(firewall.network) if firewall.network else DEFAULT_NETWORK,
+        direction=firewall.direction or "INGRESS",
+        priority=firewall.priority if "priority" in firewall else DEFAULT_FIREWALL_PRIORITY,
+        action="allow" if firewall.allowed else "deny",
+        rules=[FirewallPortRule(protocol=e.I_p_protocol.lower(), ports=list(e.ports)) for e in entries],
+        source_ranges=list(firewall.source_ranges),
+        destination_ranges=list(firewall.destination_ranges),
+        target_tags=list(firewall.target_tags),
+        disabled=bool(firewall.disabled),
+    )
+
+
+def subnet_evidence(subnet: Any) -> SubnetEvidence:
+    """One compute_v1.Subnetwork with the size of its primary range."""
+    prefix = ipaddress.ip_network(subnet.ip_cidr_range, strict=False).prefixlen
+    return SubnetEvidence(
+        name=subnet.name,
+        resource=subnet.self_link or subnet.name,
+        network=short(subnet.network),
+        region=short(subnet.region),
+        ip_cidr_range=subnet.ip_cidr_range,
+        prefix_length=prefix,
+        usable_addresses=max(0, 2 ** (32 - prefix) - RESERVED_PER_SUBNET),
+    )
+
+
+def nat_evidence(router: Any) -> list[NatEvidence]:
+    """The NAT gateways (router.nats[]) of one compute_v1.Router."""
+    return [
+        NatEvidence(
+            name=nat.name,
+            router=router.name,
+            network=short(router.network),
+            region=short(router.region),
+            all_subnets=nat.source_subnetwork_ip_ranges_to_nat in ALL_SUBNETWORKS,
+            subnets=[short(s.name) for s in nat.subnetworks],
+        )
+        for nat in router.nats
+    ]

@@ -1,0 +1,116 @@
+"""Joins Monitoring signals to the resources they describe: pure functions over plain evidence.
+
+A signal whose query failed is passed as None, and leaves its fields None (unknown). A signal that answered
+without data for a resource leaves the field None too, except for counts where no series means nothing was
+counted (5xx requests of a service that served requests, Cloud NAT drops): those read 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from infradiag.collect.monitoring import Group, peak_of_sum
+from infradiag.collect.sql import database_id
+from infradiag.evidence import ConnectorEvidence, NatEvidence, ServiceLoadEvidence, SqlInstanceEvidence
+
+Values = Mapping[Group, float]
+Points = Mapping[Group, Mapping[datetime, float]]
+BITS_PER_BYTE = 8
+
+
+def _get(values: Values | None, key: str) -> float | None:
+    return None if values is None else values.get((key,))
+
+
+def connectors_with_load(
+    connectors: list[ConnectorEvidence],
+    cpu_p95: Values | None,
+    instances_max: Values | None,
+    sent_rate: Points | None,
+    received_rate: Points | None,
+) -> list[ConnectorEvidence]:
+    """Connectors with CPU p95, peak instance count and peak throughput (sent + received, the busiest
+    minute of the window, in Mbps) joined by connector name."""
+    throughput = None
+    if sent_rate is not None and received_rate is not None:
+        throughput = peak_of_sum(sent_rate, received_rate)
+    loaded = []
+    for connector in connectors:
+        instances = _get(instances_max, connector.name)
+        peak = _get(throughput, connector.name)
+        loaded.append(
+            connector.model_copy(
+                update={
+                    "cpu_p95": _get(cpu_p95, connector.name),
+                    "instances_max": int(instances) if instances is not None else None,
+                    "throughput_mbps": peak * BITS_PER_BYTE / 1e6 if peak is not None else None,
+                }
+            )
+        )
+    return loaded
+
+
+def service_load(
+    name: str,
+    instances: Values | None,
+    memory_p99: Values | None,
+    latency_p99: Values | None,
+    startup_p95: Values | None,
+    requests: Values | None,
+    requests_5xx: Values | None,
+) -> ServiceLoadEvidence:
+    """One Cloud Run service's load over the window, by service name."""
+    total = _get(requests, name)
+    errors = _get(requests_5xx, name)
+    if errors is None and requests_5xx is not None and total is not None:
+        errors = 0.0
+    return ServiceLoadEvidence(
+        instances_active_max=_get(instances, name),
+        memory_p99=_get(memory_p99, name),
+        latency_p99_ms=_get(latency_p99, name),
+        startup_p95_ms=_get(startup_p95, name),
+        requests_5xx=errors,
+        requests_total=total,
+    )
+
+
+def nats_with_drops(
+    nats: list[NatEvidence], dropped: Values | None, allocation_failures: Values | None
+) -> list[NatEvidence]:
+    """NAT gateways with OUT_OF_RESOURCES drops and allocation failures over the window, by gateway name."""
+    joined = []
+    for nat in nats:
+        drops = _get(dropped, nat.name)
+        failures = _get(allocation_failures, nat.name)
+        joined.append(
+            nat.model_copy(
+                update={
+                    "dropped_out_of_resources": drops if drops is not None or dropped is None else 0.0,
+                    "allocation_failed": (failures or 0.0) > 0 if allocation_failures is not None else None,
+                }
+            )
+        )
+    return joined
+
+
+def sql_with_load(
+    instances: list[SqlInstanceEvidence],
+    project: str,
+    backends: Values | None,
+    connections: Values | None,
+    cpu_max: Values | None,
+    up_min: Values | None,
+) -> list[SqlInstanceEvidence]:
+    """Cloud SQL instances with their connections (PostgreSQL: num_backends summed over databases; MySQL and
+    SQL Server: network/connections), CPU and up, by database_id "project:instance"."""
+    joined = []
+    for instance in instances:
+        key = database_id(project, instance.name)
+        used = _get(backends if instance.engine == "POSTGRES" else connections, key)
+        joined.append(
+            instance.model_copy(
+                update={"connections_max": used, "cpu_max": _get(cpu_max, key), "up_min": _get(up_min, key)}
+            )
+        )
+    return joined

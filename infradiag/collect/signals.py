@@ -1,0 +1,193 @@
+"""The Monitoring signals infradiag reads: one ListTimeSeries query each, for the whole environment.
+
+Metric kinds, value types and labels as Google's metric lists give them (gcp-reference.md, "Metrics"):
+https://cloud.google.com/monitoring/api/metrics_gcp (sections vpcaccess, run, cloudsql) and, for Cloud NAT,
+https://cloud.google.com/nat/docs/monitoring#gateway-metrics. Aligners per google/monitoring/v3/common.proto:
+percentile aligners summarise DISTRIBUTION values; ALIGN_DELTA and ALIGN_RATE need DELTA or CUMULATIVE
+metrics; ALIGN_COUNT_TRUE needs a GAUGE BOOL.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from infradiag.collect.monitoring import Signal
+
+_CONNECTOR = ("resource.labels.connector_name",)
+_RUN_SERVICE = ("resource.labels.service_name",)
+_SQL_DATABASE = ("resource.labels.database_id",)  # "project:instance"
+_NAT_GATEWAY = ("resource.labels.gateway_name",)
+
+# Serverless VPC Access, resource vpc_access_connector (project_id, location, connector_name).
+# cpu/utilizations: GAUGE DISTRIBUTION (fraction); instances: GAUGE INT64.
+CONNECTOR_CPU_P95 = Signal(
+    "connector_cpu_p95",
+    "vpcaccess.googleapis.com/connector/cpu/utilizations",
+    "vpc_access_connector",
+    "ALIGN_PERCENTILE_95",
+    "REDUCE_MAX",
+    _CONNECTOR,
+)
+CONNECTOR_INSTANCES_MAX = Signal(
+    "connector_instances_max",
+    "vpcaccess.googleapis.com/connector/instances",
+    "vpc_access_connector",
+    "ALIGN_MAX",
+    "REDUCE_MAX",
+    _CONNECTOR,
+)
+# {sent,received}_bytes_count: DELTA INT64 bytes, sampled every 60 s. Aligned per minute (the sampling
+# period, the finest resolution there is) with ALIGN_RATE (bytes/s), so the peak minute shows: a 15-minute
+# average would hide the bursts that saturate a connector.
+CONNECTOR_SENT_BYTES_RATE = Signal(
+    "connector_sent_bytes_rate",
+    "vpcaccess.googleapis.com/connector/sent_bytes_count",
+    "vpc_access_connector",
+    "ALIGN_RATE",
+    "REDUCE_SUM",
+    _CONNECTOR,
+    period=timedelta(minutes=1),
+)
+CONNECTOR_RECEIVED_BYTES_RATE = Signal(
+    "connector_received_bytes_rate",
+    "vpcaccess.googleapis.com/connector/received_bytes_count",
+    "vpc_access_connector",
+    "ALIGN_RATE",
+    "REDUCE_SUM",
+    _CONNECTOR,
+    period=timedelta(minutes=1),
+)
+
+# Cloud Run, resource cloud_run_revision (service_name, revision_name, location, ...): per-revision series,
+# reduced per service.
+RUN_INSTANCES_ACTIVE = Signal(  # container/instance_count: GAUGE INT64, metric label state
+    "run_instances_active",
+    "run.googleapis.com/container/instance_count",
+    "cloud_run_revision",
+    "ALIGN_MAX",
+    "REDUCE_SUM",
+    _RUN_SERVICE,
+    extra_filter='metric.labels.state = "active"',
+)
+RUN_MEMORY_P99 = Signal(  # container/memory/utilizations: DELTA DISTRIBUTION, fraction
+    "run_memory_p99",
+    "run.googleapis.com/container/memory/utilizations",
+    "cloud_run_revision",
+    "ALIGN_PERCENTILE_99",
+    "REDUCE_MAX",
+    _RUN_SERVICE,
+)
+RUN_LATENCY_P99 = Signal(  # request_latencies: DELTA DISTRIBUTION, ms
+    "run_latency_p99",
+    "run.googleapis.com/request_latencies",
+    "cloud_run_revision",
+    "ALIGN_PERCENTILE_99",
+    "REDUCE_MAX",
+    _RUN_SERVICE,
+)
+RUN_STARTUP_P95 = Signal(  # container/startup_latencies: DELTA DISTRIBUTION, ms
+    "run_startup_p95",
+    "run.googleapis.com/container/startup_latencies",
+    "cloud_run_revision",
+    "ALIGN_PERCENTILE_95",
+    "REDUCE_MAX",
+    _RUN_SERVICE,
+)
+# request_count: DELTA INT64, metric label response_code_class ("5xx"). It never counts requests that did
+# not reach an instance (unauthorised, max instances reached).
+RUN_REQUESTS = Signal(
+    "run_requests",
+    "run.googleapis.com/request_count",
+    "cloud_run_revision",
+    "ALIGN_DELTA",
+    "REDUCE_SUM",
+    _RUN_SERVICE,
+)
+RUN_REQUESTS_5XX = Signal(
+    "run_requests_5xx",
+    "run.googleapis.com/request_count",
+    "cloud_run_revision",
+    "ALIGN_DELTA",
+    "REDUCE_SUM",
+    _RUN_SERVICE,
+    extra_filter='metric.labels.response_code_class = "5xx"',
+)
+
+# Cloud SQL, resource cloudsql_database (project_id, database_id "project:instance", region). Instances are
+# listed project-wide, so these are too.
+SQL_BACKENDS = Signal(  # database/postgresql/num_backends: GAUGE INT64 per database (label database)
+    "sql_postgres_backends",
+    "cloudsql.googleapis.com/database/postgresql/num_backends",
+    "cloudsql_database",
+    "ALIGN_MAX",
+    "REDUCE_SUM",
+    _SQL_DATABASE,
+    region_label=None,
+)
+SQL_CONNECTIONS = Signal(  # database/network/connections: GAUGE INT64, MySQL and SQL Server only
+    "sql_connections",
+    "cloudsql.googleapis.com/database/network/connections",
+    "cloudsql_database",
+    "ALIGN_MAX",
+    "REDUCE_MAX",
+    _SQL_DATABASE,
+    region_label=None,
+)
+SQL_CPU_MAX = Signal(  # database/cpu/utilization: GAUGE DOUBLE, fraction
+    "sql_cpu_max",
+    "cloudsql.googleapis.com/database/cpu/utilization",
+    "cloudsql_database",
+    "ALIGN_MAX",
+    "REDUCE_MAX",
+    _SQL_DATABASE,
+    region_label=None,
+)
+SQL_UP_MIN = Signal(  # database/up: GAUGE INT64, 1 when up
+    "sql_up_min",
+    "cloudsql.googleapis.com/database/up",
+    "cloudsql_database",
+    "ALIGN_MIN",
+    "REDUCE_MIN",
+    _SQL_DATABASE,
+    region_label=None,
+)
+
+# Cloud NAT, resource nat_gateway (project_id, region, router_id, gateway_name).
+NAT_DROPPED_OUT_OF_RESOURCES = Signal(  # dropped_sent_packets_count: DELTA INT64, metric label reason
+    "nat_dropped_out_of_resources",
+    "router.googleapis.com/nat/dropped_sent_packets_count",
+    "nat_gateway",
+    "ALIGN_DELTA",
+    "REDUCE_SUM",
+    _NAT_GATEWAY,
+    extra_filter='metric.labels.reason = "OUT_OF_RESOURCES"',
+    region_label="resource.labels.region",
+)
+NAT_ALLOCATION_FAILED = Signal(  # nat_allocation_failed: GAUGE BOOL
+    "nat_allocation_failed",
+    "router.googleapis.com/nat/nat_allocation_failed",
+    "nat_gateway",
+    "ALIGN_COUNT_TRUE",
+    "REDUCE_SUM",
+    _NAT_GATEWAY,
+    region_label="resource.labels.region",
+)
+
+SIGNALS = (
+    CONNECTOR_CPU_P95,
+    CONNECTOR_INSTANCES_MAX,
+    CONNECTOR_SENT_BYTES_RATE,
+    CONNECTOR_RECEIVED_BYTES_RATE,
+    RUN_INSTANCES_ACTIVE,
+    RUN_MEMORY_P99,
+    RUN_LATENCY_P99,
+    RUN_STARTUP_P95,
+    RUN_REQUESTS,
+    RUN_REQUESTS_5XX,
+    SQL_BACKENDS,
+    SQL_CONNECTIONS,
+    SQL_CPU_MAX,
+    SQL_UP_MIN,
+    NAT_DROPPED_OUT_OF_RESOURCES,
+    NAT_ALLOCATION_FAILED,
+)

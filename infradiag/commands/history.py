@@ -1,0 +1,63 @@
+"""`infradiag history`: the timeline of an environment's sweeps (verdicts and findings)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infradiag.commands.common import ConfigOption
+from infradiag.errors import UsageError
+
+
+class HistoryFormat(StrEnum):
+    terminal = "terminal"
+    json = "json"
+
+
+def history(
+    environment: Annotated[str, typer.Argument(help="Environment name, as swept.")],
+    output: Annotated[
+        HistoryFormat, typer.Option("--format", help="Output format.")
+    ] = HistoryFormat.terminal,
+    limit: Annotated[int, typer.Option(min=1, help="Show the last N sweeps.")] = 20,
+    history: Annotated[
+        Path | None,
+        typer.Option(help="History database (default: history.path in infradiag.toml)."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print the last sweeps of an environment, oldest first, with the findings each one added or resolved."""
+    from infradiag.config.model import HistoryConfig
+    from infradiag.history import HistoryLocation, HistoryStore
+    from infradiag.sweep.timeline import timeline, timeline_json, timeline_lines
+
+    if history is not None:
+        location = HistoryLocation.from_config(HistoryConfig(), history)
+    else:
+        from infradiag.config import load_config
+
+        location = HistoryLocation.from_config(load_config(config).history)
+    database = location.database(environment)
+    if not database.is_file():
+        raise UsageError(
+            str(database),
+            f"no history database for {environment!r}",
+            f"run `infradiag sweep {environment}` first, or pass --history FILE",
+        )
+    with HistoryStore(database) as store:
+        entries = timeline(store, environment, limit)
+        if not entries:
+            known = ", ".join(store.environments()) or "none"
+            raise UsageError(
+                str(database), f"no sweeps of {environment!r} (swept: {known})", "check the environment name"
+            )
+    if output is HistoryFormat.json:
+        import json
+
+        sys.stdout.write(json.dumps(timeline_json(environment, str(database), entries), indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(timeline_lines(environment, entries)) + "\n")

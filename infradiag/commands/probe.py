@@ -1,0 +1,137 @@
+"""`infradiag probe`: every service's health endpoints, probed once; just the probe table."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from infradiag.commands.common import (
+    ConfigOption,
+    EnvironmentArgument,
+    ScenarioOption,
+    open_target,
+    parse_duration,
+)
+
+if TYPE_CHECKING:
+    from infradiag.evidence.model import ProbeResult, Unknown
+    from infradiag.target import Target
+
+ConfirmOption = Annotated[
+    bool,
+    typer.Option(
+        "--confirm", help="Probe each failure once more and keep both results: a flap or an outage."
+    ),
+]
+NO_SERVICES = "Cloud Run services could not be listed: there is nothing to probe"
+
+
+class ProbeFormat(StrEnum):
+    terminal = "terminal"
+    json = "json"
+
+
+def probe(
+    environment: EnvironmentArgument = None,
+    scenario: ScenarioOption = None,
+    output: Annotated[
+        ProbeFormat, typer.Option("--format", help="Output format on stdout (json: nothing else there).")
+    ] = ProbeFormat.terminal,
+    deadline: Annotated[
+        str, typer.Option(help="Overall deadline, e.g. 30s; probes still running then are cut and reported.")
+    ] = "60s",
+    confirm: ConfirmOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Probe every service's health endpoints and print the probe table.
+
+    Exit 0 when every probe passes, 1 when one fails, 2 on bad usage, 3 when nothing could be probed.
+    """
+    import asyncio
+    import dataclasses
+    import json
+    import sys
+    import time
+    from datetime import UTC, datetime
+
+    from rich.console import Console
+
+    from infradiag.probe.engine import probe_deadline
+    from infradiag.probe.view import probe_report, render_probes
+
+    seconds = parse_duration(deadline, "--deadline")
+    started_at = datetime.now(UTC)
+    clock = time.perf_counter()
+    with open_target(environment, scenario, config) as target:
+        if confirm:
+            target = dataclasses.replace(target, probe_confirm=True)
+        run = _probe_environment(target, probe_deadline(seconds))
+        try:
+            probes, unknowns = asyncio.run(asyncio.wait_for(run, timeout=seconds))
+        except TimeoutError:
+            typer.echo(
+                f"infradiag: the deadline of {deadline} passed before the services were listed", err=True
+            )
+            raise typer.Exit(3) from None
+    if output is ProbeFormat.json:
+        report = probe_report(
+            environment=target.environment,
+            project=target.project,
+            region=target.region,
+            started_at=started_at,
+            duration_ms=int((time.perf_counter() - clock) * 1000),
+            probes=probes,
+            unknowns=unknowns,
+        )
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    else:
+        console = Console()
+        render_probes(
+            probes, console, title=f"Probes of {target.environment} ({target.project}, {target.region})"
+        )
+        for unknown in unknowns:
+            console.print(f"could not check: {unknown.consequence} ({unknown.reason}; fix: {unknown.fix})")
+    if not probes:
+        raise typer.Exit(3)
+    raise typer.Exit(0 if all(p.ok for p in probes) else 1)
+
+
+async def _probe_environment(target: Target, deadline: float) -> tuple[list[ProbeResult], list[Unknown]]:
+    """List the services (one read-only API call, retried like every collector call), then probe them."""
+    import asyncio
+    import time
+
+    from infradiag.collect.calls import ApiUnavailable, call_api
+    from infradiag.collect.clients import Clients
+    from infradiag.collect.run import list_services
+    from infradiag.probe import probe_all, probe_targets
+
+    clients = Clients(target.endpoints)
+    # The listing may take what the probes leave of the deadline, and at most the collectors' 30 s.
+    api_timeout_s = min(30.0, max(1.0, deadline - time.monotonic()))
+    try:
+        found = await asyncio.to_thread(
+            call_api,
+            "run",
+            NO_SERVICES,
+            target.project,
+            lambda: list_services(clients.run_services, target.project, target.region, api_timeout_s),
+            api_timeout_s,
+        )
+    except ApiUnavailable as failure:
+        return [], [failure.unknown]
+    finally:
+        clients.close()
+    services = [s for s in found if target.services is None or s.name in target.services]
+    probes = await probe_all(
+        probe_targets(services, target),
+        timeout_s=target.probe_timeout_s,
+        concurrency=target.probe_concurrency,
+        max_body_bytes=target.probe_max_body_bytes,
+        max_redirects=target.probe_max_redirects,
+        deadline=deadline,
+        confirm=target.probe_confirm,
+    )
+    return probes, []

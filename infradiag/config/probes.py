@@ -1,0 +1,94 @@
+"""Per-service probe settings: `[environments.NAME.probes.SERVICE]` tables of infradiag.toml.
+
+Every check is validated when the config loads (CEL compiles, regular expressions compile, `auth` has a known
+form), so a typo is a one-line error naming the key before anything is probed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+# "id_token": a Google-signed ID token whose audience is the service URL; "env:VAR": a bearer token read from
+# the environment variable VAR. The token itself never appears in a config file.
+AUTH_FORM = re.compile(r"id_token|env:[A-Za-z_][A-Za-z0-9_]*")
+# Errors raised here, and the fix load_config prints for each.
+FIXES = {
+    "cel_syntax": 'write a CEL expression over `body`, e.g. body.status == "ok" (see README, Probes)',
+    "header_pattern": "write a regular expression the whole header value must match, e.g. application/json.*",
+    "auth_form": 'write auth = "id_token" or auth = "env:VARIABLE"',
+}
+
+
+def check_auth(value: str | None) -> str | None:
+    """`value` if it is a known auth form; a pydantic error naming the forms otherwise."""
+    if value is not None and not AUTH_FORM.fullmatch(value):
+        raise PydanticCustomError("auth_form", "unknown auth {value}", {"value": repr(value)})
+    return value
+
+
+class _Checks(BaseModel):
+    """What a healthy answer looks like; unset fields fall back to the service's, then to the defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["http", "websocket"] | None = None
+    expect_status: int | None = Field(None, ge=100, le=599)
+    body_check: str | None = None
+    expect_headers: dict[str, str] | None = None
+    latency_budget_ms: float | None = Field(None, gt=0)
+    message: str | None = None  # websocket: sent once upgraded; a reply must come back
+
+    @field_validator("body_check")
+    @classmethod
+    def _compiles(cls, source: str | None) -> str | None:
+        if source is None:
+            return None
+        # Imported here: only configs with body checks pay for CEL.
+        from infradiag.diagnose.cel import CelCompileError, compile_expression
+
+        try:
+            compile_expression(source)
+        except CelCompileError as exc:
+            raise PydanticCustomError("cel_syntax", "invalid CEL: {problem}", {"problem": str(exc)}) from None
+        return source
+
+    @field_validator("expect_headers")
+    @classmethod
+    def _patterns_compile(cls, headers: dict[str, str] | None) -> dict[str, str] | None:
+        for name, pattern in (headers or {}).items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise PydanticCustomError(
+                    "header_pattern",
+                    "header {name}: {pattern} is not a regular expression ({problem})",
+                    {"name": name, "pattern": repr(pattern), "problem": str(exc)},
+                ) from None
+        return headers
+
+
+class PathProbe(_Checks):
+    """One probed path, with checks of its own."""
+
+    path: str = Field(pattern=r"^/")
+
+
+def _path_entry(value: Any) -> Any:
+    # A path is written either as "/health" or as an inline table {path = "/ws", kind = "websocket"}.
+    return {"path": value} if isinstance(value, str) else value
+
+
+class ServiceProbes(_Checks):
+    """`[environments.NAME.probes.SERVICE]`: the paths to probe and the checks they share."""
+
+    paths: list[Annotated[PathProbe, BeforeValidator(_path_entry)]] = Field(default_factory=list)
+    auth: str | None = None
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_form(cls, value: str | None) -> str | None:
+        return check_auth(value)

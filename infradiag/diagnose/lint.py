@@ -1,0 +1,236 @@
+"""`infradiag playbooks lint`: every CEL compiles, every evidence field exists, every cause is in the
+catalog, and no tree refers back to itself. Each problem is one line naming file and line."""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin
+
+import celpy
+from celpy.evaluation import base_functions
+from lark import Token, Tree
+from pydantic import BaseModel
+
+from infradiag.config.model import Thresholds
+from infradiag.diagnose.catalog import CAUSES
+from infradiag.diagnose.cel import FUNCTIONS
+from infradiag.diagnose.playbook import Node, Playbook, _cel_fields, load_playbook
+from infradiag.errors import UsageError
+from infradiag.evidence import Evidence, ProbeResult, ServiceEvidence
+from infradiag.yamlfile import Loc, load_yaml
+
+_ENV = celpy.Environment()
+_MACROS = {"filter", "map", "exists", "all", "exists_one"}
+# CEL's standard functions as celpy provides them, plus the playbook helpers of infradiag.diagnose.cel.
+KNOWN_FUNCTIONS = {name for name in base_functions if name.isidentifier()} | set(FUNCTIONS) | {"has"}
+
+
+@dataclass(frozen=True)
+class CelType:
+    """What the linter knows of a value: a model, a list or map of something, or nothing checkable."""
+
+    kind: str  # model | list | map | other
+    model: type[BaseModel] | None = None
+    item: CelType | None = None
+
+
+OTHER = CelType("other")
+
+
+def _from_annotation(annotation: Any) -> CelType:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+        return _from_annotation(options[0]) if len(options) == 1 else OTHER
+    if origin is list:
+        return CelType("list", item=_from_annotation(get_args(annotation)[0]))
+    if origin is dict:
+        return CelType("map", item=_from_annotation(get_args(annotation)[1]))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return CelType("model", model=annotation)
+    return OTHER
+
+
+class FindingSummary(BaseModel):
+    """What review playbooks see of each earlier finding."""
+
+    cause: str
+    priority: str
+    resource: str
+    affected_services: list[str]
+
+
+def root_types() -> dict[str, CelType]:
+    """The type of every variable engine.evidence_context provides (and the stage variables)."""
+    roots = {name: _from_annotation(field.annotation) for name, field in Evidence.model_fields.items()}
+    strings = CelType("list", item=OTHER)
+    roots.update(
+        probe=CelType("map", item=CelType("model", model=ProbeResult)),
+        svc=CelType("map", item=CelType("model", model=ServiceEvidence)),
+        probed_services=strings,
+        failing_services=strings,
+        unknown_sources=strings,
+        explained=strings,
+        thresholds=CelType("model", model=Thresholds),
+        findings=CelType("list", item=CelType("model", model=FindingSummary)),
+        now=OTHER,
+    )
+    return roots
+
+
+class _Checker:
+    def __init__(self, problems: list[str], where: str) -> None:
+        self.problems = problems
+        self.where = where
+
+    def field(self, base: CelType, name: str) -> CelType:
+        if base.kind != "model" or base.model is None:
+            return OTHER
+        fields = base.model.model_fields
+        if name not in fields:
+            known = ", ".join(sorted(fields))
+            self.problems.append(
+                f"{self.where}: {base.model.__name__} has no field `{name}` (fix: one of {known})"
+            )
+            return OTHER
+        return _from_annotation(fields[name].annotation)
+
+    def infer(self, tree: Any, env: dict[str, CelType]) -> CelType:
+        if isinstance(tree, Token) or not isinstance(tree, Tree):
+            return OTHER
+        rule, kids = tree.data, tree.children
+        if rule == "ident":
+            return env.get(str(kids[0]), OTHER)
+        if rule == "member_dot":
+            return self.field(self.infer(kids[0], env), str(kids[1]))
+        if rule == "member_index":
+            base = self.infer(kids[0], env)
+            self.infer(kids[1], env)
+            return base.item if base.kind in ("list", "map") and base.item else OTHER
+        if rule == "member_dot_arg":
+            return self._method(kids, env)
+        if rule == "ident_arg" and str(kids[0]) not in KNOWN_FUNCTIONS:
+            self.problems.append(
+                f"{self.where}: unknown function `{kids[0]}` "
+                f"(fix: one of {', '.join(sorted(KNOWN_FUNCTIONS))})"
+            )
+        types_of = [self.infer(kid, env) for kid in kids]
+        if len(kids) == 1:
+            return types_of[0]
+        if rule == "expr" and len(kids) == 3:  # a ? b : c
+            return types_of[1] if types_of[1] is not OTHER else types_of[2]
+        return OTHER
+
+    def _method(self, kids: list[Any], env: dict[str, CelType]) -> CelType:
+        base = self.infer(kids[0], env)
+        method = str(kids[1])
+        args = kids[2].children if len(kids) > 2 and isinstance(kids[2], Tree) else []
+        if method in _MACROS and len(args) == 2:
+            variable = _identifier(args[0])
+            item = base.item if base.kind in ("list", "map") and base.item else OTHER
+            if base.kind == "map":
+                item = OTHER  # macros over a map range over its keys
+            result = self.infer(args[1], {**env, variable: item} if variable else env)
+            if method == "filter":
+                return base
+            return CelType("list", item=result) if method == "map" else OTHER
+        for arg in args:
+            self.infer(arg, env)
+        return OTHER
+
+
+def _identifier(tree: Any) -> str | None:
+    while isinstance(tree, Tree):
+        if tree.data == "ident":
+            return str(tree.children[0])
+        if len(tree.children) != 1:
+            return None
+        tree = tree.children[0]
+    return None
+
+
+def _placeholders(source: str, is_template: bool) -> list[str]:
+    from infradiag.diagnose.cel import compile_template
+
+    if not is_template:
+        return [source]
+    return [part.source for part in compile_template(source).parts if not isinstance(part, str)]
+
+
+def lint_playbook(path: Path) -> list[str]:
+    """Every problem of one playbook file, each `file:line: what (fix)`; empty when it is sound."""
+    try:
+        playbook = load_playbook(path)
+    except UsageError as error:
+        return [error.one_line()]
+    doc = load_yaml(path)
+    problems: list[str] = []
+    env = dict(root_types())
+    checker = _Checker(problems, "")
+
+    def check(loc: Loc, source: str, is_template: bool, scope: dict[str, CelType]) -> CelType:
+        checker.where = doc.where(loc)
+        result = OTHER
+        for expression in _placeholders(source, is_template):
+            result = checker.infer(_ENV.compile(expression), scope)
+        return result
+
+    items = check(("for_each",), playbook.for_each, False, env)
+    env[playbook.as_] = items.item if items.kind == "list" and items.item else OTHER
+    for name, source in playbook.let.items():
+        env[name] = check(("let", name), source, False, env)
+    for loc, source, is_template in _cel_fields(playbook):
+        if loc[0] in ("for_each", "let"):
+            continue
+        scope = env
+        if "evidence" in loc and loc[-1] == "detail":
+            spec = _spec_at(playbook, loc)
+            if spec is not None and spec.each:
+                each = check((*loc[:-1], "each"), spec.each, False, env)
+                scope = {**env, "it": each.item if each.kind == "list" and each.item else OTHER}
+        check(loc, source, is_template, scope)
+    _check_causes(playbook, doc.where, problems)
+    return problems
+
+
+def _spec_at(playbook: Playbook, loc: Loc) -> Any:
+    node: Any = playbook.tree
+    for step, key in zip(loc[1::2], loc[2::2], strict=False):
+        if step == "then":
+            node = node.then[int(key)]
+        elif step == "evidence":
+            return node.evidence[int(key)]
+    return None
+
+
+def _check_causes(playbook: Playbook, where: Any, problems: list[str]) -> None:
+    def walk(node: Node, loc: Loc) -> None:
+        if node.cause is not None and node.cause not in CAUSES:
+            problems.append(
+                f"{where((*loc, 'cause'))}: cause `{node.cause}` is not in the catalog "
+                "(fix: use an id of shared/spec/causes.md, see infradiag/diagnose/catalog.py)"
+            )
+        for index, child in enumerate(node.then):
+            walk(child, (*loc, "then", index))
+
+    walk(playbook.tree, ("tree",))
+
+
+def lint_directory(directory: Path) -> list[str]:
+    """Problems of every playbook in `directory`, file by file, plus duplicate ids."""
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        found = lint_playbook(path)
+        problems += found
+        if not found:
+            playbook_id = load_playbook(path).id
+            if playbook_id in seen:
+                problems.append(
+                    f"{path}:1: playbook id `{playbook_id}` is also used by {seen[playbook_id]} "
+                    "(fix: rename one)"
+                )
+            seen[playbook_id] = path
+    return problems

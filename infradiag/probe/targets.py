@@ -1,0 +1,54 @@
+"""Which URLs to probe for each service, and what a healthy answer looks like there.
+
+Paths, in order of precedence: the service's `[environments.NAME.probes.SERVICE] paths`; else the paths of the
+service's own startup and liveness probes (`httpGet.path`, which Cloud Run itself uses to judge the container,
+https://cloud.google.com/run/docs/configuring/healthchecks); else the environment's `health_path`.
+Checks: a path's own setting, else its service's, else the default (200; 101 for a WebSocket).
+"""
+
+from __future__ import annotations
+
+from infradiag.config.probes import PathProbe, ServiceProbes
+from infradiag.evidence.model import ProbeTarget, ServiceEvidence
+from infradiag.target import Target
+
+
+def probe_targets(services: list[ServiceEvidence], target: Target) -> list[ProbeTarget]:
+    """Every health URL to probe, in service order; services without a URL are skipped."""
+    targets: list[ProbeTarget] = []
+    for service in services:
+        if not service.uri:
+            continue
+        settings = target.probes.get(service.name, ServiceProbes())
+        paths = settings.paths or [PathProbe(path=p) for p in service.health_paths or [target.health_path]]
+        base = service.uri.rstrip("/")
+        auth = settings.auth or target.probe_auth
+        for path in paths:
+            targets.append(_target(service.name, base, path, settings, auth))
+    return targets
+
+
+def _target(
+    service: str, base: str, path: PathProbe, settings: ServiceProbes, auth: str | None
+) -> ProbeTarget:
+    def pick(name: str) -> object:
+        own = getattr(path, name)
+        return own if own is not None else getattr(settings, name)
+
+    fields = {
+        "service": service,
+        "url": base + path.path,
+        "path": path.path,
+        "kind": pick("kind") or "http",
+        "expect_status": pick("expect_status"),  # None: the kind's default
+        "body_check": pick("body_check"),
+        "expect_headers": pick("expect_headers") or {},
+        "latency_budget_ms": pick("latency_budget_ms"),
+        "message": pick("message"),
+        "auth": auth,
+        # An ID token for Cloud Run names the service URL as its audience, whatever the path.
+        "audience": base if auth == "id_token" else None,
+    }
+    if fields["expect_status"] is None and fields["kind"] == "http":
+        fields["expect_status"] = 200
+    return ProbeTarget.model_validate(fields)

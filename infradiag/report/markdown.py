@@ -1,0 +1,202 @@
+"""The Markdown view, for incident docs and PR comments (GitHub-flavoured Markdown with Mermaid).
+
+Every piece of report text is escaped for where it lands: table cells, inline code, fenced blocks and
+Mermaid node labels each have their own rules, so no service name, error body or command can break the
+layout or inject markup.
+"""
+
+from __future__ import annotations
+
+import re
+
+from infradiag.report.model import ReportFinding, ReportPlanStep, TriageReport
+
+# CommonMark lets a backslash escape any ASCII punctuation; these are the ones that start markup inline
+# (`>` only quotes at the start of a line, where this text never goes).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<#+!~&])")
+# Mermaid decodes `#NUMBER;` in labels to the character with that code point
+# (https://mermaid.js.org/syntax/flowchart.html#entity-codes-to-escape-characters). A quote would end the
+# label, `#` would start an entity, `<`/`>`/`&` would be HTML, and a leading backtick a Markdown string.
+_MERMAID_ESCAPED = {char: f"#{ord(char)};" for char in '"#<>&`'}
+
+
+def text(value: str) -> str:
+    """`value` as Markdown text that renders literally, on one line."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.split()))
+
+
+def code(value: str) -> str:
+    """`value` as an inline code span (delimited by more backticks than it contains)."""
+    value = " ".join(value.split())
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{ticks}{pad}{value}{pad}{ticks}"
+
+
+def cell(value: str) -> str:
+    """Rendered Markdown made safe inside a GFM table cell: GFM splits cells at every unescaped pipe, even
+    inside code spans, and shows `\\|` as a pipe in both."""
+    return value.replace("|", "\\|")
+
+
+def fenced(body: str, language: str = "") -> str:
+    """`body` as a fenced code block whose fence is longer than any backtick run inside it."""
+    longest = max((len(run) for run in re.findall(r"`{3,}", body)), default=2)
+    fence = "`" * (longest + 1)
+    return f"{fence}{language}\n{body}\n{fence}"
+
+
+def mermaid_label(value: str) -> str:
+    """`value` as a quoted Mermaid node label that shows exactly `value` (on one line)."""
+    flat = " ".join(value.split())
+    return '"' + "".join(_MERMAID_ESCAPED.get(char, char) for char in flat) + '"'
+
+
+def why_flowchart(finding: ReportFinding, prefix: str = "n") -> str:
+    """The finding's chain of whys as a Mermaid flowchart: question -> answer -> next question -> ... ->
+    the root cause."""
+    lines = ["flowchart TD"]
+    previous: str | None = None
+    for number, why in enumerate(finding.why, 1):
+        question, answer = f"{prefix}q{number}", f"{prefix}a{number}"
+        lines.append(f"  {question}[{mermaid_label(why.question)}]")
+        lines.append(f"  {answer}({mermaid_label(why.answer)})")
+        if previous is not None:
+            lines.append(f"  {previous} --> {question}")
+        lines.append(f"  {question} --> {answer}")
+        previous = answer
+    cause = f"{prefix}cause"
+    label = f"{finding.priority} root cause {finding.cause}: {finding.title}"
+    lines.append(f"  {cause}{{{{{mermaid_label(label)}}}}}")
+    if previous is not None:
+        lines.append(f"  {previous} --> {cause}")
+    return "\n".join(lines)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _probes(report: TriageReport) -> list[str]:
+    rows = [
+        [
+            text(p.service),
+            code(p.path),
+            (code(p.outcome) if p.ok else f"**{code(p.outcome)}**"),
+            str(p.status or "-"),
+            f"{p.latency_ms / 1000:.2f} s",
+            text(p.detail),
+        ]
+        for p in sorted(report.probes, key=lambda p: (p.ok, p.service, p.path))
+    ]
+    return ["### Probes", "", *_table(["service", "path", "outcome", "status", "latency", "detail"], rows)]
+
+
+def _finding(number: int, f: ReportFinding) -> list[str]:
+    out = [f"#### {number}. {f.priority} · {text(f.title)}", ""]
+    if f.suppressed is not None:
+        s = f.suppressed
+        out += [
+            f"> **Suppressed** until {s.expires.isoformat()}: {text(s.reason)} ({code(s.source)}). "
+            "Listed, but it counts for neither the verdict nor the exit code.",
+            "",
+        ]
+    out += [
+        f"- cause: {code(f.cause)}, confidence {f.confidence:.0%}",
+        f"- resource: {', '.join(code(r) for r in f.resources)}",
+        f"- affects {len(f.affected_services)}: {text(', '.join(f.affected_services)) or 'no service'}",
+        "",
+        fenced(why_flowchart(f, prefix=f"f{number}"), "mermaid"),
+        "",
+        "<details><summary>Evidence</summary>",
+        "",
+    ]
+    for index, why in enumerate(f.why, 1):
+        out.append(f"{index}. {text(why.question)} {text(why.answer)}")
+        out += [f"   - {text(e.source)}: {text(e.detail)}" for e in why.evidence]
+    out += ["", "</details>", ""]
+    remedy = f.remediation
+    out.append(f"Fix: {text(remedy.summary)}" + (f" ([docs](<{remedy.docs}>))" if remedy.docs else ""))
+    return out
+
+
+def _plan_step(step: ReportPlanStep) -> list[str]:
+    if not step.commands and not step.terraform:
+        return []
+    out = [f"#### Step {step.rank}: {text(step.action)}", ""]
+    if step.commands:
+        out += [fenced("\n".join(step.commands), "sh"), ""]
+    if step.terraform:
+        out += ["Terraform:", "", fenced("\n".join(step.terraform), "text"), ""]
+    return out
+
+
+def _plan(report: TriageReport) -> list[str]:
+    rows = [
+        [
+            str(step.rank),
+            step.priority + (" (suppressed)" if step.suppressed else ""),
+            text(step.action),
+            ", ".join(code(f) for f in step.findings),
+            f"{step.blast_radius} service(s)",
+        ]
+        for step in report.plan
+    ]
+    out = ["### Remediation plan", "", *_table(["#", "priority", "action", "resolves", "blast radius"], rows)]
+    out.append("")
+    for step in report.plan:
+        out += _plan_step(step)
+    return out
+
+
+def _unknowns(report: TriageReport) -> list[str]:
+    rows = [[text(u.source), text(u.reason), text(u.consequence), text(u.fix)] for u in report.unknowns]
+    return ["### Could not check", "", *_table(["source", "reason", "consequence", "fix"], rows)]
+
+
+def _expired(report: TriageReport) -> list[str]:
+    rows = [
+        [code(s.cause), code(s.resource), s.expires.isoformat(), text(s.reason), code(s.source)]
+        for s in report.expired_suppressions or []
+    ]
+    return [
+        "### Expired suppressions",
+        "",
+        "These no longer apply; renew `expires` or remove them.",
+        "",
+        *_table(["cause", "resource", "expired", "reason", "where"], rows),
+    ]
+
+
+def render_markdown(report: TriageReport) -> str:
+    """The whole report as one Markdown document (ends with a newline)."""
+    failing = sum(1 for p in report.probes if not p.ok)
+    suppressed = sum(1 for f in report.findings if f.suppressed is not None)
+    counted = f"{len(report.findings)} finding(s)" + (f", {suppressed} suppressed" if suppressed else "")
+    out = [
+        f"## infradiag: {text(report.environment)} is {report.verdict.upper()}",
+        "",
+        f"{code(report.project)} · {code(report.region)} · started {report.started_at:%Y-%m-%dT%H:%M:%SZ}"
+        f" · {report.duration_ms} ms · {failing} of {len(report.probes)} probes failing · {counted}",
+        "",
+    ]
+    sections = []
+    if report.probes:
+        sections.append(_probes(report))
+    if report.findings:
+        found = ["### Root causes", ""]
+        for number, finding in enumerate(report.findings, 1):
+            found += [*_finding(number, finding), ""]
+        sections.append(found[:-1])
+    if report.plan:
+        sections.append(_plan(report))
+    if report.unknowns:
+        sections.append(_unknowns(report))
+    if report.expired_suppressions:
+        sections.append(_expired(report))
+    for section in sections:
+        out += [*section, ""]
+    return "\n".join(out).rstrip("\n") + "\n"

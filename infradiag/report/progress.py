@@ -1,0 +1,75 @@
+"""Progress and status on standard error, so standard output only ever carries the report.
+
+On a terminal, a live rich progress display (spinner, bar, elapsed time) that disappears when done; elsewhere
+(CI logs, pipes) plain status lines instead of redraws; with `--quiet`, only warnings. Colours follow rich's
+rules: none when NO_COLOR is set (https://no-color.org), TERM is dumb, or standard error is not a terminal.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+
+class Status:
+    """What a command shows while it works; a context manager around the live display."""
+
+    def __init__(self, quiet: bool = False, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.quiet = quiet
+        self.live = not quiet and self.console.is_terminal
+        self._progress: Progress | None = None
+        if self.live:
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+
+    def __enter__(self) -> Status:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def task(self, description: str, total: float | None = None) -> TaskID | None:
+        """A live task (a pulsing bar without `total`); None when nothing is live."""
+        if self._progress is None:
+            return None
+        return self._progress.add_task(description, total=total)
+
+    def update(
+        self, task: TaskID | None, description: str | None = None, completed: float | None = None
+    ) -> None:
+        """Change a live task's text or progress; does nothing when nothing is live."""
+        if self._progress is not None and task is not None:
+            self._progress.update(task, description=description, completed=completed)
+
+    def done(self, task: TaskID | None) -> None:
+        """Remove a finished live task."""
+        if self._progress is not None and task is not None:
+            self._progress.remove_task(task)
+
+    def note(self, message: str) -> None:
+        """One status line (above the live display on a terminal); nothing with --quiet."""
+        if not self.quiet:
+            self.console.print(Text(message, style="dim"), soft_wrap=True)
+
+    def error(self, message: str) -> None:
+        """The line that says why a command did not pass, shown even with --quiet."""
+        self.console.print(Text(f"infradiag: {message}", style="bold red"), soft_wrap=True)
+
+    def warn(self, message: str) -> None:
+        """A warning line, shown even with --quiet."""
+        self.console.print(Text(f"infradiag: warning: {message}", style="yellow"), soft_wrap=True)

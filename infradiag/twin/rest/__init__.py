@@ -1,0 +1,168 @@
+"""The twin's REST APIs (Cloud Run Admin v2, Serverless VPC Access v1, Compute v1, Cloud SQL Admin) as one
+aiohttp app.
+
+Routes are data: (HTTP method, path pattern) -> (api, RPC, handler), one module per API. Reads answer from
+the scenario; every mutating RPC answers 403 PERMISSION_DENIED and is logged, so tests can prove infradiag
+is read-only. Errors take each API's shape (google_errors.py): AIP-193 for Run and VPC Access, the legacy
+shape with `errors` for Compute and Cloud SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from infradiag.twin.faults import FaultInjector
+from infradiag.twin.google_errors import LEGACY_SHAPE_APIS, GoogleError, fault_error, permission_denied
+from infradiag.twin.requestlog import LoggedCall, RequestLog
+from infradiag.twin.rest.compute import ComputeApi
+from infradiag.twin.rest.core import Call, Route
+from infradiag.twin.rest.run import RunApi
+from infradiag.twin.rest.sql import SqlApi
+from infradiag.twin.rest.vpcaccess import VpcAccessApi
+from infradiag.twin.scenario import Scenario
+
+__all__ = ["RestApis", "make_app", "method_names"]
+
+Answer = tuple[int, dict[str, Any]]
+READ_METHODS = ("GET", "HEAD")
+
+
+class RestApis:
+    """Builds the route table for a scenario and answers requests from it."""
+
+    def __init__(
+        self, scenario: Scenario, service_urls: Mapping[str, str], log: RequestLog, faults: FaultInjector
+    ):
+        self.scenario = scenario
+        self.log = log
+        self.faults = faults
+        self.routes: list[Route] = [
+            *RunApi(scenario, service_urls).routes(),
+            *VpcAccessApi(scenario).routes(),
+            *ComputeApi(scenario).routes(),
+            *SqlApi(scenario).routes(),
+        ]
+
+    def route(self, http_method: str, path: str) -> tuple[Route | None, re.Match[str] | None]:
+        """The route for a request, or (None, None)."""
+        for candidate in self.routes:
+            if candidate.http_method != http_method:
+                continue
+            match = candidate.pattern.fullmatch(path)
+            if match:
+                return candidate, match
+        return None, None
+
+    async def answer(
+        self, http_method: str, path: str, query: Mapping[str, str], body: bytes = b""
+    ) -> Answer:
+        """Status and JSON body for one request, logging it."""
+        route, match = self.route(http_method, path)
+        if route is None or match is None:
+            return self._unrouted(http_method, path)
+        rpc = route.rpc_for(match)
+        mutating = route.handler is None
+        try:
+            answer = await self._dispatch(route, match, query, body)
+        except GoogleError as error:
+            self.log.record(LoggedCall(route.api, rpc, "rest", path, mutating, error.code))
+            return error.http_status(), error.body(legacy=_legacy(route.api))
+        self.log.record(LoggedCall(route.api, rpc, "rest", path, False, "OK"))
+        return 200, answer
+
+    def _unrouted(self, http_method: str, path: str) -> Answer:
+        api = api_of(path)
+        mutating = http_method not in READ_METHODS
+        if mutating:
+            error = GoogleError(
+                "PERMISSION_DENIED", "The twin is read-only: the caller does not have permission."
+            )
+        else:
+            error = GoogleError("NOT_FOUND", f"The twin serves no method at {path}.")
+        self.log.record(LoggedCall(api, f"{http_method} {path}", "rest", path, mutating, error.code))
+        return error.http_status(), error.body(legacy=_legacy(api))
+
+    async def _dispatch(
+        self, route: Route, match: re.Match[str], query: Mapping[str, str], body: bytes
+    ) -> Any:
+        rpc, permission = route.rpc_for(match), route.permission_for(match)
+        project = match.groupdict().get("project", self.scenario.project)
+        number = self.scenario.projectNumber or self.scenario.project
+        fault = self.faults.match(route.api, rpc)
+        if fault is not None:
+            if fault.delayMs:
+                await asyncio.sleep(fault.delayMs / 1000)
+            if fault.error is not None:
+                raise fault_error(
+                    route.api, fault.error, fault.reason, number, permission, f"projects/{project}"
+                )
+        if project not in (self.scenario.project, self.scenario.projectNumber):
+            # Google does not tell whether another project exists: it denies the permission.
+            raise permission_denied(route.api, permission, f"projects/{project}")
+        call = Call(match, query, _json_body(body))
+        if route.handler is None:
+            raise permission_denied(route.api, permission, call.relative_name())
+        return route.handler(call)
+
+
+def method_names() -> dict[str, list[str]]:
+    """Every RPC name the REST APIs know, per api, in route order; `{verb}` stands for any custom verb."""
+    empty = Scenario.model_validate(
+        {
+            "apiVersion": "infradiag/twin-v1",
+            "name": "routes",
+            "project": "routes",
+            "region": "r",
+            "now": "1970-01-01T00:00:00Z",
+        }
+    )
+    apis = RestApis(empty, {}, RequestLog(), FaultInjector([]))
+    names: dict[str, list[str]] = {api: [] for api in ("run", "iam", "vpcaccess", "compute", "sql")}
+    for route in apis.routes:
+        if route.rpc not in names[route.api]:
+            names[route.api].append(route.rpc)
+    return names
+
+
+def _legacy(api: str) -> bool:
+    return api in LEGACY_SHAPE_APIS
+
+
+def _json_body(body: bytes) -> Any:
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise GoogleError("INVALID_ARGUMENT", "Invalid JSON payload received.") from None
+
+
+def api_of(path: str) -> str:
+    """The api a path belongs to, for requests that match no route."""
+    if path.startswith("/compute/"):
+        return "compute"
+    if path.startswith("/sql/") or re.match(r"/v1/projects/[^/]+/instances", path):
+        return "sql"
+    if path.startswith("/v1/"):
+        return "vpcaccess"
+    if path.startswith("/v2/"):
+        return "iam" if re.search(r":(get|set)IamPolicy$|:testIamPermissions$", path) else "run"
+    return "unknown"
+
+
+def make_app(apis: RestApis) -> web.Application:
+    """An aiohttp app that answers every path from `apis`."""
+
+    async def handle(request: web.Request) -> web.Response:
+        status, body = await apis.answer(request.method, request.path, request.query, await request.read())
+        return web.json_response(body, status=status)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app

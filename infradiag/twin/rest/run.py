@@ -1,0 +1,127 @@
+"""Cloud Run Admin API v2 over REST: services, revisions, and the services' IAM policies.
+
+https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from infradiag.twin.google_errors import GoogleError
+from infradiag.twin.rest.core import Call, Collection, Handler, Route, paginate, route
+from infradiag.twin.scenario import Resource, Scenario
+
+# The policy getIamPolicy returns for a resource that has none set: no bindings, this etag (observed; the
+# reference says only "Returns an empty policy if the resource exists and does not have a policy set",
+# https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services/getIamPolicy).
+EMPTY_POLICY: dict[str, Any] = {"etag": "ACAB"}
+# testIamPermissions answers for a caller holding roles/run.viewer: the read permissions only.
+VIEWER_VERBS = ("get", "list", "getIamPolicy")
+
+
+def _served_service(service: Resource, service_urls: Mapping[str, str]) -> Resource:
+    # twin-scenario.md: the twin rewrites `uri` and `urls` to where it serves the service's endpoints.
+    short = str(service.get("name", "")).rsplit("/", 1)[-1]
+    url = service_urls.get(short)
+    if url is None:
+        return service
+    return {**service, "uri": url, "urls": [url]}
+
+
+class RunApi:
+    """Routes of Cloud Run Admin v2 (api `run`, and `iam` for the IAM methods)."""
+
+    def __init__(self, scenario: Scenario, service_urls: Mapping[str, str]) -> None:
+        self.scenario = scenario
+        self.services = Collection(
+            "services", "services", tuple(_served_service(s, service_urls) for s in scenario.run.services)
+        )
+        self.revisions = Collection("revisions", "revisions", tuple(scenario.run.revisions))
+
+    def _canonical(self, name: str) -> str:
+        # Names may use the project number; the scenario writes the project id.
+        parts = name.split("/")
+        if len(parts) > 1 and parts[1] == self.scenario.projectNumber:
+            parts[1] = self.scenario.project
+        return "/".join(parts)
+
+    def _lister(self, collection: Collection) -> Handler:
+        def handle(call: Call) -> dict[str, Any]:
+            parent = self._canonical(call.relative_name().rsplit(f"/{collection.kind}", 1)[0])
+            return paginate(collection.list(parent), collection.response_key, parent, call.query)
+
+        return handle
+
+    def _getter(self, collection: Collection) -> Handler:
+        def handle(call: Call) -> dict[str, Any]:
+            return collection.get(self._canonical(call.relative_name()))
+
+        return handle
+
+    def _service_of(self, call: Call) -> str:
+        return self._canonical(call.relative_name().rsplit(":", 1)[0])
+
+    def get_iam_policy(self, call: Call) -> dict[str, Any]:
+        """The service's policy from `scenario.iam`, or the empty policy; NOT_FOUND for no such service."""
+        name = self.services.get(self._service_of(call))["name"]
+        return dict(self.scenario.iam.get(name, EMPTY_POLICY))
+
+    def test_iam_permissions(self, call: Call) -> dict[str, Any]:
+        """The subset of the asked permissions a run.viewer holds."""
+        self.services.get(self._service_of(call))
+        asked = (call.body or {}).get("permissions") or []
+        if not isinstance(asked, list):
+            raise GoogleError("INVALID_ARGUMENT", "permissions must be a list of strings.")
+        held = [p for p in asked if isinstance(p, str) and p.rsplit(".", 1)[-1] in VIEWER_VERBS]
+        return {"permissions": held} if held else {}
+
+    def routes(self) -> list[Route]:
+        loc = "/projects/{project}/locations/{location}"
+        svc = f"{loc}/services/{{service}}"
+        rev = f"{svc}/revisions/{{revision}}"
+        return [
+            route(
+                "run",
+                "ListServices",
+                "GET",
+                f"/v2{loc}/services",
+                self._lister(self.services),
+                "run.services.list",
+            ),
+            route("run", "GetService", "GET", f"/v2{svc}", self._getter(self.services), "run.services.get"),
+            route("run", "CreateService", "POST", f"/v2{loc}/services", None, "run.services.create"),
+            route("run", "UpdateService", "PATCH", f"/v2{svc}", None, "run.services.update"),
+            route("run", "DeleteService", "DELETE", f"/v2{svc}", None, "run.services.delete"),
+            # https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services/getIamPolicy
+            route(
+                "iam",
+                "GetIamPolicy",
+                "GET",
+                f"/v2{svc}:getIamPolicy",
+                self.get_iam_policy,
+                "run.services.getIamPolicy",
+            ),
+            route(
+                "iam",
+                "TestIamPermissions",
+                "POST",
+                f"/v2{svc}:testIamPermissions",
+                self.test_iam_permissions,
+                "run.services.get",
+            ),
+            route("iam", "SetIamPolicy", "POST", f"/v2{svc}:setIamPolicy", None, "run.services.setIamPolicy"),
+            # https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services.revisions
+            route(
+                "run",
+                "ListRevisions",
+                "GET",
+                f"/v2{svc}/revisions",
+                self._lister(self.revisions),
+                "run.revisions.list",
+            ),
+            route(
+                "run", "GetRevision", "GET", f"/v2{rev}", self._getter(self.revisions), "run.revisions.get"
+            ),
+            route("run", "DeleteRevision", "DELETE", f"/v2{rev}", None, "run.revisions.delete"),
+        ]

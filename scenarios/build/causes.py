@@ -1,0 +1,390 @@
+"""Writes one scenario per cause of the catalog, plus mixed, red-herring, latent and missing-permission ones.
+
+Run from the repository root: `python scenarios/build/causes.py` (rewrites scenarios/cause-*.yaml and the
+other scenarios named below; scenarios/build/staging.py writes the two staging ones).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fleet import (  # noqa: E402
+    COMPUTE,
+    CONNECTOR,
+    DB,
+    DB_USERS,
+    GFE_503,
+    NETWORK,
+    PROJECT,
+    REGION,
+    REGION_URL,
+    SERVICES,
+    Fleet,
+    revision,
+)
+
+SCENARIOS: list[Callable[[], Fleet]] = []
+DB_RESOURCE = f"projects/{PROJECT}/instances/{DB}"
+DB_DOWN = {"status": 503, "delayMs": 300, "json": {"status": "unhealthy", "database": "timeout after 0.3s"}}
+GFE = {"status": 503, "delayMs": 60, "body": GFE_503, "headers": {"content-type": "text/html; charset=UTF-8"}}
+
+
+def scenario(fn: Callable[[], Fleet]) -> Callable[[], Fleet]:
+    SCENARIOS.append(fn)
+    return fn
+
+
+def service_name(name: str) -> str:
+    return f"projects/{PROJECT}/locations/{REGION}/services/{name}"
+
+
+@scenario
+def connector_not_ready() -> Fleet:
+    f = Fleet("cause-vpc-connector-not-ready", "Connector staging-conn is in ERROR; every service behind it fails")
+    f.connectors[0]["state"] = "ERROR"
+    f.fail(SERVICES, DB_DOWN)
+    f.expect = {"verdict": "down", "causes": [{"cause": "vpc_connector.not_ready", "priority": "P0", "resource": CONNECTOR}],
+                "absent": ["app.error", "app.dependency_failing"]}
+    return f
+
+
+@scenario
+def connector_missing() -> Fleet:
+    f = Fleet("cause-vpc-connector-missing", "backend and auth route through a connector that was deleted")
+    old = f"projects/{PROJECT}/locations/{REGION}/connectors/staging-conn-old"
+    for name in ("backend", "auth"):
+        f.services[name]["template"]["vpcAccess"]["connector"] = old
+    f.fail(("backend", "auth"), DB_DOWN)
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "vpc_connector.missing", "priority": "P1", "resource": old}],
+                "absent": ["app.dependency_failing"]}
+    return f
+
+
+@scenario
+def connector_region_mismatch() -> Fleet:
+    f = Fleet("cause-vpc-connector-region-mismatch", "worker names a connector in us-east1")
+    east = f"projects/{PROJECT}/locations/us-east1/connectors/east-conn"
+    f.services["worker"]["template"]["vpcAccess"]["connector"] = east
+    f.fail(("worker",), DB_DOWN)
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "vpc_connector.region_mismatch", "priority": "P1", "resource": east}]}
+    return f
+
+
+@scenario
+def connector_firewall_blocked() -> Fleet:
+    f = Fleet("cause-vpc-connector-firewall-blocked", "An egress deny rule cuts the connector off from Cloud SQL's private IP")
+    f.compute["firewalls"].append(Fleet.firewall(
+        "deny-egress-private", "EGRESS", 900, denied=[{"IPProtocol": "tcp"}], destinationRanges=["10.20.0.0/16"]))
+    f.fail(SERVICES, DB_DOWN)
+    f.expect = {"verdict": "down",
+                "causes": [{"cause": "vpc_connector.firewall_blocked", "priority": "P0", "resource": CONNECTOR}],
+                "absent": ["vpc_connector.saturated", "app.dependency_failing"]}
+    return f
+
+
+@scenario
+def egress_without_nat() -> Fleet:
+    f = Fleet("cause-vpc-egress-without-nat", "websocket sends all egress into a VPC with no Cloud NAT")
+    f.compute["routers"] = []
+    f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    f.fail(("websocket",), {"status": 503, "delayMs": 200, "json": {"status": "unhealthy", "pubsub": "timeout"}})
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "vpc.egress_without_nat", "priority": "P1", "resource": CONNECTOR}],
+                "absent": ["app.dependency_failing"]}
+    return f
+
+
+@scenario
+def nat_exhausted() -> Fleet:
+    f = Fleet("cause-vpc-nat-exhausted", "Cloud NAT runs out of ports for the services' all-traffic egress")
+    for name in ("websocket", "frontend"):
+        f.services[name]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    f.nat_dropped = 420
+    f.fail(("websocket",), {"status": 502, "delayMs": 100, "json": {"status": "unhealthy", "pubsub": "connection reset"}})
+    nat = f"projects/{PROJECT}/regions/{REGION}/routers/staging-router/nats/staging-nat"
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": nat}]}
+    return f
+
+
+@scenario
+def direct_egress_subnet_small() -> Fleet:
+    f = Fleet("cause-vpc-direct-egress-subnet-small", "frontend uses Direct VPC egress on a /28 but may scale to 20")
+    f.compute["subnetworks"].append(Fleet.subnet("run-egress", "10.9.0.0/28"))
+    vpc = f.services["frontend"]["template"]["vpcAccess"]
+    vpc.pop("connector")
+    vpc["networkInterfaces"] = [{"network": "staging-vpc", "subnetwork": "run-egress"}]
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "vpc.direct_egress_subnet_small", "priority": "P1",
+                                                   "resource": f"{REGION_URL}/subnetworks/run-egress"}]}
+    return f
+
+
+@scenario
+def revision_not_ready() -> Fleet:
+    f = Fleet("cause-run-revision-not-ready", "admin's new revision fails to start and no revision can serve")
+    s = f.services["admin"]
+    message = ("Revision 'admin-00043-xyz' is not ready and cannot serve traffic. The user-provided container failed "
+               "to start and listen on the port defined provided by the PORT=8080 environment variable.")
+    s["latestCreatedRevision"] = service_name("admin") + "/revisions/admin-00043-xyz"
+    s["terminalCondition"] = {"type": "Ready", "state": "CONDITION_FAILED", "reason": "REVISION_FAILED", "message": message}
+    f.revisions = [revision("admin", "admin-00042-abc"), revision("admin", "admin-00043-xyz", ready=False, message=message)]
+    f.fail(("admin",), GFE)
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "run.revision_not_ready", "priority": "P1",
+                                                   "resource": service_name("admin")}], "absent": ["app.error"]}
+    return f
+
+
+@scenario
+def traffic_misrouted() -> Fleet:
+    f = Fleet("cause-run-traffic-misrouted", "frontend's traffic is pinned to a revision that was deleted")
+    f.services["frontend"]["traffic"] = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": "frontend-00012-old", "percent": 100}]
+    f.revisions = [revision(n, f"{n}-00042-abc") for n in SERVICES]
+    f.fail(("frontend",), GFE)
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "run.traffic_misrouted", "priority": "P1",
+                                                   "resource": service_name("frontend")}], "absent": ["app.error"]}
+    return f
+
+
+@scenario
+def max_instances_reached() -> Fleet:
+    f = Fleet("cause-run-max-instances-reached", "websocket runs all 10 allowed instances and rejects with 429")
+    f.services["websocket"]["template"]["scaling"]["maxInstanceCount"] = 10
+    f.run_load["websocket"]["active"] = 10
+    f.fail(("websocket",), {"status": 429, "delayMs": 5, "body": "Rate exceeded.", "headers": {"content-type": "text/plain"}})
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "run.max_instances_reached", "priority": "P1",
+                                                   "resource": service_name("websocket")}]}
+    return f
+
+
+@scenario
+def memory_exhausted() -> Fleet:
+    f = Fleet("cause-run-memory-exhausted", "worker's containers hit their memory limit and crash")
+    f.run_load["worker"].update(memory=0.99, errors=35)
+    f.fail(("worker",), {"status": 503, "delayMs": 40, "body": "upstream connect error or disconnect/reset before headers"})
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "run.memory_exhausted", "priority": "P1",
+                                                   "resource": service_name("worker")}], "absent": ["app.error"]}
+    return f
+
+
+@scenario
+def request_timeout() -> Fleet:
+    f = Fleet("cause-run-request-timeout", "admin's requests wait on a slow dependency until the 60 s timeout")
+    f.services["admin"]["template"]["timeout"] = "60s"
+    f.run_load["admin"]["latency_ms"] = 60000.0
+    f.fail(("admin",), {"status": 504, "delayMs": 150, "body": "upstream request timeout"})
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "run.request_timeout", "priority": "P1",
+                                                   "resource": service_name("admin")}], "absent": ["app.error"]}
+    return f
+
+
+@scenario
+def cold_start() -> Fleet:
+    f = Fleet("cause-run-cold-start", "frontend scales to zero and takes 9 s to start")
+    f.services["frontend"]["template"]["scaling"]["minInstanceCount"] = 0
+    f.run_load["frontend"]["startup_ms"] = 9000.0
+    f.expect = {"verdict": "healthy", "noneAtOrAbove": "P1",
+                "causes": [{"cause": "run.cold_start", "priority": "P2", "resource": service_name("frontend")}]}
+    return f
+
+
+@scenario
+def ingress_blocked() -> Fleet:
+    f = Fleet("cause-run-ingress-blocked", "admin was switched to internal-only ingress")
+    f.services["admin"]["ingress"] = "INGRESS_TRAFFIC_INTERNAL_ONLY"
+    f.fail(("admin",), {"status": 404, "delayMs": 5, "body": "<html><title>404 Page not found</title></html>",
+                        "headers": {"content-type": "text/html"}})
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "run.ingress_blocked", "priority": "P1",
+                                                   "resource": service_name("admin")}]}
+    return f
+
+
+@scenario
+def invoker_denied() -> Fleet:
+    f = Fleet("cause-run-invoker-denied", "auth went private: only frontend may invoke it")
+    f.iam[service_name("auth")] = {"version": 1, "etag": "BwYk2d3xQ9E=", "bindings": [
+        {"role": "roles/run.invoker", "members": [f"serviceAccount:frontend@{PROJECT}.iam.gserviceaccount.com"]}]}
+    f.fail(("auth",), {"status": 403, "delayMs": 5, "headers": {"content-type": "text/html"},
+                       "body": "<html><title>403 Forbidden</title>Error: Forbidden Your client does not have permission to get URL /health from this server.</html>"})
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "run.invoker_denied", "priority": "P1",
+                                                   "resource": service_name("auth")}]}
+    return f
+
+
+@scenario
+def sql_unavailable() -> Fleet:
+    f = Fleet("cause-sql-instance-unavailable", "Cloud SQL staging-db was stopped")
+    f.sql[0]["state"] = "SUSPENDED"
+    f.sql[0]["settings"]["activationPolicy"] = "NEVER"
+    f.sql_up = 0
+    f.fail(DB_USERS, DB_DOWN)
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "sql.instance_unavailable", "priority": "P0", "resource": DB_RESOURCE}],
+                "absent": ["app.dependency_failing"]}
+    return f
+
+
+@scenario
+def sql_max_connections() -> Fleet:
+    f = Fleet("cause-sql-max-connections", "staging-db is out of connections: 398 of 400 in use")
+    f.sql_backends = {"app": 300, "auth": 98}
+    f.fail(DB_USERS, {"status": 503, "delayMs": 50, "json": {"status": "unhealthy", "database": "FATAL: sorry, too many clients already"}})
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "sql.max_connections_exhausted", "priority": "P0", "resource": DB_RESOURCE}],
+                "absent": ["app.dependency_failing", "vpc_connector.saturated"]}
+    return f
+
+
+@scenario
+def sql_cpu() -> Fleet:
+    f = Fleet("cause-sql-cpu-saturated", "staging-db's CPU is pinned and its services time out")
+    f.sql_cpu = 0.97
+    f.fail(("backend",), DB_DOWN)
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "sql.cpu_saturated", "priority": "P1", "resource": DB_RESOURCE}]}
+    return f
+
+
+@scenario
+def lb_backend_unhealthy() -> Fleet:
+    f = Fleet("cause-lb-backend-unhealthy", "The legacy API's instance group behind the load balancer is all unhealthy")
+    group = f"{COMPUTE}/zones/{REGION}-a/instanceGroups/legacy-api-ig"
+    f.compute["healthChecks"].append({"kind": "compute#healthCheck", "id": "8001", "name": "legacy-hc", "type": "HTTP",
+                                      "httpHealthCheck": {"port": 8080, "requestPath": "/healthz"},
+                                      "selfLink": f"{COMPUTE}/global/healthChecks/legacy-hc"})
+    f.compute["backendServices"].append({
+        "kind": "compute#backendService", "id": "5002", "name": "legacy-api", "selfLink": f"{COMPUTE}/global/backendServices/legacy-api",
+        "protocol": "HTTP", "loadBalancingScheme": "EXTERNAL_MANAGED", "timeoutSec": 30,
+        "healthChecks": [f"{COMPUTE}/global/healthChecks/legacy-hc"],
+        "backends": [{"group": group, "balancingMode": "UTILIZATION", "capacityScaler": 1}]})
+    f.compute["backendServiceHealth"]["legacy-api"] = {"kind": "compute#backendServiceGroupHealth", "healthStatus": [
+        {"instance": f"{COMPUTE}/zones/{REGION}-a/instances/legacy-{i}", "ipAddress": f"10.0.0.{10 + i}", "port": 8080,
+         "healthState": "UNHEALTHY"} for i in (1, 2)]}
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "lb.backend_unhealthy", "priority": "P1",
+                                                   "resource": f"{COMPUTE}/global/backendServices/legacy-api"}]}
+    return f
+
+
+@scenario
+def lb_health_check_on_serverless() -> Fleet:
+    f = Fleet("cause-lb-health-check-misconfigured", "A health check was attached to the serverless NEG backend of frontend")
+    f.compute["healthChecks"].append({"kind": "compute#healthCheck", "id": "8002", "name": "staging-web-hc", "type": "HTTPS",
+                                      "httpsHealthCheck": {"port": 443, "requestPath": "/healthz"},
+                                      "selfLink": f"{COMPUTE}/global/healthChecks/staging-web-hc"})
+    f.compute["backendServices"][0]["healthChecks"] = [f"{COMPUTE}/global/healthChecks/staging-web-hc"]
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "lb.health_check_misconfigured", "priority": "P1",
+                                                   "resource": f"{COMPUTE}/global/backendServices/staging-web"}]}
+    return f
+
+
+@scenario
+def lb_backend_timeout() -> Fleet:
+    f = Fleet("cause-lb-backend-timeout", "The load balancer gives frontend 30 s while frontend may take 300 s")
+    f.compute["backendServices"][0].pop("timeoutSec")
+    f.expect = {"verdict": "healthy", "noneAtOrAbove": "P1", "causes": [
+        {"cause": "lb.backend_timeout", "priority": "P2", "resource": f"{COMPUTE}/global/backendServices/staging-web"}]}
+    return f
+
+
+@scenario
+def app_dependency() -> Fleet:
+    f = Fleet("cause-app-dependency-failing", "auth reports its Redis down while the infrastructure is healthy")
+    f.fail(("auth",), {"status": 503, "delayMs": 20, "json": {"status": "unhealthy", "database": "ok", "redis": "down"}})
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "app.dependency_failing", "priority": "P1",
+                                                   "resource": service_name("auth")}], "absent": ["app.error"]}
+    return f
+
+
+@scenario
+def app_error() -> Fleet:
+    f = Fleet("cause-app-error", "backend answers 500 while everything under it is healthy")
+    f.fail(("backend",), {"status": 500, "delayMs": 30, "json": {"error": "NullPointerException in HealthController"}})
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "app.error", "priority": "P1", "resource": service_name("backend")}]}
+    return f
+
+
+@scenario
+def tls_invalid() -> Fleet:
+    f = Fleet("cause-tls-certificate-invalid", "frontend serves an expired certificate")
+    f.fail(("frontend",), {"status": 200, "fault": "tls-expired"})
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "tls.certificate_invalid", "priority": "P1",
+                                                   "resource": service_name("frontend")}]}
+    return f
+
+
+@scenario
+def incident_full() -> Fleet:
+    f = Fleet("staging-incident-full", "The seed incident with everything around it: saturated connector, LB health check, "
+              "LB timeout shorter than the request timeout, and no alert on the connector")
+    f.connectors[0]["maxInstances"] = 3
+    f.connector_load["staging-conn"] = (0.97, 3)
+    f.fail(SERVICES, DB_DOWN)
+    f.compute["healthChecks"].append({"kind": "compute#healthCheck", "id": "8002", "name": "staging-web-hc", "type": "HTTPS",
+                                      "httpsHealthCheck": {"port": 443, "requestPath": "/healthz"},
+                                      "selfLink": f"{COMPUTE}/global/healthChecks/staging-web-hc"})
+    f.compute["backendServices"][0]["healthChecks"] = [f"{COMPUTE}/global/healthChecks/staging-web-hc"]
+    f.compute["backendServices"][0].pop("timeoutSec")
+    f.alert_policies = [p for p in f.alert_policies if "vpcaccess" not in p["conditions"][0]["conditionThreshold"]["filter"]]
+    web = f"{COMPUTE}/global/backendServices/staging-web"
+    f.expect = {"verdict": "down", "causes": [
+        {"cause": "vpc_connector.saturated", "priority": "P0", "resource": CONNECTOR},
+        {"cause": "lb.health_check_misconfigured", "priority": "P1", "resource": web},
+        {"cause": "lb.backend_timeout", "priority": "P2", "resource": web},
+        {"cause": "monitoring.alert_gap", "priority": "P3", "resource": CONNECTOR},
+    ], "absent": ["app.error", "app.dependency_failing"]}
+    return f
+
+
+@scenario
+def two_causes() -> Fleet:
+    f = Fleet("mixed-sql-connections-and-memory", "Two causes at once: staging-db out of connections, websocket out of memory")
+    f.sql_backends = {"app": 330, "auth": 70}
+    f.fail(DB_USERS, {"status": 503, "delayMs": 50, "json": {"status": "unhealthy", "database": "too many clients"}})
+    f.run_load["websocket"].update(memory=0.99, errors=12)
+    f.fail(("websocket",), {"status": 503, "delayMs": 30, "body": "upstream connect error"})
+    f.expect = {"verdict": "degraded", "causes": [
+        {"cause": "sql.max_connections_exhausted", "priority": "P0", "resource": DB_RESOURCE},
+        {"cause": "run.memory_exhausted", "priority": "P1", "resource": service_name("websocket")},
+    ], "absent": ["app.error", "app.dependency_failing"]}
+    return f
+
+
+@scenario
+def red_herring() -> Fleet:
+    f = Fleet("red-herring-saturated-connector-unused", "A batch connector is pinned, but no failing service uses it: backend fails on its own")
+    batch = f"projects/{PROJECT}/locations/{REGION}/connectors/batch-conn"
+    f.connectors.append({"name": batch, "network": "staging-vpc", "ipCidrRange": "10.8.1.0/28", "state": "READY",
+                         "minInstances": 2, "maxInstances": 3, "machineType": "e2-micro"})
+    f.fail(("backend",), {"status": 500, "delayMs": 20, "json": {"error": "panic: nil map"}})
+    f.connector_load["batch-conn"] = (0.98, 3)
+    f.expect = {"verdict": "degraded", "causes": [
+        {"cause": "app.error", "priority": "P1", "resource": service_name("backend")},
+        {"cause": "vpc_connector.saturated", "priority": "P2", "resource": batch}],
+        "absent": ["vpc_connector.not_ready"]}
+    return f
+
+
+@scenario
+def headroom_nearly_gone() -> Fleet:
+    f = Fleet("healthy-connector-headroom-nearly-gone", "Every probe green, but connector staging-conn runs at 85 % CPU")
+    f.connector_load["staging-conn"] = (0.85, 2)
+    f.expect = {"verdict": "healthy", "noneAtOrAbove": "P1",
+                "causes": [{"cause": "vpc_connector.saturated", "priority": "P2", "resource": CONNECTOR}]}
+    return f
+
+
+@scenario
+def missing_permissions() -> Fleet:
+    f = Fleet("missing-permissions", "infradiag may not read Monitoring, and the Compute API is disabled")
+    f.api_faults = [{"api": "monitoring", "error": "PERMISSION_DENIED"},
+                    {"api": "compute", "error": "PERMISSION_DENIED", "reason": "SERVICE_DISABLED"}]
+    # Every probe answers, but what could not be read may hide a cause: never "healthy" then.
+    f.expect = {"verdict": "degraded", "unknowns": ["monitoring", "compute"], "noneAtOrAbove": "P1"}
+    return f
+
+
+def main() -> None:
+    out = Path(__file__).resolve().parent.parent
+    for build in SCENARIOS:
+        build().write(out)
+
+
+if __name__ == "__main__":
+    main()

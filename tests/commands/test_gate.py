@@ -1,0 +1,173 @@
+"""`infradiag gate` as CI runs it: exit codes, and `--wait` against a running twin that recovers, or not.
+
+The twin runs in this process (an environment in a temporary infradiag.toml names its endpoints, as for one
+started by `infradiag twin serve`); `Twin.swap` makes it recover while the gate polls it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infradiag.twin.scenario import load_scenario
+from infradiag.twin.server import Twin
+from tests.conftest import ROOT, SCENARIOS, run_cli
+from tests.report.schema import assert_valid_report
+
+INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
+HEALTHY = SCENARIOS / "staging-healthy.yaml"
+
+
+@pytest.fixture
+def incident_twin() -> Iterator[Twin]:
+    with Twin(load_scenario(INCIDENT)) as twin:
+        yield twin
+
+
+def config_for(twin: Twin, folder: Path) -> Path:
+    """An infradiag.toml whose `staging` is the running twin."""
+    assert twin.addresses is not None
+    config = folder / "infradiag.toml"
+    config.write_text(
+        "[environments.staging]\n"
+        f'project = "{twin.addresses.project}"\n'
+        f'region = "{twin.addresses.region}"\n'
+        f'api_endpoint = "{twin.addresses.rest}"\n'
+        f'monitoring_endpoint = "{twin.addresses.grpc}"\n'
+        f"now = {twin.scenario.now:%Y-%m-%dT%H:%M:%SZ}\n"
+    )
+    return config
+
+
+def recover_after_listings(twin: Twin, listings: int) -> threading.Thread:
+    """Swap in the healthy scenario once the gate has started `listings` triages (each lists services
+    first), so at least one full triage saw the incident."""
+
+    def run() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if sum(1 for call in twin.log.calls() if call.method == "ListServices") >= listings:
+                twin.swap(load_scenario(HEALTHY))
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def attempts(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("gate staging: attempt ")]
+
+
+def test_gate_once_on_the_incident_exits_1_and_on_a_healthy_twin_0() -> None:
+    failing = run_cli("gate", "--scenario", str(INCIDENT), "--format", "json")
+    assert failing.returncode == 1, failing.stderr
+    assert_valid_report(json.loads(failing.stdout))
+    assert "not fit to test" in failing.stderr and "VPC connector staging-conn" in failing.stderr
+    passing = run_cli("gate", "--scenario", str(HEALTHY), "--format", "json")
+    assert passing.returncode == 0, passing.stderr
+    assert json.loads(passing.stdout)["verdict"] == "healthy"
+
+
+def test_gate_fail_on_p0_still_fails_on_a_p0_and_quiet_keeps_only_the_verdict_line() -> None:
+    result = run_cli("gate", "--scenario", str(INCIDENT), "--fail-on", "P0", "--quiet", "--format", "json")
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("infradiag: gate staging-vpc-connector-saturation: not fit to test")
+
+
+def test_gate_waits_until_the_twin_recovers(incident_twin: Twin, tmp_path: Path) -> None:
+    config = config_for(incident_twin, tmp_path)
+    swapper = recover_after_listings(incident_twin, listings=2)
+    began = time.monotonic()
+    result = run_cli(
+        "gate", "staging", "--config", str(config), "--wait", "4m", "--interval", "1s", "--format", "json",
+        timeout=300,
+    )  # fmt: skip
+    elapsed = time.monotonic() - began
+    swapper.join(timeout=1)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert_valid_report(report)
+    assert report["verdict"] == "healthy"
+    lines = attempts(result.stderr)
+    assert len(lines) >= 2
+    assert "down, 1 finding(s) at or above P1" in lines[0]  # the incident was seen first
+    assert "healthy, no finding at or above P1" in lines[-1]
+    assert elapsed < 240  # passed as soon as healthy, not at the deadline
+
+
+def timeline(*args: str) -> tuple[int, str, list[tuple[float, str]], float]:
+    """Run `infradiag ARGS` like run_cli, noting when each stderr line arrives (seconds from the start):
+    (exit code, stdout, [(time, line)], time of exit). The interpreter's own start and teardown (seconds,
+    with the google-cloud libraries loaded) are not the gate's doing, so tests time its lines."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160"}
+    began = time.monotonic()
+    with subprocess.Popen(
+        [sys.executable, "-m", "infradiag", *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as process:  # fmt: skip
+        assert process.stderr is not None and process.stdout is not None
+        lines = [(time.monotonic() - began, line.rstrip("\n")) for line in process.stderr]
+        stdout = process.stdout.read()
+        code = process.wait(timeout=60)
+    return code, stdout, lines, time.monotonic() - began
+
+
+def test_gate_times_out_within_one_interval_when_the_twin_never_recovers(
+    incident_twin: Twin, tmp_path: Path
+) -> None:
+    config = config_for(incident_twin, tmp_path)
+    junit = tmp_path / "gate.xml"
+    wait, interval = 12.0, 4.0
+    code, stdout, lines, _ = timeline(
+        "gate", "staging", "--config", str(config), "--wait", f"{wait:g}s", "--interval", f"{interval:g}s",
+        "--junit", str(junit), "--format", "json",
+    )  # fmt: skip
+    stderr = "\n".join(line for _, line in lines)
+    assert code == 1, stderr
+    [(decided, _)] = [(t, line) for t, line in lines if "timed out waiting for staging to be healthy" in line]
+    # The deadline holds within one interval: no triage starts after it, none runs past it.
+    assert wait - interval <= decided <= wait + interval, stderr
+    assert len(attempts(stderr)) >= 2
+    assert "vpc_connector.saturated" in {f["cause"] for f in json.loads(stdout)["findings"]}
+    assert "vpc_connector.saturated" in junit.read_text()
+
+
+def test_gate_that_cannot_judge_exits_3(tmp_path: Path) -> None:
+    # The healthy scenario, with every API refusing infradiag.
+    denied = [
+        {"api": api, "error": "PERMISSION_DENIED"}
+        for api in ("run", "vpcaccess", "compute", "sql", "monitoring", "iam")
+    ]
+    path = tmp_path / "blind.yaml"
+    path.write_text(HEALTHY.read_text() + yaml.safe_dump({"apiFaults": denied}))
+    result = run_cli("gate", "--scenario", str(path), "--format", "json")
+    assert result.returncode == 3, result.stderr
+    assert json.loads(result.stdout)["verdict"] == "unknown"
+
+
+def test_gate_whose_deadline_passes_before_a_verdict_exits_3() -> None:
+    result = run_cli("gate", "--scenario", str(INCIDENT), "--deadline", "1ms", "--format", "json")
+    assert result.returncode == 3
+    assert result.stdout == ""  # no report: nothing on stdout
+    assert "no verdict" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--wait", "soon"), ("--interval", "0s"), ("--deadline", "0"), ("--fail-on", "P9")]
+)
+def test_bad_gate_flags_exit_2_in_one_line(flag: str, value: str) -> None:
+    result = run_cli("gate", "--scenario", str(HEALTHY), flag, value)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr

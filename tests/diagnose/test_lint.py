@@ -1,0 +1,87 @@
+"""`infradiag playbooks lint` passes on the shipped playbooks and names file and line for each error kind."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from infradiag.diagnose.catalog import CAUSES
+from infradiag.diagnose.playbook import PLAYBOOK_DIR, causes_of, load_playbooks
+from tests.conftest import ROOT, run_cli
+
+SPEC_CAUSES = ROOT.parent / "shared" / "spec" / "causes.md"
+
+
+def test_shipped_playbooks_lint_clean() -> None:
+    result = run_cli("playbooks", "lint")
+    assert result.returncode == 0, result.stderr
+    assert "playbooks OK" in result.stdout
+
+
+def test_catalog_matches_the_spec() -> None:
+    if not SPEC_CAUSES.is_file():
+        pytest.skip("shared/spec/causes.md is not beside this checkout")
+    spec_ids = set(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \|", SPEC_CAUSES.read_text(), flags=re.M))
+    assert spec_ids == set(CAUSES)
+
+
+def test_every_cause_has_a_playbook_path() -> None:
+    concluded = {cause for book in load_playbooks() for cause in causes_of(book.tree)}
+    assert set(CAUSES) - concluded == set()
+
+
+def _broken_copy(tmp_path: Path, name: str, old: str, new: str) -> Path:
+    folder = tmp_path / "playbooks"
+    shutil.copytree(PLAYBOOK_DIR, folder)
+    path = folder / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def _line_of(path: Path, fragment: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if fragment in line)
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "message"),
+    [
+        ("sql.yaml", "cpu_high: has(db.cpu_max)", "cpu_high: has(db.cpu_max) &&", "invalid CEL"),
+        ("sql.yaml", "cpu_high: has(db.cpu_max)", "cpu_high: has(db.cpu_maximum)", "no field `cpu_maximum`"),
+        ("lb.yaml", "cause: lb.backend_timeout", "cause: lb.too_slow", "not in the catalog"),
+        ("run-cold-start.yaml", "  evidence:\n", "  bogus: 1\n  evidence:\n", "bogus"),
+    ],
+)
+def test_broken_copy_fails_with_file_and_line(
+    tmp_path: Path, name: str, old: str, new: str, message: str
+) -> None:
+    path = _broken_copy(tmp_path, name, old, new)
+    fragment = new.strip().splitlines()[0]
+    result = run_cli("playbooks", "lint", "--dir", str(path.parent))
+    assert result.returncode == 2
+    assert f"{path}:{_line_of(path, fragment)}:" in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_cycle_is_refused_with_file_and_line(tmp_path: Path) -> None:
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    (folder / "loop.yaml").write_text(
+        "id: loop\ntitle: t\ntree: &root\n  question: q\n  answer: a\n  then:\n  - *root\n"
+    )
+    result = run_cli("playbooks", "lint", "--dir", str(folder))
+    assert result.returncode == 2
+    assert f"{folder / 'loop.yaml'}:3:" in result.stderr and "cycle" in result.stderr
+
+
+def test_show_and_list() -> None:
+    listing = run_cli("playbooks", "list")
+    assert listing.returncode == 0 and "vpc_connector.saturated" in listing.stdout
+    shown = run_cli("playbooks", "show", "sql")
+    assert shown.returncode == 0 and "sql.max_connections_exhausted" in shown.stdout
+    assert run_cli("playbooks", "show", "nope").returncode == 2

@@ -1,0 +1,67 @@
+"""Helpers for sweep tests: a temporary infradiag.toml whose environments point at scenario files, and
+`infradiag sweep` / `infradiag history` run as a user types them, with extra environment variables."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import ROOT, SCENARIOS
+
+HEALTHY = SCENARIOS / "staging-healthy.yaml"
+INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
+CONNECTOR = "projects/acme-staging/locations/us-central1/connectors/staging-conn"
+
+
+def write_config(folder: Path, environments: dict[str, Path], history: str = "") -> Path:
+    """An infradiag.toml in `folder` with one twin environment per entry, plus an optional [history] table."""
+    text = "".join(
+        f'[environments.{name}]\ntwin = "{scenario}"\n\n' for name, scenario in environments.items()
+    )
+    path = folder / "infradiag.toml"
+    path.write_text(text + history)
+    return path
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "infradiag", *args]
+
+
+def environ(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUD_RUN_")}
+    return {**env, "NO_COLOR": "1", "COLUMNS": "160", **extra}
+
+
+def run(*args: str, cwd: Path = ROOT, timeout: float = 120, **extra: str) -> subprocess.CompletedProcess[str]:
+    """`infradiag ARGS...` in a fresh interpreter, with `extra` environment variables."""
+    return subprocess.run(
+        command(*args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environ(**extra),
+        check=False,
+    )
+
+
+def log_lines(stderr: str) -> list[dict[str, Any]]:
+    """The structured sweep log lines among stderr's lines (gRPC may log plain text there too)."""
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("event") == "infradiag.sweep/v1"]
+
+
+def sweep_count(database: Path) -> int:
+    if not database.exists():
+        return 0
+    with closing(sqlite3.connect(database)) as db:
+        try:
+            return int(db.execute("SELECT count(*) FROM sweeps").fetchone()[0])
+        except sqlite3.OperationalError:  # schema not created yet
+            return 0
