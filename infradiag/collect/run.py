@@ -17,10 +17,16 @@ DEFAULT_TIMEOUT_S = 300.0
 INVOKER_ROLE = "roles/run.invoker"
 
 
+# Large pages keep a fleet's listing one call deep; the API documents no maximum page size.
+PAGE_SIZE = 1000
+
+
 def list_services(client: Any, project: str, region: str, timeout_s: float) -> list[ServiceEvidence]:
     """Every service in the region (one paginated list call), as evidence."""
     pager = client.list_services(
-        parent=f"projects/{project}/locations/{region}", timeout=timeout_s, retry=None
+        request={"parent": f"projects/{project}/locations/{region}", "page_size": PAGE_SIZE},
+        timeout=timeout_s,
+        retry=None,
     )
     return [service_evidence(service, project) for service in pager]
 
@@ -29,7 +35,9 @@ def list_revisions(client: Any, project: str, region: str, timeout_s: float) -> 
     """Every revision of every service in the region, in one paginated list call: the parent's service
     "-" means all services (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services.revisions/list)."""
     pager = client.list_revisions(
-        parent=f"projects/{project}/locations/{region}/services/-", timeout=timeout_s, retry=None
+        request={"parent": f"projects/{project}/locations/{region}/services/-", "page_size": PAGE_SIZE},
+        timeout=timeout_s,
+        retry=None,
     )
     return [revision_evidence(revision) for revision in pager]
 

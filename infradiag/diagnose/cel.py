@@ -65,6 +65,7 @@ class Expression:
 
     source: str
     program: Any
+    names: frozenset[str] = frozenset()  # every identifier the expression mentions
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """The CEL value of the expression; CelEvalError when it fails on this evidence."""
@@ -89,7 +90,12 @@ def compile_expression(source: str) -> Expression:
         ast = _ENV.compile(source)
     except CELParseError as exc:
         raise CelCompileError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
-    return Expression(source=source, program=_ENV.program(ast, functions=FUNCTIONS))
+    return Expression(source=source, program=_ENV.program(ast, functions=FUNCTIONS), names=_identifiers(ast))
+
+
+def _identifiers(ast: Any) -> frozenset[str]:
+    # Over-approximates (macro variables count too): good enough to know which names to have ready.
+    return frozenset(str(tree.children[0]) for tree in ast.iter_subtrees() if tree.data == "ident")
 
 
 # `{cel}` is a placeholder; `{{` and `}}` stand for literal braces (Terraform blocks need them).
@@ -102,6 +108,11 @@ class Template:
 
     source: str
     parts: tuple[str | Expression, ...]
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Every identifier its placeholders mention."""
+        return frozenset().union(*(p.names for p in self.parts if not isinstance(p, str)))
 
     def render(self, activation: Mapping[str, Any]) -> str:
         """The text with each placeholder replaced by its value; CelEvalError if one fails."""

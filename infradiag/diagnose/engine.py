@@ -35,8 +35,18 @@ def evidence_context(evidence: Evidence, thresholds: dict[str, Any]) -> dict[str
         by_service.setdefault(probe.service, []).append(probe)
     worst = {name: _dump(_worst(results)) for name, results in by_service.items()}
     data = evidence.model_dump(mode="json", exclude_none=True, exclude={"now"})
+    # Joins built once here, so playbooks look them up instead of filtering every service per item.
+    connector_users: dict[str, list[str]] = {}
+    for service in evidence.services:
+        if service.connector:
+            connector_users.setdefault(service.connector, []).append(service.name)
+    revisions_of: dict[str, list[dict[str, Any]]] = {}
+    for revision in data["revisions"]:
+        revisions_of.setdefault(revision["service"], []).append(revision)
     return {
         **data,
+        "connector_users": connector_users,
+        "revisions_of": revisions_of,
         "probe": worst,
         "svc": {s["name"]: s for s in data["services"]},
         "probed_services": sorted(worst),
@@ -53,9 +63,26 @@ def _dump(model: Any) -> dict[str, Any]:
 
 
 class _Walk:
+    """Walks one playbook. `let` values are computed lazily, the first time an expression mentions them:
+    most items fail a cheap root `when`, and then never pay for the rest."""
+
     def __init__(self, playbook: Playbook, diagnosis: Diagnosis) -> None:
         self.playbook = playbook
         self.diagnosis = diagnosis
+
+    def _ready(
+        self, names: frozenset[str], activation: dict[str, Any], computing: frozenset[str] = frozenset()
+    ) -> None:
+        for name in names:
+            if name in self.playbook.let and name not in activation and name not in computing:
+                expression = self.playbook.expression(self.playbook.let[name])
+                self._ready(expression.names, activation, computing | {name})
+                activation[name] = expression.evaluate(activation)
+
+    def _expression_ready(self, source: str, activation: dict[str, Any]) -> Any:
+        expression = self.playbook.expression(source)
+        self._ready(expression.names, activation)
+        return expression
 
     def _problem(self, error: CelEvalError) -> None:
         self.diagnosis.problems.append(f"{self.playbook.path}: {error}")
@@ -63,23 +90,28 @@ class _Walk:
 
     def holds(self, source: str, activation: dict[str, Any]) -> bool:
         try:
-            return self.playbook.expression(source).is_true(activation)
+            return bool(self._expression_ready(source, activation).is_true(activation))
         except CelEvalError as error:
             self._problem(error)
             return False
 
     def value(self, source: str, activation: dict[str, Any]) -> Any:
-        return to_python(self.playbook.expression(source).evaluate(activation))
+        return to_python(self._expression_ready(source, activation).evaluate(activation))
 
     def text(self, source: str, activation: dict[str, Any]) -> str:
-        return self.playbook.template(source).render(activation)
+        template = self.playbook.template(source)
+        self._ready(template.names, activation)
+        return template.render(activation)
 
     def citations(self, node: Node, activation: dict[str, Any]) -> list[Citation]:
         cited: list[Citation] = []
         for spec in node.evidence:
             if spec.when and not self.holds(spec.when, activation):
                 continue
-            items = self.playbook.expression(spec.each).evaluate(activation) if spec.each else [None]
+            items = (
+                self._expression_ready(spec.each, activation).evaluate(activation) if spec.each else [None]
+            )
+            self._ready(self.playbook.template(spec.detail).names, activation)
             for item in items:
                 scope = activation if spec.each is None else {**activation, "it": item}
                 cited.append(Citation(source=spec.source, detail=self.text(spec.detail, scope)))
@@ -130,14 +162,7 @@ class _Walk:
             self._problem(error)
             return
         for item in items:
-            activation = {**base, self.playbook.as_: item}
-            try:
-                for name, source in self.playbook.let.items():
-                    activation[name] = self.playbook.expression(source).evaluate(activation)
-            except CelEvalError as error:
-                self._problem(error)
-                continue
-            self.walk(self.playbook.tree, activation, [])
+            self.walk(self.playbook.tree, {**base, self.playbook.as_: item}, [])
 
 
 def _finding_data(findings: list[Finding]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from infradiag.diagnose.catalog import CAUSES
 from infradiag.diagnose.cel import FUNCTIONS
 from infradiag.diagnose.playbook import Node, Playbook, _cel_fields, load_playbook
 from infradiag.errors import UsageError
-from infradiag.evidence import Evidence, ProbeResult, ServiceEvidence
+from infradiag.evidence import Evidence, ProbeResult, RevisionEvidence, ServiceEvidence
 from infradiag.yamlfile import Loc, load_yaml
 
 _ENV = celpy.Environment()
@@ -69,6 +69,8 @@ def root_types() -> dict[str, CelType]:
     roots.update(
         probe=CelType("map", item=CelType("model", model=ProbeResult)),
         svc=CelType("map", item=CelType("model", model=ServiceEvidence)),
+        connector_users=CelType("map", item=strings),
+        revisions_of=CelType("map", item=CelType("list", item=_from_annotation(RevisionEvidence))),
         probed_services=strings,
         failing_services=strings,
         unknown_sources=strings,
