@@ -95,6 +95,7 @@ async def judge(
     """Triage `target` until it passes, or once without a wait, or until `start` + the wait (monotonic)."""
     import asyncio
 
+    from infradiag.probe.engine import probe_deadline
     from infradiag.suppress import apply_suppressions
     from infradiag.triage import triage
 
@@ -119,7 +120,9 @@ async def judge(
             budget = min(policy.attempt_s, end - began) if waiting else policy.attempt_s
             status.update(bar, description=f"gate {name}: attempt {attempt}, probing and collecting")
             try:
-                report, _ = await asyncio.wait_for(triage(target, books), timeout=budget)
+                # Probes end inside the budget, so a hung endpoint still leaves a verdict for this attempt.
+                run = triage(target, books, probe_deadline(budget))
+                report, _ = await asyncio.wait_for(run, timeout=budget)
             except TimeoutError:
                 status.note(f"gate {name}: attempt {attempt}: no verdict within {budget:.0f} s")
                 if not waiting:

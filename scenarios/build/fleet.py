@@ -7,6 +7,7 @@ fresh Fleet, breaks one thing, states its expectation, and writes the file.
 from __future__ import annotations
 
 import copy
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def service(name: str) -> dict[str, Any]:
     succeeded = {"state": "CONDITION_SUCCEEDED", "lastTransitionTime": "2026-09-15T09:13:10Z"}
     return {
         "name": full,
-        "uid": f"00000000-0000-4000-8000-{abs(hash(name)) % 10**12:012d}",
+        "uid": f"00000000-0000-4000-8000-{zlib.crc32(name.encode()):012d}",
         "generation": "42",
         "createTime": "2026-03-02T10:00:00Z",
         "updateTime": "2026-09-15T09:12:00Z",
