@@ -7,7 +7,7 @@ holds when its CEL `when` is true, answers, and cites evidence; a node with a `c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -195,8 +195,3 @@ def causes_of(node: Node) -> list[str]:
     for child in node.then:
         found += [c for c in causes_of(child) if c not in found]
     return found
-
-
-def as_dict(node: Node) -> dict[str, Any]:
-    """A node as plain data (for `playbooks show`)."""
-    return node.model_dump(exclude_defaults=True, by_alias=True)
