@@ -12,7 +12,7 @@ from infradiag.diagnose.playbook import Playbook
 from infradiag.evidence import Evidence
 from infradiag.evidence.reachability import with_derived
 from infradiag.plan import make_plan, verdict
-from infradiag.probe import probe_all, probe_targets
+from infradiag.probe import probe_services
 from infradiag.report.build import build_report
 from infradiag.report.model import TriageReport
 from infradiag.target import Target
@@ -25,15 +25,7 @@ async def gather_evidence(target: Target, now: datetime, deadline: float | None 
     environment = asyncio.create_task(collector.environment())
     try:
         services = await collector.services()
-        probes = await probe_all(
-            probe_targets(services, target),
-            timeout_s=target.probe_timeout_s,
-            concurrency=target.probe_concurrency,
-            max_body_bytes=target.probe_max_body_bytes,
-            max_redirects=target.probe_max_redirects,
-            deadline=deadline,
-            confirm=target.probe_confirm,
-        )
+        probes = await probe_services(services, target, deadline)
         invokers = await collector.invokers(services, probes)
         env = await environment
     finally:

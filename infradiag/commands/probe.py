@@ -106,7 +106,7 @@ async def _probe_environment(target: Target, deadline: float) -> tuple[list[Prob
     from infradiag.collect.calls import ApiUnavailable, call_api
     from infradiag.collect.clients import Clients
     from infradiag.collect.run import list_services
-    from infradiag.probe import probe_all, probe_targets
+    from infradiag.probe import probe_services
 
     clients = Clients(target.endpoints)
     # The listing may take what the probes leave of the deadline, and at most the collectors' 30 s.
@@ -125,13 +125,5 @@ async def _probe_environment(target: Target, deadline: float) -> tuple[list[Prob
     finally:
         clients.close()
     services = [s for s in found if target.services is None or s.name in target.services]
-    probes = await probe_all(
-        probe_targets(services, target),
-        timeout_s=target.probe_timeout_s,
-        concurrency=target.probe_concurrency,
-        max_body_bytes=target.probe_max_body_bytes,
-        max_redirects=target.probe_max_redirects,
-        deadline=deadline,
-        confirm=target.probe_confirm,
-    )
+    probes = await probe_services(services, target, deadline)
     return probes, []

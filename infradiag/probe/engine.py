@@ -21,12 +21,14 @@ from collections.abc import Iterable
 
 import httpx
 
-from infradiag.evidence.model import ProbePhases, ProbeResult, ProbeTarget
+from infradiag.evidence.model import ProbePhases, ProbeResult, ProbeTarget, ServiceEvidence
 from infradiag.probe.auth import Credentials
 from infradiag.probe.checks import Checks
 from infradiag.probe.http import Attempt, Limits, probe_once
+from infradiag.probe.targets import probe_targets
 from infradiag.probe.text import duration, scrub
 from infradiag.probe.tls import verifies
+from infradiag.target import Target
 
 USER_AGENT = "infradiag-probe/0.1"
 DEFAULT_TIMEOUT_S = 10.0
@@ -182,3 +184,18 @@ def probe_deadline(seconds: float) -> float:
     """The time.monotonic() instant by which probes must end for a run with an overall deadline of `seconds`
     starting now: a reserve (15 %, at most 2 s) is kept for diagnosis and the report after the probes."""
     return time.monotonic() + seconds - min(2.0, 0.15 * seconds)
+
+
+async def probe_services(
+    services: list[ServiceEvidence], target: Target, deadline: float | None = None
+) -> list[ProbeResult]:
+    """Every health URL of `services`, probed with the target's probe settings, ending by `deadline`."""
+    return await probe_all(
+        probe_targets(services, target),
+        timeout_s=target.probe_timeout_s,
+        concurrency=target.probe_concurrency,
+        max_body_bytes=target.probe_max_body_bytes,
+        max_redirects=target.probe_max_redirects,
+        deadline=deadline,
+        confirm=target.probe_confirm,
+    )
