@@ -1,4 +1,5 @@
-"""CEL for playbooks: compiled once, evaluated over plain evidence, with a few formatting functions."""
+"""CEL for playbooks and probe checks: parsed by celpy, compiled to closures (celvm), evaluated over plain
+JSON-like data (dicts, lists, str, int, float, bool, None) with a few formatting functions."""
 
 from __future__ import annotations
 
@@ -8,43 +9,42 @@ from dataclasses import dataclass
 from typing import Any
 
 import celpy
-from celpy import celtypes
-from celpy.adapter import json_to_cel
 from celpy.celparser import CELParseError
-from celpy.evaluation import CELEvalError
+
+from infradiag.diagnose.celvm import CelError, CelUnsupported, Compiled, Compiler, format_double
 
 
 class CelCompileError(Exception):
-    """The expression is not valid CEL."""
+    """The expression is not valid CEL, or uses a part of CEL infradiag does not evaluate."""
 
 
 class CelEvalError(Exception):
     """The expression failed on this evidence (missing field, type mismatch...)."""
 
 
-def _fixed(value: Any, digits: Any) -> celtypes.StringType:
-    return celtypes.StringType(f"{float(value):.{int(digits)}f}")
+def _fixed(value: Any, digits: Any) -> str:
+    return f"{float(value):.{int(digits)}f}"
 
 
-def _percent(value: Any) -> celtypes.StringType:
-    return celtypes.StringType(f"{float(value) * 100:.1f} %")
+def _percent(value: Any) -> str:
+    return f"{float(value) * 100:.1f} %"
 
 
-def _seconds(milliseconds: Any) -> celtypes.StringType:
-    return celtypes.StringType(f"{float(milliseconds) / 1000:.1f} s")
+def _seconds(milliseconds: Any) -> str:
+    return f"{float(milliseconds) / 1000:.1f} s"
 
 
-def _join(items: Any, separator: Any) -> celtypes.StringType:
-    return celtypes.StringType(str(separator).join(str(item) for item in items))
+def _join(items: Any, separator: Any) -> str:
+    return str(separator).join(to_text(item) for item in items)
 
 
-def _tf_name(name: Any) -> celtypes.StringType:
+def _tf_name(name: Any) -> str:
     # Terraform resource names cannot hold hyphens; the usual local name swaps them for underscores.
-    return celtypes.StringType(str(name).replace("-", "_"))
+    return str(name).replace("-", "_")
 
 
-def _basename(name: Any) -> celtypes.StringType:
-    return celtypes.StringType(str(name).rsplit("/", 1)[-1])
+def _basename(name: Any) -> str:
+    return str(name).rsplit("/", 1)[-1]
 
 
 # Formatting helpers playbooks may call besides CEL's standard functions.
@@ -56,7 +56,8 @@ FUNCTIONS: dict[str, Any] = {
     "tf_name": _tf_name,
     "basename": _basename,
 }
-_ENV = celpy.Environment()
+_PARSER = celpy.Environment()  # used for its parser only
+_COMPILER = Compiler(FUNCTIONS)
 
 
 @dataclass(frozen=True)
@@ -64,33 +65,36 @@ class Expression:
     """A compiled CEL expression and its source text."""
 
     source: str
-    program: Any
+    program: Compiled
     names: frozenset[str] = frozenset()  # every identifier the expression mentions
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
-        """The CEL value of the expression; CelEvalError when it fails on this evidence."""
+        """The value of the expression as plain data; CelEvalError when it fails on this evidence."""
         try:
-            return self.program.evaluate(activation)
-        except CELEvalError as exc:
-            # celpy's messages can embed the whole activation; the first 200 characters say what failed.
-            reason = str(exc.args[0] if exc.args else exc)[:200]
-            raise CelEvalError(f"{self.source}: {reason}") from None
+            return self.program(activation)
+        except CelError as exc:
+            raise CelEvalError(f"{self.source}: {str(exc)[:200]}") from None
+        except RecursionError:
+            raise CelEvalError(f"{self.source}: nested too deeply") from None
 
     def is_true(self, activation: Mapping[str, Any]) -> bool:
         """The boolean value of the expression; CelEvalError if it is not a bool."""
         value = self.evaluate(activation)
-        if not isinstance(value, celtypes.BoolType):
+        if type(value) is not bool:
             raise CelEvalError(f"{self.source}: expected a bool, got {type(value).__name__}")
-        return bool(value)
+        return value
 
 
 def compile_expression(source: str) -> Expression:
     """Compile CEL source; a syntax error raises CelCompileError with the parser's message."""
     try:
-        ast = _ENV.compile(source)
+        ast = _PARSER.compile(source)
+        program = _COMPILER.compile(ast)
     except CELParseError as exc:
         raise CelCompileError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
-    return Expression(source=source, program=_ENV.program(ast, functions=FUNCTIONS), names=_identifiers(ast))
+    except CelUnsupported as exc:
+        raise CelCompileError(str(exc)) from None
+    return Expression(source=source, program=program, names=_identifiers(ast))
 
 
 def _identifiers(ast: Any) -> frozenset[str]:
@@ -135,33 +139,13 @@ def compile_template(source: str) -> Template:
 
 
 def to_text(value: Any) -> str:
-    """A CEL value as a human reads it (lists comma-separated, doubles without noise)."""
-    if isinstance(value, celtypes.ListType):
+    """A value as a human reads it (lists comma-separated, doubles without noise, null as null)."""
+    if isinstance(value, list | tuple):
         return ", ".join(to_text(item) for item in value)
-    if isinstance(value, celtypes.DoubleType):
-        return f"{float(value):g}"
-    if isinstance(value, celtypes.BoolType):
+    if type(value) is float:
+        return format_double(value)
+    if type(value) is bool:
         return "true" if value else "false"
+    if value is None:
+        return "null"
     return str(value)
-
-
-def to_cel(value: Any) -> Any:
-    """Plain JSON-like Python data as CEL values."""
-    return json_to_cel(value)
-
-
-def to_python(value: Any) -> Any:
-    """A CEL value back to plain Python (str, int, float, bool, list, dict, None)."""
-    if isinstance(value, celtypes.BoolType):
-        return bool(value)
-    if isinstance(value, celtypes.IntType | celtypes.UintType):
-        return int(value)
-    if isinstance(value, celtypes.DoubleType):
-        return float(value)
-    if isinstance(value, celtypes.StringType):
-        return str(value)
-    if isinstance(value, celtypes.ListType):
-        return [to_python(item) for item in value]
-    if isinstance(value, celtypes.MapType):
-        return {to_python(k): to_python(v) for k, v in value.items()}
-    return value

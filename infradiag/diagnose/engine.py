@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from infradiag.diagnose.cel import CelEvalError, to_cel, to_python
+from infradiag.diagnose.cel import CelEvalError
 from infradiag.diagnose.findings import Citation, Finding, Fix, Why, merge_findings
 from infradiag.diagnose.playbook import Node, Playbook
 from infradiag.evidence import Evidence, ProbeResult
@@ -96,7 +96,7 @@ class _Walk:
             return False
 
     def value(self, source: str, activation: dict[str, Any]) -> Any:
-        return to_python(self._expression_ready(source, activation).evaluate(activation))
+        return self._expression_ready(source, activation).evaluate(activation)
 
     def text(self, source: str, activation: dict[str, Any]) -> str:
         template = self.playbook.template(source)
@@ -181,15 +181,13 @@ def diagnose(evidence: Evidence, playbooks: list[Playbook], thresholds: dict[str
     """Findings of every playbook, one per cause and resource. Stages run in order: primary, then
     fallback (each seeing `explained`, the services covered so far), then review (seeing `findings`)."""
     diagnosis = Diagnosis()
-    base = {k: to_cel(v) for k, v in evidence_context(evidence, thresholds).items()}
+    base = evidence_context(evidence, thresholds)
     for stage in ("primary", "fallback", "review"):
         for playbook in (p for p in playbooks if p.stage == stage):
             if stage == "fallback":
-                base["explained"] = to_cel(
-                    sorted({s for f in diagnosis.findings for s in f.affected_services})
-                )
+                base["explained"] = sorted({s for f in diagnosis.findings for s in f.affected_services})
             if stage == "review":
-                base["findings"] = to_cel(_finding_data(merge_findings(diagnosis.findings)))
+                base["findings"] = _finding_data(merge_findings(diagnosis.findings))
             _Walk(playbook, diagnosis).run(base)
     diagnosis.findings = merge_findings(diagnosis.findings)
     return diagnosis

@@ -9,22 +9,22 @@ from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
 import celpy
-from celpy.evaluation import base_functions
 from lark import Token, Tree
 from pydantic import BaseModel
 
 from infradiag.config.model import Thresholds
 from infradiag.diagnose.catalog import CAUSES
 from infradiag.diagnose.cel import FUNCTIONS
+from infradiag.diagnose.celvm import MACROS, STANDARD
 from infradiag.diagnose.playbook import Node, Playbook, _cel_fields, load_playbook
 from infradiag.errors import UsageError
 from infradiag.evidence import Evidence, ProbeResult, RevisionEvidence, ServiceEvidence
 from infradiag.yamlfile import Loc, load_yaml
 
 _ENV = celpy.Environment()
-_MACROS = {"filter", "map", "exists", "all", "exists_one"}
-# CEL's standard functions as celpy provides them, plus the playbook helpers of infradiag.diagnose.cel.
-KNOWN_FUNCTIONS = {name for name in base_functions if name.isidentifier()} | set(FUNCTIONS) | {"has"}
+_MACROS = MACROS - {"has"}
+# The CEL standard functions infradiag evaluates, plus the playbook helpers of infradiag.diagnose.cel.
+KNOWN_FUNCTIONS = set(STANDARD) | set(FUNCTIONS) | {"has"}
 
 
 @dataclass(frozen=True)

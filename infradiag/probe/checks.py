@@ -98,9 +98,7 @@ def _header_problem(name: str, pattern: re.Pattern[str], headers: httpx.Headers)
 
 
 def _body_problem(check: _BodyCheck, status: int, headers: httpx.Headers, body: bytes) -> str | None:
-    from celpy import celtypes
-
-    from infradiag.diagnose.cel import CelEvalError, to_cel, to_text
+    from infradiag.diagnose.cel import CelEvalError, to_text
 
     text = body.decode("utf-8", errors="replace")
     try:
@@ -108,9 +106,9 @@ def _body_problem(check: _BodyCheck, status: int, headers: httpx.Headers, body: 
     except ValueError:
         parsed = text
     activation = {
-        "body": to_cel(parsed),
-        "headers": to_cel({name.lower(): value for name, value in headers.items()}),
-        "status": to_cel(status),
+        "body": parsed,
+        "headers": {name.lower(): value for name, value in headers.items()},
+        "status": status,
     }
     head = f"body check `{check.expression.source}` failed"
     try:
@@ -118,7 +116,7 @@ def _body_problem(check: _BodyCheck, status: int, headers: httpx.Headers, body: 
     except CelEvalError as exc:
         reason = str(exc).removeprefix(f"{check.expression.source}: ")
         return f"{head}: {redact(reason)}{_not_json(parsed)}"
-    if not isinstance(value, celtypes.BoolType):
+    if type(value) is not bool:
         return f"{head}: it gave {_shown(to_text(value))}, not true or false"
     if value:
         return None
@@ -130,12 +128,12 @@ def _not_json(parsed: Any) -> str:
 
 
 def _field_values(check: _BodyCheck, activation: dict[str, Any]) -> str:
-    from infradiag.diagnose.cel import CelEvalError, to_python
+    from infradiag.diagnose.cel import CelEvalError
 
     shown = []
     for name, expression in check.fields:
         try:
-            value = to_python(expression.evaluate(activation))
+            value = expression.evaluate(activation)
         except CelEvalError:
             shown.append(f"{name} missing")
             continue

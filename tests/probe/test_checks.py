@@ -35,9 +35,7 @@ def test_a_body_check_on_a_missing_field_or_a_body_that_is_not_json() -> None:
         {"path": "/text", "body_check": 'body.database == "ok"'},
     )
     assert missing.outcome == "assertion_failed"
-    assert missing.failed_checks == [
-        "body check `body.database == \"ok\"` failed: no such member in mapping: 'database'"
-    ]
+    assert missing.failed_checks == ["body check `body.database == \"ok\"` failed: no such key: 'database'"]
     assert text.outcome == "assertion_failed"
     assert text.failed_checks[0].endswith("(the body is not JSON)")
 
