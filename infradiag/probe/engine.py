@@ -25,6 +25,7 @@ from infradiag.evidence.model import ProbePhases, ProbeResult, ProbeTarget, Serv
 from infradiag.probe.auth import Credentials
 from infradiag.probe.checks import Checks
 from infradiag.probe.http import Attempt, Limits, probe_once
+from infradiag.probe.network import ProbeTransport
 from infradiag.probe.targets import probe_targets
 from infradiag.probe.text import duration, scrub
 from infradiag.probe.tls import verifies
@@ -118,12 +119,11 @@ def _client(tls_context: ssl.SSLContext) -> httpx.AsyncClient:
     # One client per probe: probes share no connection (no keep-alive), and httpcore's pool matches every
     # waiting request against every connection, work that grows with the square of the probes in flight.
     return httpx.AsyncClient(
-        verify=tls_context,
+        transport=ProbeTransport(tls_context),
         # Each probe's own budget (asyncio.timeout) bounds everything.
         timeout=None,
         follow_redirects=False,
         trust_env=False,
-        limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
         headers={"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"},
     )
 
