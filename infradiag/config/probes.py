@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 # "id_token": a Google-signed ID token whose audience is the service URL; "env:VAR": a bearer token read from
@@ -20,6 +20,7 @@ FIXES = {
     "cel_syntax": 'write a CEL expression over `body`, e.g. body.status == "ok" (see README, Probes)',
     "header_pattern": "write a regular expression the whole header value must match, e.g. application/json.*",
     "auth_form": 'write auth = "id_token" or auth = "env:VARIABLE"',
+    "probe_place": 'write path = "/health" (on the service URL) or url = "https://host/health", not both',
 }
 
 
@@ -72,14 +73,25 @@ class _Checks(BaseModel):
 
 
 class PathProbe(_Checks):
-    """One probed path, with checks of its own."""
+    """One probed path of the service's URL, or a URL of its own (a custom domain, the load balancer in front
+    of the service), with checks of its own."""
 
-    path: str = Field(pattern=r"^/")
+    path: str | None = Field(None, pattern=r"^/")
+    url: str | None = Field(None, pattern=r"^https?://[^/\s]+(/\S*)?$")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> PathProbe:
+        if (self.path is None) == (self.url is None):
+            raise PydanticCustomError("probe_place", "give either path or url")
+        return self
 
 
 def _path_entry(value: Any) -> Any:
-    # A path is written either as "/health" or as an inline table {path = "/ws", kind = "websocket"}.
-    return {"path": value} if isinstance(value, str) else value
+    # A path is written "/health" or "https://staging.example.com/health", or as an inline table
+    # {path = "/ws", kind = "websocket"} / {url = "https://...", expect_status = 204}.
+    if isinstance(value, str):
+        return {"url": value} if value.startswith(("http://", "https://")) else {"path": value}
+    return value
 
 
 class ServiceProbes(_Checks):

@@ -1,6 +1,7 @@
 """Which URLs to probe for each service, and what a healthy answer looks like there.
 
-Paths, in order of precedence: the service's `[environments.NAME.probes.SERVICE] paths`; else the paths of the
+Paths, in order of precedence: the service's `[environments.NAME.probes.SERVICE] paths` (each a path on the
+service URL, or a full URL such as the custom domain users reach it by); else the paths of the
 service's own startup and liveness probes (`httpGet.path`, which Cloud Run itself uses to judge the container,
 https://cloud.google.com/run/docs/configuring/healthchecks); else the environment's `health_path`.
 Checks: a path's own setting, else its service's, else the default (200; 101 for a WebSocket).
@@ -8,20 +9,23 @@ Checks: a path's own setting, else its service's, else the default (200; 101 for
 
 from __future__ import annotations
 
+import httpx
+
 from infradiag.config.probes import PathProbe, ServiceProbes
 from infradiag.evidence.model import ProbeTarget, ServiceEvidence
 from infradiag.target import Target
 
 
 def probe_targets(services: list[ServiceEvidence], target: Target) -> list[ProbeTarget]:
-    """Every health URL to probe, in service order; services without a URL are skipped."""
+    """Every health URL to probe, in service order; a service without a URL is skipped unless every one of
+    its probes names a URL of its own."""
     targets: list[ProbeTarget] = []
     for service in services:
-        if not service.uri:
-            continue
         settings = target.probes.get(service.name, ServiceProbes())
         paths = settings.paths or [PathProbe(path=p) for p in service.health_paths or [target.health_path]]
-        base = service.uri.rstrip("/")
+        if not service.uri and not all(path.url for path in paths):
+            continue
+        base = (service.uri or "").rstrip("/")
         auth = settings.auth or target.probe_auth
         for path in paths:
             targets.append(_target(service.name, base, path, settings, auth))
@@ -35,10 +39,11 @@ def _target(
         own = getattr(path, name)
         return own if own is not None else getattr(settings, name)
 
+    url = path.url or base + (path.path or "")
     fields = {
         "service": service,
-        "url": base + path.path,
-        "path": path.path,
+        "url": url,
+        "path": path.path or url,  # a probe of a URL of its own is named by that URL
         "kind": pick("kind") or "http",
         "expect_status": pick("expect_status"),  # None: the kind's default
         "body_check": pick("body_check"),
@@ -47,8 +52,13 @@ def _target(
         "message": pick("message"),
         "auth": auth,
         # An ID token for Cloud Run names the service URL as its audience, whatever the path.
-        "audience": base if auth == "id_token" else None,
+        "audience": (base or _origin(url)) if auth == "id_token" else None,
     }
     if fields["expect_status"] is None and fields["kind"] == "http":
         fields["expect_status"] = 200
     return ProbeTarget.model_validate(fields)
+
+
+def _origin(url: str) -> str:
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.netloc.decode()}"

@@ -310,6 +310,20 @@ def tls_invalid() -> Fleet:
 
 
 @scenario
+def dns_resolution_failed() -> Fleet:
+    # Every Cloud Run URL answers; what fails is the custom domain users reach frontend by, which the
+    # `staging-custom-domain` environment of infradiag.toml probes. Its DNS record is gone: `.invalid` never
+    # resolves (RFC 6761), on this machine as anywhere, so the scenario needs no network to mean the same.
+    f = Fleet(
+        "cause-dns-resolution-failed",
+        "frontend's custom domain no longer resolves (probed through infradiag.toml's staging-custom-domain)",
+    )
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "dns.resolution_failed", "priority": "P1",
+                                                   "resource": service_name("frontend")}]}
+    return f
+
+
+@scenario
 def incident_full() -> Fleet:
     f = Fleet("staging-incident-full", "The seed incident with everything around it: saturated connector, LB health check, "
               "LB timeout shorter than the request timeout, and no alert on the connector")

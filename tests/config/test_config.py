@@ -44,6 +44,15 @@ def test_real_project_with_overrides(tmp_path: Path) -> None:
         ('[environments.x]\ntwin = "a.yaml"\nregion = "r"\n', "remove `project`/`region`"),
         ('[environments.x]\ntwin = "a.yaml"\nhealth_pth = "/h"\n', "health_pth"),
         ("[environments.x\n", "invalid TOML"),
+        (
+            '[environments.x]\ntwin = "a.yaml"\n[environments.x.probes.web]\n'
+            'paths = [{path = "/h", url = "https://web.example.com/h"}]\n',
+            "not both",
+        ),
+        (
+            '[environments.x]\ntwin = "a.yaml"\n[environments.x.probes.web]\npaths = ["ftp://web/h"]\n',
+            "paths",
+        ),
     ],
 )
 def test_mistakes_name_the_place(tmp_path: Path, text: str, expected: str) -> None:

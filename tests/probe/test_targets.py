@@ -75,3 +75,26 @@ def test_a_websocket_target_expects_101_unless_told_otherwise() -> None:
         ProbeTarget(service="s", url="http://x/ws", kind="websocket", expect_status=200).expect_status == 200
     )
     assert ProbeTarget(service="s", url="http://x/h").expect_status == 200
+
+
+def test_a_probe_may_name_a_url_of_its_own_such_as_a_custom_domain() -> None:
+    settings = ServiceProbes.model_validate(
+        {
+            "paths": [
+                "/health",
+                "https://shop.example.com/health",
+                {"url": "http://10.0.0.7/ready", "expect_status": 204},
+            ]
+        }
+    )
+    found = probe_targets(
+        [service("web"), service("internal", uri=None)],
+        target(probes={"web": settings, "internal": ServiceProbes(paths=["https://internal.example.com/h"])}),
+    )
+    assert [(t.service, t.url, t.path, t.expect_status) for t in found] == [
+        ("web", "https://web-abc-uc.a.run.app/health", "/health", 200),
+        ("web", "https://shop.example.com/health", "https://shop.example.com/health", 200),
+        ("web", "http://10.0.0.7/ready", "http://10.0.0.7/ready", 204),
+        # No Cloud Run URL (e.g. internal ingress), but every probe names its own URL: probed all the same.
+        ("internal", "https://internal.example.com/h", "https://internal.example.com/h", 200),
+    ]
