@@ -652,38 +652,27 @@ def _predicate(value: Any, macro: str) -> bool:
     return bool(value)
 
 
-def _build_all(var: str, target: Compiled, body: Compiled, keep: Compiled | None) -> Compiled:
-    def all_(env: Activation) -> bool:
-        scope, error = dict(env), None
-        for item in _range(target(env), "all"):
-            scope[var] = item
-            try:
-                if not _predicate(body(scope), "all"):
-                    return False
-            except CelError as failure:
-                error = error or failure
-        if error is not None:
-            raise error
-        return True
+def _quantifier(macro: str, decisive: bool) -> Callable[[str, Compiled, Compiled, Compiled | None], Compiled]:
+    """all() (decided by the first false) and exists() (by the first true). Like && and ||, an error on one
+    element is overruled when another element decides."""
 
-    return all_
+    def build(var: str, target: Compiled, body: Compiled, keep: Compiled | None) -> Compiled:
+        def quantify(env: Activation) -> bool:
+            scope, error = dict(env), None
+            for item in _range(target(env), macro):
+                scope[var] = item
+                try:
+                    if _predicate(body(scope), macro) is decisive:
+                        return decisive
+                except CelError as failure:
+                    error = error or failure
+            if error is not None:
+                raise error
+            return not decisive
 
+        return quantify
 
-def _build_exists(var: str, target: Compiled, body: Compiled, keep: Compiled | None) -> Compiled:
-    def exists(env: Activation) -> bool:
-        scope, error = dict(env), None
-        for item in _range(target(env), "exists"):
-            scope[var] = item
-            try:
-                if _predicate(body(scope), "exists"):
-                    return True
-            except CelError as failure:
-                error = error or failure
-        if error is not None:
-            raise error
-        return False
-
-    return exists
+    return build
 
 
 def _build_exists_one(var: str, target: Compiled, body: Compiled, keep: Compiled | None) -> Compiled:
@@ -722,8 +711,8 @@ def _build_filter(var: str, target: Compiled, body: Compiled, keep: Compiled | N
 
 
 _MACRO_BUILDERS: dict[str, Callable[[str, Compiled, Compiled, Compiled | None], Compiled]] = {
-    "all": _build_all,
-    "exists": _build_exists,
+    "all": _quantifier("all", decisive=False),
+    "exists": _quantifier("exists", decisive=True),
     "exists_one": _build_exists_one,
     "map": _build_map,
     "filter": _build_filter,

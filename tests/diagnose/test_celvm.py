@@ -51,6 +51,8 @@ VALUES = [
     ("services.map(s, has(s.max_instances), s.max_instances)", [10, 3]),
     ("services.exists(s, has(s.load.cpu) && s.load.cpu >= thresholds.cpu)", True),
     ("services.all(s, s.ready)", False),
+    ("services.exists(s, s.load.cpu > 0.9)", True),  # auth has no cpu: an error another element overrules
+    ("services.all(s, s.load.cpu > 0.5)", False),
     ("services.exists_one(s, !s.ready)", True),
     ("probe.filter(k, !probe[k].ok)", ["backend"]),  # over a map, macros range over its keys
     ("body.filter(k, type(body[k]) == string && body[k].matches('(?i)^down'))", ["db"]),
@@ -90,6 +92,7 @@ ERRORS = [
     ("n ? 1 : 2", "no such overload"),
     ("unknown_variable", "undeclared reference"),
     ("services.filter(s, s.load.cpu > 0.5)", "no such key"),
+    ("services.all(s, s.load.cpu > 0.1)", "no such key"),
     ("int('x')", "not an integer"),
     ("has(none.field)", "cannot test"),
 ]
@@ -130,7 +133,17 @@ def test_values_read_as_text() -> None:
 # multi-line strings (it drops the line breaks), cross-type numeric comparison and error absorption by && and
 # ||; and it lacks the helpers. Those lines are left out of the comparison.
 _CELPY = celpy.Environment()
-_CELPY_DEVIATES = ("1.0", "2.5", "'1'", "true == 1", "string(true)", "'''", "has(s.max_instances)", "missing")
+_CELPY_DEVIATES = (
+    "s.load.cpu >",
+    "1.0",
+    "2.5",
+    "'1'",
+    "true == 1",
+    "string(true)",
+    "'''",
+    "has(s.max_instances)",
+    "missing",
+)
 _SHARED = [
     (source, expected)
     for source, expected in VALUES
