@@ -15,12 +15,12 @@ from tests.report.schema import assert_valid_report
 
 ALL = sorted(SCENARIOS.glob("*.yaml"))
 CONFIG = SCENARIOS.parent / "infradiag.toml"
-# A scenario that needs probe settings of its own (e.g. a custom domain to probe) is triaged through the
-# environment of the bundled infradiag.toml that runs it, as a user would: `infradiag triage NAME`.
+# A scenario that the bundled infradiag.toml runs as an environment is triaged through it, as a user would
+# (`infradiag triage NAME`), with that environment's probe settings (e.g. a custom domain to probe).
 ENVIRONMENT_OF = {
     (SCENARIOS.parent / table["twin"]).resolve(): name
     for name, table in tomllib.loads(CONFIG.read_text())["environments"].items()
-    if "twin" in table and "probes" in table
+    if "twin" in table
 }
 
 

@@ -138,6 +138,10 @@ class Collector:
         self._answered.add(name)
         return result
 
+    def unknowns(self) -> list[Unknown]:
+        """What the reads so far could not check, one entry per API and reason."""
+        return merge_unknowns(self._unknowns)
+
     async def services(self) -> list[ServiceEvidence]:
         """Cloud Run services of the target (filtered by the config's list); [] when they cannot be listed."""
         t = self.target
@@ -274,7 +278,7 @@ class Collector:
                 env.signals[signals.CONNECTOR_RECEIVED_BYTES_RATE.name],
             ),
             probes=probes,
-            unknowns=merge_unknowns(self._unknowns),
+            unknowns=self.unknowns(),
             revisions=[r for r in env.revisions if r.service in kept],
             invokers=invokers,
             subnets=env.subnets,

@@ -75,24 +75,17 @@ def get_backend_health(
     global_client: Any, regional_client: Any, project: str, query: HealthQuery, timeout_s: float
 ) -> tuple[int, int]:
     """(healthy, not healthy) endpoints of one backend group, from one getHealth call."""
-    reference = {"group": query.group}
-    if query.region is None:
-        health = global_client.get_health(
-            project=project,
-            backend_service=query.backend_service,
-            resource_group_reference_resource=reference,
-            timeout=timeout_s,
-            retry=None,
-        )
-    else:
-        health = regional_client.get_health(
-            project=project,
-            region=query.region,
-            backend_service=query.backend_service,
-            resource_group_reference_resource=reference,
-            timeout=timeout_s,
-            retry=None,
-        )
+    # Global backend services and regional ones answer getHealth on clients of their own.
+    regional = query.region is not None
+    client, scope = (regional_client, {"region": query.region}) if regional else (global_client, {})
+    health = client.get_health(
+        project=project,
+        **scope,
+        backend_service=query.backend_service,
+        resource_group_reference_resource={"group": query.group},
+        timeout=timeout_s,
+        retry=None,
+    )
     healthy = sum(1 for status in health.health_status if status.health_state == "HEALTHY")
     return healthy, len(health.health_status) - healthy
 

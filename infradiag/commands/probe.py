@@ -25,7 +25,6 @@ ConfirmOption = Annotated[
         "--confirm", help="Probe each failure once more and keep both results: a flap or an outage."
     ),
 ]
-NO_SERVICES = "Cloud Run services could not be listed: there is nothing to probe"
 
 
 class ProbeFormat(StrEnum):
@@ -99,31 +98,18 @@ def probe(
 
 
 async def _probe_environment(target: Target, deadline: float) -> tuple[list[ProbeResult], list[Unknown]]:
-    """List the services (one read-only API call, retried like every collector call), then probe them."""
-    import asyncio
+    """List the services (one read-only API call, as the triage lists them), then probe them."""
     import time
+    from datetime import UTC, datetime
 
-    from infradiag.collect.calls import ApiUnavailable, call_api
-    from infradiag.collect.clients import Clients
-    from infradiag.collect.run import list_services
+    from infradiag.collect.collector import Collector
     from infradiag.probe import probe_services
 
-    clients = Clients(target.endpoints)
     # The listing may take what the probes leave of the deadline, and at most the collectors' 30 s.
     api_timeout_s = min(30.0, max(1.0, deadline - time.monotonic()))
+    collector = Collector(target, target.now or datetime.now(UTC), api_timeout_s)
     try:
-        found = await asyncio.to_thread(
-            call_api,
-            "run",
-            NO_SERVICES,
-            target.project,
-            lambda: list_services(clients.run_services, target.project, target.region, api_timeout_s),
-            api_timeout_s,
-        )
-    except ApiUnavailable as failure:
-        return [], [failure.unknown]
+        services = await collector.services()
     finally:
-        clients.close()
-    services = [s for s in found if target.services is None or s.name in target.services]
-    probes = await probe_services(services, target, deadline)
-    return probes, []
+        collector.close()
+    return await probe_services(services, target, deadline), collector.unknowns()

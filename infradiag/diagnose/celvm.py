@@ -61,23 +61,25 @@ TYPES = {
 }
 
 
+_TYPE_NAMES: dict[type, str] = {
+    bool: "bool",
+    int: "int",
+    float: "double",
+    str: "string",
+    bytes: "bytes",
+    list: "list",
+    tuple: "list",
+    dict: "map",
+    type(None): "null_type",
+    CelType: "type",
+}
+
+
 def type_of(value: Any) -> CelType:
     """The CEL type of a plain value."""
-    kind = type(value)
-    name = {
-        bool: "bool",
-        int: "int",
-        float: "double",
-        str: "string",
-        bytes: "bytes",
-        list: "list",
-        tuple: "list",
-        dict: "map",
-        type(None): "null_type",
-        CelType: "type",
-    }.get(kind)
+    name = _TYPE_NAMES.get(type(value))
     if name is None:
-        raise CelError(f"no CEL type for a Python {kind.__name__}")
+        raise CelError(f"no CEL type for a Python {type(value).__name__}")
     return TYPES[name]
 
 

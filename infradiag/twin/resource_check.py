@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from infradiag.twin.compute_names import PlacementError, placement
+from infradiag.twin.timeseries import VALUE_FIELDS
 
 Loc = tuple[str | int, ...]
 
@@ -282,14 +283,6 @@ def _is_number(value: Any) -> bool:
 # What the twin needs beyond the schema
 # ---------------------------------------------------------------------------------------------------------
 
-_VALUE_FIELDS = {
-    "INT64": "int64Value",
-    "DOUBLE": "doubleValue",
-    "BOOL": "boolValue",
-    "STRING": "stringValue",
-    "DISTRIBUTION": "distributionValue",
-}
-
 
 def _require(resource: dict[str, Any], loc: Loc, path: str, fix: str) -> Any:
     value: Any = resource
@@ -313,7 +306,7 @@ def _check_points(series: dict[str, Any], loc: Loc, now: datetime) -> None:
     point's start is absent or equals its end; DELTA and CUMULATIVE points span a non-zero interval, DELTA
     intervals do not overlap; the value field matches valueType; points come newest first."""
     kind, value_type = series["metricKind"], series["valueType"]
-    value_field = _VALUE_FIELDS.get(value_type)
+    value_field = VALUE_FIELDS.get(value_type)
     previous: tuple[datetime, datetime] | None = None
     for index, point in enumerate(series.get("points") or []):
         here: Loc = (*loc, "points", index)

@@ -96,6 +96,21 @@ def _series(
     }
 
 
+def _scalar(
+    kind: str,
+    value_type: str,
+    encode: Callable[[Any], Point],
+    metric: dict[str, Any],
+    resource: dict[str, Any],
+    now: datetime,
+    minutes: int,
+    f: Values[Any],
+) -> Series:
+    by_age = _by_age(f, minutes)
+    pts = points(now, minutes, kind, lambda age: encode(by_age(age)))
+    return _series(metric, resource, kind, value_type, pts)
+
+
 def gauge_int(
     metric: dict[str, Any],
     resource: dict[str, Any],
@@ -104,42 +119,22 @@ def gauge_int(
     f: Values[int] | Values[float],
 ) -> Series:
     """A GAUGE INT64 series, one point a minute."""
-    by_age = _by_age(f, minutes)
-    return _series(
-        metric,
-        resource,
-        "GAUGE",
-        "INT64",
-        points(now, minutes, "GAUGE", lambda a: {"int64Value": str(int(by_age(a)))}),
-    )
+    return _scalar("GAUGE", "INT64", lambda v: {"int64Value": str(int(v))}, metric, resource, now, minutes, f)
 
 
 def gauge_double(
     metric: dict[str, Any], resource: dict[str, Any], now: datetime, minutes: int, f: Values[float]
 ) -> Series:
     """A GAUGE DOUBLE series, one point a minute, values rounded to 4 decimals."""
-    by_age = _by_age(f, minutes)
-    return _series(
-        metric,
-        resource,
-        "GAUGE",
-        "DOUBLE",
-        points(now, minutes, "GAUGE", lambda a: {"doubleValue": round(by_age(a), 4)}),
-    )
+    encode: Callable[[float], Point] = lambda v: {"doubleValue": round(v, 4)}  # noqa: E731
+    return _scalar("GAUGE", "DOUBLE", encode, metric, resource, now, minutes, f)
 
 
 def gauge_bool(
     metric: dict[str, Any], resource: dict[str, Any], now: datetime, minutes: int, f: Values[bool]
 ) -> Series:
     """A GAUGE BOOL series, one point a minute (patterns: 1 for true, 0 for false)."""
-    by_age = _by_age(f, minutes)
-    return _series(
-        metric,
-        resource,
-        "GAUGE",
-        "BOOL",
-        points(now, minutes, "GAUGE", lambda a: {"boolValue": bool(by_age(a))}),
-    )
+    return _scalar("GAUGE", "BOOL", lambda v: {"boolValue": bool(v)}, metric, resource, now, minutes, f)
 
 
 def delta_int(
@@ -150,14 +145,7 @@ def delta_int(
     f: Values[int] | Values[float],
 ) -> Series:
     """A DELTA INT64 series: each point counts what happened in its minute."""
-    by_age = _by_age(f, minutes)
-    return _series(
-        metric,
-        resource,
-        "DELTA",
-        "INT64",
-        points(now, minutes, "DELTA", lambda a: {"int64Value": str(int(by_age(a)))}),
-    )
+    return _scalar("DELTA", "INT64", lambda v: {"int64Value": str(int(v))}, metric, resource, now, minutes, f)
 
 
 def fraction_distribution(samples: list[float]) -> dict[str, Any]:

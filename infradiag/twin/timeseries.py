@@ -455,7 +455,8 @@ def _parse_distribution(raw: Mapping[str, Any]) -> Distribution:
     )
 
 
-_VALUE_FIELDS = {
+# The TypedValue field that holds a point's value, by the series' valueType.
+VALUE_FIELDS = {
     "INT64": "int64Value",
     "DOUBLE": "doubleValue",
     "BOOL": "boolValue",
@@ -465,7 +466,7 @@ _VALUE_FIELDS = {
 
 
 def _parse_value(raw: Mapping[str, Any], value_type: str, where: str) -> Value:
-    key = _VALUE_FIELDS.get(value_type)
+    key = VALUE_FIELDS.get(value_type)
     if key is None:
         raise _unsupported(f"aggregating {value_type} values")
     if key not in raw:
@@ -491,7 +492,7 @@ def value_json(value: Value, value_type: str) -> JsonDict:
         return {"distributionValue": _distribution_json(value)}
     if value_type == "INT64":
         return {"int64Value": str(value)}
-    return {_VALUE_FIELDS[value_type]: value}
+    return {VALUE_FIELDS[value_type]: value}
 
 
 def _distribution_json(dist: Distribution) -> JsonDict:
@@ -620,7 +621,7 @@ _PERCENTILE_RULE = _AlignerRule(_GD, frozenset({"DISTRIBUTION"}), "GAUGE")
 _ALIGNERS: dict[str, _AlignerRule] = {
     "ALIGN_DELTA": _AlignerRule(frozenset({"CUMULATIVE", "DELTA"}), _NUMERIC | {"DISTRIBUTION"}, "DELTA"),
     "ALIGN_RATE": _AlignerRule(frozenset({"CUMULATIVE", "DELTA"}), _NUMERIC, "GAUGE"),
-    "ALIGN_NEXT_OLDER": _AlignerRule(frozenset({"GAUGE"}), frozenset(_VALUE_FIELDS), "GAUGE"),
+    "ALIGN_NEXT_OLDER": _AlignerRule(frozenset({"GAUGE"}), frozenset(VALUE_FIELDS), "GAUGE"),
     "ALIGN_MIN": _AlignerRule(_GD, _NUMERIC, None),
     "ALIGN_MAX": _AlignerRule(_GD, _NUMERIC, None),
     "ALIGN_MEAN": _AlignerRule(_GD, _NUMERIC, None),
@@ -639,7 +640,7 @@ _REDUCERS: dict[str, frozenset[str]] = {
     "REDUCE_MIN": _NUMERIC,
     "REDUCE_MAX": _NUMERIC,
     "REDUCE_SUM": _NUMERIC | {"DISTRIBUTION"},
-    "REDUCE_COUNT": frozenset(_VALUE_FIELDS),
+    "REDUCE_COUNT": frozenset(VALUE_FIELDS),
     "REDUCE_COUNT_TRUE": frozenset({"BOOL"}),
     "REDUCE_COUNT_FALSE": frozenset({"BOOL"}),
     "REDUCE_FRACTION_TRUE": frozenset({"BOOL"}),

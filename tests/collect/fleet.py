@@ -8,31 +8,20 @@ ending at NOW, as Google's timeSeries.list returns them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
+
+from infradiag.twin.series import points, rfc3339
 
 PROJECT, NUMBER, REGION = "acme-staging", "123456789012", "us-central1"
 NOW = datetime(2026, 9, 15, 23, 6, 0, tzinfo=UTC)
-NOW_TEXT = "2026-09-15T23:06:00Z"
+NOW_TEXT = rfc3339(NOW)
 LOC = f"projects/{PROJECT}/locations/{REGION}"
 COMPUTE = f"https://www.googleapis.com/compute/v1/projects/{PROJECT}"
 CONNECTOR = f"{LOC}/connectors/staging-conn"
 MINUTES = 30
 
 Json = dict[str, Any]
-
-
-def _at(age_minutes: int) -> str:
-    base = datetime(2026, 9, 15, 23, 6, 0)
-    return (base - timedelta(minutes=age_minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _points(kind: str, value: Callable[[int], Json]) -> list[Json]:
-    points = []
-    for age in range(MINUTES):
-        start = _at(age) if kind == "GAUGE" else _at(age + 1)
-        points.append({"interval": {"startTime": start, "endTime": _at(age)}, "value": value(age)})
-    return points
 
 
 def series(
@@ -57,7 +46,7 @@ def series(
         "resource": resource,
         "metricKind": kind,
         "valueType": value_type,
-        "points": _points(kind, typed),
+        "points": points(NOW, MINUTES, kind, typed),
     }
 
 

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from infradiag.evidence import Evidence
-from infradiag.target import ApiEndpoints, Target
-from infradiag.triage import gather_evidence
 from infradiag.twin.scenario import ApiFault, Scenario, load_scenario
-from infradiag.twin.server import Twin
+from tests.collect.gather import gather
 from tests.conftest import SCENARIOS
 
 INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
@@ -19,21 +14,6 @@ INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
 @pytest.fixture(scope="module")
 def incident() -> Scenario:
     return load_scenario(INCIDENT)
-
-
-def gather(scenario: Scenario) -> tuple[Evidence, Twin]:
-    with Twin(scenario) as twin:
-        assert twin.addresses is not None
-        target = Target(
-            environment="test",
-            project=scenario.project,
-            region=scenario.region,
-            endpoints=ApiEndpoints(rest=twin.addresses.rest, grpc=twin.addresses.grpc),
-            now=scenario.now,
-            probe_timeout_s=5,
-        )
-        evidence = asyncio.run(gather_evidence(target, scenario.now))
-    return evidence, twin
 
 
 def test_collectors_call_the_twin_through_official_clients_and_never_mutate(incident: Scenario) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from typing import Any
 
@@ -10,11 +9,10 @@ import pytest
 
 from infradiag.collect import signals
 from infradiag.evidence import Evidence, InvokerEvidence
-from infradiag.target import ApiEndpoints, Target
-from infradiag.triage import gather_evidence
 from infradiag.twin.scenario import Scenario
 from infradiag.twin.server import Twin
 from tests.collect.fleet import LOC, PROJECT, REGION, fleet
+from tests.collect.gather import gather as gather_from_twin
 
 LIST_CALLS = {
     ("run", "ListServices", "rest"),
@@ -32,19 +30,7 @@ LIST_CALLS = {
 
 
 def gather(data: dict[str, Any]) -> tuple[Evidence, Twin]:
-    scenario = Scenario.model_validate(data)
-    with Twin(scenario) as twin:
-        assert twin.addresses is not None
-        target = Target(
-            environment="test",
-            project=scenario.project,
-            region=scenario.region,
-            endpoints=ApiEndpoints(rest=twin.addresses.rest, grpc=twin.addresses.grpc),
-            now=scenario.now,
-            probe_timeout_s=5,
-        )
-        evidence = asyncio.run(gather_evidence(target, scenario.now))
-    return evidence, twin
+    return gather_from_twin(Scenario.model_validate(data))
 
 
 @pytest.fixture(scope="module")
