@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing
 import resource
@@ -125,7 +126,7 @@ def measure(size: int, runs: int) -> dict[str, Any]:
     Peak memory is this process's (the triage's) alone."""
     from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
     from infradiag.target import ApiEndpoints, Target
-    from infradiag.triage import gather_evidence, triage
+    from infradiag.triage import collect_cycles_only_when_idle, gather_evidence, triage
     from infradiag.twin.scenario import Scenario
 
     raw = scenario(size)
@@ -154,8 +155,11 @@ def measure(size: int, runs: int) -> dict[str, Any]:
             now=loaded.now,
         )
         # One cold triage first (imports, client construction), reported on its own as `first`; the wall
-        # time is the median of the warm ones that follow, as a sweep or a gate that polls sees them.
+        # time is the median of the warm ones that follow, as a sweep or a gate that polls sees them. As
+        # the commands do, cycles are collected between triages, never during one.
+        collect_cycles_only_when_idle()
         for _ in range(runs + 1):
+            gc.collect()
             before = len(methods_called())
             started, cpu = time.perf_counter(), time.process_time()
             report, _ = asyncio.run(triage(target, playbooks))
@@ -164,6 +168,7 @@ def measure(size: int, runs: int) -> dict[str, Any]:
             calls.append(Counter(methods_called()[before:]))
             verdicts.add(report.verdict)
             assert len(report.probes) == size, f"{len(report.probes)} probes for {size} services"
+        gc.collect()
         started = time.perf_counter()
         evidence = asyncio.run(gather_evidence(target, loaded.now))
         evidence_ms = (time.perf_counter() - started) * 1000

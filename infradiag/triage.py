@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from infradiag.collect.collector import Collector
@@ -37,34 +35,23 @@ async def gather_evidence(target: Target, now: datetime, deadline: float | None 
     return with_derived(collector.evidence(services, probes, invokers, env))
 
 
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block (reference counting still frees almost everything).
+def collect_cycles_only_when_idle() -> None:
+    """From now on this process collects reference cycles only when told to (gc.collect()), never in the
+    middle of a triage.
 
     A triage allocates hundreds of thousands of short-lived objects (API messages, probe results, evidence)
-    next to the long-lived ones of the Google libraries, so the collector keeps walking the latter: at 200
-    services that was a third of the CPU time of a triage (bench/triage_scale.py). Collection resumes
-    after the block, so a sweep or a gate that triages again and again frees any cycles between runs."""
-    was_enabled = gc.isenabled()
+    next to the long-lived ones of the Google libraries, so automatic collection keeps walking the latter: at
+    200 services it was a third of the CPU time of a triage, and a collection landing between two probes
+    delays every probe after it (bench/triage_scale.py). Reference counting still frees almost everything at
+    once. A command that triages once ends before cycles matter; one that triages again and again (sweep
+    --every, gate --wait) calls gc.collect() while it waits."""
     gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 async def triage(
     target: Target, playbooks: list[Playbook], deadline: float | None = None
 ) -> tuple[TriageReport, Diagnosis]:
     """One full triage of `target`; probes end by `deadline` (a time.monotonic() instant) if one is given."""
-    with cyclic_gc_paused():
-        return await _triage(target, playbooks, deadline)
-
-
-async def _triage(
-    target: Target, playbooks: list[Playbook], deadline: float | None
-) -> tuple[TriageReport, Diagnosis]:
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     evidence = await gather_evidence(target, target.now or started_at, deadline)

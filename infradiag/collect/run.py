@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.cloud import run_v2
+
 from infradiag.evidence import (
     ConditionEvidence,
     InvokerEvidence,
@@ -69,33 +71,43 @@ def _connector_name(raw: str, project: str, region: str) -> str | None:
     return "/".join(parts)
 
 
+def _raw(message: Any) -> Any:
+    # proto-plus wraps every field read in marshalling (about a quarter of a millisecond per service here);
+    # the protobuf message underneath reads the same fields directly.
+    return type(message).pb(message)
+
+
+def _enum_name(message: Any, field: str) -> str:
+    value = getattr(message, field)
+    return str(message.DESCRIPTOR.fields_by_name[field].enum_type.values_by_number[value].name)
+
+
 def _health_paths(template: Any) -> list[str]:
     paths: list[str] = []
     for container in template.containers:
         for probe in (container.startup_probe, container.liveness_probe):
-            if "http_get" in probe and probe.http_get.path and probe.http_get.path not in paths:
+            if probe.HasField("http_get") and probe.http_get.path and probe.http_get.path not in paths:
                 paths.append(probe.http_get.path)
     return paths
 
 
 def condition_evidence(condition: Any) -> ConditionEvidence:
-    """A v2 Condition: its reason is whichever of reason, revisionReason, executionReason is set."""
-    reason = None
-    for field in ("reason", "revision_reason", "execution_reason"):
-        if field in condition:
-            reason = getattr(condition, field).name
-            break
+    """A v2 Condition (raw protobuf): its reason is whichever of reason, revisionReason, executionReason
+    is set."""
+    reason_field = condition.WhichOneof("reasons")
     return ConditionEvidence(
-        type=condition.type_, state=condition.state.name, message=condition.message or None, reason=reason
+        type=condition.type_,
+        state=_enum_name(condition, "state"),
+        message=condition.message or None,
+        reason=_enum_name(condition, reason_field) if reason_field else None,
     )
 
 
 def _traffic(service: Any) -> list[TrafficTargetEvidence]:
+    latest = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
     return [
         TrafficTargetEvidence(
-            revision=_short(target.revision),
-            latest=target.type_.name == "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST",
-            percent=target.percent,
+            revision=_short(target.revision), latest=target.type_ == latest, percent=target.percent
         )
         for target in service.traffic
     ]
@@ -104,7 +116,7 @@ def _traffic(service: Any) -> list[TrafficTargetEvidence]:
 def _cloudsql_instances(template: Any) -> list[str]:
     found: list[str] = []
     for volume in template.volumes:
-        if "cloud_sql_instance" in volume:
+        if volume.HasField("cloud_sql_instance"):
             found.extend(i for i in volume.cloud_sql_instance.instances if i not in found)
     return found
 
@@ -112,13 +124,17 @@ def _cloudsql_instances(template: Any) -> list[str]:
 def service_evidence(service: Any, project: str) -> ServiceEvidence:
     """One run_v2.Service as ServiceEvidence (names shortened, enums as their names). `conditions` holds the
     terminal condition first, then the others."""
+    service = _raw(service)
     parts = service.name.split("/")
     region = parts[3]
     template = service.template
     vpc = template.vpc_access
     condition = service.terminal_condition
-    ready = condition.state.name == "CONDITION_SUCCEEDED" if condition.type_ else True
-    timeout = template.timeout.total_seconds() if template.timeout else DEFAULT_TIMEOUT_S
+    succeeded = run_v2.Condition.State.CONDITION_SUCCEEDED
+    ready = condition.state == succeeded if condition.type_ else True
+    timeout = (
+        template.timeout.ToTimedelta().total_seconds() if template.HasField("timeout") else DEFAULT_TIMEOUT_S
+    )
     interface = vpc.network_interfaces[0] if vpc.network_interfaces else None
     conditions = [condition] if condition.type_ else []
     return ServiceEvidence(
@@ -126,9 +142,9 @@ def service_evidence(service: Any, project: str) -> ServiceEvidence:
         resource=service.name,
         region=region,
         uri=service.uri or None,
-        ingress=service.ingress.name,
+        ingress=_enum_name(service, "ingress"),
         connector=_connector_name(vpc.connector, project, region),
-        egress=vpc.egress.name if vpc.connector or interface is not None else None,
+        egress=_enum_name(vpc, "egress") if vpc.connector or interface is not None else None,
         min_instances=template.scaling.min_instance_count,
         max_instances=template.scaling.max_instance_count or None,
         timeout_seconds=timeout,
@@ -147,13 +163,18 @@ def service_evidence(service: Any, project: str) -> ServiceEvidence:
 
 def revision_evidence(revision: Any) -> RevisionEvidence:
     """One run_v2.Revision: ready when its Ready condition succeeded (or, without one, none failed)."""
+    revision = _raw(revision)
     parts = revision.name.split("/")
+    succeeded, failed_state = (
+        run_v2.Condition.State.CONDITION_SUCCEEDED,
+        run_v2.Condition.State.CONDITION_FAILED,
+    )
     ready_condition = next((c for c in revision.conditions if c.type_ == "Ready"), None)
     if ready_condition is not None:
         deciding = ready_condition
-        ready = ready_condition.state.name == "CONDITION_SUCCEEDED"
+        ready = ready_condition.state == succeeded
     else:
-        failed = [c for c in revision.conditions if c.state.name == "CONDITION_FAILED"]
+        failed = [c for c in revision.conditions if c.state == failed_state]
         deciding = failed[0] if failed else None
         ready = not failed
     why = condition_evidence(deciding) if deciding is not None and not ready else None

@@ -14,6 +14,7 @@ deadline, so the gate ends within one interval of it.
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,7 +147,8 @@ async def judge(
             status.update(
                 bar, description=f"gate {name}: attempt {attempt} failed, next in {max(left, 0):.0f} s"
             )
-            await asyncio.sleep(max(left, 0))
+            gc.collect()  # between attempts, where it delays nothing
+            await asyncio.sleep(max(0.0, next_start - time.monotonic()))
     finally:
         if ticker is not None:
             ticker.cancel()
@@ -190,7 +192,9 @@ def gate(
     from infradiag.report.output import print_report
     from infradiag.report.progress import Status
     from infradiag.suppress.apply import expiry_warnings
+    from infradiag.triage import collect_cycles_only_when_idle
 
+    collect_cycles_only_when_idle()
     policy = Policy(
         fail_on=fail_on.value,
         wait_s=parse_duration(wait, "--wait"),

@@ -59,7 +59,9 @@ def probe(
 
     from infradiag.probe.engine import probe_deadline
     from infradiag.probe.view import probe_report, render_probes
+    from infradiag.triage import collect_cycles_only_when_idle
 
+    collect_cycles_only_when_idle()
     seconds = parse_duration(deadline, "--deadline")
     started_at = datetime.now(UTC)
     clock = time.perf_counter()

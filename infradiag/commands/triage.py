@@ -57,8 +57,10 @@ def triage(
     from infradiag.report.progress import Status
     from infradiag.suppress import apply_suppressions
     from infradiag.suppress.apply import expiry_warnings
+    from infradiag.triage import collect_cycles_only_when_idle
     from infradiag.triage import triage as run_triage
 
+    collect_cycles_only_when_idle()
     seconds = parse_duration(deadline, "--deadline")
     books = load_playbooks(playbooks or PLAYBOOK_DIR)
     accepted = accepted_findings(environment, scenario, suppressions, config, books)

@@ -31,7 +31,6 @@ from infradiag.probe.text import duration, scrub
 from infradiag.probe.tls import verifies
 from infradiag.target import Target
 
-USER_AGENT = "infradiag-probe/0.1"
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_CONCURRENCY = 256
 DEFAULT_MAX_BODY_BYTES = 65536
@@ -66,6 +65,8 @@ async def probe_all(
     # (redirects are followed within the same origin, so an http target never turns https).
     https = any(t.url.lower().startswith("https:") for t in targets)
     tls_context = httpx.create_ssl_context(verify=verify if https else False, trust_env=False)
+    # One transport for every probe: it keeps no connection, each request opens and closes its own.
+    transport = ProbeTransport(tls_context)
 
     async def attempt(target: ProbeTarget, target_checks: Checks) -> ProbeResult:
         async with gate:
@@ -74,10 +75,9 @@ async def probe_all(
                 return _not_started(target)
             authorization, note = await credentials.authorization(target, budget)
             budget, cut = _budget(timeout_s, deadline)
-            async with _client(tls_context) as client:
-                return await probe_once(
-                    client, target, target_checks, limits, Attempt(budget, cut, authorization, note)
-                )
+            return await probe_once(
+                transport, target, target_checks, limits, Attempt(budget, cut, authorization, note)
+            )
 
     async def one(target: ProbeTarget, target_checks: Checks) -> ProbeResult:
         first = await attempt(target, target_checks)
@@ -113,19 +113,6 @@ def _check_arguments(targets: list[ProbeTarget], concurrency: int) -> list[Check
 def _checks_key(target: ProbeTarget) -> tuple[object, ...]:
     headers = tuple(sorted(target.expect_headers.items()))
     return (target.expect_status, target.body_check, headers, target.latency_budget_ms)
-
-
-def _client(tls_context: ssl.SSLContext) -> httpx.AsyncClient:
-    # One client per probe: probes share no connection (no keep-alive), and httpcore's pool matches every
-    # waiting request against every connection, work that grows with the square of the probes in flight.
-    return httpx.AsyncClient(
-        transport=ProbeTransport(tls_context),
-        # Each probe's own budget (asyncio.timeout) bounds everything.
-        timeout=None,
-        follow_redirects=False,
-        trust_env=False,
-        headers={"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"},
-    )
 
 
 def _budget(timeout_s: float, deadline: float | None) -> tuple[float, bool]:

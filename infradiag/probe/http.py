@@ -39,6 +39,10 @@ from infradiag.probe.text import duration, excerpt, json_object, redact, scrub
 from infradiag.probe.tls import TlsEvidence, presented_certificate, tls_evidence
 from infradiag.probe.websocket import converse, upgrade_headers
 
+USER_AGENT = "infradiag-probe/0.1"
+# Identity encoding: the body excerpt and the byte cap are about what the server sent.
+REQUEST_HEADERS = {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity"}
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -67,7 +71,7 @@ class Attempt:
 
 
 async def probe_once(
-    client: httpx.AsyncClient, target: ProbeTarget, checks: Checks, limits: Limits, attempt: Attempt
+    transport: httpx.AsyncBaseTransport, target: ProbeTarget, checks: Checks, limits: Limits, attempt: Attempt
 ) -> ProbeResult:
     """One observation of `target` within `attempt.budget_s`; whatever happens becomes the result."""
     clock = PhaseClock()
@@ -75,7 +79,7 @@ async def probe_once(
     error: Exception | None = None
     try:
         async with asyncio.timeout(attempt.budget_s):
-            await _exchange(client, target, attempt.authorization, clock, seen, limits)
+            await _exchange(transport, target, attempt.authorization, clock, seen, limits)
     except (TimeoutError, httpx.TransportError, WebSocketFailure) as exc:
         error = exc
     total = clock.elapsed_ms()
@@ -104,7 +108,7 @@ async def probe_once(
         outcome=outcome,
         status=seen.status,
         latency_ms=round(total, 3),
-        phases=clock.phases(total, dns_failed=outcome == "dns_error"),
+        phases=clock.phases(total),
         detail=scrub(detail, secrets),
         body_excerpt=excerpt(bytes(seen.body), seen.content_type, secrets),
         body_json=json_object(bytes(seen.body), secrets) if error is None else None,
@@ -119,24 +123,27 @@ async def probe_once(
 
 
 async def _exchange(
-    client: httpx.AsyncClient,
+    transport: httpx.AsyncBaseTransport,
     target: ProbeTarget,
     authorization: str | None,
     clock: PhaseClock,
     seen: Seen,
     limits: Limits,
 ) -> None:
-    headers: dict[str, str] = {}
+    headers = dict(REQUEST_HEADERS)
     key = None
     if target.kind == "websocket":
-        headers, key = upgrade_headers()
+        websocket_headers, key = upgrade_headers()
+        headers.update(websocket_headers)
     if authorization is not None:
         headers["Authorization"] = authorization
-    request = client.build_request("GET", target.url, headers=headers, extensions={"trace": clock.event})
+    url = httpx.URL(target.url)
     for redirects_left in range(limits.max_redirects, -1, -1):
+        request = httpx.Request("GET", url, headers=headers, extensions={"trace": clock.event})
         seen.status = None
-        seen.url = str(request.url)
-        response = await client.send(request, stream=True)
+        seen.url = str(url)
+        response = await transport.handle_async_request(request)
+        response.request = request
         try:
             seen.status = response.status_code
             seen.headers = response.headers
@@ -144,16 +151,30 @@ async def _exchange(
             if key is not None and response.status_code == 101:
                 seen.body += await converse(response, key, target.message, limits.max_body_bytes, clock)
                 return
-            follow = response.next_request
-            if follow is not None and redirects_left and _same_origin(request.url, follow.url):
-                request = follow
+            follow = _redirect_target(url, response)
+            if follow is not None and redirects_left and _same_origin(url, follow):
+                url = follow
                 continue
             if follow is not None:
-                seen.unfollowed = _unfollowed(follow.url, request.url, limits.max_redirects)
+                seen.unfollowed = _unfollowed(follow, url, limits.max_redirects)
             await _read_body(response, seen.body, limits.max_body_bytes)
             return
         finally:
             await response.aclose()
+
+
+def _redirect_target(current: httpx.URL, response: httpx.Response) -> httpx.URL | None:
+    """Where a redirect points, or None if `response` is not one. Location may be relative (RFC 9110
+    section 10.2.2); an unparsable one is a protocol error, as httpx's client treats it."""
+    if not response.has_redirect_location:
+        return None
+    try:
+        location = httpx.URL(response.headers["location"])
+    except httpx.InvalidURL as exc:
+        raise httpx.RemoteProtocolError(f"invalid URL in the Location header: {exc}") from None
+    if location.scheme and not location.host:  # "https:/path", seen in the wild (httpx issue 771)
+        location = location.copy_with(host=current.host)
+    return current.join(location) if location.is_relative_url else location
 
 
 def _same_origin(a: httpx.URL, b: httpx.URL) -> bool:

@@ -1,23 +1,34 @@
-"""An httpcore network backend on plain asyncio streams, for probes.
+"""The probes' transport: httpx's own, with one fresh asyncio connection per request in place of its pool.
 
-httpcore's default backend on asyncio goes through anyio: every connect runs a happy-eyeballs task group and
-every read and write opens a cancel scope. For a fleet probed at once that was a third of the CPU time of a
-probe, and a probe's CPU time delays every probe after it. Probes need none of it: each probe is bounded as
-a whole by asyncio.timeout (http.py), and opens exactly one connection. Errors are mapped as httpcore's own
-backends map them (ConnectError, ReadError, WriteError, with the OSError as the cause), so httpx raises and
-the outcome classifier sees exactly what it would with the default backend.
+A probe is one observation, so it never reuses a connection, and it needs nothing of what a pool does
+(waiting for a free connection, matching requests to connections, keep-alive). For a fleet probed at once the
+pool was most of a probe's CPU time, and a probe's CPU time delays every probe after it: httpcore's pool and
+its anyio backend open a task group on every connect, a cancel scope on every read and an anyio lock and event
+per request. Here each request resolves the host, connects with asyncio, shakes hands if https, and runs on
+httpcore's HTTP/1.1 connection; closing the response closes the connection.
+
+Errors keep the shapes httpx users know: OSError and ssl.SSLError become httpcore's ConnectError, ReadError
+and WriteError with the original as the cause, and httpx's transport turns those into its own exceptions, so
+the outcome classifier (outcome.py) sees exactly what the default transport would raise.
+
+Each step is reported to the request's `trace` extension as httpcore reports its own (`<step>.started`, then
+`.complete` or `.failed`): `connection.connect_tcp` and `connection.start_tls` with httpcore's names, and
+`connection.resolve` for name resolution, which httpcore folds into its connect step.
 """
 
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 import typing
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpcore
 import httpx
 
 _READ_ERRORS = (OSError, asyncio.IncompleteReadError)
+Trace = Callable[[str, dict[str, typing.Any]], Awaitable[None]]
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
@@ -68,53 +79,122 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return None
 
 
-class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """Connects with asyncio.open_connection; an IP literal host skips the resolver entirely."""
+class _Step:
+    """Reports one connection step to the trace callback, as httpcore's own Trace does."""
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        local = (local_address, 0) if local_address else None
+    def __init__(self, trace: Trace | None, name: str, info: dict[str, typing.Any]) -> None:
+        self._trace = trace
+        self._name = f"connection.{name}"
+        self._info = info
+        self.return_value: typing.Any = None
+
+    async def __aenter__(self) -> _Step:
+        if self._trace is not None:
+            await self._trace(f"{self._name}.started", self._info)
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: object) -> None:
+        if self._trace is None:
+            return
+        if exc is None:
+            await self._trace(f"{self._name}.complete", {"return_value": self.return_value})
+        else:
+            await self._trace(f"{self._name}.failed", {"exception": exc})
+
+
+def _ip_literal(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        return False
+    return True
+
+
+async def _resolve(host: str, port: int) -> list[tuple[str, int]]:
+    """The addresses to try for host:port, in the resolver's order."""
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:  # socket.gaierror: the name does not resolve
+        raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+    return [(str(info[4][0]), int(info[4][1])) for info in infos]
+
+
+async def _connect(addresses: list[tuple[str, int]]) -> AsyncioStream:
+    """A TCP connection to the first address that accepts one, as asyncio.create_connection tries them."""
+    failures: list[OSError] = []
+    for address, port in addresses:
         try:
-            reader, writer = await asyncio.open_connection(host, port, local_addr=local)
+            reader, writer = await asyncio.open_connection(address, port)
         except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        sock = writer.get_extra_info("socket")
-        for option in socket_options or ():
-            sock.setsockopt(*option)
+            failures.append(exc)
+            continue
         return AsyncioStream(reader, writer)
+    first = failures[0]
+    raise httpcore.ConnectError(str(first) or type(first).__name__) from first
 
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+
+class FreshConnections:
+    """Sends every request on a connection of its own, closed with the response."""
+
+    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+        self._ssl_context = ssl_context
+
+    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
+        """The response to `request`, its body still to be read; closing it closes the connection."""
+        origin = request.url.origin
+        host = origin.host.decode("ascii")
+        trace: Trace | None = request.extensions.get("trace")
+        addresses = [(host, origin.port)]
+        if not _ip_literal(host):
+            async with _Step(trace, "resolve", {"host": host, "port": origin.port}) as step:
+                step.return_value = addresses = await _resolve(host, origin.port)
+        async with _Step(trace, "connect_tcp", {"host": host, "port": origin.port}) as step:
+            step.return_value = stream = await _connect(addresses)
         try:
-            reader, writer = await asyncio.open_unix_connection(path)
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return AsyncioStream(reader, writer)
+            if origin.scheme == b"https":
+                server_hostname = request.extensions.get("sni_hostname") or host
+                tls = {"ssl_context": self._ssl_context, "server_hostname": server_hostname}
+                async with _Step(trace, "start_tls", tls) as step:
+                    step.return_value = await stream.start_tls(self._ssl_context, server_hostname)
+            connection = httpcore.AsyncHTTP11Connection(origin=origin, stream=stream)
+            response = await connection.handle_async_request(request)
+            body = typing.cast(typing.AsyncIterable[bytes], response.stream)
+        except BaseException:
+            await stream.aclose()
+            raise
+        return httpcore.Response(
+            status=response.status,
+            headers=response.headers,
+            content=_ClosingBody(body, connection),
+            extensions=response.extensions,
+        )
 
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+    async def aclose(self) -> None:
+        """Nothing to release: connections close with their responses."""
+
+
+class _ClosingBody:
+    """A response body whose closing closes its connection (which keeps nothing alive)."""
+
+    def __init__(self, body: typing.AsyncIterable[bytes], connection: httpcore.AsyncHTTP11Connection) -> None:
+        self._body = body
+        self._connection = connection
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._body:
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._connection.aclose()
 
 
 class ProbeTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport for one probe: one connection, never kept alive, on AsyncioBackend."""
+    """httpx's transport (request conversion, exception mapping) over FreshConnections."""
 
     def __init__(self, ssl_context: ssl.SSLContext) -> None:
         super().__init__(verify=ssl_context, trust_env=False)
-        # httpx takes no network backend of its own; its pool is replaced by one built the same way with
-        # the asyncio backend (httpx 0.28 keeps the pool in `_pool` and only calls it from its methods).
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=1,
-            max_keepalive_connections=0,
-            network_backend=AsyncioBackend(),
-        )
+        # Probes speak HTTP/1.1 only; set once here rather than per connection as httpcore does.
+        ssl_context.set_alpn_protocols(["http/1.1"])
+        # httpx takes no connection layer of its own; httpx 0.28 keeps its pool in `_pool` and only calls
+        # its handle_async_request and aclose.
+        self._pool = FreshConnections(ssl_context)  # type: ignore[assignment]

@@ -85,6 +85,8 @@ def verification_error(exc: BaseException) -> ssl.SSLCertVerificationError | Non
 
 def stall(pending: str | None, seen: Seen) -> str:
     """Where a probe that timed out was stuck."""
+    if pending == "dns":
+        return "resolving the name"
     if pending == "connect":
         return "connecting"
     if pending == "tls":

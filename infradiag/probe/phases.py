@@ -1,8 +1,8 @@
-"""Per-phase timings from httpcore's `trace` extension, and the server certificate seen on the way.
+"""Per-phase timings from the `trace` extension, and the server certificate seen on the way.
 
-httpcore resolves names inside its connect step, so `connect` includes name resolution; `dns` is set only
-when the resolution itself failed (then it is the time until it failed, and `connect` is None). A phase that
-was attempted and failed reports the time until it failed. Phases are summed over redirect hops.
+The probes' transport (network.py) reports name resolution, connect and TLS as connection steps, and httpcore
+reports the HTTP exchange. `dns` is None for an IP literal (nothing to resolve); a phase that was attempted
+and failed reports the time until it failed. Phases are summed over redirect hops.
 """
 
 from __future__ import annotations
@@ -14,11 +14,14 @@ from infradiag.evidence.model import ProbePhases
 
 # httpcore trace events that open and close each timed phase.
 _STARTS = {
+    "connection.resolve.started": "dns",
     "connection.connect_tcp.started": "connect",
     "connection.start_tls.started": "tls",
     "http11.send_request_headers.started": "first_byte",
 }
 _ENDS = {
+    "connection.resolve.complete": "dns",
+    "connection.resolve.failed": "dns",
     "connection.connect_tcp.complete": "connect",
     "connection.connect_tcp.failed": "connect",
     "connection.start_tls.complete": "tls",
@@ -59,13 +62,12 @@ class PhaseClock:
         """Milliseconds since the clock started."""
         return (time.perf_counter() - self._t0) * 1000
 
-    def phases(self, total_ms: float, *, dns_failed: bool) -> ProbePhases:
+    def phases(self, total_ms: float) -> ProbePhases:
         """The timings as evidence, rounded to microseconds."""
         ms = {phase: round(value, 3) for phase, value in self.ms.items()}
-        connect = ms.get("connect")
         return ProbePhases(
-            dns=connect if dns_failed else None,
-            connect=None if dns_failed else connect,
+            dns=ms.get("dns"),
+            connect=ms.get("connect"),
             tls=ms.get("tls"),
             first_byte=ms.get("first_byte"),
             total=round(total_ms, 3),
