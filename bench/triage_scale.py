@@ -20,7 +20,6 @@ Each size runs in a fresh interpreter, so its peak memory (max RSS of the triage
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import json
 import multiprocessing
@@ -124,6 +123,7 @@ def measure(size: int, runs: int) -> dict[str, Any]:
     The twin runs in a process of its own, as Google's APIs and the services run elsewhere than the triage:
     in this process it would share the interpreter lock and its serving would count as infradiag's time.
     Peak memory is this process's (the triage's) alone."""
+    from infradiag import eventloop
     from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
     from infradiag.target import ApiEndpoints, Target
     from infradiag.triage import collect_cycles_only_when_idle, gather_evidence, triage
@@ -162,7 +162,7 @@ def measure(size: int, runs: int) -> dict[str, Any]:
             gc.collect()
             before = len(methods_called())
             started, cpu = time.perf_counter(), time.process_time()
-            report, _ = asyncio.run(triage(target, playbooks))
+            report, _ = eventloop.run(triage(target, playbooks))
             walls.append((time.perf_counter() - started) * 1000)
             cpus.append((time.process_time() - cpu) * 1000)
             calls.append(Counter(methods_called()[before:]))
@@ -170,7 +170,7 @@ def measure(size: int, runs: int) -> dict[str, Any]:
             assert len(report.probes) == size, f"{len(report.probes)} probes for {size} services"
         gc.collect()
         started = time.perf_counter()
-        evidence = asyncio.run(gather_evidence(target, loaded.now))
+        evidence = eventloop.run(gather_evidence(target, loaded.now))
         evidence_ms = (time.perf_counter() - started) * 1000
     finally:
         parent.close()

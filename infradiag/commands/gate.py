@@ -185,8 +185,7 @@ def gate(
     """Is ENV fit to test? Exit 0 if so, 1 at a finding at or above --fail-on, 3 if it cannot tell."""
     # The wait counts from here: loading the libraries and starting a twin are part of what CI waits for.
     start = time.monotonic()
-    import asyncio
-
+    from infradiag import eventloop
     from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
     from infradiag.report.junit import write_junit
     from infradiag.report.output import print_report
@@ -208,7 +207,7 @@ def gate(
     books = load_playbooks(playbooks or PLAYBOOK_DIR)
     accepted = accepted_findings(environment, scenario, suppressions, config, books)
     with Status(quiet) as status, open_target(environment, scenario, config) as target:
-        result = asyncio.run(judge(target, books, accepted, policy, status, start))
+        result = eventloop.run(judge(target, books, accepted, policy, status, start))
         name = target.environment
     if result.report is not None:
         for warning in expiry_warnings(result.report):

@@ -57,6 +57,7 @@ def probe(
 
     from rich.console import Console
 
+    from infradiag import eventloop
     from infradiag.probe.engine import probe_deadline
     from infradiag.probe.view import probe_report, render_probes
     from infradiag.triage import collect_cycles_only_when_idle
@@ -70,7 +71,7 @@ def probe(
             target = dataclasses.replace(target, probe_confirm=True)
         run = _probe_environment(target, probe_deadline(seconds))
         try:
-            probes, unknowns = asyncio.run(asyncio.wait_for(run, timeout=seconds))
+            probes, unknowns = eventloop.run(asyncio.wait_for(run, timeout=seconds))
         except TimeoutError:
             typer.echo(
                 f"infradiag: the deadline of {deadline} passed before the services were listed", err=True

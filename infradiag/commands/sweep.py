@@ -121,16 +121,17 @@ def _sweep_once(
     task: TaskShare,
 ) -> int:
     """One sweep of `environments`; prints the changes and the log lines; returns the worst exit code."""
-    import asyncio
+
     from contextlib import ExitStack
 
+    from infradiag import eventloop
     from infradiag.sweep.logline import log_line
     from infradiag.sweep.render import change_lines
     from infradiag.sweep.run import sweep_targets
 
     with ExitStack() as stack:
         targets = [stack.enter_context(open_target(name, None, config)) for name in environments]
-        results = asyncio.run(sweep_targets(targets, books, location, judge, settings, accepted))
+        results = eventloop.run(sweep_targets(targets, books, location, judge, settings, accepted))
     for result in results:
         sys.stdout.write("\n".join(change_lines(result.record, result.change)) + "\n")
         sys.stdout.flush()

@@ -50,6 +50,7 @@ def triage(
     import asyncio
     import dataclasses
 
+    from infradiag import eventloop
     from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
     from infradiag.probe.engine import probe_deadline
     from infradiag.report.junit import write_junit
@@ -71,7 +72,7 @@ def triage(
                 target = dataclasses.replace(target, probe_confirm=True)
             # Probes end before the deadline (cut ones are reported as timeouts), so the report comes out.
             run = run_triage(target, books, probe_deadline(seconds))
-            report, _ = asyncio.run(asyncio.wait_for(run, timeout=seconds))
+            report, _ = eventloop.run(asyncio.wait_for(run, timeout=seconds))
         except TimeoutError:
             problem = f"the deadline of {deadline} passed before a verdict"
             if junit is not None:

@@ -3,7 +3,6 @@ behaviours a scenario cannot express (a header that must be present, an answer t
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -11,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from infradiag import eventloop
 from infradiag.evidence.model import ProbeResult, ProbeTarget
 from infradiag.probe import probe_all
 from infradiag.twin.endpoints import ServiceEndpoints
@@ -45,7 +45,7 @@ def probe_twin(
             ]
             return await probe_all(probed, **options)
 
-    return asyncio.run(main())
+    return eventloop.run(main())
 
 
 @asynccontextmanager
