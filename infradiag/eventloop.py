@@ -4,22 +4,65 @@ A triage's critical path is the event loop sending a fleet's probes and reading 
 loop's own share of that (transports, selectors, callbacks) in C, which took a tenth off a 200-service
 triage (bench/triage_scale.py). Behaviour is the same: the probes' errors are the same OSError and
 ssl.SSLError classes, which the probe tests check on this very loop.
+
+Ctrl-C cancels the running coroutine, as asyncio.run does, and always ends in KeyboardInterrupt: asyncio's
+Runner forgets an interrupt that arrives as the coroutine finishes (the cancellation finds nothing left to
+cancel and the result is returned), which let `sweep --every` carry on sweeping after a Ctrl-C.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import signal
+import threading
+from collections.abc import Callable, Coroutine
+from types import FrameType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 
-def run(main: Coroutine[Any, Any, T]) -> T:
-    """`main` run to completion on a new event loop, closed afterwards, as asyncio.run does."""
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(main)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main)
+        return None
+    return uvloop.new_event_loop
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """`main` run to completion on a new event loop, closed afterwards. A SIGINT meanwhile cancels `main`
+    and raises KeyboardInterrupt here, however `main` ends; a second one raises it at once."""
+    interrupted = False
+    running: asyncio.Task[T] | None = None
+
+    async def tracked() -> T:
+        nonlocal running
+        running = asyncio.current_task()
+        return await main
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupted
+        if interrupted or running is None:
+            raise KeyboardInterrupt
+        interrupted = True
+        running.get_loop().call_soon_threadsafe(running.cancel)
+
+    handle = threading.current_thread() is threading.main_thread()
+    handle = handle and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if handle:
+        signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            try:
+                result = runner.run(tracked())
+            except asyncio.CancelledError:
+                if interrupted:
+                    raise KeyboardInterrupt from None
+                raise
+    finally:
+        if handle:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    if interrupted:
+        raise KeyboardInterrupt
+    return result

@@ -14,7 +14,6 @@ deadline, so the gate ends within one interval of it.
 
 from __future__ import annotations
 
-import gc
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +97,7 @@ async def judge(
 
     from infradiag.probe.engine import probe_deadline
     from infradiag.suppress import apply_suppressions
-    from infradiag.triage import triage
+    from infradiag.triage import collect_cycles_now, triage
 
     waiting = policy.wait_s > 0
     end = start + policy.wait_s
@@ -147,7 +146,7 @@ async def judge(
             status.update(
                 bar, description=f"gate {name}: attempt {attempt} failed, next in {max(left, 0):.0f} s"
             )
-            gc.collect()  # between attempts, where it delays nothing
+            collect_cycles_now()  # between attempts, where it delays nothing
             await asyncio.sleep(max(0.0, next_start - time.monotonic()))
     finally:
         if ticker is not None:

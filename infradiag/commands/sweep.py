@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 import time
 from collections.abc import Callable
@@ -66,7 +65,7 @@ def sweep(
     from infradiag.history import HistoryLocation
     from infradiag.sweep.partition import share, task_from_environ
     from infradiag.sweep.run import SweepSettings
-    from infradiag.triage import collect_cycles_only_when_idle
+    from infradiag.triage import collect_cycles_now, collect_cycles_only_when_idle
 
     interval = parse_duration(every, "--every") if every is not None else None
     if interval is not None and interval <= 0:
@@ -103,7 +102,7 @@ def sweep(
             code = _sweep_once(mine, books, accepted, location, judge, settings, config, task)
             if interval is None or once:
                 break
-            gc.collect()  # between sweeps, where it delays nothing
+            collect_cycles_now()  # between sweeps, where it delays nothing
             time.sleep(max(0.0, started + interval - time.monotonic()))
     except KeyboardInterrupt:
         typer.echo("infradiag: sweep interrupted", err=True)

@@ -1,0 +1,83 @@
+"""infradiag.eventloop.run and collect_cycles_now: the commands' loop, and Ctrl-C that is never lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import pytest
+
+from infradiag import eventloop
+
+
+def test_runs_a_coroutine_to_its_result_on_uvloop_where_installed() -> None:
+    async def loop_name() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    name = eventloop.run(loop_name())
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        assert name.startswith("asyncio")
+    else:
+        assert name.startswith("uvloop")
+
+
+def test_an_interrupt_cancels_the_coroutine_and_raises_keyboard_interrupt() -> None:
+    seen: list[str] = []
+
+    async def waits() -> None:
+        asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGINT)
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+
+    with pytest.raises(KeyboardInterrupt):
+        eventloop.run(waits())
+    assert seen == ["cancelled"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_interrupt_as_the_coroutine_finishes_is_not_lost() -> None:
+    async def finishes_as_interrupted() -> int:
+        os.kill(os.getpid(), signal.SIGINT)  # handled at once; the cancellation finds the task finishing
+        return 42
+
+    with pytest.raises(KeyboardInterrupt):
+        eventloop.run(finishes_as_interrupted())
+
+
+def test_an_interrupt_swallowed_by_the_coroutine_still_ends_the_command() -> None:
+    async def ignores_cancellation() -> str:
+        asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGINT)
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            return "carried on"  # as a race in asyncio.wait_for can
+        return "slept"
+
+    with pytest.raises(KeyboardInterrupt):
+        eventloop.run(ignores_cancellation())
+
+
+def test_an_interrupt_during_a_collection_is_raised_after_it_not_lost_in_a_finalizer() -> None:
+    from infradiag.triage import collect_cycles_now
+
+    finalized: list[str] = []
+
+    class InterruptedWhileCollected:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the cyclic collector frees it
+
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs here, inside the finalizer
+            finalized.append("done")
+
+    InterruptedWhileCollected()
+    with pytest.raises(KeyboardInterrupt):
+        collect_cycles_now()
+    assert finalized == ["done"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
