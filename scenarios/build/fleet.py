@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from series import (
+
+from infradiag.twin.series import (
     delta_distribution,
     delta_int,
     fraction_distribution,

@@ -5,15 +5,13 @@ Run from the repository root: `python scenarios/build/staging.py` (rewrites scen
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent))
-from series import delta_int, gauge_distribution, gauge_int  # noqa: E402
+from infradiag.twin.series import delta_int, gauge_distribution, gauge_int
 
 PROJECT, NUMBER, REGION = "acme-staging", "123456789012", "us-central1"
 NOW = datetime(2026, 9, 15, 23, 6, 52, tzinfo=timezone.utc)
