@@ -123,10 +123,10 @@ def measure(size: int, runs: int) -> dict[str, Any]:
     The twin runs in a process of its own, as Google's APIs and the services run elsewhere than the triage:
     in this process it would share the interpreter lock and its serving would count as infradiag's time.
     Peak memory is this process's (the triage's) alone."""
-    from infradiag import eventloop
+    from infradiag import runtime
     from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
     from infradiag.target import ApiEndpoints, Target
-    from infradiag.triage import collect_cycles_only_when_idle, gather_evidence, triage
+    from infradiag.triage import gather_evidence, triage
     from infradiag.twin.scenario import Scenario
 
     raw = scenario(size)
@@ -157,12 +157,12 @@ def measure(size: int, runs: int) -> dict[str, Any]:
         # One cold triage first (imports, client construction), reported on its own as `first`; the wall
         # time is the median of the warm ones that follow, as a sweep or a gate that polls sees them. As
         # the commands do, cycles are collected between triages, never during one.
-        collect_cycles_only_when_idle()
+        runtime.collect_cycles_only_when_idle()
         for _ in range(runs + 1):
             gc.collect()
             before = len(methods_called())
             started, cpu = time.perf_counter(), time.process_time()
-            report, _ = eventloop.run(triage(target, playbooks))
+            report, _ = runtime.run(triage(target, playbooks))
             walls.append((time.perf_counter() - started) * 1000)
             cpus.append((time.process_time() - cpu) * 1000)
             calls.append(Counter(methods_called()[before:]))
@@ -170,7 +170,7 @@ def measure(size: int, runs: int) -> dict[str, Any]:
             assert len(report.probes) == size, f"{len(report.probes)} probes for {size} services"
         gc.collect()
         started = time.perf_counter()
-        evidence = eventloop.run(gather_evidence(target, loaded.now))
+        evidence = runtime.run(gather_evidence(target, loaded.now))
         evidence_ms = (time.perf_counter() - started) * 1000
     finally:
         parent.close()

@@ -19,6 +19,10 @@ DEFAULT_TIMEOUT_S = 300.0
 INVOKER_ROLE = "roles/run.invoker"
 
 
+SUCCEEDED = run_v2.Condition.State.CONDITION_SUCCEEDED
+FAILED = run_v2.Condition.State.CONDITION_FAILED
+LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
+
 # Large pages keep a fleet's listing one call deep; the API documents no maximum page size.
 PAGE_SIZE = 1000
 
@@ -104,10 +108,9 @@ def condition_evidence(condition: Any) -> ConditionEvidence:
 
 
 def _traffic(service: Any) -> list[TrafficTargetEvidence]:
-    latest = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST
     return [
         TrafficTargetEvidence(
-            revision=_short(target.revision), latest=target.type_ == latest, percent=target.percent
+            revision=_short(target.revision), latest=target.type_ == LATEST, percent=target.percent
         )
         for target in service.traffic
     ]
@@ -130,8 +133,7 @@ def service_evidence(service: Any, project: str) -> ServiceEvidence:
     template = service.template
     vpc = template.vpc_access
     condition = service.terminal_condition
-    succeeded = run_v2.Condition.State.CONDITION_SUCCEEDED
-    ready = condition.state == succeeded if condition.type_ else True
+    ready = condition.state == SUCCEEDED if condition.type_ else True
     timeout = (
         template.timeout.ToTimedelta().total_seconds() if template.HasField("timeout") else DEFAULT_TIMEOUT_S
     )
@@ -165,16 +167,12 @@ def revision_evidence(revision: Any) -> RevisionEvidence:
     """One run_v2.Revision: ready when its Ready condition succeeded (or, without one, none failed)."""
     revision = _raw(revision)
     parts = revision.name.split("/")
-    succeeded, failed_state = (
-        run_v2.Condition.State.CONDITION_SUCCEEDED,
-        run_v2.Condition.State.CONDITION_FAILED,
-    )
     ready_condition = next((c for c in revision.conditions if c.type_ == "Ready"), None)
     if ready_condition is not None:
         deciding = ready_condition
-        ready = ready_condition.state == succeeded
+        ready = ready_condition.state == SUCCEEDED
     else:
-        failed = [c for c in revision.conditions if c.state == failed_state]
+        failed = [c for c in revision.conditions if c.state == FAILED]
         deciding = failed[0] if failed else None
         ready = not failed
     why = condition_evidence(deciding) if deciding is not None and not ready else None

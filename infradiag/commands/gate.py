@@ -95,9 +95,10 @@ async def judge(
     """Triage `target` until it passes, or once without a wait, or until `start` + the wait (monotonic)."""
     import asyncio
 
+    from infradiag import runtime
     from infradiag.probe.engine import probe_deadline
     from infradiag.suppress import apply_suppressions
-    from infradiag.triage import collect_cycles_now, triage
+    from infradiag.triage import triage
 
     waiting = policy.wait_s > 0
     end = start + policy.wait_s
@@ -146,7 +147,7 @@ async def judge(
             status.update(
                 bar, description=f"gate {name}: attempt {attempt} failed, next in {max(left, 0):.0f} s"
             )
-            collect_cycles_now()  # between attempts, where it delays nothing
+            runtime.collect_cycles_now()  # between attempts, where it delays nothing
             await asyncio.sleep(max(0.0, next_start - time.monotonic()))
     finally:
         if ticker is not None:
@@ -184,15 +185,14 @@ def gate(
     """Is ENV fit to test? Exit 0 if so, 1 at a finding at or above --fail-on, 3 if it cannot tell."""
     # The wait counts from here: loading the libraries and starting a twin are part of what CI waits for.
     start = time.monotonic()
-    from infradiag import eventloop
+    from infradiag import runtime
     from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
     from infradiag.report.junit import write_junit
     from infradiag.report.output import print_report
     from infradiag.report.progress import Status
     from infradiag.suppress.apply import expiry_warnings
-    from infradiag.triage import collect_cycles_only_when_idle
 
-    collect_cycles_only_when_idle()
+    runtime.collect_cycles_only_when_idle()
     policy = Policy(
         fail_on=fail_on.value,
         wait_s=parse_duration(wait, "--wait"),
@@ -206,7 +206,7 @@ def gate(
     books = load_playbooks(playbooks or PLAYBOOK_DIR)
     accepted = accepted_findings(environment, scenario, suppressions, config, books)
     with Status(quiet) as status, open_target(environment, scenario, config) as target:
-        result = eventloop.run(judge(target, books, accepted, policy, status, start))
+        result = runtime.run(judge(target, books, accepted, policy, status, start))
         name = target.environment
     if result.report is not None:
         for warning in expiry_warnings(result.report):

@@ -57,12 +57,11 @@ def probe(
 
     from rich.console import Console
 
-    from infradiag import eventloop
+    from infradiag import runtime
     from infradiag.probe.engine import probe_deadline
     from infradiag.probe.view import probe_report, render_probes
-    from infradiag.triage import collect_cycles_only_when_idle
 
-    collect_cycles_only_when_idle()
+    runtime.collect_cycles_only_when_idle()
     seconds = parse_duration(deadline, "--deadline")
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
@@ -71,7 +70,7 @@ def probe(
             target = dataclasses.replace(target, probe_confirm=True)
         run = _probe_environment(target, probe_deadline(seconds))
         try:
-            probes, unknowns = eventloop.run(asyncio.wait_for(run, timeout=seconds))
+            probes, unknowns = runtime.run(asyncio.wait_for(run, timeout=seconds))
         except TimeoutError:
             typer.echo(
                 f"infradiag: the deadline of {deadline} passed before the services were listed", err=True

@@ -60,12 +60,12 @@ def sweep(
     finding at --fail-on or above, else 3 if any could not be judged, else 0."""
     import os
 
+    from infradiag import runtime
     from infradiag.config import load_config
     from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
     from infradiag.history import HistoryLocation
     from infradiag.sweep.partition import share, task_from_environ
     from infradiag.sweep.run import SweepSettings
-    from infradiag.triage import collect_cycles_now, collect_cycles_only_when_idle
 
     interval = parse_duration(every, "--every") if every is not None else None
     if interval is not None and interval <= 0:
@@ -94,7 +94,7 @@ def sweep(
     def judge(report: TriageReport) -> int:
         return exit_code(report, fail_on.value)
 
-    collect_cycles_only_when_idle()
+    runtime.collect_cycles_only_when_idle()
     code = 0
     try:
         while True:
@@ -102,7 +102,7 @@ def sweep(
             code = _sweep_once(mine, books, accepted, location, judge, settings, config, task)
             if interval is None or once:
                 break
-            collect_cycles_now()  # between sweeps, where it delays nothing
+            runtime.collect_cycles_now()  # between sweeps, where it delays nothing
             time.sleep(max(0.0, started + interval - time.monotonic()))
     except KeyboardInterrupt:
         typer.echo("infradiag: sweep interrupted", err=True)
@@ -120,17 +120,16 @@ def _sweep_once(
     task: TaskShare,
 ) -> int:
     """One sweep of `environments`; prints the changes and the log lines; returns the worst exit code."""
-
     from contextlib import ExitStack
 
-    from infradiag import eventloop
+    from infradiag import runtime
     from infradiag.sweep.logline import log_line
     from infradiag.sweep.render import change_lines
     from infradiag.sweep.run import sweep_targets
 
     with ExitStack() as stack:
         targets = [stack.enter_context(open_target(name, None, config)) for name in environments]
-        results = eventloop.run(sweep_targets(targets, books, location, judge, settings, accepted))
+        results = runtime.run(sweep_targets(targets, books, location, judge, settings, accepted))
     for result in results:
         sys.stdout.write("\n".join(change_lines(result.record, result.change)) + "\n")
         sys.stdout.flush()

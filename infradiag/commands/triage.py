@@ -50,7 +50,7 @@ def triage(
     import asyncio
     import dataclasses
 
-    from infradiag import eventloop
+    from infradiag import runtime
     from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
     from infradiag.probe.engine import probe_deadline
     from infradiag.report.junit import write_junit
@@ -58,10 +58,9 @@ def triage(
     from infradiag.report.progress import Status
     from infradiag.suppress import apply_suppressions
     from infradiag.suppress.apply import expiry_warnings
-    from infradiag.triage import collect_cycles_only_when_idle
     from infradiag.triage import triage as run_triage
 
-    collect_cycles_only_when_idle()
+    runtime.collect_cycles_only_when_idle()
     seconds = parse_duration(deadline, "--deadline")
     books = load_playbooks(playbooks or PLAYBOOK_DIR)
     accepted = accepted_findings(environment, scenario, suppressions, config, books)
@@ -72,7 +71,7 @@ def triage(
                 target = dataclasses.replace(target, probe_confirm=True)
             # Probes end before the deadline (cut ones are reported as timeouts), so the report comes out.
             run = run_triage(target, books, probe_deadline(seconds))
-            report, _ = eventloop.run(asyncio.wait_for(run, timeout=seconds))
+            report, _ = runtime.run(asyncio.wait_for(run, timeout=seconds))
         except TimeoutError:
             problem = f"the deadline of {deadline} passed before a verdict"
             if junit is not None:

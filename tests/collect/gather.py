@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infradiag import eventloop
+from infradiag import runtime
 from infradiag.evidence import Evidence
 from infradiag.target import ApiEndpoints, Target
 from infradiag.triage import gather_evidence
@@ -22,5 +22,5 @@ def gather(scenario: Scenario) -> tuple[Evidence, Twin]:
             now=scenario.now,
             probe_timeout_s=5,
         )
-        evidence = eventloop.run(gather_evidence(target, scenario.now))
+        evidence = runtime.run(gather_evidence(target, scenario.now))
     return evidence, twin

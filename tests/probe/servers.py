@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from infradiag import eventloop
+from infradiag import runtime
 from infradiag.evidence.model import ProbeResult, ProbeTarget
 from infradiag.probe import probe_all
 from infradiag.twin.endpoints import ServiceEndpoints
@@ -45,7 +45,7 @@ def probe_twin(
             ]
             return await probe_all(probed, **options)
 
-    return eventloop.run(main())
+    return runtime.run(main())
 
 
 @asynccontextmanager

@@ -19,7 +19,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from infradiag import eventloop
+from infradiag import runtime
 from infradiag.errors import UsageError
 from infradiag.evidence.model import ProbeResult, ProbeTarget
 from infradiag.probe import probe_all
@@ -51,7 +51,7 @@ def probe_protected(expected: str, *targets: dict[str, Any]) -> tuple[list[Probe
             ]
             return await probe_all(probed, timeout_s=10)
 
-    return eventloop.run(main()), seen
+    return runtime.run(main()), seen
 
 
 def assert_nowhere(secret: str, results: list[ProbeResult], caplog: pytest.LogCaptureFixture) -> None:
@@ -159,7 +159,7 @@ def test_an_id_token_is_minted_for_the_service_url_and_kept_secret(
             ]
             return await probe_all(targets, timeout_s=10)
 
-    results = eventloop.run(main())
+    results = runtime.run(main())
     assert [r.outcome for r in results] == ["ok", "ok"]
     assert seen == [f"Bearer {id_token}"] * 2
     assert len(audiences) == 1, "one token per audience and run"

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from infradiag import eventloop
+from infradiag import runtime
 from infradiag.evidence.model import ProbeResult, ProbeTarget
 from infradiag.probe import probe_all
 from tests.probe.servers import own_server, twin_endpoints
@@ -26,7 +26,7 @@ def probe_twin_paths(
             results = await probe_all(targets, **options)
             return results, time.monotonic() - started
 
-    return eventloop.run(main())
+    return runtime.run(main())
 
 
 def test_a_hung_endpoint_is_cut_at_the_deadline_and_reported_as_a_timeout() -> None:
@@ -87,7 +87,7 @@ def probe_counting(handler: Counting, **options: Any) -> ProbeResult:
             [result] = await probe_all([ProbeTarget(service="svc", url=base + "/health")], **options)
             return result
 
-    return eventloop.run(main())
+    return runtime.run(main())
 
 
 def test_a_failure_is_not_retried_blindly() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from infradiag import eventloop
+from infradiag import runtime
 from infradiag.evidence.model import ProbeTarget
 from infradiag.probe import probe_all
 from tests.probe.servers import probe_twin
@@ -93,10 +93,10 @@ def test_every_failed_check_is_listed() -> None:
 def test_invalid_checks_are_rejected_before_anything_is_sent() -> None:
     bad_cel = ProbeTarget(service="svc", url="http://127.0.0.1:9/health", body_check="body.database ==")
     with pytest.raises(ValueError, match="probe target svc /health: invalid CEL"):
-        eventloop.run(probe_all([bad_cel]))
+        runtime.run(probe_all([bad_cel]))
     bad_pattern = ProbeTarget(service="svc", url="http://127.0.0.1:9/health", expect_headers={"x": "("})
     with pytest.raises(ValueError, match="bad header pattern"):
-        eventloop.run(probe_all([bad_pattern]))
+        runtime.run(probe_all([bad_pattern]))
 
 
 def test_body_json_redacts_credential_fields() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from infradiag import eventloop
+from infradiag import runtime
 from infradiag.evidence.model import ProbeResult, ProbeTarget
 from infradiag.probe import excerpt, probe_all, redact
 from infradiag.twin.endpoints import ServiceEndpoints
@@ -76,7 +76,7 @@ def probe_paths(
         finally:
             await endpoints.close()
 
-    return eventloop.run(main())
+    return runtime.run(main())
 
 
 def _behaviours(paths: dict[str, dict[str, Any]]) -> dict[str, EndpointBehaviour]:
@@ -206,7 +206,7 @@ def test_tls_errors_with_the_default_trust_store_too() -> None:
 
 def test_unresolvable_host_is_a_dns_error() -> None:
     target = ProbeTarget(service="ghost", url="http://ghost-service.invalid/health")
-    [result] = eventloop.run(probe_all([target], timeout_s=10))
+    [result] = runtime.run(probe_all([target], timeout_s=10))
     assert (result.outcome, result.ok, result.status) == ("dns_error", False, None)
     assert result.detail.startswith("DNS: ghost-service.invalid does not resolve (")
     assert result.phases.dns is not None
@@ -223,7 +223,7 @@ def test_a_host_name_is_resolved_in_a_phase_of_its_own() -> None:
         finally:
             await endpoints.close()
 
-    result = eventloop.run(main())
+    result = runtime.run(main())
     # localhost may resolve to ::1 first, where nothing listens: the next address is tried, as a browser does.
     assert (result.outcome, result.status) == ("ok", 200)
     assert result.phases.dns is not None and result.phases.dns > 0
@@ -324,8 +324,8 @@ def test_results_keep_target_order_and_concurrency_is_bounded() -> None:
 
 def test_invalid_target_url_is_rejected_before_probing() -> None:
     with pytest.raises(ValueError, match="not an absolute http"):
-        eventloop.run(probe_all([ProbeTarget(service="x", url="ftp://example.com/health")]))
-    assert eventloop.run(probe_all([])) == []
+        runtime.run(probe_all([ProbeTarget(service="x", url="ftp://example.com/health")]))
+    assert runtime.run(probe_all([])) == []
 
 
 def test_redact_and_excerpt_directly() -> None:
@@ -359,7 +359,7 @@ def test_a_stall_in_the_tls_handshake_is_named_in_the_timeout() -> None:
                 writer.close()
             server.close()
 
-    tls, plain = eventloop.run(main())
+    tls, plain = runtime.run(main())
     assert (tls.outcome, tls.detail) == ("timeout", "timed out after 0.5 s (in the TLS handshake)")
     assert tls.phases.connect is not None and tls.phases.tls is not None
     assert (plain.outcome, plain.detail) == ("timeout", "timed out after 0.5 s (no response headers)")
@@ -375,6 +375,6 @@ def test_https_to_a_plain_http_port_is_a_tls_error() -> None:
         finally:
             await endpoints.close()
 
-    result = eventloop.run(main())
+    result = runtime.run(main())
     assert (result.outcome, result.status) == ("tls_error", None)
     assert result.detail.startswith("TLS: ")

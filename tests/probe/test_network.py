@@ -8,7 +8,7 @@ import socket
 import httpcore
 import pytest
 
-from infradiag import eventloop
+from infradiag import runtime
 from infradiag.probe.network import _connect
 
 
@@ -35,7 +35,7 @@ def test_the_next_address_is_tried_when_one_refuses() -> None:
         finally:
             server.close()
 
-    assert eventloop.run(main()) == b"hello"
+    assert runtime.run(main()) == b"hello"
 
 
 def test_when_every_address_refuses_the_first_refusal_is_the_cause() -> None:
@@ -43,5 +43,5 @@ def test_when_every_address_refuses_the_first_refusal_is_the_cause() -> None:
         await _connect([("127.0.0.1", _closed_port()), ("127.0.0.1", _closed_port())])
 
     with pytest.raises(httpcore.ConnectError) as raised:
-        eventloop.run(main())
+        runtime.run(main())
     assert isinstance(raised.value.__cause__, ConnectionRefusedError)

@@ -9,7 +9,7 @@ import ssl
 import trustme
 from aiohttp import web
 
-from infradiag import eventloop
+from infradiag import runtime
 from infradiag.evidence.model import ProbeResult, ProbeTarget
 from infradiag.probe import probe_all
 from tests.probe.servers import own_server, twin_endpoints
@@ -23,7 +23,7 @@ def probe_twin_tls(fault: str) -> ProbeResult:
             [result] = await probe_all([target], verify=trust, timeout_s=5)
             return result
 
-    return eventloop.run(main())
+    return runtime.run(main())
 
 
 def test_a_valid_certificate_is_verified_and_its_expiry_recorded() -> None:
@@ -43,7 +43,7 @@ def test_a_valid_certificate_is_verified_and_its_expiry_recorded() -> None:
             [result] = await probe_all([ProbeTarget(service="svc", url=base + "/health")], verify=client_tls)
             return result
 
-    result = eventloop.run(main())
+    result = runtime.run(main())
     assert (result.outcome, result.tls_verified, result.tls_error) == ("ok", True, None)
     assert result.tls_not_after == not_after
     assert result.tls_expires_in_days is not None and 9.9 < result.tls_expires_in_days <= 10
@@ -74,7 +74,7 @@ def test_plain_http_has_no_tls_evidence() -> None:
             [result] = await probe_all([ProbeTarget(service="svc", url=endpoints.urls["svc"] + "/health")])
             return result
 
-    result = eventloop.run(main())
+    result = runtime.run(main())
     assert (result.tls_not_after, result.tls_expires_in_days, result.tls_verified, result.tls_error) == (
         None,
         None,

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from infradiag import eventloop
+from infradiag import runtime
 from infradiag.evidence.model import ProbeResult, ProbeTarget
 from infradiag.probe import probe_all
 from tests.probe.servers import own_server, probe_twin
@@ -77,7 +77,7 @@ def probe_own(handler: Any, message: str | None = "ping", timeout_s: float = 5) 
             [result] = await probe_all([target], timeout_s=timeout_s)
             return result
 
-    return eventloop.run(main())
+    return runtime.run(main())
 
 
 def test_a_server_that_closes_without_replying_is_an_assertion_failure() -> None:

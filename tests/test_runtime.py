@@ -1,4 +1,4 @@
-"""infradiag.eventloop.run and collect_cycles_now: the commands' loop, and Ctrl-C that is never lost."""
+"""infradiag.runtime: run and collect_cycles_now: the commands' loop, and Ctrl-C that is never lost."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import signal
 
 import pytest
 
-from infradiag import eventloop
+from infradiag import runtime
 
 
 def test_runs_a_coroutine_to_its_result_on_uvloop_where_installed() -> None:
     async def loop_name() -> str:
         return type(asyncio.get_running_loop()).__module__
 
-    name = eventloop.run(loop_name())
+    name = runtime.run(loop_name())
     try:
         import uvloop  # noqa: F401
     except ImportError:
@@ -36,7 +36,7 @@ def test_an_interrupt_cancels_the_coroutine_and_raises_keyboard_interrupt() -> N
             raise
 
     with pytest.raises(KeyboardInterrupt):
-        eventloop.run(waits())
+        runtime.run(waits())
     assert seen == ["cancelled"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
@@ -47,7 +47,7 @@ def test_an_interrupt_as_the_coroutine_finishes_is_not_lost() -> None:
         return 42
 
     with pytest.raises(KeyboardInterrupt):
-        eventloop.run(finishes_as_interrupted())
+        runtime.run(finishes_as_interrupted())
 
 
 def test_an_interrupt_swallowed_by_the_coroutine_still_ends_the_command() -> None:
@@ -60,11 +60,11 @@ def test_an_interrupt_swallowed_by_the_coroutine_still_ends_the_command() -> Non
         return "slept"
 
     with pytest.raises(KeyboardInterrupt):
-        eventloop.run(ignores_cancellation())
+        runtime.run(ignores_cancellation())
 
 
 def test_an_interrupt_during_a_collection_is_raised_after_it_not_lost_in_a_finalizer() -> None:
-    from infradiag.triage import collect_cycles_now
+    from infradiag.runtime import collect_cycles_now
 
     finalized: list[str] = []
 

@@ -1,4 +1,6 @@
-"""The event loop the commands run on: uvloop's where it is installed (not on Windows), else asyncio's own.
+"""How the commands run: on which event loop, with what Ctrl-C does, and when reference cycles are collected.
+
+The event loop is uvloop's where it is installed (not on Windows), else asyncio's own.
 
 A triage's critical path is the event loop sending a fleet's probes and reading their answers; uvloop does the
 loop's own share of that (transports, selectors, callbacks) in C, which took a tenth off a 200-service
@@ -13,6 +15,7 @@ cancel and the result is returned), which let `sweep --every` carry on sweeping 
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 import threading
 from collections.abc import Callable, Coroutine
@@ -66,3 +69,37 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     if interrupted:
         raise KeyboardInterrupt
     return result
+
+
+def collect_cycles_only_when_idle() -> None:
+    """From now on this process collects reference cycles only when told to (gc.collect()), never in the
+    middle of a triage.
+
+    A triage allocates hundreds of thousands of short-lived objects (API messages, probe results, evidence)
+    next to the long-lived ones of the Google libraries, so automatic collection keeps walking the latter: at
+    200 services it was a third of the CPU time of a triage, and a collection landing between two probes
+    delays every probe after it (bench/triage_scale.py). Reference counting still frees almost everything at
+    once. A command that triages once ends before cycles matter; one that triages again and again (sweep
+    --every, gate --wait) calls collect_cycles_now() while it waits."""
+    gc.disable()
+
+
+def collect_cycles_now() -> None:
+    """One full collection of reference cycles; a Ctrl-C meanwhile is handed to the SIGINT handler after it
+    (by default: KeyboardInterrupt).
+
+    A collection runs finalizers and weakref callbacks, and an exception raised inside one of those is
+    printed and ignored: a KeyboardInterrupt landing there was lost, and `sweep --every` swept on."""
+    if threading.current_thread() is not threading.main_thread():
+        gc.collect()
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        gc.collect()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received and callable(previous):
+        previous(signal.SIGINT, None)
+    elif received and previous != signal.SIG_IGN:
+        raise KeyboardInterrupt
