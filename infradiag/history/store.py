@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
+
 from infradiag.errors import UsageError
 from infradiag.history.records import FindingRecord, SweepRecord
 
@@ -70,6 +72,24 @@ class Recorded:
     recent: list[SweepRecord]  # the last sweeps of the environment, oldest first, ending with `sweep`
 
 
+def _locked(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+def _switch_to_wal(db: sqlite3.Connection, timeout_s: float) -> None:
+    """WAL mode, waiting up to `timeout_s` for another writer. Switching a database still in rollback mode
+    needs an exclusive lock, and while another connection writes SQLite refuses at once (the busy handler
+    is not consulted, so that two lock upgrades cannot deadlock): a second sweep opening the history as the
+    first creates it got "database is locked". The switch is retried, with backoff, instead."""
+    retrying = retry(
+        retry=retry_if_exception(_locked),
+        wait=wait_random_exponential(multiplier=0.01, max=0.5),
+        stop=stop_after_delay(timeout_s),
+        reraise=True,
+    )
+    retrying(db.execute)("PRAGMA journal_mode = WAL")
+
+
 class HistoryStore:
     """The history database at `path`; created (with its folder) on first use."""
 
@@ -79,7 +99,7 @@ class HistoryStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            self._db.execute("PRAGMA journal_mode = WAL")
+            _switch_to_wal(self._db, busy_timeout_s)
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:

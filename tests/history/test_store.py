@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
@@ -184,3 +185,22 @@ def test_two_writers_at_once_lose_nothing(tmp_path: Path) -> None:
     assert assert_complete(database) == 50
     with HistoryStore(database) as store:
         assert [len(store.timeline(name, 100)) for name in ("staging", "qa")] == [25, 25]
+
+
+def test_opening_waits_for_a_writer_of_a_database_still_in_rollback_mode(tmp_path: Path) -> None:
+    # As when a second sweep opens the history while the first is still creating it: switching to WAL
+    # needs the exclusive lock, and SQLite refuses that at once rather than calling the busy handler.
+    database = tmp_path / "h.sqlite"
+    writer = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE other (x)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO other VALUES (1)")
+    release = threading.Timer(0.3, writer.execute, ("COMMIT",))
+    release.start()
+    try:
+        with HistoryStore(database) as store:
+            assert store.timeline("staging", 10) == []
+    finally:
+        release.join()
+        writer.close()
+    assert sqlite3.connect(database).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
