@@ -43,13 +43,14 @@ async def triage(
     evidence = await gather_evidence(target, target.now or started_at, deadline)
     diagnosis = diagnose(evidence, playbooks, target.thresholds.model_dump())
     plan = make_plan(diagnosis.findings)
-    collected_anything = bool(evidence.services or evidence.connectors or not evidence.unknowns)
+    probed = {p.service for p in evidence.probes}
+    examined = bool(probed) and all(name in probed for name in target.services or [])
     report = build_report(
         environment=target.environment,
         evidence=evidence,
         findings=diagnosis.findings,
         plan=plan,
-        verdict=verdict(evidence.probes, diagnosis.findings, collected_anything, bool(evidence.unknowns)),
+        verdict=verdict(evidence.probes, diagnosis.findings, examined, bool(evidence.unknowns)),
         started_at=started_at,
         duration_ms=int((time.perf_counter() - clock) * 1000),
     )

@@ -149,6 +149,8 @@ class Collector:
             "services",
             lambda: list_services(self.clients.run_services, t.project, t.region, self.api_timeout_s),
         )
+        if found is not None:
+            self._unknowns.extend(unlisted_services(t, [s.name for s in found]))
         return [s for s in found or [] if t.services is None or s.name in t.services]
 
     async def _series(self, signal: Signal) -> Series | None:
@@ -301,3 +303,40 @@ class Collector:
             alert_policies=env.alert_policies,
             checked=self.checked(),
         )
+
+
+def unlisted_services(target: Target, listed: list[str]) -> list[Unknown]:
+    """An Unknown for each service the config names that the project does not have, or one for a project
+    and region with no Cloud Run service at all: what a triage was asked to examine and could not."""
+    import difflib
+
+    where = f"project {target.project}, region {target.region}"
+    if not listed:
+        return [
+            Unknown(
+                source="run",
+                reason="NOT_FOUND",
+                fix=f"check `project` and `region` of environment {target.environment}: "
+                "Cloud Run lists no service there",
+                consequence="no service was probed or checked",
+                detail=f"no Cloud Run service in {where}",
+            )
+        ]
+    unknowns = []
+    for name in target.services or []:
+        if name in listed:
+            continue
+        close = difflib.get_close_matches(name, listed, n=1)
+        hint = (
+            f" (did you mean {close[0]!r}?)" if close else f" (services there: {', '.join(sorted(listed))})"
+        )
+        unknowns.append(
+            Unknown(
+                source="run",
+                reason="NOT_FOUND",
+                fix=f"correct `services` of environment {target.environment} in the config{hint}",
+                consequence=f"service {name} was not probed or checked",
+                detail=f"no Cloud Run service {name!r} in {where}",
+            )
+        )
+    return unknowns

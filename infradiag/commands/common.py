@@ -60,14 +60,18 @@ def parse_duration(text: str, flag: str) -> float:
 
 
 def exit_code(report: TriageReport, fail_on: str) -> int:
-    """Exit code per triage-report.md: 3 unknown, 1 a finding at/above fail_on, else 0."""
+    """Exit code per the README's table: 3 unknown, else 1 at an unaccepted finding at or above `fail_on`
+    or a failing probe that no accepted finding explains (a failing service never passes), else 0."""
     from infradiag.diagnose.findings import PRIORITY_ORDER
 
     if report.verdict == "unknown":
         return 3
     threshold = PRIORITY_ORDER[fail_on]
     counted = [f for f in report.findings if f.suppressed is None]  # accepted findings never fail
-    return 1 if any(PRIORITY_ORDER[f.priority] <= threshold for f in counted) else 0
+    if any(PRIORITY_ORDER[f.priority] <= threshold for f in counted):
+        return 1
+    accepted = {s for f in report.findings if f.suppressed is not None for s in f.affected_services}
+    return 1 if any(not p.ok and p.service not in accepted for p in report.probes) else 0
 
 
 @contextmanager

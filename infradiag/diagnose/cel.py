@@ -11,7 +11,15 @@ from typing import Any
 import celpy
 from celpy.celparser import CELParseError
 
-from infradiag.diagnose.celvm import CelError, CelUnsupported, Compiled, Compiler, format_double
+from infradiag.diagnose.celvm import (
+    MACROS,
+    CelError,
+    CelUnsupported,
+    Compiled,
+    Compiler,
+    format_double,
+    unwrap,
+)
 
 
 class CelCompileError(Exception):
@@ -67,6 +75,7 @@ class Expression:
     source: str
     program: Compiled
     names: frozenset[str] = frozenset()  # every identifier the expression mentions
+    free: frozenset[str] = frozenset()  # the identifiers it reads from its activation (not macro variables)
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """The value of the expression as plain data; CelEvalError when it fails on this evidence."""
@@ -94,12 +103,40 @@ def compile_expression(source: str) -> Expression:
         raise CelCompileError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
     except CelUnsupported as exc:
         raise CelCompileError(str(exc)) from None
-    return Expression(source=source, program=program, names=_identifiers(ast))
+    return Expression(source=source, program=program, names=_identifiers(ast), free=free_identifiers(ast))
 
 
 def _identifiers(ast: Any) -> frozenset[str]:
     # Over-approximates (macro variables count too): good enough to know which names to have ready.
     return frozenset(str(tree.children[0]) for tree in ast.iter_subtrees() if tree.data == "ident")
+
+
+def free_identifiers(ast: Any) -> frozenset[str]:
+    """The identifiers `ast` reads from its activation: every `ident` except the variables that the macros
+    around it bind (`xs.all(x, x > 0)` reads `xs`, not `x`). CEL's type names count as free too."""
+    import lark
+
+    found: set[str] = set()
+    pending: list[tuple[Any, frozenset[str]]] = [(ast, frozenset())]
+    while pending:
+        tree, bound = pending.pop()
+        if not isinstance(tree, lark.Tree):
+            continue
+        if tree.data == "ident":
+            name = str(tree.children[0])
+            if name not in bound:
+                found.add(name)
+            continue
+        if tree.data == "member_dot_arg" and str(tree.children[1]) in MACROS - {"has"}:
+            arguments = tree.children[2].children if len(tree.children) > 2 else []
+            variable = unwrap(arguments[0]) if arguments else None
+            if variable is not None and variable.data == "ident":
+                inner = bound | {str(variable.children[0])}
+                pending.append((tree.children[0], bound))
+                pending.extend((argument, inner) for argument in arguments[1:])
+                continue
+        pending.extend((child, bound) for child in tree.children)
+    return frozenset(found)
 
 
 # `{cel}` is a placeholder; `{{` and `}}` stand for literal braces (Terraform blocks need them).
@@ -117,6 +154,11 @@ class Template:
     def names(self) -> frozenset[str]:
         """Every identifier its placeholders mention."""
         return frozenset().union(*(p.names for p in self.parts if not isinstance(p, str)))
+
+    @property
+    def free(self) -> frozenset[str]:
+        """The identifiers its placeholders read from the activation."""
+        return frozenset().union(*(p.free for p in self.parts if not isinstance(p, str)))
 
     def render(self, activation: Mapping[str, Any]) -> str:
         """The text with each placeholder replaced by its value; CelEvalError if one fails."""

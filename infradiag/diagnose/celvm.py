@@ -592,7 +592,7 @@ class Compiler:
 
     def _has(self, exprlist: lark.Tree[Any] | None) -> Compiled:
         arguments = exprlist.children if exprlist is not None else []
-        argument = _unwrap(arguments[0]) if len(arguments) == 1 else None
+        argument = unwrap(arguments[0]) if len(arguments) == 1 else None
         if argument is None or argument.data != "member_dot":
             raise CelUnsupported("has() takes one field selection, e.g. has(c.cpu)")
         target, field = self.compile(argument.children[0]), str(argument.children[1])
@@ -616,7 +616,7 @@ class Compiler:
 
     def _macro(self, name: str, target: Compiled, exprlist: lark.Tree[Any] | None) -> Compiled:
         children = exprlist.children if exprlist is not None else []
-        variable = _unwrap(children[0]) if children else None
+        variable = unwrap(children[0]) if children else None
         if variable is None or variable.data != "ident" or len(children) not in (2, 3):
             raise CelUnsupported(f"{name}() takes a variable and an expression, e.g. xs.{name}(x, x > 0)")
         if len(children) == 3 and name != "map":
@@ -634,7 +634,7 @@ def _multiline(text: str) -> str:
     return body if raw else body.encode("latin-1", "backslashreplace").decode("unicode_escape")
 
 
-def _unwrap(tree: lark.Tree[Any]) -> lark.Tree[Any]:
+def unwrap(tree: lark.Tree[Any]) -> lark.Tree[Any]:
     """The innermost node of a chain of single-child wrappers (expr -> ... -> primary -> ident)."""
     while isinstance(tree, lark.Tree) and len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree):
         tree = tree.children[0]

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from infradiag.diagnose.cel import CelCompileError, Expression, Template, compile_expression, compile_template
+from infradiag.diagnose.context import names_in_scope
 from infradiag.errors import UsageError
 from infradiag.yamlfile import Loc, YamlDocument, load_yaml
 
@@ -137,14 +138,34 @@ def _cel_fields(playbook: Playbook) -> list[tuple[Loc, str, bool]]:
 
 
 def _compile(playbook: Playbook, doc: YamlDocument) -> None:
+    known = names_in_scope(playbook.stage) | set(playbook.let) | {playbook.as_}
     for loc, source, is_template in _cel_fields(playbook):
+        place = ".".join(map(str, loc))
         try:
             compiled = compile_template(source) if is_template else compile_expression(source)
         except CelCompileError as exc:
+            raise UsageError(doc.where(loc), f"invalid CEL in {place}: {exc}", "fix the expression") from None
+        allowed = set(known)
+        if "evidence" in loc:
+            allowed.add("it")  # the current item of an evidence list (`each`)
+        if loc == ("for_each",):
+            allowed.discard(playbook.as_)  # the loop variable is bound only below the root
+        for name in sorted(compiled.free - allowed):
             raise UsageError(
-                doc.where(loc), f"invalid CEL in {'.'.join(map(str, loc))}: {exc}", "fix the expression"
-            ) from None
+                doc.where(loc),
+                f"{place} reads `{name}`, which is not defined there",
+                _did_you_mean(name, allowed),
+            )
         playbook._compiled[f"{'t' if is_template else 'e'}:{source}"] = compiled
+
+
+def _did_you_mean(name: str, known: frozenset[str] | set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    if close:
+        return f"did you mean `{close[0]}`? (playbooks/README.md lists what expressions see)"
+    return "use a name playbooks/README.md lists, a `let`, or the `as` variable"
 
 
 def load_playbook(path: Path) -> Playbook:
@@ -186,6 +207,9 @@ def load_playbooks(directory: Path = PLAYBOOK_DIR) -> list[Playbook]:
             )
         seen[playbook.id] = path
         playbooks.append(playbook)
+    if not playbooks:
+        # Without a playbook nothing is diagnosed, and a broken environment would pass.
+        raise UsageError(str(directory), "no playbook (*.yaml) in this directory", "pass --playbooks DIR")
     return playbooks
 
 

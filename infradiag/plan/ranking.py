@@ -56,18 +56,20 @@ def make_plan(findings: list[Finding]) -> list[PlanStep]:
 def verdict(
     probes: list[ProbeResult],
     findings: list[Finding],
-    collected_anything: bool,
+    examined: bool,
     evidence_missing: bool = False,
 ) -> str:
-    """healthy | degraded | down | unknown, as triage-report.md defines them; never healthy while
-    evidence is missing (a cause could hide there), degraded instead."""
-    if not probes and not collected_anything:
-        return "unknown"
+    """healthy | degraded | down | unknown, as triage-report.md defines them. `examined` says whether every
+    service the triage was asked about was found and probed: without that a triage never passes (unknown),
+    though failing probes still make it down. Never healthy while evidence is missing (a cause could hide
+    there), degraded instead."""
     by_service: dict[str, bool] = {}
     for probe in probes:
         by_service[probe.service] = by_service.get(probe.service, True) and probe.ok
     if by_service and not any(by_service.values()):
         return "down"
+    if not examined:
+        return "unknown"
     urgent = any(PRIORITY_ORDER[f.priority] <= PRIORITY_ORDER["P1"] for f in findings)
     if not all(by_service.values()) or urgent or evidence_missing:
         return "degraded"
