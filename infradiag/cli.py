@@ -3,6 +3,8 @@ inside the command body, so `infradiag --help` stays instant."""
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 
 import typer
@@ -32,10 +34,37 @@ app.add_typer(twin_app, name="twin")
 app.add_typer(playbooks_app, name="playbooks")
 
 
+# Exit code of a run whose answer could not be written (README, Exit codes: "could not judge").
+CANNOT_TELL = 3
+# What a full disk, a closed pipe or a broken terminal raise while the report is written.
+_OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EPIPE, errno.EIO, errno.EFBIG})
+
+
 def main() -> None:
-    """Entry point: runs the app; bad input ends with one line on stderr and exit code 2."""
+    """Entry point: runs the app; bad input ends with one line on stderr and exit code 2, output that cannot
+    be written (full disk, closed pipe) with one line and exit code 3, Ctrl-C with exit code 130."""
     try:
         app()
     except UsageError as error:
         print(f"infradiag: {error.one_line()}", file=sys.stderr)
         sys.exit(error.exit_code)
+    except OSError as error:
+        if error.errno not in _OUTPUT_ERRORS:
+            raise
+        _quiet_stdout()
+        where = f" {error.filename}" if error.filename else ""
+        print(f"infradiag: cannot write the output{where}: {error.strerror}", file=sys.stderr)
+        sys.exit(CANNOT_TELL)
+    except KeyboardInterrupt:
+        _quiet_stdout()
+        print("infradiag: interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def _quiet_stdout() -> None:
+    # What is still buffered for stdout would fail again when the interpreter flushes it at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        return

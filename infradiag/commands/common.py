@@ -50,13 +50,23 @@ QuietOption = Annotated[
 ]
 
 
-def parse_duration(text: str, flag: str) -> float:
-    """Seconds in `90`, `90s`, `10m`, `1h`; a UsageError naming the flag otherwise."""
+# Longer than any deadline or interval anyone means; larger numbers overflow the event loop's timers.
+_LONGEST_S = 30 * 86400
+
+
+def parse_duration(text: str, flag: str, allow_zero: bool = False) -> float:
+    """Seconds in `90`, `90s`, `10m`, `1h`, more than zero (or zero with `allow_zero`) and at most 30 days;
+    a UsageError naming the flag otherwise."""
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h)?", text.strip())
     if not match:
         raise UsageError(flag, f"{text!r} is not a duration", "write e.g. 90s, 10m or 1h")
     unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
-    return float(match.group(1)) * unit
+    seconds = float(match.group(1)) * unit
+    if seconds == 0 and not allow_zero:
+        raise UsageError(flag, f"{text!r} is not a positive duration", "write e.g. 90s, 10m or 1h")
+    if seconds > _LONGEST_S:
+        raise UsageError(flag, f"{text!r} is longer than 30 days", "write a shorter duration, e.g. 10m")
+    return seconds
 
 
 def exit_code(report: TriageReport, fail_on: str) -> int:
@@ -85,6 +95,15 @@ def open_target(environment: str | None, scenario: Path | None, config: Path | N
     if scenario is None and environment is None:
         raise UsageError(
             "infradiag", "name an environment or pass --scenario FILE", "infradiag triage staging"
+        )
+    if scenario is not None and environment is not None:
+        # Either would be a lie: the report named after ENV while it describes another world, or the
+        # scenario judged under settings it was not written for.
+        raise UsageError(
+            "--scenario",
+            f"given together with environment {environment!r}",
+            f'drop one; to triage the scenario with the settings of {environment}, set twin = "{scenario}" '
+            f"in its [environments.{environment}] table",
         )
     env_config = None
     if scenario is None:

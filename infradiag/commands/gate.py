@@ -195,7 +195,7 @@ def gate(
     runtime.collect_cycles_only_when_idle()
     policy = Policy(
         fail_on=fail_on.value,
-        wait_s=parse_duration(wait, "--wait"),
+        wait_s=parse_duration(wait, "--wait", allow_zero=True),
         interval_s=parse_duration(interval, "--interval"),
         attempt_s=parse_duration(deadline, "--deadline"),
     )

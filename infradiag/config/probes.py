@@ -18,6 +18,7 @@ AUTH_FORM = re.compile(r"id_token|env:[A-Za-z_][A-Za-z0-9_]*")
 # Errors raised here, and the fix load_config prints for each.
 FIXES = {
     "cel_syntax": 'write a CEL expression over `body`, e.g. body.status == "ok" (see README, Probes)',
+    "cel_not_bool": 'write a check that is true or false, e.g. body.status == "ok" (see README, Probes)',
     "header_pattern": "write a regular expression the whole header value must match, e.g. application/json.*",
     "auth_form": 'write auth = "id_token" or auth = "env:VARIABLE"',
     "probe_place": 'write path = "/health" (on the service URL) or url = "https://host/health", not both',
@@ -52,9 +53,15 @@ class _Checks(BaseModel):
         from infradiag.diagnose.cel import CelCompileError, compile_expression
 
         try:
-            compile_expression(source)
+            expression = compile_expression(source)
         except CelCompileError as exc:
             raise PydanticCustomError("cel_syntax", "invalid CEL: {problem}", {"problem": str(exc)}) from None
+        if expression.result_type not in (None, "bool"):
+            raise PydanticCustomError(
+                "cel_not_bool",
+                "{source} is never true or false: it gives {kind}",
+                {"source": source, "kind": expression.result_type},
+            )
         return source
 
     @field_validator("expect_headers")

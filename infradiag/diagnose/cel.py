@@ -76,6 +76,7 @@ class Expression:
     program: Compiled
     names: frozenset[str] = frozenset()  # every identifier the expression mentions
     free: frozenset[str] = frozenset()  # the identifiers it reads from its activation (not macro variables)
+    result_type: str | None = None  # what it always gives: "bool", or e.g. "an int"; None: that depends
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """The value of the expression as plain data; CelEvalError when it fails on this evidence."""
@@ -103,7 +104,13 @@ def compile_expression(source: str) -> Expression:
         raise CelCompileError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
     except CelUnsupported as exc:
         raise CelCompileError(str(exc)) from None
-    return Expression(source=source, program=program, names=_identifiers(ast), free=free_identifiers(ast))
+    return Expression(
+        source=source,
+        program=program,
+        names=_identifiers(ast),
+        free=free_identifiers(ast),
+        result_type=static_type(ast),
+    )
 
 
 def _identifiers(ast: Any) -> frozenset[str]:
@@ -137,6 +144,79 @@ def free_identifiers(ast: Any) -> frozenset[str]:
                 continue
         pending.extend((child, bound) for child in tree.children)
     return frozenset(found)
+
+
+# Parse-tree nodes that only wrap their one child.
+_WRAPPERS = frozenset(
+    {"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication", "unary", "member"}
+    | {"primary", "paren_expr"}
+)
+_LITERAL_TYPES = {
+    "INT_LIT": "an int",
+    "UINT_LIT": "a uint",
+    "FLOAT_LIT": "a double",
+    "STRING_LIT": "a string",
+    "MLSTRING_LIT": "a string",
+    "BYTES_LIT": "bytes",
+    "BOOL_LIT": "bool",
+    "NULL_LIT": "null",
+}
+_NODE_TYPES = {
+    "unary_not": "bool",
+    "addition_add": "a sum",
+    "addition_sub": "a number",
+    "multiplication_mul": "a number",
+    "multiplication_div": "a number",
+    "multiplication_mod": "a number",
+    "unary_neg": "a number",
+    "list_lit": "a list",
+    "map_lit": "a map",
+}
+_FUNCTION_TYPES = {
+    "has": "bool",
+    "size": "an int",
+    "int": "an int",
+    "uint": "a uint",
+    "double": "a double",
+    "string": "a string",
+}
+_METHOD_TYPES = {
+    **dict.fromkeys(("startsWith", "endsWith", "contains", "matches", "all", "exists", "exists_one"), "bool"),
+    "map": "a list",
+    "filter": "a list",
+    "size": "an int",
+}
+
+
+def static_type(ast: Any) -> str | None:
+    """What `ast` gives whatever the data: "bool", a phrase such as "an int" or "a sum", or None when that
+    depends on the data (a field of a JSON body may hold anything). Lets a boolean check be refused at load
+    time when it can never be true or false (`body.status + 1`)."""
+    import lark
+
+    tree = ast
+    while tree.data in _WRAPPERS and len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree):
+        tree = tree.children[0]
+    kind = tree.data
+    if kind in ("conditionalor", "conditionaland"):  # a || b, a && b
+        return "bool"
+    first = tree.children[0] if tree.children else None
+    operator = first.data if isinstance(first, lark.Tree) else ""
+    if len(tree.children) == 2 and (operator.startswith("relation_") or operator in _NODE_TYPES):
+        return "bool" if operator.startswith("relation_") else _NODE_TYPES[operator]  # binary or unary
+    if kind == "expr" and len(tree.children) == 3:  # a ? b : c
+        yes, no = static_type(tree.children[1]), static_type(tree.children[2])
+        return yes if yes == no else None
+    if kind in _NODE_TYPES:
+        return _NODE_TYPES[kind]
+    if kind == "literal":
+        token = tree.children[0]
+        return _LITERAL_TYPES.get(getattr(token, "type", ""))
+    if kind == "ident_arg":
+        return _FUNCTION_TYPES.get(str(tree.children[0]))
+    if kind == "member_dot_arg":
+        return _METHOD_TYPES.get(str(tree.children[1]))
+    return None
 
 
 # `{cel}` is a placeholder; `{{` and `}}` stand for literal braces (Terraform blocks need them).

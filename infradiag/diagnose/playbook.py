@@ -156,6 +156,16 @@ def _compile(playbook: Playbook, doc: YamlDocument) -> None:
                 f"{place} reads `{name}`, which is not defined there",
                 _did_you_mean(name, allowed),
             )
+        if (
+            loc[-1] == "when"
+            and isinstance(compiled, Expression)
+            and compiled.result_type not in (None, "bool")
+        ):
+            raise UsageError(
+                doc.where(loc),
+                f"{place} is never true or false: it gives {compiled.result_type}",
+                "write a condition, e.g. a comparison",
+            )
         playbook._compiled[f"{'t' if is_template else 'e'}:{source}"] = compiled
 
 
@@ -197,9 +207,12 @@ def load_playbooks(directory: Path = PLAYBOOK_DIR) -> list[Playbook]:
     """Every `*.yaml` playbook of a directory, sorted by file name; duplicate ids are an error."""
     if not directory.is_dir():
         raise UsageError(str(directory), "playbook directory not found", "pass --playbooks DIR")
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:  # no playbook would find nothing wrong, and a triage would pass unexamined
+        raise UsageError(str(directory), "no playbook (*.yaml) in this directory", "pass --playbooks DIR")
     playbooks: list[Playbook] = []
     seen: dict[str, Path] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    for path in paths:
         playbook = load_playbook(path)
         if playbook.id in seen:
             raise UsageError(
@@ -207,9 +220,6 @@ def load_playbooks(directory: Path = PLAYBOOK_DIR) -> list[Playbook]:
             )
         seen[playbook.id] = path
         playbooks.append(playbook)
-    if not playbooks:
-        # Without a playbook nothing is diagnosed, and a broken environment would pass.
-        raise UsageError(str(directory), "no playbook (*.yaml) in this directory", "pass --playbooks DIR")
     return playbooks
 
 
