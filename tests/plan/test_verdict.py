@@ -1,0 +1,40 @@
+"""The verdict: never healthy for what was not examined, never better than the probes allow."""
+
+from __future__ import annotations
+
+import pytest
+
+from infradiag.evidence import ProbeResult
+from infradiag.plan import verdict
+
+
+def probe(service: str, ok: bool) -> ProbeResult:
+    return ProbeResult(
+        service=service,
+        path="/health",
+        url=f"https://{service}.example.run.app/health",
+        ok=ok,
+        outcome="ok" if ok else "http_5xx",
+        status=200 if ok else 503,
+        latency_ms=10.0,
+        detail="",
+    )
+
+
+@pytest.mark.parametrize(
+    ("probes", "examined", "missing", "expected"),
+    [
+        ([probe("a", True), probe("b", True)], True, False, "healthy"),
+        ([probe("a", True), probe("b", True)], True, True, "degraded"),
+        ([probe("a", True), probe("b", False)], True, False, "degraded"),
+        ([probe("a", False), probe("b", False)], True, False, "down"),
+        # Not everything asked for was examined (a service missing, nothing probed): never a pass...
+        ([probe("a", True)], False, False, "unknown"),
+        ([probe("a", True), probe("b", False)], False, False, "unknown"),
+        ([], False, False, "unknown"),
+        # ...but what was probed and failed is still reported as down.
+        ([probe("a", False)], False, False, "down"),
+    ],
+)
+def test_verdict(probes: list[ProbeResult], examined: bool, missing: bool, expected: str) -> None:
+    assert verdict(probes, [], examined, missing) == expected
