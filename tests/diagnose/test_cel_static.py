@@ -1,4 +1,4 @@
-"""What a CEL expression reads and gives, known before it runs: the basis of refusing broken checks at load."""
+"""What a CEL expression reads and gives, known before it runs: why broken checks are refused at load."""
 
 from __future__ import annotations
 
