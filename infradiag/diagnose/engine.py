@@ -8,8 +8,8 @@ from typing import Any
 
 from infradiag.diagnose.cel import CelEvalError
 from infradiag.diagnose.findings import Citation, Finding, Fix, Why, merge_findings
-from infradiag.diagnose.playbook import Node, Playbook
-from infradiag.evidence import Evidence, ProbeResult
+from infradiag.diagnose.playbook import Node, Playbook, causes_of
+from infradiag.evidence import Evidence, ProbeResult, Unknown
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +17,23 @@ log = logging.getLogger(__name__)
 @dataclass
 class Diagnosis:
     findings: list[Finding] = field(default_factory=list)
-    # Expressions that failed on this evidence: playbook bugs or evidence gaps, shown with --verbose.
+    # Expressions that failed on this evidence: playbook bugs or evidence gaps.
     problems: list[str] = field(default_factory=list)
+    # The first failure of each playbook that had one (by playbook id), for the report's unknowns.
+    failed: dict[str, tuple[Playbook, str]] = field(default_factory=dict)
+
+    def unknowns(self) -> list[Unknown]:
+        """One Unknown per playbook that failed on this evidence: the causes it concludes went unchecked."""
+        return [
+            Unknown(
+                source="playbook",
+                reason="EVALUATION_FAILED",
+                fix=f"{playbook.path} failed on this evidence; report it with the JSON report attached",
+                consequence=f"{', '.join(causes_of(playbook.tree))} could not be checked",
+                detail=error,
+            )
+            for playbook, error in self.failed.values()
+        ]
 
 
 def _worst(probes: list[ProbeResult]) -> ProbeResult:
@@ -86,6 +101,7 @@ class _Walk:
 
     def _problem(self, error: CelEvalError) -> None:
         self.diagnosis.problems.append(f"{self.playbook.path}: {error}")
+        self.diagnosis.failed.setdefault(self.playbook.id, (self.playbook, str(error)))
         log.debug("playbook %s: %s", self.playbook.id, error)
 
     def holds(self, source: str, activation: dict[str, Any]) -> bool:
