@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from infradiag.config.probes import FIXES as PROBE_FIXES
 from infradiag.config.probes import ServiceProbes, check_auth
 from infradiag.errors import UsageError
+from infradiag.inputfile import read_text
 
 DEFAULT_CONFIG = Path("infradiag.toml")
 
@@ -138,14 +140,19 @@ def _place(loc: tuple[Any, ...]) -> str:
 def load_config(path: Path | None = None) -> Config:
     """Read and validate the config; twin paths are resolved against the config file's folder."""
     path = path or DEFAULT_CONFIG
+    text = read_text(path, "config file", "run from the repository root or pass --config FILE")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(
-            str(path), "config file not found", "run from the repository root or pass --config FILE"
-        ) from None
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(str(path), f"invalid TOML: {exc}", "fix the TOML syntax") from None
+        at = re.search(r"\(at line (\d+)", str(exc))
+        where = f"{path}:{at.group(1)}" if at else str(path)
+        raise UsageError(where, f"invalid TOML: {exc}", "fix the TOML syntax") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise UsageError(str(path), f"invalid TOML: {exc}", "fix the value") from None
+    except RecursionError:
+        raise UsageError(
+            str(path), "invalid TOML: arrays or tables nested too deep to read", "flatten the nesting"
+        ) from None
     try:
         config = Config.model_validate({**raw, "path": path})
     except ValidationError as exc:

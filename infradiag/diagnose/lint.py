@@ -167,7 +167,7 @@ def lint_playbook(path: Path) -> list[str]:
         playbook = load_playbook(path)
     except UsageError as error:
         return [error.one_line()]
-    doc = load_yaml(path)
+    doc = load_yaml(path, "playbook")
     problems: list[str] = []
     env = dict(root_types())
     checker = _Checker(problems, "")

@@ -180,7 +180,7 @@ def _did_you_mean(name: str, known: frozenset[str] | set[str]) -> str:
 
 def load_playbook(path: Path) -> Playbook:
     """Parse, validate and compile one playbook; problems are UsageErrors with file and line."""
-    doc = load_yaml(path)
+    doc = load_yaml(path, "playbook")
     if not isinstance(doc.data, dict):
         raise UsageError(
             f"{path}:1", "a playbook is a YAML mapping", "start from playbooks/vpc-connector.yaml"

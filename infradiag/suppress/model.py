@@ -78,7 +78,7 @@ def _fix(error_type: str, loc: tuple[str | int, ...]) -> str:
 def load_suppressions(path: Path, known_causes: Collection[str] | None = None) -> list[Suppression]:
     """Every suppression of `path`; a cause outside `known_causes` (when given) is an error, as a typo
     would otherwise silently suppress nothing."""
-    doc = load_yaml(path)
+    doc = load_yaml(path, "suppressions file")
     if doc.data is None:
         return []
     if not isinstance(doc.data, dict):

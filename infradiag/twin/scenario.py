@@ -225,7 +225,7 @@ def _check_endpoints(scenario: Scenario, doc: YamlDocument) -> None:
 
 def load_scenario(path: Path) -> Scenario:
     """Parse and validate a scenario; any problem becomes a UsageError naming file, line and fix."""
-    doc = load_yaml(path)
+    doc = load_yaml(path, "scenario")
     if not isinstance(doc.data, dict):
         raise UsageError(
             f"{path}:1", "a scenario is a YAML mapping", "start from scenarios/staging-healthy.yaml"
