@@ -23,7 +23,8 @@ def history(
     output: Annotated[
         HistoryFormat, typer.Option("--format", help="Output format.")
     ] = HistoryFormat.terminal,
-    limit: Annotated[int, typer.Option(min=1, help="Show the last N sweeps.")] = 20,
+    # Bounded: SQLite's LIMIT takes a 64-bit integer, and Python's int does not stop there.
+    limit: Annotated[int, typer.Option(min=1, max=1_000_000, help="Show the last N sweeps.")] = 20,
     history: Annotated[
         Path | None,
         typer.Option(help="History database (default: history.path in infradiag.toml)."),
@@ -42,6 +43,12 @@ def history(
 
         location = HistoryLocation.from_config(load_config(config).history)
     database = location.database(environment)
+    if database.is_dir():
+        raise UsageError(
+            str(database),
+            "is a folder, not a history database",
+            f"pass --history {database / 'history.sqlite'}",
+        )
     if not database.is_file():
         raise UsageError(
             str(database),

@@ -95,6 +95,12 @@ class HistoryStore:
 
     def __init__(self, path: Path, busy_timeout_s: float = 60.0) -> None:
         self.path = path
+        if path.is_dir():
+            raise UsageError(
+                str(path),
+                "is a folder, not a history database",
+                f"point --history at a file, e.g. {path / 'history.sqlite'}",
+            )
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
@@ -107,7 +113,11 @@ class HistoryStore:
                 str(path), f"not a usable history database ({exc})", "point --history at another file"
             ) from None
         except OSError as exc:
-            raise UsageError(str(path), f"cannot create the history database ({exc.strerror})") from None
+            raise UsageError(
+                str(path),
+                f"cannot create the history database ({exc.strerror})",
+                "point --history (or [history] path) at a file in a writable folder",
+            ) from None
 
     def _migrate(self) -> None:
         with self._transaction():
