@@ -6,6 +6,7 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
+from infradiag.collect.clients import import_libraries
 from infradiag.collect.collector import Collector
 from infradiag.diagnose.engine import Diagnosis, diagnose
 from infradiag.diagnose.playbook import Playbook
@@ -17,11 +18,17 @@ from infradiag.report.build import build_report
 from infradiag.report.model import TriageReport
 from infradiag.target import Target
 
+# The commands import this module just before they start their deadline: the libraries' load time (seconds
+# on a busy machine) must not be taken from the API reads' share of it.
+import_libraries()
+
 
 async def gather_evidence(target: Target, now: datetime, deadline: float | None = None) -> Evidence:
     """Probes and API evidence, concurrently; probes start as soon as the services are listed, and the
-    invoker policies of services that answered 401/403 are read once the probes are back."""
-    collector = Collector(target, now)
+    invoker policies of services that answered 401/403 are read once the probes are back. With a `deadline`
+    (a time.monotonic() instant) everything ends by it: probes still running are cut (timeouts), API reads
+    without an answer become unknowns that say they timed out."""
+    collector = Collector(target, now, deadline)
     environment = asyncio.create_task(collector.environment())
     try:
         services = await collector.services()
@@ -37,11 +44,14 @@ async def gather_evidence(target: Target, now: datetime, deadline: float | None 
 async def triage(
     target: Target, playbooks: list[Playbook], deadline: float | None = None
 ) -> tuple[TriageReport, Diagnosis]:
-    """One full triage of `target`; probes end by `deadline` (a time.monotonic() instant) if one is given."""
+    """One full triage of `target`; with a `deadline` (a time.monotonic() instant), probes and API reads end
+    by it and the report holds what arrived, the rest as timed-out probes and unknowns."""
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     evidence = await gather_evidence(target, target.now or started_at, deadline)
     diagnosis = diagnose(evidence, playbooks, target.thresholds.model_dump())
+    if diagnosis.failed:  # a playbook that could not be walked leaves its causes unchecked
+        evidence = evidence.model_copy(update={"unknowns": [*evidence.unknowns, *diagnosis.unknowns()]})
     plan = make_plan(diagnosis.findings)
     probed = {p.service for p in evidence.probes}
     examined = bool(probed) and all(name in probed for name in target.services or [])

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from infradiag.collect.calls import Timeout
 from infradiag.evidence import AlertPolicyEvidence
 
 # Filters: https://cloud.google.com/monitoring/api/v3/filters (metric.type = "TYPE").
@@ -22,12 +23,12 @@ def promql_name(metric_type: str) -> str:
 
 
 def list_alert_policies(
-    client: Any, project: str, known_metrics: Iterable[str], timeout_s: float
+    client: Any, project: str, known_metrics: Iterable[str], timeout: Timeout
 ) -> list[AlertPolicyEvidence]:
     """Every alert policy of the project (one paginated list call). PromQL conditions are matched against
     `known_metrics`, since a PromQL name cannot be turned back into a metric type unambiguously."""
     known = tuple(known_metrics)
-    pager = client.list_alert_policies(name=f"projects/{project}", timeout=timeout_s, retry=None)
+    pager = client.list_alert_policies(name=f"projects/{project}", timeout=timeout, retry=None)
     return [alert_policy_evidence(policy, known) for policy in pager]
 
 

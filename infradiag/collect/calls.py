@@ -1,12 +1,28 @@
-"""How collectors call APIs: bounded retries of transient errors, and failures turned into unknowns."""
+"""How collectors call APIs: each call bounded by the time left before one deadline, transient errors
+retried within it, and every failure (an error answer, a refused connection, a timeout, missing credentials)
+turned into an unknown that says what to fix.
+
+Deadlines: every generated client method takes `timeout=`. api_core turns a number into a
+`TimeToDeadlineTimeout` anew on every method call (google/api_core/gapic_v1/method.py, `_prepare_call`), so
+each page a pager fetches would get the whole number again; any other object is applied as a decorator to the
+transport callable, which then receives `timeout=` in seconds: the requests timeout of a REST call (connect,
+and each read: google/cloud/*/transports/rest.py `_get_response`) or the deadline of a gRPC call.
+`CallDeadline` is such a decorator: every attempt and every page gets the time left until one instant.
+"""
 
 from __future__ import annotations
 
+import functools
+import random
+import socket
+import time
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+import requests
 from google.api_core import exceptions as gexc
-from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_random_exponential
+from google.auth import exceptions as auth_exceptions
 
 from infradiag.evidence import Unknown
 
@@ -31,6 +47,55 @@ SERVICE_NAMES = {
     "iam": "run.googleapis.com",
 }
 TRANSIENT = (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.ResourceExhausted)
+# Backoff between retries of a transient error: full jitter, doubling from 0.2 s, at most 5 s per pause.
+_BACKOFF_FIRST_S = 0.2
+_BACKOFF_MAX_S = 5.0
+# gRPC's text when no connection to the endpoint could be made (pick-first found no address that answered).
+_GRPC_NO_CONNECTION = "failed to connect to all addresses"
+
+
+class CallDeadline:
+    """The `timeout=` of every client call of one read: each attempt, and each page of a list, gets the time
+    left until `instant` (time.monotonic()), so the read as a whole ends by then."""
+
+    def __init__(self, instant: float) -> None:
+        self.instant = instant
+        self.started = time.monotonic()
+
+    def left(self) -> float:
+        """Seconds until the instant; 0 or less once it has passed."""
+        return self.instant - time.monotonic()
+
+    def elapsed(self) -> float:
+        """Seconds since this read started."""
+        return time.monotonic() - self.started
+
+    def __call__(self, func: Callable[..., T]) -> Callable[..., T]:
+        """`func` (a transport callable taking `timeout=`) with the time left as its timeout; DeadlineExceeded
+        without calling it once no time is left."""
+
+        @functools.wraps(func)
+        def bounded(*args: Any, **kwargs: Any) -> T:
+            left = self.left()
+            if left <= 0:
+                raise gexc.DeadlineExceeded("the deadline passed before this call")  # type: ignore[no-untyped-call]
+            kwargs["timeout"] = left
+            return func(*args, **kwargs)
+
+        return bounded
+
+
+Timeout = float | CallDeadline  # what the collect functions pass as `timeout=`
+
+
+@dataclass(frozen=True)
+class ApiRead:
+    """One read: the API it calls, what its failure leaves unchecked, and where the API is served."""
+
+    source: str  # run | vpcaccess | compute | sql | monitoring | iam
+    consequence: str
+    project: str
+    endpoint: str | None = None  # a configured endpoint (a twin's); None: Google's own
 
 
 class ApiUnavailable(Exception):
@@ -41,19 +106,39 @@ class ApiUnavailable(Exception):
         self.unknown = unknown
 
 
-def call_api(source: str, consequence: str, project: str, fn: Callable[[], T], deadline_s: float = 30.0) -> T:
-    """fn() with transient errors retried (exponential backoff, jitter) until deadline_s; other
-    API errors raise ApiUnavailable with the fix (role or API to enable)."""
-    retrying = retry(
-        retry=retry_if_exception_type(TRANSIENT),
-        wait=wait_random_exponential(multiplier=0.2, max=5),
-        stop=stop_after_delay(deadline_s),
-        reraise=True,
-    )
-    try:
-        return retrying(fn)()
-    except gexc.GoogleAPICallError as exc:
-        raise ApiUnavailable(unknown_from_error(source, consequence, project, exc)) from exc
+def call_api(read: ApiRead, fn: Callable[[CallDeadline], T], deadline: CallDeadline) -> T:
+    """fn(deadline), with transient errors (429, 503, quota) retried with backoff while the deadline leaves
+    time for another attempt. Every failure raises ApiUnavailable with the fix: the role or API for an
+    error answer, what to check for an endpoint that cannot be reached, a longer --deadline for a timeout."""
+    attempt = 0
+    while True:
+        try:
+            return fn(deadline)
+        except TRANSIENT as exc:
+            if _no_connection(exc):
+                raise ApiUnavailable(unreachable(read, _grpc_cause(exc), exc.message or "")) from exc
+            pause = random.uniform(0, min(_BACKOFF_MAX_S, _BACKOFF_FIRST_S * 2**attempt))
+            if deadline.left() <= pause:
+                raise ApiUnavailable(
+                    unknown_from_error(read.source, read.consequence, read.project, exc)
+                ) from exc
+            time.sleep(pause)
+            attempt += 1
+        except gexc.DeadlineExceeded as exc:
+            raise ApiUnavailable(timed_out(read, deadline.elapsed(), exc.message or "")) from exc
+        except gexc.GoogleAPICallError as exc:
+            raise ApiUnavailable(
+                unknown_from_error(read.source, read.consequence, read.project, exc)
+            ) from exc
+        except requests.Timeout as exc:
+            raise ApiUnavailable(timed_out(read, deadline.elapsed(), str(exc))) from exc
+        except (requests.ConnectionError, auth_exceptions.TransportError) as exc:
+            raise ApiUnavailable(unreachable(read, _network_cause(exc), str(exc))) from exc
+        except auth_exceptions.GoogleAuthError as exc:
+            raise ApiUnavailable(unauthenticated(read, exc)) from exc
+        except Exception as exc:
+            # An answer the collector could not use (a bug, or an API change): the rest of the triage goes on.
+            raise ApiUnavailable(unusable(read, exc)) from exc
 
 
 # HTTP status -> google.rpc code, for REST errors in the legacy shape (Compute, Cloud SQL), which carry no
@@ -87,21 +172,135 @@ def _disabled(exc: gexc.GoogleAPICallError) -> bool:
 
 
 def unknown_from_error(source: str, consequence: str, project: str, exc: gexc.GoogleAPICallError) -> Unknown:
-    """The Unknown for a failed call: reason code and the exact fix."""
+    """The Unknown for an error answer: reason code and the exact fix."""
     code = _code(exc)
+    service = SERVICE_NAMES[source]
     if _disabled(exc):
-        service = SERVICE_NAMES[source]
         fix = f"enable the API: gcloud services enable {service} --project {project}"
         code = "SERVICE_DISABLED"
     elif code == "PERMISSION_DENIED":
         fix = f"grant {VIEWER_ROLES[source]} on project {project} to the identity running infradiag"
     elif code == "RESOURCE_EXHAUSTED":
-        fix = f"quota of {SERVICE_NAMES[source]} exhausted: retry later or raise the read quota"
-    elif code in ("DEADLINE_EXCEEDED", "UNAVAILABLE"):
-        fix = f"{SERVICE_NAMES[source]} did not answer in time: retry"
+        fix = f"quota of {service} exhausted: retry later or raise the read quota"
+    elif code == "DEADLINE_EXCEEDED":
+        fix = _TIMED_OUT_FIX.format(service=service)
+    elif code == "UNAVAILABLE":
+        fix = f"{service} answered UNAVAILABLE until the deadline: retry later, and check the API's status"
     else:
-        fix = f"{SERVICE_NAMES[source]} answered {code}: retry, and check the API's status"
+        fix = f"{service} answered {code}: retry, and check the API's status"
     return Unknown(source=source, reason=code, fix=fix, consequence=consequence, detail=exc.message or "")
+
+
+# The same text for every timed-out read of an API, so that merge_unknowns makes them one unknown.
+_TIMED_OUT_FIX = (
+    "{service} timed out: it did not answer before the deadline; run again with a longer --deadline, "
+    "and if it persists check the API's status"
+)
+
+
+def timed_out(read: ApiRead, waited_s: float, detail: str = "") -> Unknown:
+    """The Unknown for a read that got no answer before the deadline (or could not start before it)."""
+    service = SERVICE_NAMES[read.source]
+    where = f" at {read.endpoint}" if read.endpoint else ""
+    said = f"no answer from {service}{where} within {waited_s:.1f} s"
+    return Unknown(
+        source=read.source,
+        reason="DEADLINE_EXCEEDED",
+        fix=_TIMED_OUT_FIX.format(service=service),
+        consequence=read.consequence,
+        detail=f"{said}: {detail}" if detail else said,
+    )
+
+
+def not_started(read: ApiRead) -> Unknown:
+    """The Unknown for a read the deadline left no time to start (it waited for others)."""
+    unknown = timed_out(read, 0.0)
+    service = SERVICE_NAMES[read.source]
+    return unknown.model_copy(update={"detail": f"{service} not called: the deadline had passed"})
+
+
+def unreachable(read: ApiRead, why: str, detail: str = "") -> Unknown:
+    """The Unknown for an API whose endpoint cannot be reached: where, why, and what to check."""
+    service = SERVICE_NAMES[read.source]
+    if read.endpoint is None:
+        where = f"https://{service}"
+        check = "check DNS, proxy settings and firewall rules between this machine and Google's APIs"
+    else:
+        where = read.endpoint
+        key = "monitoring_endpoint" if read.source == "monitoring" else "api_endpoint"
+        check = (
+            f"check that `{key}` in the config is the address of a running twin or API "
+            "(`infradiag twin serve --format json` prints a twin's)"
+        )
+    return Unknown(
+        source=read.source,
+        reason="UNAVAILABLE",
+        fix=f"cannot connect to {where}: {why}; {check}",
+        consequence=read.consequence,
+        detail=detail,
+    )
+
+
+def unauthenticated(read: ApiRead, exc: auth_exceptions.GoogleAuthError) -> Unknown:
+    """The Unknown for a call made without usable credentials."""
+    return Unknown(
+        source=read.source,
+        reason="UNAUTHENTICATED",
+        fix=(
+            "no usable Application Default Credentials: run `gcloud auth application-default login`, or "
+            "set GOOGLE_APPLICATION_CREDENTIALS to a service account key file"
+        ),
+        consequence=read.consequence,
+        detail=str(exc),
+    )
+
+
+def unusable(read: ApiRead, exc: Exception) -> Unknown:
+    """The Unknown for an answer infradiag could not read."""
+    service = SERVICE_NAMES[read.source]
+    return Unknown(
+        source=read.source,
+        reason="INTERNAL",
+        fix=f"infradiag could not use the answer of {service}: report this as a bug, with the detail",
+        consequence=read.consequence,
+        detail=f"{type(exc).__name__}: {exc}",
+    )
+
+
+def _no_connection(exc: gexc.GoogleAPICallError) -> bool:
+    return exc.grpc_status_code is not None and (exc.message or "").startswith(_GRPC_NO_CONNECTION)
+
+
+def _grpc_cause(exc: gexc.GoogleAPICallError) -> str:
+    # e.g. "failed to connect to all addresses; last error: UNKNOWN: ipv4:127.0.0.1:9: Failed to connect
+    # to remote host: Connection refused"
+    message = exc.message or ""
+    if "connection refused" in message.lower():
+        return "connection refused"
+    return message.rsplit(": ", 1)[-1] or "no connection"
+
+
+def _network_cause(exc: BaseException) -> str:
+    """What went wrong underneath a requests/urllib3 connection error, in a few words."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        error = stack.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(error, ConnectionResetError):
+            return "connection reset"
+        if isinstance(error, socket.gaierror):
+            return "the host name does not resolve"
+        if isinstance(error, TimeoutError):
+            return "timed out"
+        # urllib3 keeps the underlying error in `reason` (MaxRetryError) and chains it.
+        linked = (error.__cause__, error.__context__, getattr(error, "reason", None), *error.args)
+        stack += [e for e in linked if isinstance(e, BaseException)]
+    return "the connection failed"
 
 
 def merge_unknowns(unknowns: list[Unknown]) -> list[Unknown]:

@@ -11,6 +11,14 @@ from typing import Any
 from infradiag.target import ApiEndpoints
 
 
+def import_libraries() -> None:
+    """Load every client library a triage uses (without making a client): a few seconds of CPU on a busy
+    machine (compute_v1 alone is over one), best spent before a deadline starts rather than inside the first
+    API read of each library."""
+    import grpc  # noqa: F401
+    from google.cloud import compute_v1, monitoring_v3, run_v2, sqladmin_v1beta4, vpcaccess_v1  # noqa: F401
+
+
 class Clients:
     """Cached clients for one target; REST transport wherever the library has one."""
 

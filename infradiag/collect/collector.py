@@ -1,15 +1,21 @@
 """Runs every API read of one target concurrently; failures become unknowns, never crashes.
 
-Every list call and every Monitoring query starts at once on the worker pool, so the critical path is one API
-call deep. Only two reads depend on others: backendServices.getHealth (after the backend service and NEG
-lists) and Cloud Run getIamPolicy (after the probes, for services that answered 401/403).
+Every list call and every Monitoring query starts at once, each on a thread of its own, so the critical path
+is one API call deep. Only two reads depend on others: backendServices.getHealth (after the backend service
+and NEG lists) and Cloud Run getIamPolicy (after the probes, for services that answered 401/403).
+
+With a deadline, every read ends by it: each client call gets the time left as its timeout (calls.py), and
+a read still without an answer then is given up and reported as timed out. Its thread is a daemon, so a call
+stuck where no timeout reaches (a DNS lookup, a server trickling bytes) never keeps the process alive.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -17,7 +23,15 @@ from typing import TypeVar
 
 from infradiag.collect import join, signals
 from infradiag.collect.alerting import list_alert_policies
-from infradiag.collect.calls import ApiUnavailable, call_api, merge_unknowns
+from infradiag.collect.calls import (
+    ApiRead,
+    ApiUnavailable,
+    CallDeadline,
+    call_api,
+    merge_unknowns,
+    not_started,
+    timed_out,
+)
 from infradiag.collect.clients import Clients
 from infradiag.collect.compute import list_firewalls, list_nats, list_subnetworks
 from infradiag.collect.loadbalancing import (
@@ -53,6 +67,9 @@ from infradiag.evidence import (
 from infradiag.target import Target
 
 T = TypeVar("T")
+
+# Reads in flight at once: every list and Monitoring query of an environment fits (about 30).
+MAX_READS_IN_FLIGHT = 32
 
 # Every read: its name (in Evidence.checked once it answered), the API it calls (the source of its Unknown
 # when it fails) and what its failure leaves unchecked.
@@ -105,35 +122,89 @@ class EnvironmentEvidence:
     signals: dict[str, Series | None] = field(default_factory=dict)  # None: the query failed
 
 
-class Collector:
-    """All API reads for one target, each call on its own worker thread so none waits for another."""
+def _in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
+    """fn() on a new daemon thread; its outcome settles the returned future unless that was given up."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
 
-    def __init__(self, target: Target, now: datetime, api_timeout_s: float = 30.0) -> None:
+    def settle(value: T | None, error: BaseException | None) -> None:
+        if future.done():  # given up at the deadline
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)  # type: ignore[arg-type]
+
+    def work() -> None:
+        value: T | None = None
+        error: BaseException | None = None
+        try:
+            value = fn()
+        except BaseException as exc:  # handed to the awaiting task, which decides
+            error = exc
+        # A closed loop (RuntimeError) means nobody waits for this read any more.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, value, error)
+
+    threading.Thread(target=work, name="collect", daemon=True).start()
+    return future
+
+
+class Collector:
+    """All API reads for one target, each call on its own thread so none waits for another; with a
+    `deadline` (a time.monotonic() instant) every read ends by it, else each within `api_timeout_s`."""
+
+    def __init__(
+        self, target: Target, now: datetime, deadline: float | None = None, api_timeout_s: float = 30.0
+    ) -> None:
         self.target = target
         self.now = now
+        self.deadline = deadline
         self.api_timeout_s = api_timeout_s
         self.clients = Clients(target.endpoints)
-        self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="collect")
+        self._slots = asyncio.Semaphore(MAX_READS_IN_FLIGHT)
         self._unknowns: list[Unknown] = []
         self._answered: set[str] = set()
         self._failed: set[str] = set()
 
     def close(self) -> None:
-        """Release the worker threads and channels."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Close the channels; calls still in flight on them end at once."""
         self.clients.close()
 
-    async def _read(self, name: str, fn: Callable[[], T]) -> T | None:
-        """fn() on the pool; on failure an Unknown is recorded and None returned."""
-        loop = asyncio.get_running_loop()
-        project, (source, consequence) = self.target.project, _read_info(name)
+    def _endpoint(self, source: str) -> str | None:
+        endpoints = self.target.endpoints
+        if endpoints is None:
+            return None
+        return endpoints.grpc if source == "monitoring" else endpoints.rest
+
+    def _fail(self, name: str, unknown: Unknown) -> None:
+        self._unknowns.append(unknown)
+        self._failed.add(name)
+
+    async def _read(self, name: str, fn: Callable[[CallDeadline], T]) -> T | None:
+        """fn(deadline) on a thread of its own, ended by the deadline; on failure an Unknown is recorded and
+        None returned."""
+        source, consequence = _read_info(name)
+        read = ApiRead(source, consequence, self.target.project, self._endpoint(source))
+        instant = self.deadline if self.deadline is not None else time.monotonic() + self.api_timeout_s
+        deadline = CallDeadline(instant)
+        if deadline.left() <= 0:
+            self._fail(name, not_started(read))
+            return None
+
+        async def bounded() -> T:
+            async with self._slots:
+                if deadline.left() <= 0:
+                    raise ApiUnavailable(not_started(read))
+                return await _in_daemon_thread(lambda: call_api(read, fn, deadline))
+
         try:
-            result = await loop.run_in_executor(
-                self._pool, lambda: call_api(source, consequence, project, fn, self.api_timeout_s)
-            )
+            result = await asyncio.wait_for(bounded(), timeout=deadline.left())
+        except TimeoutError:
+            self._fail(name, timed_out(read, deadline.elapsed()))
+            return None
         except ApiUnavailable as failure:
-            self._unknowns.append(failure.unknown)
-            self._failed.add(name)
+            self._fail(name, failure.unknown)
             return None
         self._answered.add(name)
         return result
@@ -146,40 +217,35 @@ class Collector:
         """Cloud Run services of the target (filtered by the config's list); [] when they cannot be listed."""
         t = self.target
         found = await self._read(
-            "services",
-            lambda: list_services(self.clients.run_services, t.project, t.region, self.api_timeout_s),
+            "services", lambda d: list_services(self.clients.run_services, t.project, t.region, d)
         )
         if found is not None:
             self._unknowns.extend(unlisted_services(t, [s.name for s in found]))
         return [s for s in found or [] if t.services is None or s.name in t.services]
 
     async def _series(self, signal: Signal) -> Series | None:
-        t, t_out = self.target, self.api_timeout_s
+        t = self.target
         return await self._read(
             signal.name,
-            lambda: query_series(self.clients.metrics, t.project, t.region, self.now, signal, t_out),
+            lambda d: query_series(self.clients.metrics, t.project, t.region, self.now, signal, d),
         )
 
     async def _load_balancing(self) -> list[BackendServiceEvidence]:
-        p, timeout = self.target.project, self.api_timeout_s
+        p = self.target.project
         services, negs = await asyncio.gather(
             self._read(
-                "backend_services",
-                lambda: list_backend_services(self.clients.backend_services, p, timeout),
+                "backend_services", lambda d: list_backend_services(self.clients.backend_services, p, d)
             ),
-            self._read(
-                "negs",
-                lambda: list_serverless_negs(self.clients.network_endpoint_groups, p, timeout),
-            ),
+            self._read("negs", lambda d: list_serverless_negs(self.clients.network_endpoint_groups, p, d)),
         )
         if not services:
             return []
         marked = with_serverless_negs(services, negs or {})
         queries = health_queries(marked, negs_known=negs is not None)
 
-        def health_of(query: HealthQuery) -> tuple[int, int]:
+        def health_of(query: HealthQuery, deadline: CallDeadline) -> tuple[int, int]:
             c = self.clients
-            return get_backend_health(c.backend_services, c.region_backend_services, p, query, timeout)
+            return get_backend_health(c.backend_services, c.region_backend_services, p, query, deadline)
 
         answers = await asyncio.gather(
             *(self._read("backend_health", partial(health_of, q)) for q in queries)
@@ -188,22 +254,19 @@ class Collector:
 
     async def environment(self) -> EnvironmentEvidence:
         """Every resource list and Monitoring signal of the environment, read concurrently."""
-        c, p, r, timeout = self.clients, self.target.project, self.target.region, self.api_timeout_s
+        c, p, r = self.clients, self.target.project, self.target.region
         known_metrics = sorted({s.metric_type for s in signals.SIGNALS})
         run = asyncio.create_task
         series = [run(self._series(s)) for s in signals.SIGNALS]
-        connectors = run(self._read("connectors", lambda: list_connectors(c.vpc_access, p, r, timeout)))
-        revisions = run(self._read("revisions", lambda: list_revisions(c.run_revisions, p, r, timeout)))
-        firewalls = run(self._read("firewalls", lambda: list_firewalls(c.firewalls, p, timeout)))
-        subnets = run(self._read("subnets", lambda: list_subnetworks(c.subnetworks, p, r, timeout)))
-        nats = run(self._read("nats", lambda: list_nats(c.routers, p, r, timeout)))
-        checks = run(self._read("health_checks", lambda: list_health_checks(c.health_checks, p, timeout)))
-        sql = run(self._read("sql_instances", lambda: list_sql_instances(c.sql_instances, p, timeout)))
+        connectors = run(self._read("connectors", lambda d: list_connectors(c.vpc_access, p, r, d)))
+        revisions = run(self._read("revisions", lambda d: list_revisions(c.run_revisions, p, r, d)))
+        firewalls = run(self._read("firewalls", lambda d: list_firewalls(c.firewalls, p, d)))
+        subnets = run(self._read("subnets", lambda d: list_subnetworks(c.subnetworks, p, r, d)))
+        nats = run(self._read("nats", lambda d: list_nats(c.routers, p, r, d)))
+        checks = run(self._read("health_checks", lambda d: list_health_checks(c.health_checks, p, d)))
+        sql = run(self._read("sql_instances", lambda d: list_sql_instances(c.sql_instances, p, d)))
         policies = run(
-            self._read(
-                "alerting",
-                lambda: list_alert_policies(c.alert_policies, p, known_metrics, timeout),
-            )
+            self._read("alerting", lambda d: list_alert_policies(c.alert_policies, p, known_metrics, d))
         )
         backends = run(self._load_balancing())
         # Every read is under way; wait for them in any order.
@@ -226,10 +289,10 @@ class Collector:
     ) -> list[InvokerEvidence]:
         """Who may invoke each service whose probe answered 401 or 403 (one getIamPolicy each)."""
         denied = {p.service for p in probes if p.status in (401, 403)}
-        client, timeout = self.clients.run_services, self.api_timeout_s
+        client = self.clients.run_services
         answers = await asyncio.gather(
             *(
-                self._read("invokers", partial(get_invokers, client, s.resource, timeout))
+                self._read("invokers", partial(get_invokers, client, s.resource))
                 for s in services
                 if s.name in denied
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from infradiag.collect.calls import Timeout
 from infradiag.evidence import FirewallEvidence, FirewallPortRule, NatEvidence, SubnetEvidence
 
 # https://cloud.google.com/compute/docs/reference/rest/v1/firewalls: priority defaults to 1000, direction
@@ -29,21 +30,21 @@ def short(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
 
 
-def list_firewalls(client: Any, project: str, timeout_s: float) -> list[FirewallEvidence]:
+def list_firewalls(client: Any, project: str, timeout: Timeout) -> list[FirewallEvidence]:
     """Every VPC firewall rule of the project (one paginated list call)."""
-    return [firewall_evidence(f) for f in client.list(project=project, timeout=timeout_s, retry=None)]
+    return [firewall_evidence(f) for f in client.list(project=project, timeout=timeout, retry=None)]
 
 
-def list_subnetworks(client: Any, project: str, region: str, timeout_s: float) -> list[SubnetEvidence]:
+def list_subnetworks(client: Any, project: str, region: str, timeout: Timeout) -> list[SubnetEvidence]:
     """Every subnetwork in the region (one paginated list call)."""
-    pager = client.list(project=project, region=region, timeout=timeout_s, retry=None)
+    pager = client.list(project=project, region=region, timeout=timeout, retry=None)
     return [subnet_evidence(s) for s in pager]
 
 
-def list_nats(client: Any, project: str, region: str, timeout_s: float) -> list[NatEvidence]:
+def list_nats(client: Any, project: str, region: str, timeout: Timeout) -> list[NatEvidence]:
     """Every Cloud NAT gateway of every Cloud Router in the region (one paginated list call); their drops
     are joined in from Monitoring."""
-    pager = client.list(project=project, region=region, timeout=timeout_s, retry=None)
+    pager = client.list(project=project, region=region, timeout=timeout, retry=None)
     return [nat for router in pager for nat in nat_evidence(router)]
 
 

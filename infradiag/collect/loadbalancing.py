@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from infradiag.collect.calls import Timeout
 from infradiag.collect.compute import short
 from infradiag.evidence import BackendEvidence, BackendServiceEvidence, HealthCheckEvidence
 
@@ -47,23 +48,23 @@ def _scoped(pager: Any, field: str) -> list[Any]:
     return [item for _scope, scoped in pager for item in getattr(scoped, field)]
 
 
-def list_backend_services(client: Any, project: str, timeout_s: float) -> list[BackendServiceEvidence]:
+def list_backend_services(client: Any, project: str, timeout: Timeout) -> list[BackendServiceEvidence]:
     """Every backend service, global and regional (one aggregatedList call); backends are classified by URL
     only (`neg` or `instance_group`) until with_serverless_negs() knows which NEGs are serverless."""
-    pager = client.aggregated_list(request={"project": project}, timeout=timeout_s, retry=None)
+    pager = client.aggregated_list(request={"project": project}, timeout=timeout, retry=None)
     return [backend_service_evidence(b) for b in _scoped(pager, "backend_services")]
 
 
-def list_health_checks(client: Any, project: str, timeout_s: float) -> list[HealthCheckEvidence]:
+def list_health_checks(client: Any, project: str, timeout: Timeout) -> list[HealthCheckEvidence]:
     """Every health check, global and regional (one aggregatedList call)."""
-    pager = client.aggregated_list(request={"project": project}, timeout=timeout_s, retry=None)
+    pager = client.aggregated_list(request={"project": project}, timeout=timeout, retry=None)
     return [health_check_evidence(h) for h in _scoped(pager, "health_checks")]
 
 
-def list_serverless_negs(client: Any, project: str, timeout_s: float) -> dict[str, str | None]:
+def list_serverless_negs(client: Any, project: str, timeout: Timeout) -> dict[str, str | None]:
     """link_key(selfLink) -> Cloud Run service short name (None for App Engine or Cloud Functions) of every
     NEG whose networkEndpointType is SERVERLESS (one aggregatedList call)."""
-    pager = client.aggregated_list(request={"project": project}, timeout=timeout_s, retry=None)
+    pager = client.aggregated_list(request={"project": project}, timeout=timeout, retry=None)
     return {
         link_key(neg.self_link): (neg.cloud_run.service or None) if "cloud_run" in neg else None
         for neg in _scoped(pager, "network_endpoint_groups")
@@ -72,7 +73,7 @@ def list_serverless_negs(client: Any, project: str, timeout_s: float) -> dict[st
 
 
 def get_backend_health(
-    global_client: Any, regional_client: Any, project: str, query: HealthQuery, timeout_s: float
+    global_client: Any, regional_client: Any, project: str, query: HealthQuery, timeout: Timeout
 ) -> tuple[int, int]:
     """(healthy, not healthy) endpoints of one backend group, from one getHealth call."""
     # Global backend services and regional ones answer getHealth on clients of their own.
@@ -83,7 +84,7 @@ def get_backend_health(
         **scope,
         backend_service=query.backend_service,
         resource_group_reference_resource={"group": query.group},
-        timeout=timeout_s,
+        timeout=timeout,
         retry=None,
     )
     healthy = sum(1 for status in health.health_status if status.health_state == "HEALTHY")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from infradiag.collect.calls import Timeout
+
 Group = tuple[str, ...]
 Series = dict[Group, dict[datetime, float]]
 
@@ -64,7 +66,7 @@ def _number(point: Any) -> float | None:
 
 
 def query_series(
-    client: Any, project: str, region: str, now: datetime, signal: Signal, timeout_s: float
+    client: Any, project: str, region: str, now: datetime, signal: Signal, timeout: Timeout
 ) -> Series:
     """Group-by label values -> {point end time: value} over the window ending at `now` (one call,
     paginated). Groups without points are left out."""
@@ -84,7 +86,7 @@ def query_series(
         view=monitoring_v3.ListTimeSeriesRequest.TimeSeriesView.FULL,
     )
     values: Series = {}
-    for series in client.list_time_series(request=request, timeout=timeout_s, retry=None):
+    for series in client.list_time_series(request=request, timeout=timeout, retry=None):
         group = tuple(_label(series, field) for field in signal.group_by)
         for point in series.points:
             number = _number(point)
@@ -112,7 +114,7 @@ def peak_of_sum(*parts: Mapping[Group, Mapping[datetime, float]]) -> dict[Group,
 
 
 def query_signal(
-    client: Any, project: str, region: str, now: datetime, signal: Signal, timeout_s: float
+    client: Any, project: str, region: str, now: datetime, signal: Signal, timeout: Timeout
 ) -> dict[Group, float]:
     """Group-by label values -> the signal's newest value over its window ending at `now` (one call)."""
-    return newest(query_series(client, project, region, now, signal, timeout_s))
+    return newest(query_series(client, project, region, now, signal, timeout))

@@ -6,6 +6,7 @@ from typing import Any
 
 from google.cloud import run_v2
 
+from infradiag.collect.calls import Timeout
 from infradiag.evidence import (
     ConditionEvidence,
     InvokerEvidence,
@@ -27,30 +28,30 @@ LATEST = run_v2.TrafficTargetAllocationType.TRAFFIC_TARGET_ALLOCATION_TYPE_LATES
 PAGE_SIZE = 1000
 
 
-def list_services(client: Any, project: str, region: str, timeout_s: float) -> list[ServiceEvidence]:
+def list_services(client: Any, project: str, region: str, timeout: Timeout) -> list[ServiceEvidence]:
     """Every service in the region (one paginated list call), as evidence."""
     pager = client.list_services(
         request={"parent": f"projects/{project}/locations/{region}", "page_size": PAGE_SIZE},
-        timeout=timeout_s,
+        timeout=timeout,
         retry=None,
     )
     return [service_evidence(service, project) for service in pager]
 
 
-def list_revisions(client: Any, project: str, region: str, timeout_s: float) -> list[RevisionEvidence]:
+def list_revisions(client: Any, project: str, region: str, timeout: Timeout) -> list[RevisionEvidence]:
     """Every revision of every service in the region, in one paginated list call: the parent's service
     "-" means all services (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services.revisions/list)."""
     pager = client.list_revisions(
         request={"parent": f"projects/{project}/locations/{region}/services/-", "page_size": PAGE_SIZE},
-        timeout=timeout_s,
+        timeout=timeout,
         retry=None,
     )
     return [revision_evidence(revision) for revision in pager]
 
 
-def get_invokers(client: Any, service_resource: str, timeout_s: float) -> InvokerEvidence:
+def get_invokers(client: Any, service_resource: str, timeout: Timeout) -> InvokerEvidence:
     """Members bound to roles/run.invoker on one service (one getIamPolicy call)."""
-    policy = client.get_iam_policy(request={"resource": service_resource}, timeout=timeout_s, retry=None)
+    policy = client.get_iam_policy(request={"resource": service_resource}, timeout=timeout, retry=None)
     members: list[str] = []
     for binding in policy.bindings:
         if binding.role == INVOKER_ROLE:

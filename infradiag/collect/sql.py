@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from infradiag.collect.calls import Timeout
 from infradiag.collect.compute import short
 from infradiag.evidence import SqlInstanceEvidence
 
@@ -35,9 +36,9 @@ _PER_VCPU = re.compile(r"^(db-n1-standard|db-n1-highmem|db-perf-optimized-N)-(\d
 _PORTS = {"POSTGRES": 5432, "MYSQL": 3306, "SQLSERVER": 1433}
 
 
-def list_sql_instances(client: Any, project: str, timeout_s: float) -> list[SqlInstanceEvidence]:
+def list_sql_instances(client: Any, project: str, timeout: Timeout) -> list[SqlInstanceEvidence]:
     """Every Cloud SQL instance of the project, in every region (one paginated list call)."""
-    pager = client.list(request={"project": project}, timeout=timeout_s, retry=None)
+    pager = client.list(request={"project": project}, timeout=timeout, retry=None)
     # The generated ListPager iterates each page's `warnings`, not its `items`: walk the pages instead.
     return [sql_instance_evidence(instance, project) for page in pager.pages for instance in page.items]
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from infradiag.collect.calls import Timeout
 from infradiag.evidence import ConnectorEvidence
 
 
-def list_connectors(client: Any, project: str, region: str, timeout_s: float) -> list[ConnectorEvidence]:
+def list_connectors(client: Any, project: str, region: str, timeout: Timeout) -> list[ConnectorEvidence]:
     """Every connector in the region (one paginated list call)."""
     pager = client.list_connectors(
-        parent=f"projects/{project}/locations/{region}", timeout=timeout_s, retry=None
+        parent=f"projects/{project}/locations/{region}", timeout=timeout, retry=None
     )
     return [connector_evidence(connector) for connector in pager]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -260,6 +260,34 @@ class _Twin:
         self._scenario = scenario
         self._log = log
         self._faults = faults
+        # The delays in progress, ended early by stop(): a sleeping handler thread would outlive the server
+        # and keep the process alive (grpc's executor threads are joined at exit).
+        self._delays: set[threading.Event] = set()
+        self._delays_lock = threading.Lock()
+        self._stopped = False
+
+    def _delay(self, seconds: float, context: Any) -> None:
+        """Wait out an apiFault's delay, but only while the call lives: no longer once the client has gone
+        (its deadline passed, it cancelled) or the server stops."""
+        ended = threading.Event()
+        with self._delays_lock:
+            if self._stopped:
+                return
+            self._delays.add(ended)
+        try:
+            # add_callback runs the callback when the RPC terminates; False: it already has.
+            if context.add_callback(ended.set):
+                ended.wait(seconds)
+        finally:
+            with self._delays_lock:
+                self._delays.discard(ended)
+
+    def stop(self) -> None:
+        """End every delay in progress, and any that starts from now on."""
+        with self._delays_lock:
+            self._stopped = True
+            for ended in self._delays:
+                ended.set()
 
     # -- errors shaped as Google sends them ------------------------------------------------------------
 
@@ -410,10 +438,11 @@ class _Twin:
     def _record(self, rpc: _Rpc, code: str) -> None:
         self._log.record(LoggedCall("monitoring", rpc.name, "grpc", rpc.path, rpc.mutating, code))
 
-    def _answer(self, rpc: _Rpc, answer: Callable[[Any], Any] | None, request: Any) -> Any:
+    def _answer(self, rpc: _Rpc, answer: Callable[[Any], Any] | None, request: Any, context: Any) -> Any:
         fault = self._faults.match("monitoring", rpc.name)
         if fault is not None:
-            time.sleep(fault.delayMs / 1000)
+            if fault.delayMs:
+                self._delay(fault.delayMs / 1000, context)
             if fault.error is not None:
                 raise self._fault_error(fault, rpc)
         if rpc.mutating:
@@ -430,7 +459,7 @@ class _Twin:
     def _handler(self, rpc: _Rpc, answer: Callable[[Any], Any] | None) -> Callable[[Any, Any], Any]:
         def handle(request: Any, context: Any) -> Any:
             try:
-                response = self._answer(rpc, answer, request)
+                response = self._answer(rpc, answer, request, context)
             except _RpcError as error:
                 self._record(rpc, error.code.name)
                 context.abort_with_status(error.status())
@@ -460,25 +489,37 @@ class _Twin:
         return tuple(grpc.method_handlers_generic_handler(name, table) for name, table in methods.items())
 
 
+_STOP_GRACE_S = 0.1
+
+
 class MonitoringServer:
     """A running Monitoring twin; `address` is the host:port to give grpc.insecure_channel."""
 
-    def __init__(self, server: Any, address: str) -> None:
+    def __init__(self, server: Any, address: str, servicer: _Twin, executor: ThreadPoolExecutor) -> None:
         self._server = server
+        self._servicer = servicer
+        self._executor = executor
         self.address = address
 
     def stop(self) -> None:
-        """Stop serving (calls in flight are cancelled) and return once the server has shut down."""
-        self._server.stop(grace=None).wait()
+        """Stop serving (calls in flight are cancelled, delayed ones end at once) and return once the server
+        has shut down; its handler threads end as soon as their handlers return."""
+        self._servicer.stop()
+        # A short grace lets calls that were just woken finish, so clients see a clean GOAWAY; gRPC logs
+        # the one that cancels calls ("Got goaway [2]") on the client's stderr.
+        self._server.stop(grace=_STOP_GRACE_S).wait()
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 def start_monitoring_server(
     scenario: Scenario, log: RequestLog, faults: FaultInjector, host: str = "127.0.0.1"
 ) -> MonitoringServer:
     """Serve the scenario's Monitoring API on host and a free port; calls run on up to 64 threads."""
-    server = grpc.server(ThreadPoolExecutor(max_workers=64))
-    server.add_generic_rpc_handlers(_Twin(scenario, log, faults).generic_handlers())
+    executor = ThreadPoolExecutor(max_workers=64)
+    server = grpc.server(executor)
+    servicer = _Twin(scenario, log, faults)
+    server.add_generic_rpc_handlers(servicer.generic_handlers())
     port = server.add_insecure_port(f"{host}:0")
     server.start()
     bracketed = f"[{host}]" if ":" in host else host
-    return MonitoringServer(server, f"{bracketed}:{port}")
+    return MonitoringServer(server, f"{bracketed}:{port}", servicer, executor)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import threading
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -10,12 +12,16 @@ from typing import Any
 
 from aiohttp import web
 
-from infradiag.twin.endpoints import ServiceEndpoints
+from infradiag.twin.endpoints import SHUTDOWN_GRACE_S, ServiceEndpoints
 from infradiag.twin.faults import FaultInjector
 from infradiag.twin.monitoring import MonitoringServer, start_monitoring_server
 from infradiag.twin.requestlog import RequestLog
 from infradiag.twin.rest import RestApis, make_app
 from infradiag.twin.scenario import ApiFault, Scenario
+
+# How long stop() waits for the listeners to close before it stops the twin's loop regardless. Closing takes
+# well under a second (handlers in flight, delayed ones included, are cancelled after SHUTDOWN_GRACE_S).
+STOP_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,11 @@ class Twin:
     async def _serve_rest(self, port: int) -> web.AppRunner:
         assert self._endpoints is not None
         apis = RestApis(self.scenario, self._endpoints.urls, self.log, self._faults)
-        runner = web.AppRunner(make_app(apis), access_log=None)
+        # Handlers end with their client (one that gave up no longer holds a delayed call open), and closing
+        # cancels the ones still running after a short grace: an apiFault's delay never holds up stop().
+        runner = web.AppRunner(
+            make_app(apis), access_log=None, handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE_S
+        )
         await runner.setup()
         await web.TCPSite(runner, self.host, port).start()
         return runner
@@ -119,15 +129,20 @@ class Twin:
         self._runner = await self._serve_rest(port)
 
     def stop(self) -> None:
-        """Close every listener and the event loop; safe to call twice."""
+        """Close every listener and end the twin's thread, cancelling calls in flight (delayed or hung ones
+        included); returns within about STOP_TIMEOUT_S whatever they do, never raises; safe to call twice."""
         if not self._thread.is_alive():
             return
         if self._monitoring is not None:
             self._monitoring.stop()
-        asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(timeout=30)
+        closing = asyncio.run_coroutine_threadsafe(self._stop(), self._loop)
+        with contextlib.suppress(concurrent.futures.TimeoutError):
+            closing.result(timeout=STOP_TIMEOUT_S)
+        closing.cancel()
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+        self._thread.join(timeout=STOP_TIMEOUT_S)
+        if not self._thread.is_alive():  # else the daemon thread still runs it: leave it to the process end
+            self._loop.close()
 
     async def _stop(self) -> None:
         if self._endpoints is not None:
