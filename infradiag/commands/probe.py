@@ -60,6 +60,7 @@ def probe(
     from infradiag import runtime
     from infradiag.probe.engine import probe_deadline
     from infradiag.probe.view import probe_report, render_probes
+    from infradiag.report.literal import literal
 
     runtime.collect_cycles_only_when_idle()
     seconds = parse_duration(deadline, "--deadline")
@@ -93,7 +94,8 @@ def probe(
             probes, console, title=f"Probes of {target.environment} ({target.project}, {target.region})"
         )
         for unknown in unknowns:
-            console.print(f"could not check: {unknown.consequence} ({unknown.reason}; fix: {unknown.fix})")
+            line = f"could not check: {unknown.consequence} ({unknown.reason}; fix: {unknown.fix})"
+            console.print(literal(line))
     if not probes:
         raise typer.Exit(3)
     raise typer.Exit(0 if all(p.ok for p in probes) else 1)

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from infradiag.evidence.model import ProbeResult, Unknown
 from infradiag.probe.text import duration
+from infradiag.report.literal import literal
 
 SCHEMA_ID = "infradiag.probe/v1"
 
@@ -44,29 +45,34 @@ def probe_report(
     }
 
 
+# Free-form data the service sent: its keys are the service's, not field names to rename.
+_VERBATIM = frozenset({"body_json"})
+
+
 def _camel(value: Any) -> Any:
     if isinstance(value, dict):
-        return {to_camel(key): _camel(item) for key, item in value.items()}
+        return {to_camel(key): item if key in _VERBATIM else _camel(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_camel(item) for item in value]
     return value
 
 
 def render_probes(probes: list[ProbeResult], console: Console, title: str = "Probes") -> None:
-    """The probe table: failures first, each with its phases, certificate and detail."""
-    table = Table(title=title, title_justify="left")
+    """The probe table: failures first, each with its phases, certificate and detail; the title and every
+    cell shown literally (never markup, control characters made visible)."""
+    table = Table(title=literal(title), title_justify="left")
     for column in ("service", "path", "outcome", "status", "latency", "phases", "tls", "detail"):
         table.add_column(column, overflow="fold")
     for p in sorted(probes, key=lambda p: (p.ok, p.service, p.path)):
         table.add_row(
-            p.service,
-            p.path if p.kind == "http" else f"{p.path} (ws)",
-            Text(p.outcome, style="green" if p.ok else "red"),
-            str(p.status or "-"),
-            duration(p.latency_ms),
-            _phases(p),
-            _tls(p),
-            p.detail,
+            literal(p.service),
+            literal(p.path if p.kind == "http" else f"{p.path} (ws)"),
+            literal(p.outcome, "green" if p.ok else "red"),
+            Text(str(p.status or "-")),
+            Text(duration(p.latency_ms)),
+            Text(_phases(p)),
+            Text(_tls(p)),
+            literal(p.detail),
         )
     console.print(table)
 

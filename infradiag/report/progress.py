@@ -1,7 +1,8 @@
 """Progress and status on standard error, so standard output only ever carries the report.
 
 On a terminal, a live rich progress display (spinner, bar, elapsed time) that disappears when done; elsewhere
-(CI logs, pipes) plain status lines instead of redraws; with `--quiet`, only warnings. Colours follow rich's
+(CI logs, pipes) plain status lines instead of redraws; with `--quiet`, only warnings. Messages are shown
+literally (report/literal.py): never markup, control characters made visible. Colours follow rich's
 rules: none when NO_COLOR is set (https://no-color.org), TERM is dumb, or standard error is not a terminal.
 """
 
@@ -11,7 +12,8 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.text import Text
+
+from infradiag.report.literal import literal, visible
 
 
 class Status:
@@ -25,7 +27,7 @@ class Status:
         if self.live:
             self._progress = Progress(
                 SpinnerColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 TimeElapsedColumn(),
                 console=self.console,
@@ -47,14 +49,15 @@ class Status:
         """A live task (a pulsing bar without `total`); None when nothing is live."""
         if self._progress is None:
             return None
-        return self._progress.add_task(description, total=total)
+        return self._progress.add_task(visible(description, one_line=True), total=total)
 
     def update(
         self, task: TaskID | None, description: str | None = None, completed: float | None = None
     ) -> None:
         """Change a live task's text or progress; does nothing when nothing is live."""
         if self._progress is not None and task is not None:
-            self._progress.update(task, description=description, completed=completed)
+            shown = None if description is None else visible(description, one_line=True)
+            self._progress.update(task, description=shown, completed=completed)
 
     def done(self, task: TaskID | None) -> None:
         """Remove a finished live task."""
@@ -64,12 +67,12 @@ class Status:
     def note(self, message: str) -> None:
         """One status line (above the live display on a terminal); nothing with --quiet."""
         if not self.quiet:
-            self.console.print(Text(message, style="dim"), soft_wrap=True)
+            self.console.print(literal(message, "dim"), soft_wrap=True)
 
     def error(self, message: str) -> None:
         """The line that says why a command did not pass, shown even with --quiet."""
-        self.console.print(Text(f"infradiag: {message}", style="bold red"), soft_wrap=True)
+        self.console.print(literal(f"infradiag: {message}", "bold red"), soft_wrap=True)
 
     def warn(self, message: str) -> None:
         """A warning line, shown even with --quiet."""
-        self.console.print(Text(f"infradiag: warning: {message}", style="yellow"), soft_wrap=True)
+        self.console.print(literal(f"infradiag: warning: {message}", "yellow"), soft_wrap=True)

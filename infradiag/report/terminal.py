@@ -1,4 +1,8 @@
-"""The terminal view: verdict, probes, each finding's chain of whys, the ranked plan, unknowns."""
+"""The terminal view: verdict, probes, each finding's chain of whys, the ranked plan, unknowns.
+
+Every text from outside goes to rich as `Text` through `literal` (report/literal.py): shown exactly, never as
+markup, with control characters made visible.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from infradiag.report.literal import literal
 from infradiag.report.model import ReportFinding, TriageReport
 
 VERDICT_STYLE = {
@@ -19,78 +24,94 @@ VERDICT_STYLE = {
 PRIORITY_STYLE = {"P0": "bold white on red", "P1": "bold red", "P2": "yellow", "P3": "cyan"}
 
 
-def _probes(report: TriageReport) -> Table:
-    table = Table(title="Probes", title_justify="left", expand=False)
-    for column in ("service", "path", "outcome", "status", "latency", "detail"):
+def _table(title: str, columns: tuple[str, ...], rows: list[list[Text]], expand: bool | None = None) -> Table:
+    table = Table(title=title, title_justify="left")
+    if expand is not None:
+        table.expand = expand
+    for column in columns:
         table.add_column(column, overflow="fold")
-    for p in sorted(report.probes, key=lambda p: (p.ok, p.service)):
-        style = "green" if p.ok else "red"
-        table.add_row(
-            p.service,
-            p.path,
-            Text(p.outcome, style=style),
-            str(p.status or "-"),
-            f"{p.latency_ms / 1000:.2f} s",
-            p.detail,
-        )
+    for row in rows:
+        table.add_row(*row)
     return table
+
+
+def _probes(report: TriageReport) -> Table:
+    rows = [
+        [
+            literal(p.service),
+            literal(p.path),
+            literal(p.outcome, "green" if p.ok else "red"),
+            Text(str(p.status or "-")),
+            Text(f"{p.latency_ms / 1000:.2f} s"),
+            literal(p.detail),
+        ]
+        for p in sorted(report.probes, key=lambda p: (p.ok, p.service))
+    ]
+    return _table("Probes", ("service", "path", "outcome", "status", "latency", "detail"), rows, expand=False)
 
 
 def _finding(f: ReportFinding) -> Tree:
     head = Text.assemble(
-        (f" {f.priority} ", PRIORITY_STYLE[f.priority]), " ", (f.title, "bold"), f"  [{f.cause}]"
+        (f" {f.priority} ", PRIORITY_STYLE[f.priority]),
+        " ",
+        literal(f.title, "bold"),
+        "  [",
+        literal(f.cause),
+        "]",
     )
     if f.suppressed is not None:
         head.stylize("dim")
     tree = Tree(head)
     if f.suppressed is not None:
         s = f.suppressed
-        tree.add(Text(f"suppressed until {s.expires.isoformat()}: {s.reason} ({s.source})", style="yellow"))
-    tree.add(Text(f"resource: {', '.join(f.resources)}", style="dim"))
-    tree.add(Text(f"affects {len(f.affected_services)}: {', '.join(f.affected_services)}", style="dim"))
+        tree.add(literal(f"suppressed until {s.expires.isoformat()}: {s.reason} ({s.source})", "yellow"))
+    tree.add(literal(f"resource: {', '.join(f.resources)}", "dim"))
+    tree.add(literal(f"affects {len(f.affected_services)}: {', '.join(f.affected_services)}", "dim"))
     node = tree
     for number, why in enumerate(f.why, 1):
         node = node.add(
-            Text.assemble((f"why {number}: ", "bold"), why.question, " -> ", (why.answer, "italic"))
+            Text.assemble(
+                (f"why {number}: ", "bold"), literal(why.question), " -> ", literal(why.answer, "italic")
+            )
         )
         for e in why.evidence:
-            node.add(Text(f"[{e.source}] {e.detail}", style="dim"))
+            node.add(literal(f"[{e.source}] {e.detail}", "dim"))
     return tree
 
 
 def _plan(report: TriageReport) -> Table:
-    table = Table(title="Remediation plan", title_justify="left")
-    for column in ("#", "priority", "action", "blast radius"):
-        table.add_column(column, overflow="fold")
-    for step in report.plan:
-        table.add_row(
-            str(step.rank),
+    rows = [
+        [
+            Text(str(step.rank)),
             Text(step.priority, style=PRIORITY_STYLE[step.priority]),
-            step.action + (" (suppressed)" if step.suppressed else ""),
-            f"{step.blast_radius} service(s)",
-        )
-    return table
+            literal(step.action + (" (suppressed)" if step.suppressed else "")),
+            Text(f"{step.blast_radius} service(s)"),
+        ]
+        for step in report.plan
+    ]
+    return _table("Remediation plan", ("#", "priority", "action", "blast radius"), rows)
 
 
 def _fixes(report: TriageReport, console: Console) -> None:
-    # soft_wrap: a command broken over lines by the terminal width would not paste.
+    # soft_wrap: a command broken over lines by the terminal width would not paste. One line each: a newline
+    # from outside text inside a command would run its second half on its own when pasted.
     for step in report.plan:
         if not step.commands and not step.terraform:
             continue
-        console.print(Text(f"# {step.rank}. {step.action}", style="bold"), soft_wrap=True)
+        console.print(literal(f"# {step.rank}. {step.action}", "bold", one_line=True), soft_wrap=True)
         for command in step.commands:
-            console.print(command, soft_wrap=True, markup=False, highlight=False)
+            console.print(literal(command, one_line=True), soft_wrap=True)
         for terraform in step.terraform:
-            console.print(f"# terraform: {terraform}", soft_wrap=True, markup=False, highlight=False)
+            console.print(literal(f"# terraform: {terraform}", one_line=True), soft_wrap=True)
 
 
 def render(report: TriageReport, console: Console) -> None:
-    """Print the whole report to `console`."""
+    """Print the whole report to `console`; any text of the report shows literally (see module doc)."""
     verdict = Text(report.verdict.upper(), style=VERDICT_STYLE[report.verdict])
     failing = sum(1 for p in report.probes if not p.ok)
     suppressed = sum(1 for f in report.findings if f.suppressed is not None)
     header = Text.assemble(
-        f"{report.environment} ({report.project}, {report.region}): ",
+        literal(f"{report.environment} ({report.project}, {report.region}): "),
         verdict,
         f"   {failing}/{len(report.probes)} probes failing, {len(report.findings)} finding(s)",
         f" ({suppressed} suppressed)" if suppressed else "",
@@ -107,16 +128,21 @@ def render(report: TriageReport, console: Console) -> None:
         console.print(_plan(report))
         _fixes(report, console)
     if report.unknowns:
-        table = Table(title="Could not check", title_justify="left")
-        for column in ("source", "reason", "consequence", "fix"):
-            table.add_column(column, overflow="fold")
-        for u in report.unknowns:
-            table.add_row(u.source, u.reason, u.consequence, u.fix)
-        console.print(table)
+        rows = [
+            [literal(u.source), literal(u.reason), literal(u.consequence), literal(u.fix)]
+            for u in report.unknowns
+        ]
+        console.print(_table("Could not check", ("source", "reason", "consequence", "fix"), rows))
     if report.expired_suppressions:
-        table = Table(title="Expired suppressions (they no longer apply)", title_justify="left")
-        for column in ("cause", "resource", "expired", "reason", "where"):
-            table.add_column(column, overflow="fold")
-        for e in report.expired_suppressions:
-            table.add_row(e.cause, e.resource, e.expires.isoformat(), e.reason, e.source)
-        console.print(table)
+        rows = [
+            [
+                literal(e.cause),
+                literal(e.resource),
+                Text(e.expires.isoformat()),
+                literal(e.reason),
+                literal(e.source),
+            ]
+            for e in report.expired_suppressions
+        ]
+        columns = ("cause", "resource", "expired", "reason", "where")
+        console.print(_table("Expired suppressions (they no longer apply)", columns, rows))
