@@ -11,6 +11,10 @@ Layout (the de facto schema CI systems read, as written by Ant and Maven Surefir
 - when no verdict was reached at all (a gate's deadline passed), suite `infradiag.gate` holds one error.
 
 Every testsuite, and the testsuites root, carries tests, failures, errors, skipped and time.
+
+Text is kept exactly wherever XML 1.0 can carry it (a parser gives back the same string, carriage returns
+included); the characters it cannot carry at all (NUL and most C0 controls, lone surrogates, U+FFFE, U+FFFF)
+are written as visible escapes such as `\\x00`, as the terminal shows them.
 """
 
 from __future__ import annotations
@@ -22,14 +26,15 @@ from pathlib import Path
 
 from infradiag.diagnose.findings import PRIORITY_ORDER
 from infradiag.errors import UsageError
+from infradiag.report.literal import visible
 from infradiag.report.model import ReportFinding, ReportProbe, TriageReport
 
 # Characters XML 1.0 cannot carry at all (https://www.w3.org/TR/xml/#charsets); a probe body may hold them.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _clean(value: str) -> str:
-    return _NOT_XML.sub("\ufffd", value)
+    return _NOT_XML.sub(lambda match: visible(match.group(0)), value)
 
 
 @dataclass
@@ -123,7 +128,7 @@ def _unknowns(report: TriageReport) -> _Suite:
 
 
 def _element(suites: list[_Suite], name: str, timestamp: str | None) -> ET.Element:
-    root = ET.Element("testsuites", name=name)
+    root = ET.Element("testsuites", name=_clean(name))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for suite in suites:
         counts = {
@@ -144,7 +149,7 @@ def _element(suites: list[_Suite], name: str, timestamp: str | None) -> ET.Eleme
                 tag, message, kind, text = case.result
                 result = ET.SubElement(child, tag, message=_clean(message))
                 if kind:
-                    result.set("type", kind)
+                    result.set("type", _clean(kind))
                 result.text = _clean(text) or None
             if case.stdout:
                 ET.SubElement(child, "system-out").text = _clean(case.stdout)
@@ -168,7 +173,9 @@ def junit_xml(report: TriageReport | None, fail_on: str, environment: str, probl
         root = _element(suites, f"infradiag {report.environment}", stamp)
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return data + b"\n"
+    # ElementTree writes a carriage return in text as is, and every XML parser reads it back as a newline;
+    # attributes already have it as a reference, so the only raw ones are in text.
+    return data.replace(b"\r", b"&#13;") + b"\n"
 
 
 def write_junit(

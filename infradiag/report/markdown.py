@@ -2,32 +2,38 @@
 
 Every piece of report text is escaped for where it lands: table cells, inline code, fenced blocks and
 Mermaid node labels each have their own rules, so no service name, error body or command can break the
-layout or inject markup.
+layout or inject markup. Control characters are shown as escapes, as in the terminal (report/literal.py);
+runs of spaces, tabs and newlines become one space, except in code blocks, which keep their lines.
 """
 
 from __future__ import annotations
 
 import re
 
+from infradiag.report.literal import visible
 from infradiag.report.model import ReportFinding, ReportPlanStep, TriageReport
 
 # CommonMark lets a backslash escape any ASCII punctuation; these are the ones that start markup inline
-# (`>` only quotes at the start of a line, where this text never goes).
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<#+!~&])")
+# (`>` only quotes at the start of a line, where this text never goes; `$` starts math on GitHub).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<#+!~&$])")
 # Mermaid decodes `#NUMBER;` in labels to the character with that code point
 # (https://mermaid.js.org/syntax/flowchart.html#entity-codes-to-escape-characters). A quote would end the
 # label, `#` would start an entity, `<`/`>`/`&` would be HTML, and a leading backtick a Markdown string.
 _MERMAID_ESCAPED = {char: f"#{ord(char)};" for char in '"#<>&`'}
 
 
+def _flat(value: str) -> str:
+    return re.sub(r"[ \t\n]+", " ", visible(value)).strip(" ")
+
+
 def text(value: str) -> str:
     """`value` as Markdown text that renders literally, on one line."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.split()))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", _flat(value))
 
 
 def code(value: str) -> str:
     """`value` as an inline code span (delimited by more backticks than it contains)."""
-    value = " ".join(value.split())
+    value = _flat(value)
     longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
     ticks = "`" * (longest + 1)
     pad = " " if value.startswith("`") or value.endswith("`") else ""
@@ -42,6 +48,7 @@ def cell(value: str) -> str:
 
 def fenced(body: str, language: str = "") -> str:
     """`body` as a fenced code block whose fence is longer than any backtick run inside it."""
+    body = visible(body)
     longest = max((len(run) for run in re.findall(r"`{3,}", body)), default=2)
     fence = "`" * (longest + 1)
     return f"{fence}{language}\n{body}\n{fence}"
@@ -49,7 +56,7 @@ def fenced(body: str, language: str = "") -> str:
 
 def mermaid_label(value: str) -> str:
     """`value` as a quoted Mermaid node label that shows exactly `value` (on one line)."""
-    flat = " ".join(value.split())
+    flat = _flat(value)
     return '"' + "".join(_MERMAID_ESCAPED.get(char, char) for char in flat) + '"'
 
 
@@ -72,6 +79,12 @@ def why_flowchart(finding: ReportFinding, prefix: str = "n") -> str:
     if previous is not None:
         lines.append(f"  {previous} --> {cause}")
     return "\n".join(lines)
+
+
+def _url(value: str) -> str:
+    # A link destination in <...> ends at `>`, cannot hold `<` or a line break, and takes backslash escapes.
+    flat = visible(value, one_line=True)
+    return "".join(f"%{ord(c):02X}" if c in " <>\\\t" else c for c in flat)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -119,7 +132,7 @@ def _finding(number: int, f: ReportFinding) -> list[str]:
         out += [f"   - {text(e.source)}: {text(e.detail)}" for e in why.evidence]
     out += ["", "</details>", ""]
     remedy = f.remediation
-    out.append(f"Fix: {text(remedy.summary)}" + (f" ([docs](<{remedy.docs}>))" if remedy.docs else ""))
+    out.append(f"Fix: {text(remedy.summary)}" + (f" ([docs](<{_url(remedy.docs)}>))" if remedy.docs else ""))
     return out
 
 
@@ -128,9 +141,15 @@ def _plan_step(step: ReportPlanStep) -> list[str]:
         return []
     out = [f"#### Step {step.rank}: {text(step.action)}", ""]
     if step.commands:
-        out += [fenced("\n".join(step.commands), "sh"), ""]
+        # One line per command: a newline from outside text would run the rest on its own when pasted.
+        out += [fenced("\n".join(visible(c, one_line=True) for c in step.commands), "sh"), ""]
     if step.terraform:
-        out += ["Terraform:", "", fenced("\n".join(step.terraform), "text"), ""]
+        out += [
+            "Terraform:",
+            "",
+            fenced("\n".join(visible(t, one_line=True) for t in step.terraform), "text"),
+            "",
+        ]
     return out
 
 
