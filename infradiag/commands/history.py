@@ -34,6 +34,7 @@ def history(
     """Print the last sweeps of an environment, oldest first, with the findings each one added or resolved."""
     from infradiag.config.model import HistoryConfig
     from infradiag.history import HistoryLocation, HistoryStore
+    from infradiag.report.literal import visible
     from infradiag.sweep.timeline import timeline, timeline_json, timeline_lines
 
     if history is not None:
@@ -67,4 +68,5 @@ def history(
 
         sys.stdout.write(json.dumps(timeline_json(environment, str(database), entries), indent=2) + "\n")
     else:
-        sys.stdout.write("\n".join(timeline_lines(environment, entries)) + "\n")
+        # Names and titles come from outside: control characters are shown, never sent to the terminal.
+        sys.stdout.write(visible("\n".join(timeline_lines(environment, entries))) + "\n")

@@ -15,6 +15,13 @@ DirOption = Annotated[
 ]
 
 
+def _echo(line: str, err: bool = False) -> None:
+    # Playbook files may come from anywhere (--dir): their text is shown, its control characters made visible.
+    from infradiag.report.literal import visible
+
+    typer.echo(visible(line), err=err)
+
+
 def _directory(directory: Path | None) -> Path:
     from infradiag.diagnose.playbook import PLAYBOOK_DIR
 
@@ -27,7 +34,7 @@ def list_playbooks(directory: DirOption = None) -> None:
     from infradiag.diagnose.playbook import causes_of, load_playbooks
 
     for playbook in load_playbooks(_directory(directory)):
-        typer.echo(f"{playbook.id:28} {playbook.stage:8} {', '.join(causes_of(playbook.tree))}")
+        _echo(f"{playbook.id:28} {playbook.stage:8} {', '.join(causes_of(playbook.tree))}")
 
 
 @playbooks_app.command("show")
@@ -43,15 +50,15 @@ def show_playbook(
             "infradiag playbooks show", f"no playbook {playbook_id!r}", "see `infradiag playbooks list`"
         )
     playbook = books[playbook_id]
-    typer.echo(f"{playbook.id}: {playbook.title}\n  file: {playbook.path}")
-    typer.echo(f"  for each {playbook.as_} in {playbook.for_each}")
+    _echo(f"{playbook.id}: {playbook.title}\n  file: {playbook.path}")
+    _echo(f"  for each {playbook.as_} in {playbook.for_each}")
 
     def show(node: Node, depth: int) -> None:
         pad = "  " * depth
-        typer.echo(f"{pad}? {node.question}   [when {node.when}]")
+        _echo(f"{pad}? {node.question}   [when {node.when}]")
         if node.cause:
             rules = ", ".join(f"{r.level} if {r.when}" if r.when else r.level for r in node.priority)
-            typer.echo(f"{pad}  => {node.cause} ({rules})")
+            _echo(f"{pad}  => {node.cause} ({rules})")
         for child in node.then:
             show(child, depth + 1)
 
@@ -68,7 +75,7 @@ def lint_playbooks(directory: DirOption = None) -> None:
         raise UsageError(str(folder), "playbook directory not found", "pass --dir DIR")
     problems = lint_directory(folder)
     for problem in problems:
-        typer.echo(problem, err=True)
+        _echo(problem, err=True)
     if problems:
         raise typer.Exit(2)
     typer.echo(f"{len(list(folder.glob('*.yaml')))} playbooks OK")

@@ -1,17 +1,22 @@
-"""The human view of a sweep: per environment, the verdict and what changed since the last sweep."""
+"""The human view of a sweep: per environment, the verdict and what changed since the last sweep.
+
+Names, titles and errors come from outside (APIs, probe bodies, configs): each is shown on one line with its
+control characters made visible (report/literal.py), so none can forge a line or act on the terminal.
+"""
 
 from __future__ import annotations
 
 from infradiag.history.records import FindingRecord, SweepRecord
+from infradiag.report.literal import visible
 from infradiag.sweep.diff import SweepChange
 
 
 def change_lines(sweep: SweepRecord, change: SweepChange) -> list[str]:
     """Plain-text lines: a heading, then one line per new, resolved, escalated, de-escalated finding and
     per flapping service."""
-    heading = f"{sweep.environment}: {sweep.verdict}"
+    heading = f"{_line(sweep.environment)}: {sweep.verdict}"
     if sweep.error is not None:
-        heading += f" (no verdict: {sweep.error})"
+        heading += f" (no verdict: {_line(sweep.error)})"
     elif change.first:
         heading += " (first sweep)"
     elif change.previous_verdict != sweep.verdict:
@@ -23,15 +28,20 @@ def change_lines(sweep: SweepRecord, change: SweepChange) -> list[str]:
     lines += [_finding("resolved", f) for f in change.resolved]
     lines += [_finding(f"escalated {c.before}->", c.finding) for c in change.escalated]
     lines += [_finding(f"de-escalated {c.before}->", c.finding) for c in change.deescalated]
-    lines += [f"  flapping     {s}: {n} state changes in the last sweeps" for s, n in change.flapping.items()]
+    lines += [
+        f"  flapping     {_line(s)}: {n} state changes in the last sweeps" for s, n in change.flapping.items()
+    ]
     if len(lines) == 1 and sweep.judged and not change.first:
         lines.append("  no change since the last sweep")
     return lines
 
 
+def _line(value: str) -> str:
+    return visible(value, one_line=True)
+
+
 def _finding(label: str, finding: FindingRecord) -> str:
     accepted = " (accepted)" if finding.suppressed else ""
-    where = f" on {finding.resources[0]}" if finding.resources else ""
-    return f"  {label:<12} {finding.priority} {finding.cause}{where}  [{finding.id}]{accepted}\n" + (
-        f"               {finding.title}"
-    )
+    where = f" on {_line(finding.resources[0])}" if finding.resources else ""
+    head = f"{finding.priority} {_line(finding.cause)}{where}  [{_line(finding.id)}]{accepted}"
+    return f"  {label:<12} {head}\n               {_line(finding.title)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infradiag.history import HistoryStore, SweepRecord
+from infradiag.report.literal import visible
 from infradiag.sweep.diff import SweepChange, compare
 
 SCHEMA_ID = "infradiag.history/v1"
@@ -72,10 +73,14 @@ def timeline_lines(environment: str, entries: list[tuple[SweepRecord, SweepChang
         line = f"#{sweep.id:<5} {sweep.started_at}  {sweep.verdict:<8}  {counts}  "
         line += f"{failing}/{len(sweep.services)} services failing"
         if sweep.error:
-            line += f"  ({sweep.error})"
+            line += f"  ({visible(sweep.error, one_line=True)})"
         lines.append(line)
         for mark, findings in (("+", change.new), ("-", change.resolved)):
-            lines += [f"        {mark} {f.priority} {f.cause} [{f.id}] {f.title}" for f in findings]
+            # A title holds outside text (a health body's keys): one line, controls visible.
+            for f in findings:
+                lines.append(
+                    f"        {mark} {f.priority} {f.cause} [{f.id}] {visible(f.title, one_line=True)}"
+                )
         for c in change.escalated + change.deescalated:
             lines.append(f"        ~ {c.before}->{c.finding.priority} {c.finding.cause} [{c.finding.id}]")
     return lines
