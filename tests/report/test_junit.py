@@ -4,6 +4,7 @@ the testcases on every testsuite, failures that carry the evidence."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -130,3 +131,40 @@ def test_unknowns_are_errors_and_xml_never_breaks_on_control_characters(tmp_path
     [unknown] = list(suites["infradiag.unknowns"])
     assert isinstance(unknown.result[0], Error)
     assert "roles/monitoring.viewer" in (unknown.result[0].text or "")
+
+
+def test_text_round_trips_and_what_xml_cannot_carry_is_shown(tmp_path: Path) -> None:
+    detail = "one\r\ntwo ]]> &amp; <b> \u202e \x85 | \ud800 \ufffe \x00 \x1b[31m"
+    shown = "one\r\ntwo ]]> &amp; <b> \u202e \x85 | \\ud800 \\ufffe \\x00 \\x1b[31m"
+    report = TriageReport(
+        environment="e",
+        project="p",
+        region="r",
+        started_at=datetime(2026, 9, 15, tzinfo=UTC),
+        duration_ms=1,
+        verdict="degraded",
+        probes=[
+            ReportProbe(
+                service="svc\r",
+                url="http://127.0.0.1:1/health",
+                path="/health",
+                ok=False,
+                status=500,
+                outcome="http_5xx",
+                latency_ms=3.0,
+                phases=ReportPhases(),
+                detail=detail,
+            )
+        ],
+        findings=[],
+        plan=[],
+        unknowns=[],
+    )
+    path = tmp_path / "j.xml"
+    path.write_bytes(junit_xml(report, "P1", "e"))
+    ET.parse(path)
+    [probe] = list(read(path)["infradiag.probes"])
+    assert probe.name == "svc\r"
+    [failure] = probe.result
+    assert failure.message == f"svc\r /health -> {shown}"
+    assert f"detail: {shown}" in (failure.text or "")

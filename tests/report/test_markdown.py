@@ -219,3 +219,22 @@ def test_readme_shows_the_current_incident_markdown(incident: tuple[str, dict[st
     assert all(p["ok"] for p in parsed), parsed
     assert any("vpc_connector.saturated" in label for p in parsed for label in p["labels"].values())
     assert fences(markdown, "mermaid")[0].splitlines()[0] == shown[0].splitlines()[0] == "flowchart TD"
+
+
+def test_each_command_stays_one_line_and_a_docs_link_stays_one_link() -> None:
+    # A newline from outside text in a command would run the rest as a command of its own when pasted.
+    report = nasty_report()
+    step = report.plan[0].model_copy(update={"commands": ["echo 'down\nrm -rf ~'", "printf '\x1b[2J'"]})
+    finding = report.findings[0]
+    remediation = finding.remediation.model_copy(update={"docs": "https://example.com/a b>c<d"})
+    finding = finding.model_copy(update={"remediation": remediation})
+    markdown = render_markdown(report.model_copy(update={"plan": [step], "findings": [finding]}))
+    assert fences(markdown, "sh") == ["echo 'down\\nrm -rf ~'\nprintf '\\x1b[2J'"]
+    links = [
+        child.attrGet("href")
+        for token in tokens(markdown)
+        if token.type == "inline"
+        for child in token.children or []
+        if child.type == "link_open"
+    ]
+    assert links == ["https://example.com/a%20b%3Ec%3Cd"]
