@@ -56,6 +56,17 @@ class SweepRecord:
         return counts
 
 
+@dataclass(frozen=True)
+class Notification:
+    """What one sweep tells the world: `report` for stdout and `log_line` (one JSON object) for stderr. The
+    history keeps it, committed with the sweep, until it has been written (its outbox)."""
+
+    sweep_id: int
+    environment: str
+    report: str
+    log_line: str
+
+
 def record_from_report(report: dict[str, Any], exit_code: int) -> SweepRecord:
     """The record of a v1 report (`TriageReport.to_json_dict()`); fields added to v1 later are ignored."""
     services: dict[str, bool] = {}

@@ -4,6 +4,10 @@ Safety: each sweep of an environment is written in one `BEGIN IMMEDIATE` transac
 either all of it or none of it, a process killed mid-write leaves the last committed sweep intact (SQLite
 rolls the unfinished transaction back), and concurrent writers queue on the write lock (busy timeout)
 instead of failing. https://www.sqlite.org/wal.html, https://www.sqlite.org/lang_transaction.html
+
+Each sweep's notification (its report and log line) is committed with it in `outbox` and stays there until
+it has been written out (`deliver`), so a sweep interrupted between its commit and its output is reported
+by the next one instead of never (a transactional outbox).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import json
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +25,11 @@ from types import TracebackType
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from infradiag.errors import UsageError
-from infradiag.history.records import FindingRecord, SweepRecord
+from infradiag.history.records import FindingRecord, Notification, SweepRecord
 
-SCHEMA_VERSION = 1
+# Each version only adds tables, all `IF NOT EXISTS`, so running _SCHEMA upgrades any older database:
+# v2 added `outbox`; a v1 database's sweeps have no row there, i.e. count as delivered.
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sweeps (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -55,6 +62,13 @@ CREATE TABLE IF NOT EXISTS services (
     ok INTEGER NOT NULL,
     PRIMARY KEY (sweep_id, service)
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    sweep_id INTEGER PRIMARY KEY REFERENCES sweeps (id) ON DELETE CASCADE,
+    environment TEXT NOT NULL,
+    report TEXT NOT NULL,
+    log_line TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_by_environment ON outbox (environment, sweep_id);
 """
 _SWEEP_COLUMNS = "id, environment, project, started_at, duration_ms, verdict, exit_code, unknowns, error"
 
@@ -149,9 +163,17 @@ class HistoryStore:
     ) -> None:
         self.close()
 
-    def record(self, sweep: SweepRecord, recent: int = 10, keep_days: int | None = None) -> Recorded:
+    def record(
+        self,
+        sweep: SweepRecord,
+        recent: int = 10,
+        keep_days: int | None = None,
+        notify: Callable[[Recorded], tuple[str, str]] | None = None,
+    ) -> Recorded:
         """Commit `sweep` atomically and return it with its baseline and the last `recent` sweeps.
-        Sweeps of the same environment older than `keep_days` are pruned in the same transaction."""
+        Sweeps of the same environment older than `keep_days` are pruned in the same transaction.
+        `notify` gives the committed sweep's notification, (report, log line), which is committed with it
+        as undelivered: `deliver` hands it out until it has been written."""
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO sweeps (environment, project, started_at, duration_ms, verdict, exit_code,"
@@ -205,7 +227,46 @@ class HistoryStore:
                 "environment = ? AND id <= ? ORDER BY id DESC LIMIT ?",
                 (sweep.environment, sweep_id, max(recent, 1)),
             )
-        return Recorded(sweep=stored, previous=previous, recent=list(reversed(window)))
+            recorded = Recorded(sweep=stored, previous=previous, recent=list(reversed(window)))
+            if notify is not None:
+                report, log_line = notify(recorded)
+                self._db.execute(
+                    "INSERT INTO outbox (sweep_id, environment, report, log_line) VALUES (?, ?, ?, ?)",
+                    (sweep_id, sweep.environment, report, log_line),
+                )
+        return recorded
+
+    def deliver(
+        self, environment: str, up_to: int, write: Callable[[list[Notification]], None]
+    ) -> list[Notification]:
+        """Hand `environment`'s undelivered notifications up to sweep `up_to` to `write`, oldest first, and
+        mark them delivered (drop them from the outbox) only once `write` has returned; returns them.
+
+        It all happens inside one write transaction: two sweeps of the environment never both take the same
+        notification, and if `write` raises, or the process dies while writing, they stay undelivered (a
+        later sweep writes them again: at least once, exactly once unless interrupted mid-write)."""
+        with self._transaction():
+            pending = [
+                Notification(sweep_id=int(row[0]), environment=environment, report=row[1], log_line=row[2])
+                for row in self._db.execute(
+                    "SELECT sweep_id, report, log_line FROM outbox"
+                    " WHERE environment = ? AND sweep_id <= ? ORDER BY sweep_id",
+                    (environment, up_to),
+                )
+            ]
+            if pending:
+                write(pending)
+                self._db.executemany(
+                    "DELETE FROM outbox WHERE sweep_id = ?", [(n.sweep_id,) for n in pending]
+                )
+        return pending
+
+    def undelivered(self, environment: str) -> list[int]:
+        """The ids of `environment`'s sweeps whose notification has not been written yet, oldest first."""
+        rows = self._db.execute(
+            "SELECT sweep_id FROM outbox WHERE environment = ? ORDER BY sweep_id", (environment,)
+        )
+        return [int(row[0]) for row in rows]
 
     def previous_judged(self, environment: str, before_id: int | None = None) -> SweepRecord | None:
         """The last sweep of `environment` (before sweep `before_id`, if given) that reached a verdict."""
