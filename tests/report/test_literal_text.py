@@ -32,9 +32,11 @@ PIECES = (
     "`",
     "```",
     "|",
+    "[a](http://b)",
     "<b>",  # HTML
     "<!--",
     "<script>",
+    "<details>",
     '"',  # Mermaid
     "-->",
     "end",
