@@ -103,15 +103,13 @@ def probe(
 
 async def _probe_environment(target: Target, deadline: float) -> tuple[list[ProbeResult], list[Unknown]]:
     """List the services (one read-only API call, as the triage lists them), then probe them."""
-    import time
     from datetime import UTC, datetime
 
     from infradiag.collect.collector import Collector
     from infradiag.probe import probe_services
 
-    # The listing may take what the probes leave of the deadline, and at most the collectors' 30 s.
-    api_timeout_s = min(30.0, max(1.0, deadline - time.monotonic()))
-    collector = Collector(target, target.now or datetime.now(UTC), api_timeout_s)
+    # The listing ends by the deadline, as in the triage: the collector bounds each read by the time left.
+    collector = Collector(target, target.now or datetime.now(UTC), deadline=deadline)
     try:
         services = await collector.services()
     finally:
