@@ -10,6 +10,7 @@ The fields are a contract (documented in README, "Scheduled sweeps"): add fields
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from infradiag.history.records import SweepRecord
@@ -80,12 +81,26 @@ def log_entry(sweep: SweepRecord, change: SweepChange, task: TaskShare) -> dict[
         "servicesFailing": failing,
         "flappingServices": sorted(change.flapping),
         "task": {"index": task.index, "count": task.count},
+        "redelivered": False,
     }
 
 
 def log_line(sweep: SweepRecord, change: SweepChange, task: TaskShare) -> str:
     """`log_entry` serialized on a single line, as Cloud Logging's agents expect."""
     return json.dumps(log_entry(sweep, change, task), separators=(",", ":"), sort_keys=False)
+
+
+def redelivered_line(line: str, at: datetime) -> str:
+    """`line` (a `log_line`) as a later sweep writes it because its own sweep could not: `redelivered` true,
+    `message` prefixed `late: `, and `time` the moment `at` it is written, while `startedAt` and `sweepId`
+    stay the original sweep's. A log-based metric counts an entry at its `time` (and not at all once that is
+    a day old), so an alert on `counts.newP0P1` sees the late line now rather than in a window already past.
+    https://cloud.google.com/logging/docs/logs-based-metrics/troubleshooting"""
+    entry = json.loads(line)
+    entry["time"] = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    entry["message"] = f"late: {entry['message']}"
+    entry["redelivered"] = True
+    return json.dumps(entry, separators=(",", ":"), sort_keys=False)
 
 
 def summary(sweep: SweepRecord, change: SweepChange) -> str:

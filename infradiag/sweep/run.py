@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import sys
 import time
 import traceback
@@ -12,11 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from infradiag.diagnose.playbook import Playbook
-from infradiag.history import HistoryLocation, HistoryStore, SweepRecord, record_from_report
+from infradiag.history import HistoryLocation, HistoryStore, Recorded, SweepRecord, record_from_report
 from infradiag.probe.engine import probe_deadline
 from infradiag.report.model import TriageReport
 from infradiag.suppress import Suppression, apply_suppressions
 from infradiag.sweep.diff import SweepChange, compare
+from infradiag.sweep.logline import log_line
+from infradiag.sweep.partition import TaskShare
+from infradiag.sweep.render import change_lines
 from infradiag.target import Target
 from infradiag.triage import triage
 
@@ -44,18 +46,22 @@ async def sweep_targets(
     judge: Callable[[TriageReport], int],
     settings: SweepSettings,
     accepted: Mapping[str, list[Suppression]] | None = None,
+    task: TaskShare | None = None,
 ) -> list[EnvironmentSweep]:
     """Triage every target (at most `settings.concurrency` at once), mark the findings its environment
     accepts (`accepted`, by environment name), commit each result in its own transaction as soon as it is
     ready, and return them in the order of `targets`. `judge` gives a report's exit code. A target that
-    passes its deadline or fails is recorded without a verdict."""
+    passes its deadline or fails is recorded without a verdict. Each result is committed with its change
+    lines and log line (as `task` writes it) as an undelivered notification: sweep.delivery writes it out,
+    and publishes the history afterwards."""
+    share = task or TaskShare(index=0, count=1)
     gate = asyncio.Semaphore(max(settings.concurrency, 1))
 
     async def one(target: Target) -> EnvironmentSweep:
         async with gate:
             suppressions = (accepted or {}).get(target.environment, [])
             record = await _triage_record(target, playbooks, suppressions, judge, settings.deadline_s)
-        return await asyncio.to_thread(_commit, location, record, settings)
+        return await asyncio.to_thread(_commit, location, record, settings, share)
 
     return list(await asyncio.gather(*(one(t) for t in targets)))
 
@@ -92,13 +98,19 @@ async def _triage_record(
     )
 
 
-def _commit(location: HistoryLocation, record: SweepRecord, settings: SweepSettings) -> EnvironmentSweep:
+def _commit(
+    location: HistoryLocation, record: SweepRecord, settings: SweepSettings, task: TaskShare
+) -> EnvironmentSweep:
+    def change_of(recorded: Recorded) -> SweepChange:
+        return compare(recorded.sweep, recorded.previous, recorded.recent, settings.flap_changes)
+
+    def notification(recorded: Recorded) -> tuple[str, str]:
+        change = change_of(recorded)
+        return "\n".join(change_lines(recorded.sweep, change)), log_line(recorded.sweep, change, task)
+
     location.seed(record.environment)
     with HistoryStore(location.database(record.environment)) as store:
-        recorded = store.record(record, recent=settings.flap_window, keep_days=location.keep_days)
-    try:
-        location.publish(record.environment)
-    except (OSError, sqlite3.Error) as exc:  # the sweep is committed locally; the next publish catches up
-        print(f"infradiag: could not publish the history of {record.environment}: {exc}", file=sys.stderr)
-    change = compare(recorded.sweep, recorded.previous, recorded.recent, settings.flap_changes)
-    return EnvironmentSweep(record=recorded.sweep, change=change)
+        recorded = store.record(
+            record, recent=settings.flap_window, keep_days=location.keep_days, notify=notification
+        )
+    return EnvironmentSweep(record=recorded.sweep, change=change_of(recorded))

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -65,3 +67,32 @@ def sweep_count(database: Path) -> int:
             return int(db.execute("SELECT count(*) FROM sweeps").fetchone()[0])
         except sqlite3.OperationalError:  # schema not created yet
             return 0
+
+
+def run_paused(
+    args: list[str], marker: Path, stop: signal.Signals, cwd: Path = ROOT, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`infradiag ARGS...` with the test-only pause between committing a sweep and writing its lines
+    (sweep.delivery), sent `stop` once it is there; its output as run() gives it."""
+    from infradiag.sweep.delivery import PAUSE_BEFORE_DELIVERY_ENV
+
+    process = subprocess.Popen(
+        command(*args),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environ(**{PAUSE_BEFORE_DELIVERY_ENV: str(marker)}, **extra),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), "the sweep never reached the pause before its lines"
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)

@@ -49,6 +49,7 @@ DOCUMENTED_FIELDS = {
     "servicesFailing",
     "flappingServices",
     "task",
+    "redelivered",
 }
 DOCUMENTED_COUNTS = {
     "P0",
@@ -135,6 +136,7 @@ def test_the_log_line_is_one_json_object_with_the_documented_fields(tmp_path: Pa
     assert line["counts"]["servicesFailing"] == line["counts"]["services"] == 9
     assert line["time"] == line["startedAt"] and line["startedAt"].endswith("Z")
     assert line["task"] == {"index": 0, "count": 1}
+    assert line["redelivered"] is False  # written by its own sweep, on time
 
 
 def test_two_sweeps_writing_at_once_both_land_in_order(tmp_path: Path) -> None:
