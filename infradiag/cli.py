@@ -46,7 +46,9 @@ def main() -> None:
     try:
         app()
     except UsageError as error:
-        print(f"infradiag: {error.one_line()}", file=sys.stderr)
+        from infradiag.report.literal import visible  # a file name or value may hold control characters
+
+        print(f"infradiag: {visible(error.one_line(), one_line=True)}", file=sys.stderr)
         sys.exit(error.exit_code)
     except OSError as error:
         if error.errno not in _OUTPUT_ERRORS:
