@@ -145,7 +145,8 @@ def load_config(path: Path | None = None) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"\(at line (\d+)", str(exc))
-        where = f"{path}:{at.group(1)}" if at else str(path)
+        line = at.group(1) if at else text.count("\n") + 1  # else "(at end of document)"
+        where = f"{path}:{line}"
         raise UsageError(where, f"invalid TOML: {exc}", "fix the TOML syntax") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise UsageError(str(path), f"invalid TOML: {exc}", "fix the value") from None
