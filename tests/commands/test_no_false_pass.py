@@ -139,3 +139,33 @@ def test_output_on_a_full_disk_is_one_line_and_exit_3(command: list[str]) -> Non
         )
     assert result.returncode == 3
     assert_one_line(result.stderr, "cannot write the output", "No space left on device")
+
+
+BROKEN_PLAYBOOK = """\
+id: broken
+title: Fails on every connector, on purpose
+for_each: connectors
+as: c
+tree:
+  question: "Is {c.name} a number?"
+  when: int(c.name) > 0
+  answer: "it is"
+  cause: vpc_connector.saturated
+  title: "never concluded"
+  resource: c.name
+  affected: "[]"
+  priority: [{level: P2}]
+  remediation: {summary: "none"}
+"""
+
+
+def test_a_playbook_that_fails_on_the_evidence_is_an_unknown_not_silence(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text(BROKEN_PLAYBOOK, encoding="utf-8")
+    result = run_cli("triage", "staging-healthy", "--playbooks", str(tmp_path), "--format", "json")
+    report = json.loads(result.stdout)
+    (unknown,) = report["unknowns"]
+    assert (unknown["source"], unknown["reason"]) == ("playbook", "EVALUATION_FAILED")
+    assert "vpc_connector.saturated" in unknown["consequence"]
+    assert "not an integer" in unknown["detail"]
+    assert report["verdict"] != "healthy"
+    assert result.returncode == 3, result.stderr
