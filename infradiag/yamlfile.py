@@ -15,8 +15,10 @@ whose time grows with the square of a long scalar's length, is only the fallback
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,7 @@ _LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = (
 # CR, DEL, C1 controls but NEL, and the two non-characters U+FFFE and U+FFFF.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 _MAPPING_TAGS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:set"})
 _SEQUENCE_TAGS = frozenset({"tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap", "tag:yaml.org,2002:pairs"})
 _DEPTH_PROBLEM = f"nesting deeper than {MAX_DEPTH} levels"
@@ -169,6 +172,8 @@ class _Builder:
         return result
 
     def scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
+            return node.value  # most scalars: what construct_yaml_str returns, without its calls
         constructor = _SCALAR_CONSTRUCTORS.get(node.tag)
         if constructor is None:
             raise self._unsupported_tag(node)
@@ -213,6 +218,26 @@ def load_yaml(path: Path, what: str = "YAML file") -> YamlDocument:
             f"control character U+{ord(forbidden.group()):04X} at line {line}, column {column}",
             "remove it, or write it as an escape (e.g. \\t) inside double quotes",
         )
+    with without_cycle_collection():
+        return _parse(path, text)
+
+
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """No automatic collection of reference cycles inside the block (the previous setting comes back after
+    it). Loading allocates a node, two marks and a value for every scalar, then validated copies, none of
+    them garbage yet: each automatic collection walked them all again, which made a 5 MB file of many small
+    values take 2.6 s to compose instead of 0.45 s. Reference counting still frees what is dropped."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(path: Path, text: str) -> YamlDocument:
     try:
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
