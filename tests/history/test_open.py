@@ -13,7 +13,10 @@ from infradiag.history import HistoryStore
 def test_a_folder_is_not_a_database(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         HistoryStore(tmp_path)
-    assert (caught.value.where, caught.value.problem) == (str(tmp_path), "is a folder, not a history database")
+    assert (caught.value.where, caught.value.problem) == (
+        str(tmp_path),
+        "is a folder, not a history database",
+    )
     assert str(tmp_path / "history.sqlite") in str(caught.value.fix)
 
 
