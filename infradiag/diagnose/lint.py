@@ -221,10 +221,14 @@ def _check_causes(playbook: Playbook, where: Any, problems: list[str]) -> None:
 
 
 def lint_directory(directory: Path) -> list[str]:
-    """Problems of every playbook in `directory`, file by file, plus duplicate ids."""
+    """Problems of every playbook in `directory`, file by file, plus duplicate ids; a directory without
+    playbooks is a problem too (as for a triage), never "0 playbooks OK"."""
+    paths = sorted(directory.glob("*.yaml"))
+    if not paths:
+        return [f"{directory}: no playbook (*.yaml) in this directory (fix: pass --dir DIR)"]
     problems: list[str] = []
     seen: dict[str, Path] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    for path in paths:
         found = lint_playbook(path)
         problems += found
         if not found:
