@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 from pathlib import Path
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestSuite
 
 from infradiag.report.junit import junit_xml
-from infradiag.report.model import ReportPhases, ReportProbe, ReportUnknown, TriageReport
+from infradiag.report.model import ReportUnknown
 from tests.conftest import SCENARIOS, run_cli
+from tests.report.reports import degraded_report, failing_probe
 
 INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
 HEALTHY = SCENARIOS / "staging-healthy.yaml"
@@ -92,28 +92,8 @@ def test_gate_without_a_verdict_writes_one_error(tmp_path: Path) -> None:
 
 
 def test_unknowns_are_errors_and_xml_never_breaks_on_control_characters(tmp_path: Path) -> None:
-    report = TriageReport(
-        environment="e",
-        project="p",
-        region="r",
-        started_at=datetime(2026, 9, 15, tzinfo=UTC),
-        duration_ms=1,
-        verdict="degraded",
-        probes=[
-            ReportProbe(
-                service="svc\x00\x1b",
-                url="http://127.0.0.1:1/health",
-                path="/health",
-                ok=False,
-                status=500,
-                outcome="http_5xx",
-                latency_ms=3.0,
-                phases=ReportPhases(),
-                detail="body \x07 with <xml> & \x0b controls",
-            )
-        ],
-        findings=[],
-        plan=[],
+    report = degraded_report(
+        probes=[failing_probe("svc\x00\x1b", "body \x07 with <xml> & \x0b controls")],
         unknowns=[
             ReportUnknown(
                 source="monitoring",
@@ -136,30 +116,7 @@ def test_unknowns_are_errors_and_xml_never_breaks_on_control_characters(tmp_path
 def test_text_round_trips_and_what_xml_cannot_carry_is_shown(tmp_path: Path) -> None:
     detail = "one\r\ntwo ]]> &amp; <b> \u202e \x85 | \ud800 \ufffe \x00 \x1b[31m"
     shown = "one\r\ntwo ]]> &amp; <b> \u202e \x85 | \\ud800 \\ufffe \\x00 \\x1b[31m"
-    report = TriageReport(
-        environment="e",
-        project="p",
-        region="r",
-        started_at=datetime(2026, 9, 15, tzinfo=UTC),
-        duration_ms=1,
-        verdict="degraded",
-        probes=[
-            ReportProbe(
-                service="svc\r",
-                url="http://127.0.0.1:1/health",
-                path="/health",
-                ok=False,
-                status=500,
-                outcome="http_5xx",
-                latency_ms=3.0,
-                phases=ReportPhases(),
-                detail=detail,
-            )
-        ],
-        findings=[],
-        plan=[],
-        unknowns=[],
-    )
+    report = degraded_report(probes=[failing_probe("svc\r", detail)])
     path = tmp_path / "j.xml"
     path.write_bytes(junit_xml(report, "P1", "e"))
     ET.parse(path)

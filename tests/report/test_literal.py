@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,10 @@ from infradiag.report.model import (
     ReportPlanStep,
     ReportRemediation,
     ReportWhy,
-    TriageReport,
 )
 from infradiag.report.progress import Status
 from infradiag.report.terminal import render
+from tests.report.reports import degraded_report
 
 MARKUP = "[bold]x[/bold] [/] [link=http://x]y[/link] [private-project] :thumbs_up: \\ C:\\temp é 日本 🚀"
 
@@ -100,14 +99,7 @@ def test_terminal_report_encodes_any_text_as_utf8(tmp_path: Path) -> None:
         remediation=ReportRemediation(summary=f"Check {hostile}", commands=[]),
         confidence=0.6,
     )
-    report = TriageReport(
-        environment="e",
-        project="p",
-        region="r",
-        started_at=datetime(2026, 9, 15, tzinfo=UTC),
-        duration_ms=1,
-        verdict="degraded",
-        probes=[],
+    report = degraded_report(
         findings=[finding],
         plan=[
             ReportPlanStep(
@@ -119,7 +111,6 @@ def test_terminal_report_encodes_any_text_as_utf8(tmp_path: Path) -> None:
                 commands=["echo 'down\nrm -rf ~'"],
             )
         ],
-        unknowns=[],
     )
     path = tmp_path / "out.txt"
     with path.open("w", encoding="utf-8") as out:
