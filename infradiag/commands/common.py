@@ -71,7 +71,8 @@ def parse_duration(text: str, flag: str, allow_zero: bool = False) -> float:
 
 def exit_code(report: TriageReport, fail_on: str) -> int:
     """Exit code per the README's table: 3 unknown, else 1 at an unaccepted finding at or above `fail_on`
-    or a failing probe that no accepted finding explains (a failing service never passes), else 0."""
+    or a failing probe that no accepted finding explains (a failing service never passes), else 3 while
+    evidence is missing (an unknown: a refused or timed-out read, an API cut by the deadline), else 0."""
     from infradiag.diagnose.findings import PRIORITY_ORDER
 
     if report.verdict == "unknown":
@@ -81,7 +82,10 @@ def exit_code(report: TriageReport, fail_on: str) -> int:
     if any(PRIORITY_ORDER[f.priority] <= threshold for f in counted):
         return 1
     accepted = {s for f in report.findings if f.suppressed is not None for s in f.affected_services}
-    return 1 if any(not p.ok and p.service not in accepted for p in report.probes) else 0
+    if any(not p.ok and p.service not in accepted for p in report.probes):
+        return 1
+    # What could not be read could hide a cause: such a run cannot tell that nothing stands.
+    return 3 if report.unknowns else 0
 
 
 @contextmanager

@@ -5,7 +5,8 @@ Exit codes (triage-report.md), judged on the last triage that reached a verdict:
 - 0: no finding at or above `--fail-on` (suppressed findings never count).
 - 1: a finding at or above `--fail-on`: at once without `--wait`; with `--wait`, still so when the deadline
   passed ("timed out waiting for ENV to be healthy").
-- 3: could not judge: the last verdict was `unknown`, or no triage reached a verdict before the deadline.
+- 3: could not judge: the last verdict was `unknown` or missed evidence (an unknown: a read refused,
+  unreachable or cut by the deadline), or no triage reached a verdict before the deadline.
 
 With `--wait`, the wait is the one overall deadline: a triage starts every `--interval` (at once when the
 previous one took longer), each bounded by `--deadline` and by the time left, and no triage starts after the
@@ -77,7 +78,8 @@ def _summary(report: TriageReport, fail_on: str) -> str:
         if f.suppressed is None and PRIORITY_ORDER[f.priority] <= PRIORITY_ORDER[fail_on]
     ]
     if not blocking:
-        return f"{report.verdict}, no finding at or above {fail_on}"
+        missing = f"; could not check: {', '.join(sorted({u.source for u in report.unknowns}))}"
+        return f"{report.verdict}, no finding at or above {fail_on}{missing if report.unknowns else ''}"
     worst = blocking[0]
     return (
         f"{report.verdict}, {len(blocking)} finding(s) at or above {fail_on}: {worst.priority} {worst.title}"
