@@ -49,7 +49,9 @@ def list_nats(client: Any, project: str, region: str, timeout: Timeout) -> list[
 
 
 def firewall_evidence(firewall: Any) -> FirewallEvidence:
-    """One compute_v1.Firewall; a rule has either `allowed` or `denied` entries, never both."""
+    """One compute_v1.Firewall with every field its evaluation needs (network, direction, priority, action,
+    protocols and ports, source and destination ranges, target and source tags and service accounts,
+    disabled); a rule has either `allowed` or `denied` entries, never both."""
     entries = firewall.allowed or firewall.denied
     return FirewallEvidence(
         name=firewall.name,
@@ -61,6 +63,9 @@ def firewall_evidence(firewall: Any) -> FirewallEvidence:
         source_ranges=list(firewall.source_ranges),
         destination_ranges=list(firewall.destination_ranges),
         target_tags=list(firewall.target_tags),
+        target_service_accounts=list(firewall.target_service_accounts),
+        source_tags=list(firewall.source_tags),
+        source_service_accounts=list(firewall.source_service_accounts),
         disabled=bool(firewall.disabled),
     )
 

@@ -31,7 +31,13 @@ class FirewallEvidence(EvidenceModel):
     rules: list[FirewallPortRule] = Field(default_factory=list)
     source_ranges: list[str] = Field(default_factory=list)
     destination_ranges: list[str] = Field(default_factory=list)
+    # Targets; with neither, every instance of the network
+    # (https://cloud.google.com/compute/docs/reference/rest/v1/firewalls).
     target_tags: list[str] = Field(default_factory=list)
+    target_service_accounts: list[str] = Field(default_factory=list)
+    # Ingress sources besides source_ranges: instances by network tag or by service account.
+    source_tags: list[str] = Field(default_factory=list)
+    source_service_accounts: list[str] = Field(default_factory=list)
     disabled: bool = False
 
 
@@ -57,3 +63,6 @@ class ReachabilityEvidence(EvidenceModel):
     port: int
     allowed: bool
     deciding_rule: str | None = None  # firewall rule name; None: the implied rule decided
+    # Blocked paths: allow rules that match this traffic and outrank the deciding rule, but whose targets
+    # (tags or service accounts) leave the connector's instances out.
+    allows_not_applying: list[str] = Field(default_factory=list)

@@ -1,21 +1,59 @@
 """Derives whether each connector may reach each private target, by evaluating VPC firewall rules.
 
-VPC firewall semantics (https://cloud.google.com/firewall/docs/firewalls): rules apply per network and
-direction; the lowest priority number wins, and at equal priority a deny beats an allow; when no rule
-matches, the implied rules decide: allow all egress, deny all ingress.
+Evaluation as Google documents it (https://cloud.google.com/firewall/docs/firewalls, and the field
+semantics of https://cloud.google.com/compute/docs/reference/rest/v1/firewalls): a rule applies to a
+connection when its network and direction match, it is not disabled, its targets include the instance it
+is enforced on, its sources (ingress) or destinations match the other end, and its protocols and ports cover
+the traffic. Among the rules that apply, the lowest priority number wins and at equal priority a deny beats
+an allow; when none applies, the implied rules decide (priority 65535): allow all egress, deny all ingress.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 
 from infradiag.evidence.model import ConnectorEvidence, Evidence
 from infradiag.evidence.network import FirewallEvidence, FirewallPortRule, ReachabilityEvidence
 from infradiag.evidence.sql import SqlInstanceEvidence
 
+# https://cloud.google.com/vpc/docs/serverless-vpc-access#network-tags: every connector instance carries
+# exactly two network tags, this universal one and vpc-connector-REGION-CONNECTOR_NAME; none can be added
+# or removed.
+UNIVERSAL_CONNECTOR_TAG = "vpc-connector"
+# https://cloud.google.com/compute/docs/reference/rest/v1/firewalls (allowed[].IPProtocol): a protocol name
+# or its IP protocol number.
+PROTOCOL_NUMBERS = {"1": "icmp", "6": "tcp", "17": "udp", "132": "sctp"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One end of a connection as firewall rules see it: its addresses, network tags and service accounts.
+
+    `addresses` is a CIDR: one address (/32), or a range whose every address may be the one in use (a
+    connector's /28, one address per connector instance).
+    """
+
+    addresses: str
+    tags: frozenset[str] = frozenset()
+    service_accounts: frozenset[str] = frozenset()
+
+
+def connector_endpoint(connector: ConnectorEvidence, cidr: str) -> Endpoint:
+    """The connector's instances: addresses in `cidr`, its two network tags, and no service account.
+
+    A rule targeted at service accounts applies to the instances that run as one of them
+    (https://cloud.google.com/firewall/docs/firewalls, targets); connector instances are Google-managed and
+    run as no service account of the project, and Google documents selecting them by these network tags
+    only (https://cloud.google.com/vpc/docs/serverless-vpc-access#network-tags). So rules whose targets, or
+    ingress sources, are service accounts never select a connector.
+    """
+    unique = f"{UNIVERSAL_CONNECTOR_TAG}-{connector.region}-{connector.name}"
+    return Endpoint(cidr, frozenset({UNIVERSAL_CONNECTOR_TAG, unique}))
+
 
 def _port_matches(rule: FirewallPortRule, protocol: str, port: int) -> bool:
-    if rule.protocol not in ("all", protocol):
+    if PROTOCOL_NUMBERS.get(rule.protocol, rule.protocol) not in ("all", protocol):
         return False
     if not rule.ports:
         return True
@@ -26,39 +64,121 @@ def _port_matches(rule: FirewallPortRule, protocol: str, port: int) -> bool:
     return False
 
 
-def _overlaps(ranges: list[str], network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> bool:
-    return any(network.overlaps(ipaddress.ip_network(r, strict=False)) for r in ranges)
+def _overlaps(ranges: list[str], endpoint: Endpoint) -> bool:
+    addresses = ipaddress.ip_network(endpoint.addresses, strict=False)
+    return any(addresses.overlaps(ipaddress.ip_network(r, strict=False)) for r in ranges)
 
 
-def egress_decision(
+def _targets(rule: FirewallEvidence, instance: Endpoint) -> bool:
+    # REST reference, targetServiceAccounts: "If neither targetServiceAccounts nor targetTags are specified,
+    # the firewall rule applies to all instances on the specified network"; a rule has one kind or neither.
+    if rule.target_tags:
+        return not instance.tags.isdisjoint(rule.target_tags)
+    if rule.target_service_accounts:
+        return not instance.service_accounts.isdisjoint(rule.target_service_accounts)
+    return True
+
+
+def _ingress_sources(rule: FirewallEvidence, peer: Endpoint) -> bool:
+    # REST reference, sourceRanges/sourceTags/sourceServiceAccounts: a rule with several kinds of source
+    # applies to traffic that matches any one of them; an ingress rule without sources takes 0.0.0.0/0
+    # (https://cloud.google.com/firewall/docs/firewalls, sources for ingress rules).
+    if not (rule.source_ranges or rule.source_tags or rule.source_service_accounts):
+        return True
+    return (
+        (bool(rule.source_ranges) and _overlaps(rule.source_ranges, peer))
+        or not peer.tags.isdisjoint(rule.source_tags)
+        or not peer.service_accounts.isdisjoint(rule.source_service_accounts)
+    )
+
+
+def applies(
+    rule: FirewallEvidence,
+    network: str,
+    direction: str,
+    instance: Endpoint,
+    peer: Endpoint,
+    port: int,
+    protocol: str = "tcp",
+    *,
+    check_targets: bool = True,
+) -> bool:
+    """Whether `rule` governs `protocol`:`port` traffic in `direction` between `instance` (where the rule is
+    enforced: the sender for EGRESS, the receiver for INGRESS) and `peer` on `network`.
+
+    Destination ranges, when set, must include the receiver's address and source ranges the sender's (for a
+    range such as a connector's /28: any address of it). Source tags and source service accounts only exist
+    for ingress. With `check_targets` false, targets are not looked at
+    (to find rules that would have applied had they targeted `instance`).
+    """
+    if rule.network != network or rule.direction != direction or rule.disabled:
+        return False
+    if check_targets and not _targets(rule, instance):
+        return False
+    sender, receiver = (instance, peer) if direction == "EGRESS" else (peer, instance)
+    if rule.destination_ranges and not _overlaps(rule.destination_ranges, receiver):
+        return False
+    if direction == "EGRESS":
+        if rule.source_ranges and not _overlaps(rule.source_ranges, sender):
+            return False
+    elif not _ingress_sources(rule, sender):
+        return False
+    return any(_port_matches(r, protocol, port) for r in rule.rules)
+
+
+def decide(
     firewalls: list[FirewallEvidence],
     network: str,
-    source: str,
-    address: str,
+    direction: str,
+    instance: Endpoint,
+    peer: Endpoint,
     port: int,
     protocol: str = "tcp",
 ) -> tuple[bool, str | None]:
-    """(allowed, deciding rule) for egress from `source` (CIDR) to address:port on `network`.
-
-    Target tags are not evaluated: connector instances carry Google-managed tags, so a tagged rule is
-    taken to apply (the cautious reading for a deny, and the usual intent for an allow).
-    """
-    source_net = ipaddress.ip_network(source, strict=False)
-    destination = ipaddress.ip_network(f"{address}/32")
-    matching = [
-        f
-        for f in firewalls
-        if f.network == network
-        and f.direction == "EGRESS"
-        and not f.disabled
-        and (not f.destination_ranges or _overlaps(f.destination_ranges, destination))
-        and (not f.source_ranges or _overlaps(f.source_ranges, source_net))
-        and any(_port_matches(r, protocol, port) for r in f.rules)
-    ]
-    if not matching:
-        return True, None
-    best = min(matching, key=lambda f: (f.priority, f.action != "deny"))
+    """(allowed, deciding rule) for the traffic `applies` describes: the applicable rule with the lowest
+    priority number, a deny first at equal priority; (True, None) for egress and (False, None) for ingress
+    when no rule applies (the implied rules)."""
+    best = _winner(firewalls, network, direction, instance, peer, port, protocol)
+    if best is None:
+        return direction == "EGRESS", None
     return best.action == "allow", best.name
+
+
+def _winner(
+    firewalls: list[FirewallEvidence],
+    network: str,
+    direction: str,
+    instance: Endpoint,
+    peer: Endpoint,
+    port: int,
+    protocol: str,
+) -> FirewallEvidence | None:
+    matching = [f for f in firewalls if applies(f, network, direction, instance, peer, port, protocol)]
+    return min(matching, key=lambda f: (f.priority, f.action != "deny"), default=None)
+
+
+def allows_not_applying(
+    firewalls: list[FirewallEvidence],
+    network: str,
+    direction: str,
+    instance: Endpoint,
+    peer: Endpoint,
+    port: int,
+    protocol: str = "tcp",
+    *,
+    outranking: int,
+) -> list[str]:
+    """Names of allow rules with a lower priority number than `outranking` (the deciding rule's) that match
+    the traffic in every respect but their targets, which leave `instance` out: the allows someone meant to
+    win and that do not apply."""
+    return [
+        f.name
+        for f in firewalls
+        if f.action == "allow"
+        and f.priority < outranking
+        and applies(f, network, direction, instance, peer, port, protocol, check_targets=False)
+        and not _targets(f, instance)
+    ]
 
 
 def connector_reachability(
@@ -66,17 +186,33 @@ def connector_reachability(
     firewalls: list[FirewallEvidence],
     sql_instances: list[SqlInstanceEvidence],
 ) -> list[ReachabilityEvidence]:
-    """For every connector and every Cloud SQL private IP on the connector's network: is egress allowed?"""
+    """For every connector and every Cloud SQL private IP on the connector's network: may the connector's
+    instances send it TCP traffic, by the network's egress rules? Only egress is evaluated: the private IP
+    belongs to Google's service producer network, peered with this one
+    (https://cloud.google.com/vpc/docs/private-services-access), not to an instance of this network that
+    the project's ingress rules could select."""
     paths: list[ReachabilityEvidence] = []
     for connector in connectors:
         if not connector.ip_cidr_range or not connector.network:
             continue
+        source = connector_endpoint(connector, connector.ip_cidr_range)
         for instance in sql_instances:
             if not instance.private_ip or instance.private_network != connector.network:
                 continue
-            allowed, rule = egress_decision(
-                firewalls, connector.network, connector.ip_cidr_range, instance.private_ip, instance.port
-            )
+            target = Endpoint(instance.private_ip)
+            best = _winner(firewalls, connector.network, "EGRESS", source, target, instance.port, "tcp")
+            allowed = best is None or best.action == "allow"  # no rule: the implied allow egress
+            missed: list[str] = []
+            if best is not None and not allowed:
+                missed = allows_not_applying(
+                    firewalls,
+                    connector.network,
+                    "EGRESS",
+                    source,
+                    target,
+                    instance.port,
+                    outranking=best.priority,
+                )
             paths.append(
                 ReachabilityEvidence(
                     connector=connector.resource,
@@ -84,7 +220,8 @@ def connector_reachability(
                     address=instance.private_ip,
                     port=instance.port,
                     allowed=allowed,
-                    deciding_rule=rule,
+                    deciding_rule=best.name if best else None,
+                    allows_not_applying=missed,
                 )
             )
     return paths

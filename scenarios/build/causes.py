@@ -86,6 +86,25 @@ def connector_firewall_blocked() -> Fleet:
 
 
 @scenario
+def connector_firewall_masked() -> Fleet:
+    # Targets decide: an allow targeted at tag `bar` (p45) never applies to connector instances, whose only
+    # network tags are vpc-connector and vpc-connector-REGION-NAME
+    # (https://cloud.google.com/vpc/docs/serverless-vpc-access#network-tags), so the untargeted deny (p50) wins.
+    f = Fleet("cause-vpc-connector-firewall-masked",
+              "An allow rule for tag bar outranks the deny-all egress but never applies to the connector")
+    f.compute["firewalls"].append(Fleet.firewall(
+        "allow-egress-bar", "EGRESS", 45, allowed=[{"IPProtocol": "all"}], destinationRanges=["0.0.0.0/0"],
+        targetTags=["bar"]))
+    f.compute["firewalls"].append(Fleet.firewall(
+        "deny-all-egress", "EGRESS", 50, denied=[{"IPProtocol": "all"}], destinationRanges=["0.0.0.0/0"]))
+    f.fail(SERVICES, DB_DOWN)
+    f.expect = {"verdict": "down",
+                "causes": [{"cause": "vpc_connector.firewall_blocked", "priority": "P0", "resource": CONNECTOR}],
+                "absent": ["vpc_connector.saturated", "app.dependency_failing"]}
+    return f
+
+
+@scenario
 def egress_without_nat() -> Fleet:
     f = Fleet("cause-vpc-egress-without-nat", "websocket sends all egress into a VPC with no Cloud NAT")
     f.compute["routers"] = []

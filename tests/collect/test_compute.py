@@ -40,6 +40,48 @@ def test_firewall_defaults_priority_and_reads_allow_and_deny() -> None:
     assert [(r.protocol, r.ports) for r in denied.rules] == [("all", [])]
 
 
+def test_firewall_reads_targets_and_sources_as_the_api_returns_them() -> None:
+    egress = {
+        "name": "allow-bar",
+        "network": f"{COMPUTE}/global/networks/staging-vpc",
+        "priority": 45,
+        "direction": "EGRESS",
+        "allowed": [{"IPProtocol": "tcp", "ports": ["5432", "6000-6100"]}, {"IPProtocol": "17"}],
+        "destinationRanges": ["10.20.0.0/16"],
+        "sourceRanges": ["10.8.0.0/28"],
+        "targetTags": ["bar"],
+    }
+    ingress = {
+        "name": "allow-from-app",
+        "network": f"{COMPUTE}/global/networks/staging-vpc",
+        "direction": "INGRESS",
+        "denied": [{"IPProtocol": "all"}],
+        "sourceServiceAccounts": ["app@p.iam.gserviceaccount.com"],
+        "targetServiceAccounts": ["db@p.iam.gserviceaccount.com"],
+        "disabled": True,
+    }
+    tagged = {"name": "from-connectors", "sourceTags": ["vpc-connector"], "allowed": [{"IPProtocol": "tcp"}]}
+    out, into, by_tag = (firewall_evidence(_parse(compute_v1.Firewall, f)) for f in (egress, ingress, tagged))
+    assert (out.network, out.direction, out.priority, out.action, out.disabled) == (
+        "staging-vpc",
+        "EGRESS",
+        45,
+        "allow",
+        False,
+    )
+    assert [(r.protocol, r.ports) for r in out.rules] == [("tcp", ["5432", "6000-6100"]), ("17", [])]
+    assert (out.destination_ranges, out.source_ranges, out.target_tags) == (
+        ["10.20.0.0/16"],
+        ["10.8.0.0/28"],
+        ["bar"],
+    )
+    assert (out.target_service_accounts, out.source_tags, out.source_service_accounts) == ([], [], [])
+    assert (into.action, into.priority, into.disabled) == ("deny", 1000, True)
+    assert into.target_service_accounts == ["db@p.iam.gserviceaccount.com"]
+    assert into.source_service_accounts == ["app@p.iam.gserviceaccount.com"]
+    assert (by_tag.direction, by_tag.source_tags, by_tag.target_tags) == ("INGRESS", ["vpc-connector"], [])
+
+
 def test_firewall_without_direction_is_ingress() -> None:
     rule = firewall_evidence(_parse(compute_v1.Firewall, {"name": "r", "allowed": [{"IPProtocol": "TCP"}]}))
     assert (rule.direction, rule.network, rule.rules[0].protocol) == ("INGRESS", "default", "tcp")
