@@ -54,14 +54,18 @@ async def triage(
         evidence = evidence.model_copy(update={"unknowns": [*evidence.unknowns, *diagnosis.unknowns()]})
     plan = make_plan(diagnosis.findings)
     probed = {p.service for p in evidence.probes}
-    examined = bool(probed) and all(name in probed for name in target.services or [])
+    # A service without a URL was looked at (the API describes it) though not probed: it counts as failing.
+    without_url = [s.name for s in evidence.services if not s.uri and s.name not in probed]
+    covered = probed | set(without_url)
+    examined = bool(covered) and all(name in covered for name in target.services or [])
     report = build_report(
         environment=target.environment,
         evidence=evidence,
         findings=diagnosis.findings,
         plan=plan,
-        verdict=verdict(evidence.probes, diagnosis.findings, examined, bool(evidence.unknowns)),
+        verdict=verdict(evidence.probes, diagnosis.findings, examined, bool(evidence.unknowns), without_url),
         started_at=started_at,
         duration_ms=int((time.perf_counter() - clock) * 1000),
+        services_without_url=without_url,
     )
     return report, diagnosis

@@ -71,8 +71,9 @@ def parse_duration(text: str, flag: str, allow_zero: bool = False) -> float:
 
 def exit_code(report: TriageReport, fail_on: str) -> int:
     """Exit code per the README's table: 3 unknown, else 1 at an unaccepted finding at or above `fail_on`
-    or a failing probe that no accepted finding explains (a failing service never passes), else 3 while
-    evidence is missing (an unknown: a refused or timed-out read, an API cut by the deadline), else 0."""
+    or at a failing probe or a service without a URL that no accepted finding explains (a failing service
+    never passes), else 3 while evidence is missing (an unknown: a refused or timed-out read, an API cut by
+    the deadline), else 0."""
     from infradiag.diagnose.findings import PRIORITY_ORDER
 
     if report.verdict == "unknown":
@@ -83,6 +84,9 @@ def exit_code(report: TriageReport, fail_on: str) -> int:
         return 1
     accepted = {s for f in report.findings if f.suppressed is not None for s in f.affected_services}
     if any(not p.ok and p.service not in accepted for p in report.probes):
+        return 1
+    # A service without a URL serves nothing: it fails as a failing probe does.
+    if any(s not in accepted for s in report.services_without_url or []):
         return 1
     # What could not be read could hide a cause: such a run cannot tell that nothing stands.
     return 3 if report.unknowns else 0

@@ -20,6 +20,7 @@ from infradiag.diagnose.celvm import (
     format_double,
     unwrap,
 )
+from infradiag.diagnose.runfixes import revision_fix
 
 
 class CelCompileError(Exception):
@@ -63,6 +64,8 @@ FUNCTIONS: dict[str, Any] = {
     "join": _join,
     "tf_name": _tf_name,
     "basename": _basename,
+    # The specific fix for a revision that did not become ready, from its condition message (runfixes.py).
+    "revision_fix": revision_fix,
 }
 _PARSER = celpy.Environment()  # used for its parser only
 _COMPILER = Compiler(FUNCTIONS)

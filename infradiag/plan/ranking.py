@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from infradiag.diagnose.findings import PRIORITY_ORDER, Finding
@@ -58,14 +59,21 @@ def verdict(
     findings: list[Finding],
     examined: bool,
     evidence_missing: bool = False,
+    without_url: Sequence[str] = (),
 ) -> str:
     """healthy | degraded | down | unknown, as triage-report.md defines them. `examined` says whether every
     service the triage was asked about was found and probed: without that a triage never passes (unknown),
     though failing probes still make it down. Never healthy while evidence is missing (a cause could hide
-    there), degraded instead."""
+    there), degraded instead. A service in `without_url` counts as failing: it exists but Cloud Run serves
+    it nowhere, so it is never healthy, and a fleet of only such services is down."""
     by_service: dict[str, bool] = {}
     for probe in probes:
         by_service[probe.service] = by_service.get(probe.service, True) and probe.ok
+    # Failing rather than unexamined: Cloud Run sets a service's uri only once it serves
+    # (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services#Service, `uri` is
+    # output only), so the API itself tells that nothing answers there; there is nothing left to find out.
+    for service in without_url:
+        by_service[service] = False
     if by_service and not any(by_service.values()):
         return "down"
     if not examined:

@@ -83,8 +83,9 @@ def build_report(
     verdict: str,
     started_at: datetime,
     duration_ms: int,
+    services_without_url: list[str] | None = None,
 ) -> TriageReport:
-    """The report of one triage; findings most urgent first."""
+    """The report of one triage; findings most urgent first; `servicesWithoutUrl` only when some are."""
     return TriageReport(
         environment=environment,
         project=evidence.project,
@@ -96,4 +97,5 @@ def build_report(
         findings=[_finding(f) for f in ranked(findings)],
         plan=[_step(s) for s in plan],
         unknowns=[_unknown(u) for u in evidence.unknowns],
+        services_without_url=services_without_url or None,
     )

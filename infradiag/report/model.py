@@ -118,6 +118,9 @@ class TriageReport(_V1):
     plan: list[ReportPlanStep]
     unknowns: list[ReportUnknown]
     expired_suppressions: list[ReportExpiredSuppression] | None = None  # only when there are some
+    # Services that exist but have no URL (none of their revisions serves), so nothing could be probed: they
+    # count as failing, for the verdict and the exit code (added in v1: only when there are some).
+    services_without_url: list[str] | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The report as the JSON object of the contract (camelCase, RFC 3339 with Z)."""

@@ -114,6 +114,9 @@ def render(report: TriageReport, console: Console) -> None:
         literal(f"{report.environment} ({report.project}, {report.region}): "),
         verdict,
         f"   {failing}/{len(report.probes)} probes failing, {len(report.findings)} finding(s)",
+        literal(f", not probed (no URL): {', '.join(report.services_without_url)}")
+        if report.services_without_url
+        else "",
         f" ({suppressed} suppressed)" if suppressed else "",
         f", {report.duration_ms} ms",
     )

@@ -34,7 +34,8 @@ def _verdict(report: TriageReport, findings: list[ReportFinding]) -> str:
     # Only a verdict that a finding alone made `degraded` can change: suppressing a finding never makes a
     # failing probe pass (triage-report.md: healthy = every probe ok and no P0/P1 finding).
     # Nor does it make missing evidence appear: unknowns keep a report degraded.
-    if report.verdict != "degraded" or not all(p.ok for p in report.probes) or report.unknowns:
+    failing = not all(p.ok for p in report.probes) or bool(report.services_without_url)
+    if report.verdict != "degraded" or failing or report.unknowns:
         return report.verdict
     urgent = any(f.priority in URGENT and f.suppressed is None for f in findings)
     return "degraded" if urgent else "healthy"

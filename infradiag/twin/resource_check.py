@@ -410,8 +410,42 @@ def _check_compute(
         )
 
 
+def _identity(resource: dict[str, Any], loc: Loc, project: str, number: str | None) -> str | None:
+    """What names `resource` uniquely in its collection, as Google names it; None for what has no name
+    (time series). Compute names are unique per scope (https://cloud.google.com/compute/docs/naming-resources:
+    a regional subnetwork's name may recur in another region); the others carry their full name, with the
+    project number read as the project id."""
+    if loc == ("monitoring", "timeSeries"):
+        return None
+    if loc[0] == "compute":
+        where = placement(resource, str(loc[1]))
+        return f"{where.scope}/{where.name}"
+    name = str(resource.get("name", ""))
+    return name.replace(f"projects/{number}/", f"projects/{project}/", 1) if number else name
+
+
+def _check_unique(items: list[Any], loc: Loc, project: str, number: str | None) -> None:
+    # A collection never lists two resources with one name (AIP-122: a name identifies one resource,
+    # https://google.aip.dev/122); the twin would serve the first and hide the second.
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        key = _identity(item, loc, project, number)
+        if key is None:
+            continue
+        first = seen.setdefault(key, index)
+        if first != index:
+            place = ".".join(str(part) for part in loc)
+            raise ResourceProblem(
+                (*loc, index, "name"),
+                f"{item.get('name')!r} is defined twice in {place} (first at {place}.{first}); "
+                "Google never returns two resources with one name",
+                "rename one of them or remove the duplicate",
+            )
+
+
 def check_resources(data: dict[str, Any], project: str, number: str | None, now: datetime) -> None:
-    """Raise ResourceProblem for the first bad Google resource of a scenario (validated scenario `data`)."""
+    """Raise ResourceProblem for the first bad Google resource of a scenario (validated scenario `data`),
+    including a second resource with the name of another in the same collection."""
     walker = _Walker()
     checks = _checks(project, number, now)
     for loc, module, message in LIST_SECTIONS:
@@ -425,6 +459,7 @@ def check_resources(data: dict[str, Any], project: str, number: str | None, now:
                 checks[loc](item, (*loc, index))
             if loc[0] == "compute":
                 _check_compute(item, str(loc[1]), (*loc, index), project, number)
+        _check_unique(items, loc, project, number)
     for loc, module, message in MAP_SECTIONS:
         entries = _at(data, loc) or {}
         if entries:

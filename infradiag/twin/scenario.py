@@ -129,6 +129,11 @@ class Scenario(_Strict):
         """Short names (last segment of `name`) of the scenario's Cloud Run services, in order."""
         return [str(s.get("name", "")).rsplit("/", 1)[-1] for s in self.run.services]
 
+    def served_short_names(self) -> list[str]:
+        """Short names of the services that have a `uri`, in order: the ones whose endpoints the twin serves
+        (a service without one is served nowhere, as on Cloud Run)."""
+        return [str(s.get("name", "")).rsplit("/", 1)[-1] for s in self.run.services if s.get("uri")]
+
 
 def _fix_for(error: Any, loc: tuple[str | int, ...]) -> str:
     error_type = str(error["type"])
@@ -207,6 +212,7 @@ def _check_faults(scenario: Scenario, doc: YamlDocument) -> None:
 def _check_endpoints(scenario: Scenario, doc: YamlDocument) -> None:
     services = scenario.service_short_names()
     known = set(services)  # a list lookup per endpoint made large fleets quadratic
+    served = set(scenario.served_short_names())
     for service, paths in scenario.endpoints.items():
         if service not in known:
             shown = ", ".join(services[:10]) + (
@@ -216,6 +222,13 @@ def _check_endpoints(scenario: Scenario, doc: YamlDocument) -> None:
                 doc.where(("endpoints", service)),
                 f"endpoints.{service}: no Cloud Run service is named {service!r}",
                 "key endpoints by a service's short name: " + (shown or "(add run.services first)"),
+            )
+        if service not in served:
+            # Nothing would ever reach them: the twin serves endpoints only where the service has a uri.
+            raise UsageError(
+                doc.where(("endpoints", service)),
+                f"endpoints.{service}: service {service!r} has no uri, so nothing serves these endpoints",
+                f"remove endpoints.{service}, or give the service a uri",
             )
         for path in paths:
             if path != "*" and not path.startswith("/"):

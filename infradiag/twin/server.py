@@ -79,7 +79,7 @@ class Twin:
 
     async def _start(self) -> TwinAddresses:
         self._endpoints = await ServiceEndpoints.start(
-            self.scenario.service_short_names(), self.scenario.endpoints, host=self.host
+            self.scenario.served_short_names(), self.scenario.endpoints, host=self.host
         )
         self._runner = await self._serve_rest(0)
         port = self._runner.addresses[0][1]
@@ -107,15 +107,20 @@ class Twin:
     def swap(self, scenario: Scenario) -> None:
         """Serve `scenario` from now on, on the same ports: how a test makes a twin change over time.
 
-        The scenario must have the same project, region and services (ValueError otherwise). Endpoint
-        behaviours and apiFaults change in place; the REST APIs are served anew on their port (a REST call in
-        flight may see its connection closed); Monitoring reads the scenario object, updated in place.
+        The scenario must have the same project, region and services, with a uri for the same ones
+        (ValueError otherwise). Endpoint behaviours and apiFaults change in place; the REST APIs are served
+        anew on their port (a REST call in flight may see its connection closed); Monitoring reads the
+        scenario object, updated in place.
         """
         if self._endpoints is None or self._runner is None:
             raise RuntimeError("start the twin before swapping its scenario")
-        old = (self.scenario.project, self.scenario.region, self.scenario.service_short_names())
-        if (scenario.project, scenario.region, scenario.service_short_names()) != old:
-            raise ValueError("swap needs a scenario with the same project, region and services")
+
+        def shape(s: Scenario) -> tuple[str, str, list[str], list[str]]:
+            # The endpoints listen where they listen: the services with a uri must stay the same too.
+            return (s.project, s.region, s.service_short_names(), s.served_short_names())
+
+        if shape(scenario) != shape(self.scenario):
+            raise ValueError("swap needs a scenario with the same project, region and services (and uris)")
         self._endpoints.swap(scenario.endpoints)
         for name in type(scenario).model_fields:
             setattr(self.scenario, name, getattr(scenario, name))

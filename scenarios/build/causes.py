@@ -18,12 +18,14 @@ from fleet import (  # noqa: E402
     DB_USERS,
     GFE_503,
     NETWORK,
+    NUMBER,
     PROJECT,
     REGION,
     REGION_URL,
     SERVICES,
     Fleet,
     revision,
+    service,
 )
 
 SCENARIOS: list[Callable[[], Fleet]] = []
@@ -151,6 +153,41 @@ def revision_not_ready() -> Fleet:
     f.fail(("admin",), GFE)
     f.expect = {"verdict": "degraded", "causes": [{"cause": "run.revision_not_ready", "priority": "P1",
                                                    "resource": service_name("admin")}], "absent": ["app.error"]}
+    return f
+
+
+@scenario
+def revision_never_ready() -> Fleet:
+    # A service whose first revision never became ready: Cloud Run gives it no uri and no latestReadyRevision
+    # (both output only, https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services), and
+    # says why in its Ready condition; this message is the one of
+    # https://cloud.google.com/run/docs/troubleshooting for an image in another project that the Cloud Run
+    # service agent may not read.
+    f = Fleet("cause-run-revision-never-ready",
+              "billing never became ready: its image is in another project that its service agent may not read")
+    image = "us-docker.pkg.dev/acme-shared/apps/billing:2026-09-15"
+    message = ("Revision 'billing-00001-abc' is not ready and cannot serve traffic. Google Cloud Run Service Agent "
+               f"service-{NUMBER}@serverless-robot-prod.iam.gserviceaccount.com must have permission to read the "
+               f"image, {image}. Ensure that the provided container image URL is correct and that the above account "
+               "has permission to access the image. If you just enabled the Cloud Run API, the permissions might "
+               "take a few minutes to propagate. Note that the image is from project [acme-shared], which is not "
+               f"the same as this project [{PROJECT}]. Permission must be granted to the Google Cloud Run Service "
+               "Agent from this project.")
+    s = service("billing")
+    s["template"]["containers"][0]["image"] = image
+    for key in ("uri", "urls", "latestReadyRevision", "trafficStatuses"):
+        s.pop(key)
+    s["latestCreatedRevision"] = service_name("billing") + "/revisions/billing-00001-abc"
+    failed = {"state": "CONDITION_FAILED", "reason": "REVISION_FAILED", "message": message,
+              "lastTransitionTime": "2026-09-15T22:40:00Z"}
+    s["terminalCondition"] = {"type": "Ready", **failed}
+    s["conditions"] = [{"type": "ConfigurationsReady", **failed}, {"type": "RoutesReady", **failed}]
+    f.services["billing"] = s
+    never = revision("billing", "billing-00001-abc", ready=False, message=message)
+    never["containers"] = [{"image": image}]
+    f.revisions = [never]
+    f.expect = {"verdict": "degraded", "causes": [{"cause": "run.revision_not_ready", "priority": "P1",
+                                                   "resource": service_name("billing")}], "absent": ["app.error"]}
     return f
 
 

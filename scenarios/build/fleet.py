@@ -247,7 +247,9 @@ class Fleet:
                                 nat_resource, NOW, MINUTES, lambda age: dropped))
         series.append(gauge_bool({"type": "router.googleapis.com/nat/nat_allocation_failed", "labels": {}},
                                  nat_resource, NOW, MINUTES, lambda age: False))
-        for name in self.services:
+        for name, svc in self.services.items():
+            if "uri" not in svc:
+                continue  # a service that never served has no request, instance or startup metrics
             load = self.run_load[name]
             resource = {"type": "cloud_run_revision", "labels": {
                 "project_id": PROJECT, "location": REGION, "service_name": name,

@@ -38,3 +38,18 @@ def probe(service: str, ok: bool) -> ProbeResult:
 )
 def test_verdict(probes: list[ProbeResult], examined: bool, missing: bool, expected: str) -> None:
     assert verdict(probes, [], examined, missing) == expected
+
+
+@pytest.mark.parametrize(
+    ("probes", "without_url", "expected"),
+    [
+        # A service without a URL serves nothing (Cloud Run sets `uri` once a revision serves): it fails.
+        ([probe("a", True), probe("b", True)], ["never"], "degraded"),
+        ([], ["never"], "down"),
+        ([probe("a", False)], ["never"], "down"),
+    ],
+)
+def test_a_service_without_url_counts_as_failing(
+    probes: list[ProbeResult], without_url: list[str], expected: str
+) -> None:
+    assert verdict(probes, [], True, False, without_url) == expected

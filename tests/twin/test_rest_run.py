@@ -76,6 +76,24 @@ def test_get_serves_the_resource_as_written_with_the_twin_uri() -> None:
     assert got.template.timeout.total_seconds() == 300
 
 
+def test_a_service_without_uri_is_served_without_one_and_gets_no_endpoints() -> None:
+    # `uri` is output only, set once a revision serves
+    # (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services#Service): a service
+    # whose revisions never became ready has none, and the twin must not invent one.
+    never = service("never", terminalCondition={"type": "Ready", "state": "CONDITION_FAILED"})
+    del never["uri"]
+    scenario_ = scenario(run={"services": [service("backend"), never]})
+    with serve(scenario_) as twin:
+        client = run_v2.ServicesClient(**rest_kwargs(twin))
+        got = client.get_service(name=f"{LOCATION}/services/never")
+        listed = {s.name.rsplit("/", 1)[-1]: s for s in client.list_services(parent=LOCATION)}
+        assert twin.addresses is not None
+        served = dict(twin.addresses.services)
+    assert (got.uri, list(got.urls)) == ("", [])
+    assert listed["never"].uri == "" and listed["backend"].uri == served["backend"]
+    assert list(served) == ["backend"]
+
+
 def test_revisions_list_under_their_service_and_get() -> None:
     with serve(run_scenario()) as twin:
         client = run_v2.RevisionsClient(**rest_kwargs(twin))

@@ -79,6 +79,12 @@ CLI_CASES = {
         "services/NAME",
     ),
     "connector without name": ("vpcaccess:\n  connectors:\n  - state: READY\n", 8, "name", "connectors/NAME"),
+    "two firewalls with one name": (
+        "compute:\n  firewalls:\n  - name: deny-all\n  - name: deny-all\n",
+        9,
+        "twice",
+        "rename",
+    ),
     "time series without metric.type": (
         "monitoring:\n  timeSeries:\n  - resource: {type: cloud_run_revision}\n    metricKind: GAUGE\n",
         8,
@@ -188,6 +194,39 @@ IN_PROCESS_CASES = {
         "ghost",
         "run.services",
     ),
+    # Nothing serves a service without a uri (Cloud Run sets it once a revision serves), so endpoints for
+    # one would never be reached.
+    "endpoints of a service without uri": (
+        f'run:\n  services:\n  - name: {SERVICE}\nendpoints:\n  backend:\n    "*": {{status: 500}}\n',
+        10,
+        "no uri",
+        "give the service a uri",
+    ),
+    # A collection never holds two resources with one name (https://google.aip.dev/122).
+    "two services with one name": (
+        f"run:\n  services:\n  - name: {SERVICE}\n  - name: {SERVICE}\n",
+        9,
+        "twice",
+        "rename",
+    ),
+    "two firewalls with one name": (
+        "compute:\n  firewalls:\n  - name: allow-internal\n  - name: allow-internal\n",
+        9,
+        "twice",
+        "rename",
+    ),
+    "two connectors with one name": (
+        f"vpcaccess:\n  connectors:\n  - name: {CONNECTOR}\n  - name: {CONNECTOR}\n",
+        9,
+        "twice",
+        "rename",
+    ),
+    "two SQL instances with one name": (
+        "sql:\n  instances:\n  - name: staging-db\n  - name: staging-db\n",
+        9,
+        "twice",
+        "rename",
+    ),
 }
 
 
@@ -198,6 +237,29 @@ def test_further_mistakes_name_file_line_and_fix(tmp_path: Path, case: str) -> N
     assert error.where == f"{tmp_path / 'bad.yaml'}:{line}", error.one_line()
     assert problem_word in error.problem, error.one_line()
     assert error.fix is not None and fix_word in error.fix, error.one_line()
+
+
+def test_a_name_by_project_number_is_the_same_name_as_by_project_id(tmp_path: Path) -> None:
+    head = HEAD + "projectNumber: '123456789012'\n"
+    by_number = SERVICE.replace("acme-staging", "123456789012")
+    with pytest.raises(UsageError) as caught:
+        load_scenario(
+            write(tmp_path, f"run:\n  services:\n  - name: {SERVICE}\n  - name: {by_number}\n", head)
+        )
+    assert caught.value.where == f"{tmp_path / 'bad.yaml'}:10" and "twice" in caught.value.problem
+
+
+def test_compute_names_are_unique_per_region_not_per_project(tmp_path: Path) -> None:
+    # Compute names are unique per scope (https://cloud.google.com/compute/docs/naming-resources): a
+    # regional subnetwork's name may recur in another region, not in the same one.
+    def subnets(second_region: str) -> str:
+        return (
+            "compute:\n  subnetworks:\n  - name: sub\n    region: us-central1\n"
+            f"  - name: sub\n    region: {second_region}\n"
+        )
+
+    assert "twice" in problem_of(tmp_path, subnets("us-central1")).problem
+    assert len(load_scenario(write(tmp_path, subnets("europe-west1"))).compute.subnetworks) == 2
 
 
 def test_unknown_fields_inside_google_resources_stay_allowed(tmp_path: Path) -> None:
