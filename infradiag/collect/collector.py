@@ -35,13 +35,20 @@ from infradiag.collect.calls import (
 from infradiag.collect.clients import Clients
 from infradiag.collect.compute import list_firewalls, list_nats, list_subnetworks
 from infradiag.collect.loadbalancing import (
+    BackendHealth,
     HealthQuery,
     get_backend_health,
     health_queries,
     list_backend_services,
     list_health_checks,
+    list_instance_groups,
+    list_instances,
     list_serverless_negs,
+    needs_instance_groups,
+    needs_instances,
     with_health,
+    with_instance_groups,
+    with_instances,
     with_serverless_negs,
 )
 from infradiag.collect.monitoring import Series, Signal, newest, query_series
@@ -87,6 +94,14 @@ READS: dict[str, tuple[str, str]] = {
     "health_checks": ("compute", "health checks could not be read (lb.health_check_misconfigured)"),
     "negs": ("compute", "NEGs could not be read: serverless backends cannot be told from others"),
     "backend_health": ("compute", "backend health could not be read (lb.backend_unhealthy)"),
+    "instance_groups": (
+        "compute",
+        "instance groups could not be read: which port health checks probe (lb.health_check_misconfigured)",
+    ),
+    "instances": (
+        "compute",
+        "backend instances could not be read: whether firewall rules admit health-check probes",
+    ),
     "sql_instances": ("sql", "Cloud SQL instances could not be read (sql.* causes)"),
     "alerting": ("monitoring", "alert policies could not be read (monitoring.alert_gap)"),
     "invokers": ("iam", "invoker IAM policies could not be read (run.invoker_denied)"),
@@ -243,14 +258,26 @@ class Collector:
         marked = with_serverless_negs(services, negs or {})
         queries = health_queries(marked, negs_known=negs is not None)
 
-        def health_of(query: HealthQuery, deadline: CallDeadline) -> tuple[int, int]:
+        def health_of(query: HealthQuery, deadline: CallDeadline) -> BackendHealth:
             c = self.clients
             return get_backend_health(c.backend_services, c.region_backend_services, p, query, deadline)
 
+        groups_read = (
+            asyncio.ensure_future(
+                self._read("instance_groups", lambda d: list_instance_groups(self.clients.instance_groups, p, d))
+            )
+            if needs_instance_groups(marked)
+            else None
+        )
         answers = await asyncio.gather(
             *(self._read("backend_health", partial(health_of, q)) for q in queries)
         )
-        return with_health(marked, {q: a for q, a in zip(queries, answers, strict=True) if a is not None})
+        joined = with_health(marked, {q: a for q, a in zip(queries, answers, strict=True) if a is not None})
+        if needs_instances(joined):
+            found = await self._read("instances", lambda d: list_instances(self.clients.instances, p, d))
+            joined = with_instances(joined, found or {})
+        groups = await groups_read if groups_read is not None else None
+        return with_instance_groups(joined, groups or {})
 
     async def environment(self) -> EnvironmentEvidence:
         """Every resource list and Monitoring signal of the environment, read concurrently."""
@@ -350,7 +377,7 @@ class Collector:
             firewalls=env.firewalls,
             nats=join.nats_with_drops(
                 env.nats,
-                newest_of[signals.NAT_DROPPED_OUT_OF_RESOURCES.name],
+                newest_of[signals.NAT_DROPPED_SENT_PACKETS.name],
                 newest_of[signals.NAT_ALLOCATION_FAILED.name],
             ),
             sql_instances=join.sql_with_load(

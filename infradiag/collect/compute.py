@@ -23,6 +23,16 @@ RESERVED_PER_SUBNET = 4
 # https://cloud.google.com/compute/docs/reference/rest/v1/routers: sourceSubnetworkIpRangesToNat values that
 # cover every subnetwork of the region.
 ALL_SUBNETWORKS = ("ALL_SUBNETWORKS_ALL_IP_RANGES", "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES")
+# Cloud NAT ports, https://cloud.google.com/nat/docs/ports-and-addresses: each NAT IP address offers 64,512
+# source ports per protocol (65,536 less the 1,024 well-known ones), and a MANUAL_ONLY gateway serves at most
+# (NAT IPs x 64,512) / ports per VM VMs. RouterNat in https://cloud.google.com/compute/docs/reference/rest/v1/routers:
+# minPortsPerVm "is rounded up to the nearest power of 2" (64 by default with static allocation; 32 with
+# dynamic port allocation, which "if not specified, it is disabled by default"), and maxPortsPerVm only
+# applies with dynamic port allocation, 65,536 when unset.
+PORTS_PER_NAT_IP = 64_512
+STATIC_DEFAULT_MIN_PORTS = 64
+DYNAMIC_DEFAULT_MIN_PORTS = 32
+DYNAMIC_DEFAULT_MAX_PORTS = 65_536
 
 
 def short(url: str) -> str:
@@ -84,16 +94,47 @@ def subnet_evidence(subnet: Any) -> SubnetEvidence:
     )
 
 
+def _power_of_two_at_least(n: int) -> int:
+    return 1 << max(0, n - 1).bit_length()
+
+
 def nat_evidence(router: Any) -> list[NatEvidence]:
-    """The NAT gateways (router.nats[]) of one compute_v1.Router."""
-    return [
-        NatEvidence(
-            name=nat.name,
-            router=router.name,
-            network=short(router.network),
-            region=short(router.region),
-            all_subnets=nat.source_subnetwork_ip_ranges_to_nat in ALL_SUBNETWORKS,
-            subnets=[short(s.name) for s in nat.subnetworks],
-        )
-        for nat in router.nats
-    ]
+    """The NAT gateways (router.nats[]) of one compute_v1.Router, each with its port and address
+    configuration (documented defaults where a field is unset) and, for MANUAL_ONLY, the number of VMs its
+    NAT IPs give ports to."""
+    return [_one_nat(router, nat) for nat in router.nats]
+
+
+def _one_nat(router: Any, nat: Any) -> NatEvidence:
+    dynamic = bool(nat.enable_dynamic_port_allocation)
+    default_min = DYNAMIC_DEFAULT_MIN_PORTS if dynamic else STATIC_DEFAULT_MIN_PORTS
+    min_set = "min_ports_per_vm" in nat and nat.min_ports_per_vm > 0
+    min_ports = nat.min_ports_per_vm if min_set else default_min
+    ports_per_vm = _power_of_two_at_least(min_ports)
+    max_ports = None
+    if dynamic:
+        max_ports = nat.max_ports_per_vm if "max_ports_per_vm" in nat else DYNAMIC_DEFAULT_MAX_PORTS
+    option = nat.nat_ip_allocate_option or None
+    capacity = vms = None
+    if option == "MANUAL_ONLY":
+        capacity = len(nat.nat_ips) * PORTS_PER_NAT_IP
+        vms = capacity // ports_per_vm
+    eim = nat.enable_endpoint_independent_mapping if "enable_endpoint_independent_mapping" in nat else None
+    return NatEvidence(
+        name=nat.name,
+        router=router.name,
+        network=short(router.network),
+        region=short(router.region),
+        all_subnets=nat.source_subnetwork_ip_ranges_to_nat in ALL_SUBNETWORKS,
+        subnets=[short(s.name) for s in nat.subnetworks],
+        nat_ip_allocate_option=option,
+        nat_ips=[short(ip) for ip in nat.nat_ips],
+        enable_dynamic_port_allocation=dynamic,
+        enable_endpoint_independent_mapping=eim,
+        min_ports_per_vm=min_ports,
+        min_ports_per_vm_set=min_set,
+        ports_per_vm=ports_per_vm,
+        max_ports_per_vm=max_ports,
+        port_capacity=capacity,
+        vms_with_ports=vms,
+    )

@@ -75,18 +75,32 @@ def service_load(
     )
 
 
+# Values of the `reason` label of router.googleapis.com/nat/dropped_sent_packets_count
+# (https://cloud.google.com/monitoring/api/metrics_gcp, router).
+OUT_OF_RESOURCES = "OUT_OF_RESOURCES"
+ENDPOINT_INDEPENDENCE_CONFLICT = "ENDPOINT_INDEPENDENCE_CONFLICT"
+
+
 def nats_with_drops(
-    nats: list[NatEvidence], dropped: Values | None, allocation_failures: Values | None
+    nats: list[NatEvidence], dropped_by_reason: Values | None, allocation_failures: Values | None
 ) -> list[NatEvidence]:
-    """NAT gateways with OUT_OF_RESOURCES drops and allocation failures over the window, by gateway name."""
+    """NAT gateways with their dropped sent packets per reason (values keyed by (gateway, reason)) and
+    allocation failures (keyed by gateway) over the window. A query that answered without a series for a
+    gateway and reason counted nothing: 0; a failed query leaves the fields None."""
+
+    def drops(nat: NatEvidence, reason: str) -> float | None:
+        if dropped_by_reason is None:
+            return None
+        return dropped_by_reason.get((nat.name, reason), 0.0)
+
     joined = []
     for nat in nats:
-        drops = _get(dropped, nat.name)
         failures = _get(allocation_failures, nat.name)
         joined.append(
             nat.model_copy(
                 update={
-                    "dropped_out_of_resources": drops if drops is not None or dropped is None else 0.0,
+                    "dropped_out_of_resources": drops(nat, OUT_OF_RESOURCES),
+                    "dropped_endpoint_independence_conflict": drops(nat, ENDPOINT_INDEPENDENCE_CONFLICT),
                     "allocation_failed": (failures or 0.0) > 0 if allocation_failures is not None else None,
                 }
             )

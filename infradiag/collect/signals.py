@@ -152,15 +152,19 @@ SQL_UP_MIN = Signal(  # database/up: GAUGE INT64, 1 when up
     region_label=None,
 )
 
-# Cloud NAT, resource nat_gateway (project_id, region, router_id, gateway_name).
-NAT_DROPPED_OUT_OF_RESOURCES = Signal(  # dropped_sent_packets_count: DELTA INT64, metric label reason
-    "nat_dropped_out_of_resources",
+# Cloud NAT, resource nat_gateway (project_id, region, router_id, gateway_name), metrics per
+# https://cloud.google.com/monitoring/api/metrics_gcp (router) and https://cloud.google.com/nat/docs/monitoring.
+# dropped_sent_packets_count: DELTA INT64, labels ip_protocol and reason, OUT_OF_RESOURCES (no free NAT
+# port or address) or ENDPOINT_INDEPENDENCE_CONFLICT (endpoint-independent mapping could not reuse a port).
+# One query for every reason: grouped by gateway and reason, summed over protocols.
+NAT_REASON = "metric.labels.reason"
+NAT_DROPPED_SENT_PACKETS = Signal(
+    "nat_dropped_sent_packets",
     "router.googleapis.com/nat/dropped_sent_packets_count",
     "nat_gateway",
     "ALIGN_DELTA",
     "REDUCE_SUM",
-    _NAT_GATEWAY,
-    extra_filter='metric.labels.reason = "OUT_OF_RESOURCES"',
+    (*_NAT_GATEWAY, NAT_REASON),
     region_label="resource.labels.region",
 )
 NAT_ALLOCATION_FAILED = Signal(  # nat_allocation_failed: GAUGE BOOL
@@ -188,6 +192,6 @@ SIGNALS = (
     SQL_CONNECTIONS,
     SQL_CPU_MAX,
     SQL_UP_MIN,
-    NAT_DROPPED_OUT_OF_RESOURCES,
+    NAT_DROPPED_SENT_PACKETS,
     NAT_ALLOCATION_FAILED,
 )

@@ -42,7 +42,9 @@ class FirewallEvidence(EvidenceModel):
 
 
 class NatEvidence(EvidenceModel):
-    """One Cloud NAT gateway of a Cloud Router, with its drops over the window."""
+    """One Cloud NAT gateway of a Cloud Router: its port and address configuration as routers.list returns
+    it (documented defaults applied), the port capacity that configuration gives, and its drops over the
+    window by reason."""
 
     name: str
     router: str
@@ -50,7 +52,25 @@ class NatEvidence(EvidenceModel):
     region: str
     all_subnets: bool  # ALL_SUBNETWORKS_ALL_IP_RANGES or ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES
     subnets: list[str] = Field(default_factory=list)  # short names, for LIST_OF_SUBNETWORKS
-    dropped_out_of_resources: float | None = None  # nat/dropped_sent_packets_count, OUT_OF_RESOURCES
+    # natIpAllocateOption: AUTO_ONLY (Google adds NAT IPs as VMs need them) or MANUAL_ONLY (only natIps);
+    # None when the API leaves it out.
+    nat_ip_allocate_option: str | None = None
+    nat_ips: list[str] = Field(default_factory=list)  # short names of the natIps address resources
+    enable_dynamic_port_allocation: bool = False  # "If not specified, it is disabled by default"
+    # None: the API left the field out; a conflict drop can only happen while it is on.
+    enable_endpoint_independent_mapping: bool | None = None
+    min_ports_per_vm: int = 64  # as configured, else the documented default (64 static, 32 dynamic)
+    min_ports_per_vm_set: bool = False  # False: min_ports_per_vm is the default
+    ports_per_vm: int = 64  # min_ports_per_vm rounded up to a power of two: what each VM is given at least
+    max_ports_per_vm: int | None = None  # dynamic port allocation only (default 65536); None otherwise
+    # MANUAL_ONLY only (AUTO_ONLY adds addresses on demand): len(nat_ips) x 64512 usable ports, and how
+    # many VMs (connector instances, Cloud Run instances) that many ports serve at ports_per_vm each.
+    port_capacity: int | None = None
+    vms_with_ports: int | None = None
+    # router.googleapis.com/nat/dropped_sent_packets_count over the window, by its `reason` label; 0 when
+    # the query answered without a series for that reason, None when it failed.
+    dropped_out_of_resources: float | None = None
+    dropped_endpoint_independence_conflict: float | None = None
     allocation_failed: bool | None = None  # nat/nat_allocation_failed seen true
 
 

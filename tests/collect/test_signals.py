@@ -56,11 +56,33 @@ def test_counts_read_zero_when_the_query_answered_without_series_and_none_when_i
     )
     nat = NatEvidence(name="n", router="r", network="v", region="x", all_subnets=True)
     (quiet,) = join.nats_with_drops([nat], {}, {})
-    assert (quiet.dropped_out_of_resources, quiet.allocation_failed) == (0.0, False)
-    (failing,) = join.nats_with_drops([nat], {("n",): 12.0}, {("n",): 2.0})
-    assert (failing.dropped_out_of_resources, failing.allocation_failed) == (12.0, True)
+    assert (quiet.dropped_out_of_resources, quiet.dropped_endpoint_independence_conflict) == (0.0, 0.0)
+    assert quiet.allocation_failed is False
     (unknown,) = join.nats_with_drops([nat], None, None)
-    assert (unknown.dropped_out_of_resources, unknown.allocation_failed) == (None, None)
+    assert (unknown.dropped_out_of_resources, unknown.dropped_endpoint_independence_conflict) == (None, None)
+    assert unknown.allocation_failed is None
+
+
+def test_nat_drops_are_read_per_reason_label() -> None:
+    nat = NatEvidence(name="n", router="r", network="v", region="x", all_subnets=True)
+    other = nat.model_copy(update={"name": "m"})
+    by_reason = {("n", "OUT_OF_RESOURCES"): 12.0, ("m", "ENDPOINT_INDEPENDENCE_CONFLICT"): 40.0}
+    failing, conflicting = join.nats_with_drops([nat, other], by_reason, {("n",): 2.0})
+    assert (failing.dropped_out_of_resources, failing.dropped_endpoint_independence_conflict) == (12.0, 0.0)
+    assert failing.allocation_failed is True
+    assert (conflicting.dropped_out_of_resources, conflicting.dropped_endpoint_independence_conflict) == (
+        0.0,
+        40.0,
+    )
+    assert conflicting.allocation_failed is False
+
+
+def test_nat_drops_are_one_query_grouped_by_gateway_and_reason() -> None:
+    signal = signals.NAT_DROPPED_SENT_PACKETS
+    assert signal.group_by == ("resource.labels.gateway_name", "metric.labels.reason")
+    # Every reason comes back: the query must not keep only one of them.
+    assert "reason" not in signal.filter("us-central1")
+    assert (signal.aligner, signal.reducer) == ("ALIGN_DELTA", "REDUCE_SUM")
 
 
 def test_unknowns_merge_per_api_reason_and_fix() -> None:

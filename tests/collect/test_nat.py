@@ -1,0 +1,178 @@
+"""Cloud NAT evidence read from the twin: each gateway's port and address configuration as routers.list
+returns it, the capacity it gives, and its dropped packets per reason as Monitoring groups them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import grpc
+import pytest
+from google.cloud import monitoring_v3
+from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
+
+from infradiag.collect import signals
+from infradiag.collect.monitoring import Signal, newest, query_series
+from infradiag.evidence import Evidence, NatEvidence
+from infradiag.twin.faults import FaultInjector
+from infradiag.twin.monitoring import start_monitoring_server
+from infradiag.twin.requestlog import RequestLog
+from infradiag.twin.scenario import Scenario
+from tests.collect.fleet import COMPUTE, NOW, PROJECT, REGION, fleet, series
+from tests.collect.gather import gather
+
+ADDRESSES = f"{COMPUTE}/regions/{REGION}/addresses"
+DROPS = "router.googleapis.com/nat/dropped_sent_packets_count"
+
+
+def _gateway(name: str) -> dict[str, Any]:
+    return {
+        "type": "nat_gateway",
+        "labels": {"project_id": PROJECT, "region": REGION, "router_id": "42", "gateway_name": name},
+    }
+
+
+def _drops(gateway: str, reason: str, protocol: str, per_minute: int) -> dict[str, Any]:
+    labels = {"reason": reason, "ip_protocol": protocol}
+    return series(DROPS, _gateway(gateway), "DELTA", "INT64", lambda age: per_minute, labels)
+
+
+def _scenario() -> dict[str, Any]:
+    data = fleet(1)
+    (router,) = data["compute"]["routers"]
+    base = {"sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES"}
+    router["nats"] = [
+        # As gcpdiag's captured nat1 router: one static address, 32000 ports per VM, no dynamic allocation.
+        {
+            "name": "manual-nat",
+            **base,
+            "natIps": [f"{ADDRESSES}/public-nat-ip-1"],
+            "natIpAllocateOption": "MANUAL_ONLY",
+            "minPortsPerVm": 32000,
+            "enableDynamicPortAllocation": False,
+            "enableEndpointIndependentMapping": False,
+        },
+        {
+            "name": "eim-nat",
+            **base,
+            "natIpAllocateOption": "AUTO_ONLY",
+            "minPortsPerVm": 64,
+            "enableEndpointIndependentMapping": True,
+        },
+        {
+            "name": "dynamic-nat",
+            **base,
+            "natIpAllocateOption": "AUTO_ONLY",
+            "enableDynamicPortAllocation": True,
+        },
+        {
+            "name": "two-ip-nat",
+            **base,
+            "natIpAllocateOption": "MANUAL_ONLY",
+            "natIps": [f"{ADDRESSES}/a", f"{ADDRESSES}/b"],
+        },
+    ]
+    kept = [s for s in data["monitoring"]["timeSeries"] if s["metric"]["type"] != DROPS]
+    data["monitoring"]["timeSeries"] = [
+        *kept,
+        _drops("manual-nat", "OUT_OF_RESOURCES", "TCP", 3),
+        _drops("manual-nat", "OUT_OF_RESOURCES", "UDP", 1),
+        _drops("eim-nat", "ENDPOINT_INDEPENDENCE_CONFLICT", "TCP", 7),
+    ]
+    return data
+
+
+@pytest.fixture(scope="module")
+def evidence() -> Evidence:
+    return gather(Scenario.model_validate(_scenario()))[0]
+
+
+def _nat(evidence: Evidence, name: str) -> NatEvidence:
+    (nat,) = [n for n in evidence.nats if n.name == name]
+    return nat
+
+
+def test_manual_nat_reads_its_addresses_ports_and_capacity(evidence: Evidence) -> None:
+    nat = _nat(evidence, "manual-nat")
+    assert (nat.nat_ip_allocate_option, nat.nat_ips) == ("MANUAL_ONLY", ["public-nat-ip-1"])
+    assert (nat.min_ports_per_vm, nat.min_ports_per_vm_set) == (32000, True)
+    # minPortsPerVm is rounded up to a power of two: 32768 ports, so one NAT IP (64512 ports) serves 1 VM.
+    assert (nat.ports_per_vm, nat.port_capacity, nat.vms_with_ports) == (32768, 64512, 1)
+    assert (nat.enable_dynamic_port_allocation, nat.enable_endpoint_independent_mapping) == (False, False)
+    assert nat.max_ports_per_vm is None  # only meaningful with dynamic port allocation
+
+
+def test_unset_fields_take_googles_documented_defaults(evidence: Evidence) -> None:
+    dynamic = _nat(evidence, "dynamic-nat")
+    assert (dynamic.min_ports_per_vm, dynamic.min_ports_per_vm_set, dynamic.max_ports_per_vm) == (
+        32,
+        False,
+        65536,
+    )
+    assert dynamic.enable_endpoint_independent_mapping is None  # not returned: not guessed
+    assert (dynamic.port_capacity, dynamic.vms_with_ports) == (None, None)  # AUTO_ONLY adds addresses
+    two = _nat(evidence, "two-ip-nat")
+    assert (two.enable_dynamic_port_allocation, two.min_ports_per_vm, two.ports_per_vm) == (False, 64, 64)
+    assert (two.port_capacity, two.vms_with_ports) == (2 * 64512, 2 * 64512 // 64)
+
+
+def test_out_of_resources_drops_are_summed_over_protocols(evidence: Evidence) -> None:
+    nat = _nat(evidence, "manual-nat")
+    # (3 TCP + 1 UDP) a minute over the 15-minute window; no conflict series: 0, not unknown.
+    assert (nat.dropped_out_of_resources, nat.dropped_endpoint_independence_conflict) == (60, 0)
+
+
+def test_endpoint_independence_conflict_drops_are_their_own_reason(evidence: Evidence) -> None:
+    nat = _nat(evidence, "eim-nat")
+    assert (nat.dropped_endpoint_independence_conflict, nat.dropped_out_of_resources) == (105, 0)
+    assert nat.enable_endpoint_independent_mapping is True
+    assert _nat(evidence, "two-ip-nat").dropped_endpoint_independence_conflict == 0
+
+
+@pytest.fixture
+def metrics() -> Iterator[Any]:
+    data = _scenario()
+    data["monitoring"]["timeSeries"] = [
+        _drops("manual-nat", "OUT_OF_RESOURCES", "TCP", 3),
+        _drops("manual-nat", "OUT_OF_RESOURCES", "UDP", 1),
+        _drops("manual-nat", "ENDPOINT_INDEPENDENCE_CONFLICT", "TCP", 2),
+        _drops("eim-nat", "ENDPOINT_INDEPENDENCE_CONFLICT", "TCP", 7),
+    ]
+    scenario = Scenario.model_validate(data)
+    server = start_monitoring_server(scenario, RequestLog(), FaultInjector(scenario.apiFaults))
+    channel = grpc.insecure_channel(server.address)
+    try:
+        yield monitoring_v3.MetricServiceClient(transport=MetricServiceGrpcTransport(channel=channel))
+    finally:
+        channel.close()
+        server.stop()
+
+
+def test_twin_groups_by_the_reason_label_and_sums_the_rest(metrics: Any) -> None:
+    # https://cloud.google.com/monitoring/api/v3/aggregation: series that share the group-by label values
+    # are reduced into one; the labels not grouped by (ip_protocol) are dropped.
+    values = newest(query_series(metrics, PROJECT, REGION, NOW, signals.NAT_DROPPED_SENT_PACKETS, 5.0))
+    assert values == {
+        ("manual-nat", "OUT_OF_RESOURCES"): 60,
+        ("manual-nat", "ENDPOINT_INDEPENDENCE_CONFLICT"): 30,
+        ("eim-nat", "ENDPOINT_INDEPENDENCE_CONFLICT"): 105,
+    }
+
+
+@pytest.mark.parametrize("selector", ["metric.label.reason", "metric.labels.reason"])
+def test_twin_filters_on_the_reason_label_either_spelling(metrics: Any, selector: str) -> None:
+    # https://cloud.google.com/monitoring/api/v3/filters: metric.label.KEY and metric.labels.KEY.
+    conflicts = Signal(
+        "conflicts",
+        DROPS,
+        "nat_gateway",
+        "ALIGN_DELTA",
+        "REDUCE_SUM",
+        ("resource.labels.gateway_name",),
+        extra_filter=f'{selector} = "ENDPOINT_INDEPENDENCE_CONFLICT"',
+        region_label="resource.labels.region",
+        window=timedelta(minutes=15),
+    )
+    values = newest(query_series(metrics, PROJECT, REGION, NOW, conflicts, 5.0))
+    assert values == {("manual-nat",): 30, ("eim-nat",): 105}
