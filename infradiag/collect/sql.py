@@ -1,7 +1,9 @@
 """Cloud SQL Admin API (v1beta4, the version whose library has a REST transport): instances as evidence.
 
-v1beta4 and v1 describe the same DatabaseInstance. Connection limits come from the `max_connections` flag,
-else from Google's PostgreSQL default for the instance's memory.
+v1beta4 and v1 describe the same DatabaseInstance
+(https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/instances). Connection limits come from the
+`max_connections` flag, else from Google's PostgreSQL default for the instance's own memory (a read replica's
+tier, not its primary's).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ _CUSTOM = re.compile(r"^db-custom-(\d+)-(\d+)$")  # db-custom-CPUS-MEMORY_MB
 _PER_VCPU = re.compile(r"^(db-n1-standard|db-n1-highmem|db-perf-optimized-N)-(\d+)$")
 # Default ports by engine.
 _PORTS = {"POSTGRES": 5432, "MYSQL": 3306, "SQLSERVER": 1433}
+# settings.maintenanceWindow.day: "Returned in output as an integer, 1 to 7, where 1 equals Monday"; hour is
+# 0-23 UTC (https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/instances#MaintenanceWindow).
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def list_sql_instances(client: Any, project: str, timeout: Timeout) -> list[SqlInstanceEvidence]:
@@ -74,8 +79,27 @@ def _flag(instance: Any, name: str) -> str | None:
     return None
 
 
+def _enum_name(value: Any) -> str | None:
+    """The name of an enum the API set; None for the UNSPECIFIED zero (the field was left out)."""
+    name = getattr(value, "name", None)
+    if name is None or name.endswith("_UNSPECIFIED"):
+        return None
+    return str(name)
+
+
+def maintenance_window(instance: Any) -> str | None:
+    """settings.maintenanceWindow as "Sunday 03:00 UTC"; None when no day is set (Google picks the time)."""
+    if "maintenance_window" not in instance.settings:
+        return None
+    window = instance.settings.maintenance_window
+    day = int(window.day or 0)
+    if not 1 <= day <= 7:
+        return None
+    return f"{_WEEKDAYS[day - 1]} {int(window.hour or 0):02d}:00 UTC"
+
+
 def sql_instance_evidence(instance: Any, project: str) -> SqlInstanceEvidence:
-    """One sqladmin_v1beta4.DatabaseInstance as evidence."""
+    """One sqladmin_v1beta4.DatabaseInstance as evidence: every field the playbooks read, as written."""
     version = instance.database_version.name
     engine = version.split("_", 1)[0]
     tier = instance.settings.tier
@@ -88,6 +112,11 @@ def sql_instance_evidence(instance: Any, project: str) -> SqlInstanceEvidence:
         source = "tier default" if max_connections is not None else None
     private_ip = next((a.ip_address for a in instance.ip_addresses if a.type_.name == "PRIVATE"), None)
     network = instance.settings.ip_configuration.private_network
+    # masterInstanceName is "the name of the instance which will act as primary"; real replicas of another
+    # project's primary write it as PROJECT:INSTANCE, so keep the part after the last colon.
+    master = instance.master_instance_name.rsplit(":", 1)[-1] or None
+    reasons = [name for name in (_enum_name(r) for r in instance.suspension_reason) if name]
+    maintenance = instance.scheduled_maintenance.start_time if "scheduled_maintenance" in instance else None
     return SqlInstanceEvidence(
         name=instance.name,
         resource=f"projects/{project}/instances/{instance.name}",
@@ -97,11 +126,20 @@ def sql_instance_evidence(instance: Any, project: str) -> SqlInstanceEvidence:
         engine=engine,
         database_version=version,
         tier=tier,
+        instance_type=_enum_name(instance.instance_type),
+        master_instance=master,
+        activation_policy=_enum_name(instance.settings.activation_policy),
+        suspension_reasons=reasons,
+        kms_key=instance.disk_encryption_configuration.kms_key_name or None,
+        kms_key_version=instance.disk_encryption_status.kms_key_version_name or None,
+        maintenance_window=maintenance_window(instance),
+        scheduled_maintenance=maintenance.isoformat().replace("+00:00", "Z") if maintenance else None,
         memory_gb=memory,
         max_connections=max_connections,
         max_connections_source=source,
         private_ip=private_ip,
         private_network=short(network) if network else None,
+        allocated_ip_range=instance.settings.ip_configuration.allocated_ip_range or None,
         port=_PORTS.get(engine, 5432),
     )
 

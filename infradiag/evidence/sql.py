@@ -1,6 +1,8 @@
-"""Cloud SQL evidence: instance state, connection limits and load."""
+"""Cloud SQL evidence: instance state, replication role, connection limits and load."""
 
 from __future__ import annotations
+
+from pydantic import Field
 
 from infradiag.evidence.base import EvidenceModel
 
@@ -10,15 +12,31 @@ class SqlInstanceEvidence(EvidenceModel):
     resource: str  # projects/P/instances/I
     connection_name: str  # P:REGION:I
     region: str
-    state: str  # RUNNABLE | SUSPENDED | PENDING_CREATE | MAINTENANCE | FAILED | ...
+    # RUNNABLE | SUSPENDED | PENDING_CREATE | MAINTENANCE | FAILED | ... A stopped instance stays RUNNABLE
+    # with activation_policy NEVER ("RUNNABLE: The instance is running, or has been stopped by owner",
+    # https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/instances#SqlInstanceState).
+    state: str
     engine: str  # POSTGRES | MYSQL | SQLSERVER
     database_version: str
-    tier: str
+    tier: str  # the instance's own tier: a read replica's may differ from its primary's
+    # CLOUD_SQL_INSTANCE | READ_REPLICA_INSTANCE | ON_PREMISES_INSTANCE | READ_POOL_INSTANCE | ...; None when
+    # the API left it out.
+    instance_type: str | None = None
+    master_instance: str | None = None  # a replica's primary, short name (masterInstanceName may be P:I)
+    activation_policy: str | None = None  # settings.activationPolicy: ALWAYS | NEVER | ON_DEMAND
+    # suspensionReason, only while SUSPENDED: BILLING_ISSUE | LEGAL_ISSUE | OPERATIONAL_ISSUE |
+    # KMS_KEY_ISSUE | PROJECT_ABUSE | ...
+    suspension_reasons: list[str] = Field(default_factory=list)
+    kms_key: str | None = None  # diskEncryptionConfiguration.kmsKeyName (CMEK)
+    kms_key_version: str | None = None  # diskEncryptionStatus.kmsKeyVersionName
+    maintenance_window: str | None = None  # settings.maintenanceWindow as "Sunday 03:00 UTC"
+    scheduled_maintenance: str | None = None  # scheduledMaintenance.startTime, RFC 3339
     memory_gb: float | None = None
     max_connections: int | None = None
     max_connections_source: str | None = None  # "flag" or "tier default"
-    private_ip: str | None = None
+    private_ip: str | None = None  # the ipAddresses entry of type PRIVATE
     private_network: str | None = None  # short network name
+    allocated_ip_range: str | None = None  # settings.ipConfiguration.allocatedIpRange (a range's name)
     port: int = 5432
     # Over the judged window; None where the metric had no data.
     connections_max: float | None = None  # num_backends summed over databases, or network/connections

@@ -1,4 +1,5 @@
-"""Cloud SQL instances (sqladmin_v1beta4, parsed from REST JSON): engine, memory, connection limits."""
+"""Cloud SQL instances (sqladmin_v1beta4, parsed from REST JSON): engine, memory, connection limits,
+replication, activation and suspension, read through the twin the way the collector reads them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from typing import Any
 import pytest
 from google.cloud import sqladmin_v1beta4
 
-from infradiag.collect.sql import default_max_connections, sql_instance_evidence, tier_memory_gb
+from infradiag.collect.sql import (
+    default_max_connections,
+    list_sql_instances,
+    sql_instance_evidence,
+    tier_memory_gb,
+)
 from tests.collect.fleet import PROJECT, sql
+from tests.twin.rest_twin import rest_kwargs, scenario, serve
 
 
 def _instance(data: dict[str, Any]) -> Any:
@@ -104,3 +111,107 @@ def test_sql_server_port_and_no_default_limit() -> None:
         None,
         None,
     )
+
+
+KEY = f"projects/{PROJECT}/locations/us-central1/keyRings/sql/cryptoKeys/staging-db"
+# Written as Cloud SQL Admin v1 returns them (https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/instances).
+PRIMARY = {
+    "kind": "sql#instance",
+    "name": "staging-db",
+    "project": PROJECT,
+    "region": "us-central1",
+    "connectionName": f"{PROJECT}:us-central1:staging-db",
+    "databaseVersion": "POSTGRES_15",
+    "state": "SUSPENDED",
+    "suspensionReason": ["KMS_KEY_ISSUE", "BILLING_ISSUE"],
+    "instanceType": "CLOUD_SQL_INSTANCE",
+    "replicaNames": ["staging-db-replica"],
+    "diskEncryptionConfiguration": {"kmsKeyName": KEY, "kind": "sql#diskEncryptionConfiguration"},
+    "diskEncryptionStatus": {
+        "kmsKeyVersionName": f"{KEY}/cryptoKeyVersions/3",
+        "kind": "sql#diskEncryptionStatus",
+    },
+    "scheduledMaintenance": {"startTime": "2026-09-20T03:00:00Z", "canDefer": True},
+    "settings": {
+        "tier": "db-custom-2-7680",
+        "activationPolicy": "ALWAYS",
+        "maintenanceWindow": {"day": 7, "hour": 3, "kind": "sql#maintenanceWindow"},
+        "ipConfiguration": {
+            "ipv4Enabled": False,
+            "privateNetwork": f"projects/{PROJECT}/global/networks/staging-vpc",
+            "allocatedIpRange": "google-managed-services-staging-vpc",
+        },
+    },
+    "ipAddresses": [{"type": "PRIVATE", "ipAddress": "172.17.0.3"}],
+}
+REPLICA = {
+    "kind": "sql#instance",
+    "name": "staging-db-replica",
+    "project": PROJECT,
+    "region": "us-central1",
+    "databaseVersion": "POSTGRES_15",
+    "state": "RUNNABLE",  # stopped by its owner: still RUNNABLE, activationPolicy NEVER
+    "instanceType": "READ_REPLICA_INSTANCE",
+    "masterInstanceName": f"{PROJECT}:staging-db",
+    "settings": {"tier": "db-custom-1-3840", "activationPolicy": "NEVER"},
+}
+
+
+def test_the_collector_reads_replication_activation_suspension_and_encryption_through_the_twin() -> None:
+    with serve(scenario(sql={"instances": [PRIMARY, REPLICA]})) as twin:
+        client = sqladmin_v1beta4.SqlInstancesServiceClient(**rest_kwargs(twin))
+        primary, replica = list_sql_instances(client, PROJECT, 10.0)
+    assert (primary.name, primary.state, primary.instance_type, primary.master_instance) == (
+        "staging-db",
+        "SUSPENDED",
+        "CLOUD_SQL_INSTANCE",
+        None,
+    )
+    assert primary.activation_policy == "ALWAYS"
+    assert primary.suspension_reasons == ["KMS_KEY_ISSUE", "BILLING_ISSUE"]  # in the API's order
+    assert (primary.kms_key, primary.kms_key_version) == (KEY, f"{KEY}/cryptoKeyVersions/3")
+    assert (primary.maintenance_window, primary.scheduled_maintenance) == (
+        "Sunday 03:00 UTC",
+        "2026-09-20T03:00:00Z",
+    )
+    assert (primary.private_ip, primary.allocated_ip_range) == (
+        "172.17.0.3",
+        "google-managed-services-staging-vpc",
+    )
+    assert (replica.name, replica.state, replica.activation_policy) == (
+        "staging-db-replica",
+        "RUNNABLE",
+        "NEVER",
+    )
+    assert (replica.instance_type, replica.master_instance) == ("READ_REPLICA_INSTANCE", "staging-db")
+    assert replica.suspension_reasons == []
+    # The replica's connection limit follows its own tier (3.75 GB -> 100), not its primary's (7.5 GB -> 400).
+    assert (replica.tier, replica.memory_gb, replica.max_connections) == ("db-custom-1-3840", 3.75, 100)
+    assert primary.max_connections == 400
+
+
+def test_fields_the_api_left_out_are_none() -> None:
+    data = {
+        "name": "bare",
+        "region": "us-central1",
+        "databaseVersion": "MYSQL_8_0",
+        "settings": {"tier": "db-f1-micro"},
+    }
+    evidence = sql_instance_evidence(_instance(data), PROJECT)
+    assert (evidence.instance_type, evidence.master_instance, evidence.activation_policy) == (
+        None,
+        None,
+        None,
+    )
+    assert evidence.suspension_reasons == []
+    assert (evidence.kms_key, evidence.maintenance_window, evidence.scheduled_maintenance) == (
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_short_master_instance_name_is_kept() -> None:
+    # gcpdiag's captured replicas (test-data/cloudsql2) write masterInstanceName without the project.
+    data = {**REPLICA, "masterInstanceName": "staging-db"}
+    assert sql_instance_evidence(_instance(data), PROJECT).master_instance == "staging-db"

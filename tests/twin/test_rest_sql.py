@@ -130,3 +130,49 @@ def test_v1_and_v1beta4_paths_answer_the_same() -> None:
         assert {k: v for k, v in v1[1].items() if k != "nextPageToken"} == {
             k: v for k, v in beta[1].items() if k != "nextPageToken"
         }
+
+
+# A stopped read replica and a suspended CMEK primary, written as Cloud SQL Admin v1 returns them
+# (https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/instances): a stopped instance stays RUNNABLE
+# with settings.activationPolicy NEVER; suspensionReason is a list of SqlSuspensionReason names.
+REPLICA = {
+    **instance("staging-db-replica"),
+    "instanceType": "READ_REPLICA_INSTANCE",
+    "masterInstanceName": f"{PROJECT}:staging-db",
+    "settings": {"tier": "db-custom-1-3840", "activationPolicy": "NEVER"},
+}
+SUSPENDED = {
+    **instance("staging-db", state="SUSPENDED"),
+    "instanceType": "CLOUD_SQL_INSTANCE",
+    "suspensionReason": ["KMS_KEY_ISSUE"],
+    "replicaNames": ["staging-db-replica"],
+    "settings": {"tier": "db-custom-2-7680", "activationPolicy": "ALWAYS"},
+}
+
+
+def test_replication_activation_and_suspension_fields_are_served_as_written() -> None:
+    apis = RestApis(scenario(sql={"instances": [REPLICA, SUSPENDED]}), {}, RequestLog(), FaultInjector([]))
+
+    async def get(name: str) -> Any:
+        return await apis.answer("GET", f"/v1/projects/{PROJECT}/instances/{name}", {})
+
+    for written in (REPLICA, SUSPENDED):
+        status, body = asyncio.run(get(written["name"]))
+        assert status == 200
+        assert body == written
+
+
+def test_the_client_reads_replication_activation_and_suspension_fields() -> None:
+    with serve(scenario(sql={"instances": [REPLICA, SUSPENDED]})) as twin:
+        client = sql_client(twin)
+        replica = client.get(request={"project": PROJECT, "instance": "staging-db-replica"})
+        primary = client.get(request={"project": PROJECT, "instance": "staging-db"})
+    types = sqladmin_v1beta4.SqlInstanceType
+    assert (replica.instance_type, replica.master_instance_name) == (
+        types.READ_REPLICA_INSTANCE,
+        f"{PROJECT}:staging-db",
+    )
+    assert replica.settings.activation_policy == sqladmin_v1beta4.Settings.SqlActivationPolicy.NEVER
+    assert replica.state == sqladmin_v1beta4.DatabaseInstance.SqlInstanceState.RUNNABLE
+    assert list(primary.suspension_reason) == [sqladmin_v1beta4.SqlSuspensionReason.KMS_KEY_ISSUE]
+    assert list(primary.replica_names) == ["staging-db-replica"]
