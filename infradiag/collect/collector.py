@@ -357,29 +357,32 @@ class Collector:
             )
             return service.model_copy(update={"load": summary})
 
+        loaded = [load(s) for s in services]
+        connectors = join.connectors_with_load(
+            env.connectors,
+            newest_of[signals.CONNECTOR_CPU_P95.name],
+            newest_of[signals.CONNECTOR_INSTANCES_MAX.name],
+            env.signals[signals.CONNECTOR_SENT_BYTES_RATE.name],
+            env.signals[signals.CONNECTOR_RECEIVED_BYTES_RATE.name],
+        )
+        nats = join.nats_with_drops(
+            env.nats,
+            newest_of[signals.NAT_DROPPED_SENT_PACKETS.name],
+            newest_of[signals.NAT_ALLOCATION_FAILED.name],
+        )
         return Evidence(
             project=t.project,
             region=t.region,
             now=self.now,
-            services=[load(s) for s in services],
-            connectors=join.connectors_with_load(
-                env.connectors,
-                newest_of[signals.CONNECTOR_CPU_P95.name],
-                newest_of[signals.CONNECTOR_INSTANCES_MAX.name],
-                env.signals[signals.CONNECTOR_SENT_BYTES_RATE.name],
-                env.signals[signals.CONNECTOR_RECEIVED_BYTES_RATE.name],
-            ),
+            services=loaded,
+            connectors=connectors,
             probes=probes,
             unknowns=self.unknowns(),
             revisions=[r for r in env.revisions if r.service in kept],
             invokers=invokers,
             subnets=env.subnets,
             firewalls=env.firewalls,
-            nats=join.nats_with_drops(
-                env.nats,
-                newest_of[signals.NAT_DROPPED_SENT_PACKETS.name],
-                newest_of[signals.NAT_ALLOCATION_FAILED.name],
-            ),
+            nats=join.nats_with_demand(nats, connectors, loaded),
             sql_instances=join.sql_with_load(
                 env.sql_instances,
                 t.project,

@@ -33,6 +33,9 @@ PORTS_PER_NAT_IP = 64_512
 STATIC_DEFAULT_MIN_PORTS = 64
 DYNAMIC_DEFAULT_MIN_PORTS = 32
 DYNAMIC_DEFAULT_MAX_PORTS = 65_536
+# The smallest minPortsPerVm worth proposing: dynamic port allocation needs a power of two of at least 32
+# (RouterNat.enableDynamicPortAllocation, same page).
+LEAST_PORTS_PER_VM = 32
 
 
 def short(url: str) -> str:
@@ -138,3 +141,16 @@ def _one_nat(router: Any, nat: Any) -> NatEvidence:
         port_capacity=capacity,
         vms_with_ports=vms,
     )
+
+
+def with_port_demand(nat: NatEvidence, users: list[str], vms: int | None) -> NatEvidence:
+    """The gateway with who takes its ports and how many VMs they are, and, for a MANUAL_ONLY gateway, the
+    NAT IPs those VMs need at its ports per VM (ceil(VMs x ports per VM / 64,512)) and the largest power of
+    two of ports per VM its current NAT IPs could give them all."""
+    update: dict[str, Any] = {"port_users": users, "vms_needing_ports": vms}
+    if vms and nat.port_capacity is not None:
+        update["nat_ips_needed"] = -(-vms * nat.ports_per_vm // PORTS_PER_NAT_IP)
+        fit = nat.port_capacity // vms
+        largest = 1 << (fit.bit_length() - 1) if fit > 0 else 0
+        update["ports_per_vm_that_fit"] = largest if largest >= LEAST_PORTS_PER_VM else None
+    return nat.model_copy(update=update)

@@ -10,9 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
+from infradiag.collect.compute import with_port_demand
 from infradiag.collect.monitoring import Group, peak_of_sum
 from infradiag.collect.sql import database_id
-from infradiag.evidence import ConnectorEvidence, NatEvidence, ServiceLoadEvidence, SqlInstanceEvidence
+from infradiag.evidence import (
+    ConnectorEvidence,
+    NatEvidence,
+    ServiceEvidence,
+    ServiceLoadEvidence,
+    SqlInstanceEvidence,
+)
 
 Values = Mapping[Group, float]
 Points = Mapping[Group, Mapping[datetime, float]]
@@ -105,6 +112,47 @@ def nats_with_drops(
                 }
             )
         )
+    return joined
+
+
+def _covers(nat: NatEvidence, connector: ConnectorEvidence) -> bool:
+    # A gateway serves a connector of its network and region whose range is in a subnet it translates:
+    # every subnet for ALL_SUBNETWORKS_*, else the listed ones (a connector on an ipCidrRange has a subnet
+    # of its own, covered only by ALL_SUBNETWORKS_*).
+    same_place = connector.network == nat.network and connector.region == nat.region
+    return same_place and (
+        nat.all_subnets or (connector.subnet is not None and connector.subnet in nat.subnets)
+    )
+
+
+def nats_with_demand(
+    nats: list[NatEvidence], connectors: list[ConnectorEvidence], services: list[ServiceEvidence]
+) -> list[NatEvidence]:
+    """NAT gateways with the VMs that take ports from them: each covered connector's instances (the most
+    seen over the window, else its minimum) and the active instances of Cloud Run services with Direct VPC
+    egress into the gateway's network."""
+    joined = []
+    for nat in nats:
+        users: list[str] = []
+        counts: list[int] = []
+        for connector in connectors:
+            if not _covers(nat, connector):
+                continue
+            count = (
+                connector.instances_max if connector.instances_max is not None else connector.min_instances
+            )
+            users.append(f"connector {connector.name}: {count if count is not None else 'unknown'} instances")
+            if count is not None:
+                counts.append(count)
+        for service in services:
+            if service.direct_egress_network != nat.network:
+                continue
+            active = service.load.instances_active_max
+            shown = int(active) if active is not None else "unknown"
+            users.append(f"service {service.name} (Direct VPC egress): {shown} instances")
+            if active is not None:
+                counts.append(int(active))
+        joined.append(with_port_demand(nat, users, sum(counts) if counts else None))
     return joined
 
 

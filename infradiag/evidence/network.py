@@ -67,6 +67,14 @@ class NatEvidence(EvidenceModel):
     # many VMs (connector instances, Cloud Run instances) that many ports serve at ports_per_vm each.
     port_capacity: int | None = None
     vms_with_ports: int | None = None
+    # Who takes ports from this gateway: the connectors it covers (their most instances over the window, else
+    # their minimum) and Cloud Run services with Direct VPC egress into its network (active instances).
+    port_users: list[str] = Field(default_factory=list)  # e.g. "connector staging-conn: 4 instances"
+    vms_needing_ports: int | None = None  # their sum; None when no user's instance count is known
+    # MANUAL_ONLY with vms_needing_ports known: the NAT IPs those VMs need at ports_per_vm, and the largest
+    # power of two of ports per VM (at least 32) that lets the current NAT IPs serve them all (None if none).
+    nat_ips_needed: int | None = None
+    ports_per_vm_that_fit: int | None = None
     # router.googleapis.com/nat/dropped_sent_packets_count over the window, by its `reason` label; 0 when
     # the query answered without a series for that reason, None when it failed.
     dropped_out_of_resources: float | None = None

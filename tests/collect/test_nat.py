@@ -13,6 +13,7 @@ from google.cloud import monitoring_v3
 from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
 
 from infradiag.collect import signals
+from infradiag.collect.compute import with_port_demand
 from infradiag.collect.monitoring import Signal, newest, query_series
 from infradiag.evidence import Evidence, NatEvidence
 from infradiag.twin.faults import FaultInjector
@@ -39,7 +40,7 @@ def _drops(gateway: str, reason: str, protocol: str, per_minute: int) -> dict[st
 
 
 def _scenario() -> dict[str, Any]:
-    data = fleet(1)
+    data = fleet(2)  # svc-1 has Direct VPC egress into staging-vpc
     (router,) = data["compute"]["routers"]
     base = {"sourceSubnetworkIpRangesToNat": "ALL_SUBNETWORKS_ALL_IP_RANGES"}
     router["nats"] = [
@@ -115,6 +116,39 @@ def test_unset_fields_take_googles_documented_defaults(evidence: Evidence) -> No
     two = _nat(evidence, "two-ip-nat")
     assert (two.enable_dynamic_port_allocation, two.min_ports_per_vm, two.ports_per_vm) == (False, 64, 64)
     assert (two.port_capacity, two.vms_with_ports) == (2 * 64512, 2 * 64512 // 64)
+
+
+def test_port_users_and_what_a_manual_gateway_would_need(evidence: Evidence) -> None:
+    nat = _nat(evidence, "manual-nat")
+    # The connector's most instances over the window (3) and svc-1's active Direct VPC egress instances (8).
+    assert nat.port_users == [
+        "connector staging-conn: 3 instances",
+        "service svc-1 (Direct VPC egress): 8 instances",
+    ]
+    assert nat.vms_needing_ports == 11
+    # ceil(11 x 32768 / 64512) = 6 NAT IPs; or 64512 // 11 = 5864 ports each, the power of two below: 4096.
+    assert (nat.nat_ips_needed, nat.ports_per_vm_that_fit) == (6, 4096)
+    two = _nat(evidence, "two-ip-nat")
+    assert (two.nat_ips_needed, two.ports_per_vm_that_fit) == (1, 8192)
+    assert _nat(evidence, "eim-nat").nat_ips_needed is None  # AUTO_ONLY: Google adds the addresses
+
+
+def test_no_power_of_two_fits_below_the_least_ports_per_vm() -> None:
+    nat = NatEvidence(
+        name="n",
+        router="r",
+        network="v",
+        region="x",
+        all_subnets=True,
+        nat_ip_allocate_option="MANUAL_ONLY",
+        port_capacity=64512,
+        vms_with_ports=1008,
+        ports_per_vm=64,
+    )
+    crowded = with_port_demand(nat, ["connector c: 3000 instances"], 3000)
+    # 64512 // 3000 = 21 ports each: below the least a VM may be given, so no minPortsPerVm fits.
+    assert (crowded.nat_ips_needed, crowded.ports_per_vm_that_fit) == (3, None)
+    assert with_port_demand(nat, [], None).nat_ips_needed is None
 
 
 def test_out_of_resources_drops_are_summed_over_protocols(evidence: Evidence) -> None:
