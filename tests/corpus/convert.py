@@ -1,0 +1,205 @@
+"""Turn one gcpdiag test project's captured API responses (`test-data/<project>/json-dumps/`) into a twin
+scenario.
+
+Google resources go into the scenario exactly as the dumps hold them: the converter only chooses which
+files feed which scenario collection, never edits a resource. What a dump cannot say (the triage region,
+`now`, how each Cloud Run service answers HTTP, the findings to expect) comes from the project file,
+`tests/corpus/projects/<name>.yaml`.
+
+Usage: python tests/corpus/convert.py <json-dumps dir> <project yaml> > scenario.yaml
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Json = dict[str, Any]
+
+# Which dump files hold which collection, and where the resources sit in each file. The dumps are the
+# bodies gcpdiag's recorder saved from each REST call (tests under gcpdiag's `test-data/*/json-dumps`).
+# Monitoring dumps are not mapped: they are MQL `timeSeries:query` answers (timeSeriesDescriptor and
+# timeSeriesData), a different API from the timeSeries.list the twin serves, and no faithful mapping exists.
+_LIST_FILES: tuple[tuple[str, str, str], ...] = (
+    # (file name pattern, scenario collection, key of the items in the body)
+    (r"cloudrun_services\.json", "run.services", "services"),
+    (r"cloudsql-instances\.json", "sql.instances", "items"),
+    (r"compute-effective-firewalls-.+\.json", "compute.firewalls", "firewalls"),
+    (r"compute-routers-[a-z]+-[a-z]+\d+\.json", "compute.routers", "items"),
+    (r"compute-negs-[a-z]+-[a-z]+\d+-[a-z]\.json", "compute.networkEndpointGroups", "items"),
+    (r"healthChecks\.json", "compute.healthChecks", "items"),
+    (r"regionHealthChecks-[a-z]+-[a-z]+\d+\.json", "compute.healthChecks", "items"),
+)
+# Aggregated lists: the items of every scope.
+_AGGREGATED_FILES: tuple[tuple[str, str, str], ...] = (
+    (r"compute-subnetworks-aggregated\.json", "compute.subnetworks", "subnetworks"),
+    (r"compute-aggregated-backendServices\.json", "compute.backendServices", "backendServices"),
+)
+# One resource per file.
+_SINGLE_FILES: tuple[tuple[str, str], ...] = ((r"compute-network-.+\.json", "compute.networks"),)
+# backendServices.getHealth answers, one per (backend service, group); gcpdiag names them
+# backendService-<service>-get-health-... and regionBackendService-<service>-<region>-get-health-....
+_HEALTH_FILE = re.compile(
+    r"^(?:backendService-(?P<global>.+?)|regionBackendService-(?P<regional>.+?)-(?P<region>[a-z]+-[a-z]+\d+))"
+    r"-get-health-.+\.json$"
+)
+
+
+class ConversionError(ValueError):
+    """A dump or project file that cannot become a faithful scenario."""
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """One Google resource and the dump file it came from."""
+
+    file: str
+    resource: Json
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ConversionError(f"{path}: not JSON ({error})") from error
+
+
+def _files(dumps: Path, pattern: str, skipped: set[str]) -> Iterator[Path]:
+    for path in sorted(dumps.iterdir()):
+        if re.fullmatch(pattern, path.name) and path.name not in skipped:
+            yield path
+
+
+def collections(dumps: Path, skipped: set[str]) -> dict[str, list[Sourced]]:
+    """Every resource of the collections infradiag reads, by scenario collection ("compute.firewalls"),
+    each as the dump holds it; files named in `skipped` are left out. A resource found in two files (the
+    same selfLink or name) is kept once when both copies are equal, and is an error when they differ."""
+    found: dict[str, list[Sourced]] = {}
+
+    def add(collection: str, file: str, resource: Json) -> None:
+        key = resource.get("selfLink") or resource.get("name")
+        bucket = found.setdefault(collection, [])
+        for earlier in bucket:
+            if (earlier.resource.get("selfLink") or earlier.resource.get("name")) == key:
+                if earlier.resource != resource:
+                    raise ConversionError(f"{key} differs between {earlier.file} and {file}")
+                return
+        bucket.append(Sourced(file, resource))
+
+    for pattern, collection, key in _LIST_FILES:
+        for path in _files(dumps, pattern, skipped):
+            for resource in _read(path).get(key, []):
+                add(collection, path.name, resource)
+    for pattern, collection, key in _AGGREGATED_FILES:
+        for path in _files(dumps, pattern, skipped):
+            for scoped in _read(path).get("items", {}).values():
+                for resource in scoped.get(key, []):
+                    add(collection, path.name, resource)
+    for pattern, collection in _SINGLE_FILES:
+        for path in _files(dumps, pattern, skipped):
+            add(collection, path.name, _read(path))
+    return found
+
+
+def backend_health(dumps: Path, skipped: set[str]) -> dict[str, Json]:
+    """The getHealth answers, keyed as the twin's compute.backendServiceHealth takes them: the backend
+    service's scope and name (`global/backendServices/S`, `regions/R/backendServices/S`), without `kind`,
+    which the twin adds as Google does."""
+    health: dict[str, Json] = {}
+    for path in sorted(dumps.iterdir()):
+        match = _HEALTH_FILE.match(path.name)
+        if match is None or path.name in skipped:
+            continue
+        body = {k: v for k, v in _read(path).items() if k != "kind"}
+        if match["global"]:
+            key = f"global/backendServices/{match['global']}"
+        else:
+            key = f"regions/{match['region']}/backendServices/{match['regional']}"
+        if key in health and health[key] != body:
+            raise ConversionError(f"{key}: two different getHealth answers; the twin keeps one per service")
+        health[key] = body
+    return health
+
+
+def project_number(dumps: Path) -> str | None:
+    """The project number, from Resource Manager's project.json (`name: projects/NUMBER`)."""
+    path = dumps / "project.json"
+    if not path.exists():
+        return None
+    name = str(_read(path).get("name", ""))
+    return name.removeprefix("projects/") if name.startswith("projects/") else None
+
+
+def project_id(dumps: Path, found: dict[str, list[Sourced]]) -> str:
+    """The project id, from project.json, else from the first resource naming a project."""
+    path = dumps / "project.json"
+    if path.exists():
+        return str(_read(path)["projectId"])
+    for items in found.values():
+        for item in items:
+            text = str(item.resource.get("selfLink") or item.resource.get("name") or "")
+            match = re.search(r"projects/([a-z][-a-z0-9]+)/", text)
+            if match:
+                return match.group(1)
+    raise ConversionError(f"{path}: no project.json and no resource names the project")
+
+
+def load_project(path: Path) -> Json:
+    """A project file: corpus project, region, now, endpoints, skipFiles, knownFailing, expect."""
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict) or "corpusProject" not in data:
+        raise ConversionError(f"{path}: a project file is a mapping with corpusProject, region, now, expect")
+    return data
+
+
+def scenario(dumps: Path, project: Json) -> Json:
+    """The twin scenario (a mapping, ready for YAML) of one json-dumps directory and its project file."""
+    skipped = set((project.get("skipFiles") or {}).keys())
+    found = collections(dumps, skipped)
+    document: Json = {
+        "apiVersion": "infradiag/twin-v1",
+        "name": f"corpus-{project['corpusProject']}",
+        "summary": project.get("summary") or f"gcpdiag test project {project['corpusProject']}",
+        "project": project_id(dumps, found),
+    }
+    number = project_number(dumps)
+    if number is not None:
+        document["projectNumber"] = number
+    document["region"] = project["region"]
+    document["now"] = project["now"]
+    for collection, items in found.items():
+        section, name = collection.split(".")
+        document.setdefault(section, {})[name] = [item.resource for item in items]
+    health = backend_health(dumps, skipped)
+    if health:
+        document.setdefault("compute", {})["backendServiceHealth"] = health
+    if project.get("endpoints"):
+        document["endpoints"] = project["endpoints"]
+    if project.get("expect"):
+        document["expect"] = project["expect"]
+    return document
+
+
+def main(argv: list[str]) -> int:
+    """The command line: convert one project and write its scenario YAML to stdout."""
+    if len(argv) != 3:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    try:
+        document = scenario(Path(argv[1]), load_project(Path(argv[2])))
+    except ConversionError as error:
+        print(f"convert: {error}", file=sys.stderr)
+        return 1
+    yaml.safe_dump(document, sys.stdout, sort_keys=False, allow_unicode=True, width=120)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

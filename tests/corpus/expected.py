@@ -1,0 +1,186 @@
+"""What each raw Google resource says, as the evidence fields infradiag should read from it.
+
+Written from Google's REST references, independently of infradiag/collect/, so that a collector that misreads
+a field (or a default) disagrees with these functions. Each returns a plain dict comparable with
+`EvidenceModel.model_dump(include=...)`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+Json = dict[str, Any]
+
+# https://cloud.google.com/compute/docs/reference/rest/v1/firewalls: priority defaults to 1000, direction to
+# INGRESS, network to global/networks/default.
+FIREWALL_DEFAULTS = {"priority": 1000, "direction": "INGRESS", "network": "global/networks/default"}
+# https://cloud.google.com/compute/docs/reference/rest/v1/backendServices: timeoutSec defaults to 30.
+BACKEND_TIMEOUT_DEFAULT = 30
+# https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services: template.timeout
+# defaults to 300s.
+RUN_TIMEOUT_DEFAULT = 300.0
+# https://cloud.google.com/vpc/docs/subnets#unusable-ip-addresses-in-every-subnet: four reserved addresses.
+RESERVED_PER_SUBNET = 4
+# https://cloud.google.com/compute/docs/reference/rest/v1/healthChecks: the settings field of each type.
+HEALTH_CHECK_FIELDS = {
+    "HTTP": "httpHealthCheck",
+    "HTTPS": "httpsHealthCheck",
+    "HTTP2": "http2HealthCheck",
+    "TCP": "tcpHealthCheck",
+    "SSL": "sslHealthCheck",
+    "GRPC": "grpcHealthCheck",
+}
+_SQL_PORTS = {"POSTGRES": 5432, "MYSQL": 3306, "SQLSERVER": 1433}
+
+
+def last(url: str) -> str:
+    """The last segment of a URL or resource name."""
+    return url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def firewall(raw: Json) -> Json:
+    """A firewall rule (compute#firewall) as FirewallEvidence fields."""
+    entries = raw.get("allowed") or raw.get("denied") or []
+    return {
+        "name": raw["name"],
+        "network": last(raw.get("network", FIREWALL_DEFAULTS["network"])),
+        "direction": raw.get("direction", FIREWALL_DEFAULTS["direction"]),
+        "priority": raw.get("priority", FIREWALL_DEFAULTS["priority"]),
+        "action": "allow" if raw.get("allowed") else "deny",
+        "rules": [{"protocol": e["IPProtocol"].lower(), "ports": e.get("ports", [])} for e in entries],
+        "source_ranges": raw.get("sourceRanges", []),
+        "destination_ranges": raw.get("destinationRanges", []),
+        "target_tags": raw.get("targetTags", []),
+        "target_service_accounts": raw.get("targetServiceAccounts", []),
+        "source_tags": raw.get("sourceTags", []),
+        "source_service_accounts": raw.get("sourceServiceAccounts", []),
+        "disabled": raw.get("disabled", False),
+    }
+
+
+def subnet(raw: Json) -> Json:
+    """A subnetwork as SubnetEvidence fields."""
+    prefix = ipaddress.ip_network(raw["ipCidrRange"], strict=False).prefixlen
+    return {
+        "name": raw["name"],
+        "network": last(raw["network"]),
+        "region": last(raw["region"]),
+        "ip_cidr_range": raw["ipCidrRange"],
+        "prefix_length": prefix,
+        "usable_addresses": 2 ** (32 - prefix) - RESERVED_PER_SUBNET,
+    }
+
+
+def nats(router: Json) -> list[Json]:
+    """The NAT gateways of a Cloud Router as NatEvidence fields."""
+    return [
+        {
+            "name": nat["name"],
+            "router": router["name"],
+            "network": last(router["network"]),
+            "region": last(router["region"]),
+            "all_subnets": nat.get("sourceSubnetworkIpRangesToNat", "").startswith("ALL_SUBNETWORKS_ALL_"),
+        }
+        for nat in router.get("nats", [])
+    ]
+
+
+def sql_instance(raw: Json) -> Json:
+    """A Cloud SQL instance (sql#instance) as SqlInstanceEvidence fields."""
+    engine = raw["databaseVersion"].split("_", 1)[0]
+    private = [a["ipAddress"] for a in raw.get("ipAddresses", []) if a.get("type") == "PRIVATE"]
+    network = raw["settings"].get("ipConfiguration", {}).get("privateNetwork")
+    return {
+        "name": raw["name"],
+        "connection_name": raw.get("connectionName") or f"{raw['project']}:{raw['region']}:{raw['name']}",
+        "region": raw["region"],
+        "state": raw["state"],
+        "engine": engine,
+        "database_version": raw["databaseVersion"],
+        "tier": raw["settings"]["tier"],
+        "private_ip": private[0] if private else None,
+        "private_network": last(network) if network else None,
+        "port": _SQL_PORTS[engine],
+    }
+
+
+def _seconds(duration: str) -> float:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)s", duration)
+    assert match, duration
+    return float(match.group(1))
+
+
+def service(raw: Json) -> Json:
+    """A Cloud Run v2 service as ServiceEvidence fields."""
+    terminal = raw.get("terminalCondition", {})
+    template = raw.get("template", {})
+    return {
+        "name": last(raw["name"]),
+        "resource": raw["name"],
+        "region": raw["name"].split("/")[3],
+        "uri": raw.get("uri"),
+        "ingress": raw.get("ingress"),
+        "ready": terminal.get("state") == "CONDITION_SUCCEEDED" if terminal else True,
+        "ready_message": terminal.get("message"),
+        "latest_ready_revision": raw.get("latestReadyRevision"),
+        "latest_created_revision": raw.get("latestCreatedRevision"),
+        "max_instances": template.get("scaling", {}).get("maxInstanceCount"),
+        "timeout_seconds": _seconds(template["timeout"]) if "timeout" in template else RUN_TIMEOUT_DEFAULT,
+    }
+
+
+def connector(raw: Json) -> Json:
+    """A Serverless VPC Access connector as ConnectorEvidence fields."""
+    return {
+        "name": last(raw["name"]),
+        "resource": raw["name"],
+        "state": raw.get("state"),
+        "network": raw.get("network"),
+        "ip_cidr_range": raw.get("ipCidrRange"),
+        # https://cloud.google.com/vpc/docs/reference/vpcaccess/rest/v1/projects.locations.connectors:
+        # machineType defaults to e2-micro.
+        "machine_type": raw.get("machineType", "e2-micro"),
+        "min_instances": raw.get("minInstances"),
+        "max_instances": raw.get("maxInstances"),
+    }
+
+
+def backend_service(raw: Json, health: dict[str, Json]) -> Json:
+    """A backend service as BackendServiceEvidence fields; `health` holds the captured getHealth answers
+    by `global/backendServices/S` or `regions/R/backendServices/S`."""
+    region = last(raw["region"]) if "region" in raw else None
+    scope = f"regions/{region}" if region else "global"
+    answer = health.get(f"{scope}/backendServices/{raw['name']}")
+    statuses = answer.get("healthStatus", []) if answer is not None else None
+    backends = []
+    for backend in raw.get("backends", []):
+        entry: Json = {"group": backend["group"]}
+        if statuses is not None:
+            healthy = sum(1 for s in statuses if s.get("healthState") == "HEALTHY")
+            entry.update(healthy=healthy, unhealthy=len(statuses) - healthy)
+        backends.append(entry)
+    return {
+        "name": raw["name"],
+        "resource": raw["selfLink"],
+        "region": region,
+        "protocol": raw.get("protocol"),
+        "timeout_sec": raw.get("timeoutSec", BACKEND_TIMEOUT_DEFAULT),
+        "health_checks": [last(h) for h in raw.get("healthChecks", [])],
+        "outlier_detection": "outlierDetection" in raw,
+        "backends": backends,
+    }
+
+
+def health_check(raw: Json) -> Json:
+    """A health check as HealthCheckEvidence fields; HTTP-like checks probe requestPath, "/" when unset."""
+    settings = raw.get(HEALTH_CHECK_FIELDS.get(raw["type"], ""), {})
+    path = settings.get("requestPath") or "/" if raw["type"] in ("HTTP", "HTTPS", "HTTP2") else None
+    return {
+        "name": raw["name"],
+        "resource": raw["selfLink"],
+        "type": raw["type"],
+        "port": settings.get("port"),
+        "request_path": path,
+    }
