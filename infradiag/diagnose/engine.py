@@ -9,6 +9,7 @@ from typing import Any
 from infradiag.diagnose.cel import CelEvalError
 from infradiag.diagnose.findings import Citation, Finding, Fix, Why, merge_findings
 from infradiag.diagnose.playbook import Node, Playbook, causes_of
+from infradiag.diagnose.symptoms import fold_explained
 from infradiag.evidence import Evidence, ProbeResult, Unknown
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ class _Walk:
             ),
             confidence=node.confidence,
             playbook=self.playbook.id,
+            symptom=node.symptom,
         )
 
     def run(self, base: dict[str, Any]) -> None:
@@ -194,16 +196,20 @@ def _finding_data(findings: list[Finding]) -> list[dict[str, Any]]:
 
 
 def diagnose(evidence: Evidence, playbooks: list[Playbook], thresholds: dict[str, Any]) -> Diagnosis:
-    """Findings of every playbook, one per cause and resource. Stages run in order: primary, then
-    fallback (each seeing `explained`, the services covered so far), then review (seeing `findings`)."""
+    """Findings of every playbook, one per cause and resource, without the symptoms a more urgent root
+    cause explains (cited under it, symptoms.py). Stages run in order: primary, then fallback (each seeing
+    `explained`, the services a root-cause finding covers so far), then review (seeing `findings`)."""
     diagnosis = Diagnosis()
     base = evidence_context(evidence, thresholds)
     for stage in ("primary", "fallback", "review"):
+        if stage == "review":
+            diagnosis.findings = fold_explained(merge_findings(diagnosis.findings))
+            base["findings"] = _finding_data(diagnosis.findings)
         for playbook in (p for p in playbooks if p.stage == stage):
             if stage == "fallback":
-                base["explained"] = sorted({s for f in diagnosis.findings for s in f.affected_services})
-            if stage == "review":
-                base["findings"] = _finding_data(merge_findings(diagnosis.findings))
+                base["explained"] = sorted(
+                    {s for f in diagnosis.findings if not f.symptom for s in f.affected_services}
+                )
             _Walk(playbook, diagnosis).run(base)
     diagnosis.findings = merge_findings(diagnosis.findings)
     return diagnosis

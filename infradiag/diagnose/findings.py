@@ -43,6 +43,9 @@ class Finding(BaseModel):
     remediation: Fix
     confidence: float = 0.8
     playbook: str = ""
+    # Read from a symptom other causes produce too (symptoms.py): cited under a more urgent root cause
+    # that covers its services instead of listed. The diagnosis's own flag, not part of the report.
+    symptom: bool = False
 
     @property
     def id(self) -> str:

@@ -57,6 +57,9 @@ class Node(_Model):
     priority: list[PriorityRule] = Field(default_factory=list)
     confidence: float = Field(0.8, ge=0, le=1)
     remediation: Remediation | None = None
+    # The cause is read from a symptom (slow answers, timeouts) that other causes produce too: a more
+    # urgent root cause covering the same services cites it instead of the plan listing it.
+    symptom: bool = False
 
     @model_validator(mode="after")
     def _leaf_or_branch(self) -> Node:
