@@ -1,6 +1,6 @@
 """The Monitoring signals infradiag reads: one ListTimeSeries query each, for the whole environment.
 
-Metric kinds, value types and labels as Google's metric lists give them (gcp-reference.md, "Metrics"):
+Metric kinds, value types and labels as Google's metric lists give them (docs/gcp-reference.md, "Metrics"):
 https://cloud.google.com/monitoring/api/metrics_gcp (sections vpcaccess, run, cloudsql) and, for Cloud NAT,
 https://cloud.google.com/nat/docs/monitoring#gateway-metrics. Aligners per google/monitoring/v3/common.proto:
 percentile aligners summarise DISTRIBUTION values; ALIGN_DELTA and ALIGN_RATE need DELTA or CUMULATIVE

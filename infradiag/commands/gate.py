@@ -1,6 +1,6 @@
 """`infradiag gate`: is the environment fit to test? One answer and an exit code, optionally after waiting.
 
-Exit codes (triage-report.md), judged on the last triage that reached a verdict:
+Exit codes (docs/report-format.md), judged on the last triage that reached a verdict:
 
 - 0: no finding at or above `--fail-on` (suppressed findings never count).
 - 1: a finding at or above `--fail-on`: at once without `--wait`; with `--wait`, still so when the deadline

@@ -19,7 +19,7 @@ DEFAULT_CONFIG = Path("infradiag.toml")
 
 
 class Thresholds(BaseModel):
-    """Defaults of causes.md; an environment may override any of them."""
+    """Defaults of docs/causes.md; an environment may override any of them."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -212,7 +212,7 @@ def _check_causes(playbook: Playbook, where: Any, problems: list[str]) -> None:
         if node.cause is not None and node.cause not in CAUSES:
             problems.append(
                 f"{where((*loc, 'cause'))}: cause `{node.cause}` is not in the catalog "
-                "(fix: use an id of shared/spec/causes.md, see infradiag/diagnose/catalog.py)"
+                "(fix: use an id of docs/causes.md, see infradiag/diagnose/catalog.py)"
             )
         for index, child in enumerate(node.then):
             walk(child, (*loc, "then", index))

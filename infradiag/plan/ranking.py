@@ -1,4 +1,4 @@
-"""Ranking per triage-report.md: priority, then blast radius, then confidence; one step per action."""
+"""Ranking per docs/report-format.md: priority, then blast radius, then confidence; one step per action."""
 
 from __future__ import annotations
 
@@ -61,11 +61,11 @@ def verdict(
     evidence_missing: bool = False,
     without_url: Sequence[str] = (),
 ) -> str:
-    """healthy | degraded | down | unknown, as triage-report.md defines them. `examined` says whether every
-    service the triage was asked about was found and probed: without that a triage never passes (unknown),
-    though failing probes still make it down. Never healthy while evidence is missing (a cause could hide
-    there), degraded instead. A service in `without_url` counts as failing: it exists but Cloud Run serves
-    it nowhere, so it is never healthy, and a fleet of only such services is down."""
+    """healthy | degraded | down | unknown, as docs/report-format.md defines them. `examined` says whether
+    every service the triage was asked about was found and probed: without that a triage never passes
+    (unknown), though failing probes still make it down. Never healthy while evidence is missing (a cause
+    could hide there), degraded instead. A service in `without_url` counts as failing: it exists but Cloud Run
+    serves it nowhere, so it is never healthy, and a fleet of only such services is down."""
     by_service: dict[str, bool] = {}
     for probe in probes:
         by_service[probe.service] = by_service.get(probe.service, True) and probe.ok

@@ -1,4 +1,4 @@
-"""One probe of one target: a GET (or a WebSocket upgrade), classified into triage-report.md's outcomes.
+"""One probe of one target: a GET (or a WebSocket upgrade), classified into docs/report-format.md's outcomes.
 
 Decisions a reader needs:
 

@@ -1,4 +1,4 @@
-"""Outcome classes (triage-report.md) of probes that got no complete answer, with a precise detail."""
+"""Outcome classes (docs/report-format.md) of probes that got no complete answer, with a precise detail."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Bodies Google's serving stack sends, recognised so a probe can say who answered and what it means.
 
-Source: gcp-reference.md, "What probes see" (observed GFE and Cloud Run answers).
+Source: docs/gcp-reference.md, "What probes see" (observed GFE and Cloud Run answers).
 """
 
 from __future__ import annotations

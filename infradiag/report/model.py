@@ -1,4 +1,4 @@
-"""The triage report, v1 (../shared/spec/triage-report.md): field names and meanings are a contract."""
+"""The triage report, v1 (docs/report-format.md): field names and meanings are a contract."""
 
 from __future__ import annotations
 

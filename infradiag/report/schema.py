@@ -1,4 +1,4 @@
-"""The JSON Schema of the v1 report (triage-report.md), shipped in the package."""
+"""The JSON Schema of the v1 report (docs/report-format.md), shipped in the package."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ def _step(step: ReportPlanStep, suppressed_ids: set[str]) -> ReportPlanStep:
 
 def _verdict(report: TriageReport, findings: list[ReportFinding]) -> str:
     # Only a verdict that a finding alone made `degraded` can change: suppressing a finding never makes a
-    # failing probe pass (triage-report.md: healthy = every probe ok and no P0/P1 finding).
+    # failing probe pass (docs/report-format.md: healthy = every probe ok and no P0/P1 finding).
     # Nor does it make missing evidence appear: unknowns keep a report degraded.
     failing = not all(p.ok for p in report.probes) or bool(report.services_without_url)
     if report.verdict != "degraded" or failing or report.unknowns:

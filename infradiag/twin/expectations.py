@@ -1,4 +1,4 @@
-"""Checks a triage report (v1 JSON) against a scenario's `expect` block, per twin-scenario.md."""
+"""Checks a triage report (v1 JSON) against a scenario's `expect` block, per docs/scenario-format.md."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """Long Monitoring time series, written compactly, produced in the public scenario form.
 
 Scenario build scripts use these helpers to write `monitoring.timeSeries` exactly as
-`projects.timeSeries.list` returns raw data (twin-scenario.md, "Time series"): one point per step ending at
-`now`, points newest first, GAUGE points as instants, DELTA points spanning their step, INT64 values as
-strings.
+`projects.timeSeries.list` returns raw data (docs/scenario-format.md, "Time series"): one point per step
+ending at `now`, points newest first, GAUGE points as instants, DELTA points spanning their step, INT64 values
+as strings.
 
 Values come from a callable of the point's age in steps (0 = the newest point), a sequence, or a pattern
 string (oldest value first, items separated by spaces or commas):

@@ -35,7 +35,7 @@ class TwinAddresses:
     services: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
-        """The JSON object of twin-scenario.md, "Serving a scenario on its own"."""
+        """The JSON object of docs/scenario-format.md, "Checking and serving a scenario"."""
         return {
             "project": self.project,
             "region": self.region,

@@ -1,6 +1,6 @@
 """A healthy, fully furnished staging project to derive one scenario per cause from.
 
-Everything is written as the public REST APIs return it (twin-scenario.md). A scenario function takes a
+Everything is written as the public REST APIs return it (docs/scenario-format.md). A scenario function takes a
 fresh Fleet, breaks one thing, states its expectation, and writes the file.
 """
 

@@ -171,8 +171,8 @@ def _served(client: httpx.Client, project: Project, collection: str) -> list[Jso
 
 def _as_served(service: Json, twin: Twin) -> Json:
     """A captured Cloud Run service as the twin serves it: the one documented difference is that a service
-    with a `uri` gets the address of the twin's local endpoint in `uri` and `urls` (twin-scenario.md), so that
-    probes reach it; every other field is the capture's."""
+    with a `uri` gets the address of the twin's local endpoint in `uri` and `urls` (docs/scenario-format.md),
+    so that probes reach it; every other field is the capture's."""
     assert twin.addresses is not None
     if not service.get("uri"):
         return service

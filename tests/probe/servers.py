@@ -63,8 +63,8 @@ async def own_server(handler: Handler, tls: ssl.SSLContext | None = None) -> Asy
 
 
 def fleet_scenario(endpoints: dict[str, dict[str, dict[str, Any]]], **top: Any) -> dict[str, Any]:
-    """A small scenario (twin-scenario.md v1): one Cloud Run service per key of `endpoints`, answering as its
-    value says; `top` adds top-level keys (apiFaults, ...)."""
+    """A small scenario (docs/scenario-format.md v1): one Cloud Run service per key of `endpoints`, answering
+    as its value says; `top` adds top-level keys (apiFaults, ...)."""
     project, region = "acme-probe", "us-central1"
     services = [
         {

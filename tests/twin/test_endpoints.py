@@ -1,4 +1,5 @@
-"""ServiceEndpoints on real loopback sockets: every behaviour and fault of twin-scenario.md "Endpoints"."""
+"""ServiceEndpoints on real loopback sockets: every behaviour and fault of docs/scenario-format.md,
+"Endpoints"."""
 
 from __future__ import annotations
 

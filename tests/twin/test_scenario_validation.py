@@ -1,4 +1,5 @@
-"""Malformed scenarios: exit 2 with file:line and what to write instead (twin-scenario.md; issue 3 item 7).
+"""Malformed scenarios: exit 2 with file:line and what to write instead (docs/scenario-format.md; issue 3
+item 7).
 
 The kinds the issue lists (unknown keys, bad enums, bad timestamps, missing required fields) go through
 `infradiag twin serve` as a user runs it; further cases call load_scenario in-process.

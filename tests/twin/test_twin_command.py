@@ -1,5 +1,5 @@
 """`infradiag twin serve SCENARIO --format json`, as a script uses it: first line JSON, official clients
-against it, clean stop on SIGINT (twin-scenario.md, "Serving a scenario on its own")."""
+against it, clean stop on SIGINT (docs/scenario-format.md, "Checking and serving a scenario")."""
 
 from __future__ import annotations
 

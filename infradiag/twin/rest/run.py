@@ -22,7 +22,7 @@ VIEWER_VERBS = ("get", "list", "getIamPolicy")
 
 def _served_service(service: Resource, service_urls: Mapping[str, str]) -> Resource:
     """The service as the twin serves it: `uri` and `urls` rewritten to where the twin serves its endpoints
-    (twin-scenario.md), and only when the scenario gives it a `uri`; otherwise exactly as written."""
+    (docs/scenario-format.md), and only when the scenario gives it a `uri`; otherwise exactly as written."""
     # `uri` is output only and set once the service serves
     # (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services#Service): a service
     # whose revisions never became ready has none, and inventing one would make it look reachable.
