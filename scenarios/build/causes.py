@@ -122,6 +122,9 @@ def nat_exhausted() -> Fleet:
     f = Fleet("cause-vpc-nat-exhausted", "Cloud NAT runs out of ports for the services' all-traffic egress")
     for name in ("websocket", "frontend"):
         f.services[name]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    # Both fields as routers.list returns them (as in gcpdiag's captured router, test-data/nat1).
+    f.compute["routers"][0]["nats"][0].update({"enableDynamicPortAllocation": False,
+                                               "enableEndpointIndependentMapping": False})
     f.nat_dropped = 420
     f.fail(("websocket",), {"status": 502, "delayMs": 100, "json": {"status": "unhealthy", "pubsub": "connection reset"}})
     nat = f"projects/{PROJECT}/regions/{REGION}/routers/staging-router/nats/staging-nat"

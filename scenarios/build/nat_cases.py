@@ -1,0 +1,137 @@
+"""Writes the Cloud NAT scenarios beyond cause-vpc-nat-exhausted: a MANUAL_ONLY gateway whose one NAT IP has
+ports for too few VMs, and endpoint-independent mapping conflicts.
+
+Run from the repository root: `python scenarios/build/nat_cases.py` (rewrites scenarios/cause-vpc-nat-*.yaml
+but cause-vpc-nat-exhausted.yaml, which scenarios/build/causes.py writes).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fleet import MINUTES, NOW, PROJECT, REGION, REGION_URL, Fleet
+
+from infradiag.twin.series import delta_int, gauge_bool
+
+SCENARIOS: list[Callable[[], Fleet]] = []
+NAT = f"projects/{PROJECT}/regions/{REGION}/routers/staging-router/nats/staging-nat"
+DROPPED = "router.googleapis.com/nat/dropped_sent_packets_count"
+ALLOCATION_FAILED = "router.googleapis.com/nat/nat_allocation_failed"
+PUBSUB_RESET = {"status": 502, "delayMs": 100, "json": {"status": "unhealthy", "pubsub": "connection reset"}}
+
+
+class NatFleet(Fleet):
+    """The healthy fleet whose Cloud NAT metrics a scenario sets: drops per reason and protocol (packets a
+    minute) and whether allocation failed."""
+
+    def __init__(self, name: str, summary: str) -> None:
+        super().__init__(name, summary)
+        self.nat_drops: dict[tuple[str, str], int] = {}  # (reason, ip_protocol) -> packets a minute
+        self.nat_allocation_failed = False
+
+    def nat(self) -> dict[str, Any]:
+        """The staging router's one NAT gateway, as routers.list returns it."""
+        nat: dict[str, Any] = self.compute["routers"][0]["nats"][0]
+        return nat
+
+    def series(self) -> list[dict[str, Any]]:
+        kept = [s for s in super().series() if s["metric"]["type"] not in (DROPPED, ALLOCATION_FAILED)]
+        gateway = {
+            "type": "nat_gateway",
+            "labels": {
+                "project_id": PROJECT,
+                "region": REGION,
+                "router_id": "4001",
+                "gateway_name": "staging-nat",
+            },
+        }
+        for (reason, protocol), per_minute in self.nat_drops.items():
+            kept.append(
+                delta_int(
+                    {"type": DROPPED, "labels": {"ip_protocol": protocol, "reason": reason}},
+                    gateway,
+                    NOW,
+                    MINUTES,
+                    lambda age, n=per_minute: n,
+                )
+            )
+        failed = self.nat_allocation_failed
+        kept.append(
+            gauge_bool({"type": ALLOCATION_FAILED, "labels": {}}, gateway, NOW, MINUTES, lambda age: failed)
+        )
+        return kept
+
+    def write(self, folder: Path) -> Path:
+        path = super().write(folder)
+        text = path.read_text().replace("scenarios/build/causes.py", "scenarios/build/nat_cases.py", 1)
+        path.write_text(text)
+        return path
+
+
+def scenario(fn: Callable[[], Fleet]) -> Callable[[], Fleet]:
+    SCENARIOS.append(fn)
+    return fn
+
+
+@scenario
+def manual_ip_short() -> Fleet:
+    # As gcpdiag's captured nat1 gateway (test-data/nat1): one static NAT IP and minPortsPerVm 32000, which
+    # Google rounds up to 32768 (https://cloud.google.com/compute/docs/reference/rest/v1/routers), so the
+    # IP's 64512 ports serve one VM; the connector runs two instances. Allocation fails, nothing is dropped.
+    f = NatFleet(
+        "cause-vpc-nat-manual-ip-short",
+        "Cloud NAT's one manual NAT IP has ports for one VM at minPortsPerVm 32000; the connector runs two",
+    )
+    f.nat().update(
+        {
+            "natIps": [f"{REGION_URL}/addresses/staging-nat-ip-1"],
+            "natIpAllocateOption": "MANUAL_ONLY",
+            "minPortsPerVm": 32000,
+            "enableDynamicPortAllocation": False,
+            "enableEndpointIndependentMapping": False,
+        }
+    )
+    f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    f.nat_allocation_failed = True
+    f.fail(("websocket",), PUBSUB_RESET)
+    f.expect = {
+        "verdict": "degraded",
+        "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": NAT}],
+    }
+    return f
+
+
+@scenario
+def endpoint_conflict() -> Fleet:
+    # Endpoint-independent mapping on, plenty of addresses (AUTO_ONLY): packets are dropped with reason
+    # ENDPOINT_INDEPENDENCE_CONFLICT only, no VM runs out of ports and allocation never fails.
+    f = NatFleet(
+        "cause-vpc-nat-endpoint-conflict",
+        "Cloud NAT drops websocket's packets for endpoint-independent mapping conflicts",
+    )
+    f.nat().update({"enableEndpointIndependentMapping": True, "enableDynamicPortAllocation": False})
+    f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    f.nat_drops = {
+        ("ENDPOINT_INDEPENDENCE_CONFLICT", "TCP"): 30,
+        ("ENDPOINT_INDEPENDENCE_CONFLICT", "UDP"): 4,
+    }
+    f.fail(("websocket",), PUBSUB_RESET)
+    f.expect = {
+        "verdict": "degraded",
+        "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": NAT}],
+    }
+    return f
+
+
+def main() -> None:
+    out = Path(__file__).resolve().parent.parent
+    for build in SCENARIOS:
+        build().write(out)
+
+
+if __name__ == "__main__":
+    main()
