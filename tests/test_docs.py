@@ -151,7 +151,7 @@ def test_every_relative_link_of_a_markdown_file_resolves() -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        "see " + "../" + "shared/spec/causes.md",
+        "see " + "../" + "shared" + "/spec/causes.md",
         "(fix: use an id of " + "shared" + "/spec/causes.md)",
         "open " + "/" + "work/" + "README.md",
         f'return "see {OLD_SPEC[0]}.md"',
@@ -166,7 +166,7 @@ def test_a_pointer_outside_is_found(line: str) -> None:
     "line",
     [
         "see docs/scenario-format.md and docs/causes.md",
-        "https://example.com" + "/work/" + "page",
+        "https://example.com/" + "work/" + "page",
         "infradiag/schemas/triage-report.v1.json",
         "$INFRADIAG_CORPUS, else ../" + "shared/corpus/gcpdiag",
     ],

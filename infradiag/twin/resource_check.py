@@ -50,6 +50,8 @@ LIST_SECTIONS: tuple[tuple[Loc, str, str], ...] = (
     (("compute", "networkEndpointGroups"), "google.cloud.compute_v1.types", "NetworkEndpointGroup"),
     (("compute", "urlMaps"), "google.cloud.compute_v1.types", "UrlMap"),
     (("compute", "forwardingRules"), "google.cloud.compute_v1.types", "ForwardingRule"),
+    (("compute", "instanceGroups"), "google.cloud.compute_v1.types", "InstanceGroup"),
+    (("compute", "instances"), "google.cloud.compute_v1.types", "Instance"),
     (("sql", "instances"), "google.cloud.sqladmin_v1.types", "DatabaseInstance"),
     (("monitoring", "timeSeries"), "google.cloud.monitoring_v3.types", "TimeSeries"),
     (("monitoring", "alertPolicies"), "google.cloud.monitoring_v3.types", "AlertPolicy"),

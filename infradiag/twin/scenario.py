@@ -82,6 +82,8 @@ class ComputeSection(_Strict):
     networkEndpointGroups: list[Resource] = Field(default_factory=list)
     urlMaps: list[Resource] = Field(default_factory=list)
     forwardingRules: list[Resource] = Field(default_factory=list)
+    instanceGroups: list[Resource] = Field(default_factory=list)
+    instances: list[Resource] = Field(default_factory=list)
     backendServiceHealth: dict[str, Resource] = Field(default_factory=dict)
 
 

@@ -316,8 +316,22 @@ def lb_backend_unhealthy() -> Fleet:
     f.compute["backendServiceHealth"]["legacy-api"] = {"kind": "compute#backendServiceGroupHealth", "healthStatus": [
         {"instance": f"{COMPUTE}/zones/{REGION}-a/instances/legacy-{i}", "ipAddress": f"10.0.0.{10 + i}", "port": 8080,
          "healthState": "UNHEALTHY"} for i in (1, 2)]}
+    # The group serves named port http on 8080, which the health check probes and staging-allow-health-checks
+    # admits from the probe ranges: the firewall is not why the VMs are unhealthy (the app is).
+    f.compute["backendServices"][-1]["portName"] = "http"
+    zone = f"{COMPUTE}/zones/{REGION}-a"
+    f.compute["instanceGroups"] = [{"kind": "compute#instanceGroup", "id": "8101", "name": "legacy-api-ig", "zone": zone,
+                                    "network": NETWORK, "size": 2, "namedPorts": [{"name": "http", "port": 8080}],
+                                    "selfLink": group}]
+    f.compute["instances"] = [{
+        "kind": "compute#instance", "id": f"910{i}", "name": f"legacy-{i}", "zone": zone, "status": "RUNNING",
+        "tags": {"items": ["legacy-api"]},
+        "networkInterfaces": [{"name": "nic0", "network": NETWORK, "networkIP": f"10.0.0.{10 + i}"}],
+        "serviceAccounts": [{"email": f"{NUMBER}-compute@developer.gserviceaccount.com"}],
+        "selfLink": f"{zone}/instances/legacy-{i}"} for i in (1, 2)]
     f.expect = {"verdict": "degraded", "causes": [{"cause": "lb.backend_unhealthy", "priority": "P1",
-                                                   "resource": f"{COMPUTE}/global/backendServices/legacy-api"}]}
+                                                   "resource": f"{COMPUTE}/global/backendServices/legacy-api"}],
+                "absent": ["lb.health_check_misconfigured"]}
     return f
 
 
