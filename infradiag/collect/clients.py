@@ -107,6 +107,20 @@ class Clients:
         return compute_v1.HealthChecksClient(**self._rest_kwargs())
 
     @cached_property
+    def instance_groups(self) -> Any:
+        """compute_v1.InstanceGroupsClient (the aggregated list of zonal and regional groups)."""
+        from google.cloud import compute_v1
+
+        return compute_v1.InstanceGroupsClient(**self._rest_kwargs())
+
+    @cached_property
+    def instances(self) -> Any:
+        """compute_v1.InstancesClient."""
+        from google.cloud import compute_v1
+
+        return compute_v1.InstancesClient(**self._rest_kwargs())
+
+    @cached_property
     def network_endpoint_groups(self) -> Any:
         """compute_v1.NetworkEndpointGroupsClient."""
         from google.cloud import compute_v1

@@ -126,6 +126,25 @@ def applies(
     return any(_port_matches(r, protocol, port) for r in rule.rules)
 
 
+@dataclass(frozen=True)
+class Traffic:
+    """One connection as firewall rules judge it: on `network`, in `direction`, between `instance` (where the
+    rules are enforced) and `peer`, to `protocol`:`port`."""
+
+    network: str
+    direction: str
+    instance: Endpoint
+    peer: Endpoint
+    port: int
+    protocol: str = "tcp"
+
+
+def deciding_rule(firewalls: list[FirewallEvidence], traffic: Traffic) -> FirewallEvidence | None:
+    """The rule that decides `traffic` (as `decide` chooses it); None when an implied rule does."""
+    t = traffic
+    return _winner(firewalls, t.network, t.direction, t.instance, t.peer, t.port, t.protocol)
+
+
 def decide(
     firewalls: list[FirewallEvidence],
     network: str,
@@ -228,6 +247,10 @@ def connector_reachability(
 
 
 def with_derived(evidence: Evidence) -> Evidence:
-    """The evidence plus what follows from it alone: connector reachability."""
+    """The evidence plus what follows from it alone: connector reachability, and for load balancer backends
+    the ports health checks probe and whether the firewall admits the probes."""
+    from infradiag.evidence.lbprobes import with_probes  # lbprobes builds on this module
+
     paths = connector_reachability(evidence.connectors, evidence.firewalls, evidence.sql_instances)
-    return evidence.model_copy(update={"reachability": paths})
+    backends = with_probes(evidence.backend_services, evidence.health_checks, evidence.firewalls)
+    return evidence.model_copy(update={"reachability": paths, "backend_services": backends})

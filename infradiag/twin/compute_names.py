@@ -24,6 +24,8 @@ SCOPE_TYPES: dict[str, tuple[str, ...]] = {
     "networkEndpointGroups": ("zones", "regions", "global"),
     "urlMaps": ("global", "regions"),
     "forwardingRules": ("regions", "global"),
+    "instanceGroups": ("zones", "regions"),
+    "instances": ("zones",),
 }
 
 _SELF_LINK = re.compile(

@@ -3,7 +3,8 @@
 
 Collections: networks, firewalls (global); subnetworks, routers (regional); backendServices, healthChecks,
 urlMaps (global and regional); networkEndpointGroups (zonal, regional, global); forwardingRules (regional,
-and global as globalForwardingRules). Each has list and get, and aggregatedList where Compute has one;
+and global as globalForwardingRules); instanceGroups (zonal, and regional as regionInstanceGroups);
+instances (zonal). Each has list and get, and aggregatedList where Compute has one;
 backendServices.getHealth answers from `compute.backendServiceHealth`. Every other method either mutates
 (refused, 403) or is a read the twin does not model (501).
 
@@ -53,6 +54,14 @@ class Kind:
     resources: dict[str, str]  # scope type -> REST resource name, e.g. "regions" -> "regionBackendServices"
     list_kind: str
     aggregated_kind: str | None
+    # A scoped list whose `kind` differs from list_kind, by REST resource name.
+    scoped_list_kinds: tuple[tuple[str, str], ...] = ()
+    # Reads sent as POST on one item (besides _POST_READS) that the twin does not model: 501, not refused.
+    post_reads: tuple[str, ...] = ()
+
+    def list_kind_of(self, resource: str) -> str:
+        """The `kind` of a list of `resource` (compute#regionInstanceGroupList: regionInstanceGroups)."""
+        return dict(self.scoped_list_kinds).get(resource, self.list_kind)
 
 
 # Kinds as each list's `kind` field documents them in the reference (note the plural in
@@ -95,6 +104,20 @@ KINDS = (
         "compute#urlMapList",
         "compute#urlMapsAggregatedList",
     ),
+    # Instance groups are zonal or regional (regional managed instance groups); the aggregated list reports
+    # both (https://cloud.google.com/compute/docs/reference/rest/v1/instanceGroups/aggregatedList).
+    # listInstances is a read sent as POST
+    # (https://cloud.google.com/compute/docs/reference/rest/v1/instanceGroups/listInstances).
+    Kind(
+        "instanceGroups",
+        {"zones": "instanceGroups", "regions": "regionInstanceGroups"},
+        "compute#instanceGroupList",
+        "compute#instanceGroupAggregatedList",
+        scoped_list_kinds=(("regionInstanceGroups", "compute#regionInstanceGroupList"),),
+        post_reads=("listInstances",),
+    ),
+    # https://cloud.google.com/compute/docs/reference/rest/v1/instances/aggregatedList
+    Kind("instances", {"zones": "instances"}, "compute#instanceList", "compute#instanceAggregatedList"),
     Kind(
         "forwardingRules",
         {"regions": "forwardingRules", "global": "globalForwardingRules"},
@@ -209,12 +232,12 @@ class ComputeApi:
             "NOT_FOUND", f"The resource 'projects/{project}/{scope}/{kind.collection}/{name}' was not found"
         )
 
-    def _lister(self, kind: Kind) -> Handler:
+    def _lister(self, kind: Kind, resource: str) -> Handler:
         def handle(call: Call) -> dict[str, Any]:
             scope = _scope_of(call)
             page, next_token = _page(self._in_scope(kind, scope), call)
             path = f"projects/{call.match['project']}/{scope}/{kind.collection}"
-            body: dict[str, Any] = {"kind": kind.list_kind, "id": path}
+            body: dict[str, Any] = {"kind": kind.list_kind_of(resource), "id": path}
             if page:
                 body["items"] = [p.resource for p in page]
             if next_token:
@@ -309,7 +332,7 @@ class ComputeApi:
         item = f"{base}/{{name}}"
         perm = f"compute.{resource}"
         routes = [
-            route("compute", f"{resource}.list", "GET", base, self._lister(kind), f"{perm}.list"),
+            route("compute", f"{resource}.list", "GET", base, self._lister(kind, resource), f"{perm}.list"),
             route("compute", f"{resource}.insert", "POST", base, None, f"{perm}.create"),
         ]
         if kind.collection == "backendServices":
@@ -346,7 +369,7 @@ class ComputeApi:
                 unimplemented(f"{resource}.{verb}"),
                 f"{perm}.get",
             )
-            for verb in _POST_READS
+            for verb in (*_POST_READS, *kind.post_reads)
         ]
         routes += [
             route("compute", f"{resource}.{{verb}}", "POST", f"{item}/{{verb}}", None, f"{perm}.update"),

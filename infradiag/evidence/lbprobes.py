@@ -1,0 +1,243 @@
+"""Derives, for each instance-group backend of a load balancer, which port each health check probes, whether
+that is a port the backend serves, and whether VPC firewall rules admit Google's probes to its instances.
+
+Port selection as the HealthCheck REST reference documents it
+(https://cloud.google.com/compute/docs/reference/rest/v1/healthChecks, httpHealthCheck.portSpecification and
+the same field of every other type): USE_FIXED_PORT probes `port` (default 80 for HTTP and TCP, 443 for
+HTTPS, HTTP2 and SSL; none for gRPC); USE_NAMED_PORT probes the group's named port `portName`;
+USE_SERVING_PORT, for instance-group backends, probes "the port number determined by looking up the backend
+service's named port in the instance group's list of named ports"; unset, the check "follows behavior
+specified in port and portName fields". See also
+https://cloud.google.com/load-balancing/docs/health-check-concepts#port_specification.
+
+Probe sources as https://cloud.google.com/load-balancing/docs/health-check-concepts#ip-ranges and
+https://cloud.google.com/load-balancing/docs/firewall-rules list them: 35.191.0.0/16 and 130.211.0.0/22 for
+every load balancer that uses health checks, except backend service-based external passthrough Network Load
+Balancers (regional, scheme EXTERNAL), whose probes come from 35.191.0.0/16, 209.85.152.0/22 and
+209.85.204.0/22.
+"""
+
+from __future__ import annotations
+
+from infradiag.evidence.loadbalancing import (
+    BackendEvidence,
+    BackendServiceEvidence,
+    HealthCheckEvidence,
+    HealthCheckPortEvidence,
+    ProbeFirewallEvidence,
+)
+from infradiag.evidence.network import FirewallEvidence
+from infradiag.evidence.reachability import Endpoint, Traffic, deciding_rule
+
+PROBE_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
+PASSTHROUGH_NLB_PROBE_RANGES = ("35.191.0.0/16", "209.85.152.0/22", "209.85.204.0/22")
+DEFAULT_PORTS = {"HTTP": 80, "TCP": 80, "HTTPS": 443, "HTTP2": 443, "SSL": 443}
+# gcloud compute health-checks update <word>, and the Terraform block of each type.
+GCLOUD_TYPES = {
+    "HTTP": "http",
+    "HTTPS": "https",
+    "HTTP2": "http2",
+    "TCP": "tcp",
+    "SSL": "ssl",
+    "GRPC": "grpc",
+    "GRPC_WITH_TLS": "grpc-with-tls",
+}
+TERRAFORM_BLOCKS = {
+    "HTTP": "http_health_check",
+    "HTTPS": "https_health_check",
+    "HTTP2": "http2_health_check",
+    "TCP": "tcp_health_check",
+    "SSL": "ssl_health_check",
+    "GRPC": "grpc_health_check",
+    "GRPC_WITH_TLS": "grpc_tls_health_check",
+}
+
+
+def link_key(url: str) -> str:
+    """A Compute reference in one form whatever its spelling (full or partial URL): from `projects/` on."""
+    index = url.find("projects/")
+    return url[index:] if index >= 0 else url
+
+
+def probe_ranges(service: BackendServiceEvidence) -> tuple[str, ...]:
+    """The source ranges of the health-check probes of `service`'s load balancer."""
+    if service.region is not None and service.load_balancing_scheme == "EXTERNAL":
+        return PASSTHROUGH_NLB_PROBE_RANGES
+    return PROBE_RANGES
+
+
+def specification(check: HealthCheckEvidence) -> str:
+    """The port specification in force: as written, or, unset, what `port` and `portName` say."""
+    if check.port_specification:
+        return check.port_specification
+    if check.port is None and check.port_name:
+        return "USE_NAMED_PORT"
+    return "USE_FIXED_PORT"
+
+
+def _location(link: str) -> str:
+    parts = link_key(link).split("/")
+    for kind, flag in (("zones", "--zone"), ("regions", "--region")):
+        if kind in parts:
+            return f"{flag} {parts[parts.index(kind) + 1]}"
+    return "--global"
+
+
+def _short(link: str) -> str:
+    return link.rstrip("/").rsplit("/", 1)[-1]
+
+
+def probe_port(
+    service: BackendServiceEvidence, backend: BackendEvidence, check: HealthCheckEvidence
+) -> HealthCheckPortEvidence | None:
+    """The port `check` probes on the instance-group `backend` of `service`, judged against the port the
+    backend service sends traffic to; None when the group's namedPorts were not read."""
+    if backend.kind != "instance_group" or backend.named_ports is None:
+        return None
+    ports = backend.named_ports
+    spec = specification(check)
+    serving = ports.get(service.port_name) if service.port_name else None
+    looked_up = {"USE_NAMED_PORT": check.port_name, "USE_SERVING_PORT": service.port_name}.get(spec)
+    probed = ports.get(looked_up) if looked_up else (check.port or DEFAULT_PORTS.get(check.type))
+    problem, detail = None, ""
+    served = f"{service.name} sends traffic to named port {service.port_name}"
+    if looked_up is not None and probed is None:
+        problem = "named_port_missing"
+        detail = (
+            f"{spec} looks up named port {looked_up}, which instance group {_short(backend.group)} does not "
+            f"define (its namedPorts: {_ports_text(ports) or 'none'})"
+        )
+    elif looked_up is None and probed is not None and serving is not None and probed != serving:
+        problem = "fixed_port"
+        detail = f"probes fixed port {probed}; {served} = {serving} on {_short(backend.group)}"
+    elif spec == "USE_SERVING_PORT" and probed is not None:
+        detail = f"probes the serving port {looked_up} = {probed}"
+    elif probed is not None:
+        detail = f"probes port {probed}"
+    return HealthCheckPortEvidence(
+        group=backend.group,
+        group_name=_short(backend.group),
+        group_location=_location(backend.group),
+        group_named_ports=_ports_text(ports),
+        health_check=check.name,
+        health_check_location=f"--region {check.region}" if check.region else "--global",
+        health_check_type=GCLOUD_TYPES.get(check.type, check.type.lower()),
+        terraform_type="google_compute_region_health_check"
+        if check.region
+        else "google_compute_health_check",
+        terraform_block=TERRAFORM_BLOCKS.get(check.type, "http_health_check"),
+        specification=spec,
+        port_name=looked_up,
+        probed_port=probed,
+        serving_port_name=service.port_name,
+        serving_port=serving,
+        problem=problem,
+        fix=None if problem is None else ("use_serving_port" if serving is not None else "add_named_port"),
+        detail=detail,
+    )
+
+
+def _ports_text(ports: dict[str, int]) -> str:
+    return ",".join(f"{name}:{port}" for name, port in ports.items())
+
+
+def probe_firewall(
+    service: BackendServiceEvidence,
+    backend: BackendEvidence,
+    port: HealthCheckPortEvidence,
+    firewalls: list[FirewallEvidence],
+) -> ProbeFirewallEvidence | None:
+    """Whether ingress rules admit every probe range to every read instance of `backend` on the probed TCP
+    port (health checks of every type connect over TCP); None without a port or read instances."""
+    vms = [vm for vm in backend.instances if vm.network]
+    if port.probed_port is None or not vms:
+        return None
+    ranges = probe_ranges(service)
+    blocked: list[str] = []
+    # The evidence shown: the rule deciding the first blocked probe, else the one admitting the first probe.
+    first_blocked: tuple[FirewallEvidence | None, str] | None = None
+    first_admitted: FirewallEvidence | None = None
+    for vm in vms:
+        instance = Endpoint(
+            f"{vm.address}/32" if vm.address else "0.0.0.0/0",
+            frozenset(vm.tags),
+            frozenset(vm.service_accounts),
+        )
+        for source in ranges:
+            traffic = Traffic(vm.network or "", "INGRESS", instance, Endpoint(source), port.probed_port)
+            rule = deciding_rule(firewalls, traffic)
+            admitted = rule is not None and rule.action == "allow"
+            if not admitted:
+                first_blocked = first_blocked or (rule, source)
+                blocked.append(vm.name)
+                break
+            first_admitted = first_admitted or rule
+    rule, blocked_range = first_blocked if first_blocked is not None else (first_admitted, None)
+    common = sorted(set(vms[0].tags).intersection(*(set(vm.tags) for vm in vms[1:])))
+    accounts = sorted(
+        set(vms[0].service_accounts).intersection(*(set(vm.service_accounts) for vm in vms[1:]))
+    )
+    target, target_tf = "", ""
+    if common:
+        # A rule applies to instances carrying any one of its target tags: one tag, the common one the fewest
+        # instances of the project carry, opens the probes to these instances and the fewest others.
+        tag = min(common, key=lambda t: (backend.tag_reach.get(t, 0), t))
+        target, target_tf = f"--target-tags {tag}", f'target_tags = ["{tag}"]'
+    elif accounts:
+        target = "--target-service-accounts " + accounts[0]
+        target_tf = f'target_service_accounts = ["{accounts[0]}"]'
+    return ProbeFirewallEvidence(
+        group=backend.group,
+        group_name=_short(backend.group),
+        health_check=port.health_check,
+        port=port.probed_port,
+        network=vms[0].network or "",
+        ranges=list(ranges),
+        allowed=not blocked,
+        deciding_rule=rule.name if rule is not None else None,
+        deciding_priority=rule.priority if rule is not None else None,
+        blocked_range=blocked_range,
+        blocked_instances=blocked,
+        target_tags=[tag] if common else [],
+        # A lower number outranks; at equal priority a deny would still win
+        # (https://cloud.google.com/firewall/docs/firewalls#priority_order_for_firewall_rules).
+        fix_rule_name=_rule_name(f"{service.name}-allow-health-checks"),
+        fix_priority=max(rule.priority - 1, 0) if rule is not None and rule.action == "deny" else 1000,
+        fix_target=target,
+        fix_target_terraform=target_tf,
+    )
+
+
+def _rule_name(name: str) -> str:
+    # Compute names are RFC 1035 labels of at most 63 characters
+    # (https://cloud.google.com/compute/docs/naming-resources).
+    return name[:63].rstrip("-")
+
+
+def with_probes(
+    services: list[BackendServiceEvidence],
+    checks: list[HealthCheckEvidence],
+    firewalls: list[FirewallEvidence],
+) -> list[BackendServiceEvidence]:
+    """The backend services with, per instance-group backend and health check, the port probed and, for a
+    backend with instances that are not healthy, whether the firewall admits the probes."""
+    by_link = {link_key(c.resource): c for c in checks}
+    derived = []
+    for service in services:
+        ports: list[HealthCheckPortEvidence] = []
+        walls: list[ProbeFirewallEvidence] = []
+        for backend in service.backends:
+            for link in service.health_check_links:
+                check = by_link.get(link_key(link))
+                if check is None:
+                    continue
+                port = probe_port(service, backend, check)
+                if port is None:
+                    continue
+                ports.append(port)
+                if (backend.unhealthy or 0) > 0:
+                    wall = probe_firewall(service, backend, port, firewalls)
+                    if wall is not None:
+                        walls.append(wall)
+        derived.append(service.model_copy(update={"probe_ports": ports, "probe_firewall": walls}))
+    return derived
