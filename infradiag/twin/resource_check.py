@@ -5,8 +5,8 @@ Service, Compute v1 Firewall, Monitoring v3 TimeSeries...), so that what the twi
 clients accept: enum values are names of the enum (Compute's string enums included: a string field with a
 sibling enum of the same name, e.g. Firewall.direction / Firewall.Direction), timestamps are RFC 3339,
 durations end in "s", label maps hold strings, and at most one member of a oneof is set. Unknown fields are
-kept and ignored, as Google's clients do (twin-scenario.md); a field written with its proto name instead of
-its JSON name (`min_instances` for `minInstances`) is an error, since it would be silently ignored.
+kept and ignored, as Google's clients do (docs/scenario-format.md); a field written with its proto name
+instead of its JSON name (`min_instances` for `minInstances`) is an error, since it would be silently ignored.
 
 On top: the fields the twin needs to place each resource (names, Compute scopes, time series kinds and
 points newest first, as TimeSeries and TimeInterval document them).

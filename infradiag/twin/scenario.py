@@ -1,4 +1,4 @@
-"""Scenario files (../shared/spec/twin-scenario.md, v1): parsed, validated, errors with file and line."""
+"""Scenario files (docs/scenario-format.md, v1): parsed, validated, errors with file and line."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ class Scenario(_Strict):
 def _fix_for(error: Any, loc: tuple[str | int, ...]) -> str:
     error_type = str(error["type"])
     if error_type == "extra_forbidden":
-        return f"remove `{loc[-1]}` or correct its spelling (see shared/spec/twin-scenario.md)"
+        return f"remove `{loc[-1]}` or correct its spelling (see docs/scenario-format.md)"
     if error_type == "missing":
         return f"add `{loc[-1]}`"
     if error_type in ("literal_error", "enum"):
@@ -151,7 +151,7 @@ def _fix_for(error: Any, loc: tuple[str | int, ...]) -> str:
     if error_type == "string_pattern_mismatch":
         pattern = (error.get("ctx") or {}).get("pattern", "")
         return f"write a value matching {pattern}"
-    return "see shared/spec/twin-scenario.md"
+    return "see docs/scenario-format.md"
 
 
 # The RPCs of the twin's Monitoring gRPC server (monitoring.py), for `apiFaults.method`.
