@@ -101,3 +101,17 @@ def test_out_of_resources_drops_say_how_many_and_enable_dynamic_allocation() -> 
     # Dynamic port allocation cannot be enabled while endpoint-independent mapping is on.
     assert "endpoint-independent mapping off -> off" not in fix["summary"]
     assert fix["commands"] == [f"{GCLOUD_UPDATE} --enable-dynamic-port-allocation"]
+
+
+def test_automatic_allocation_failure_points_at_the_address_quota() -> None:
+    finding = _finding("cause-vpc-nat-auto-allocation-failed")
+    assert finding["title"] == (
+        "Cloud NAT staging-nat on router staging-router failed to allocate NAT ports (no packet dropped in "
+        "15 min): it allocates NAT IPs automatically, so it could not add one for the VMs at 4096 ports each"
+    )
+    fix = finding["remediation"]
+    # 64512 / 4096 = 15 VMs per added NAT IP; halving the ports per VM doubles that.
+    assert "each NAT IP Google can then add gives 15 more VMs their 4096 ports" in fix["summary"]
+    assert "minPortsPerVm 4096 -> 2048" in fix["summary"]
+    assert fix["commands"][1] == f"{GCLOUD_UPDATE} --min-ports-per-vm 2048"
+    assert fix["commands"][0].startswith("gcloud compute regions describe us-central1 --project acme-staging")

@@ -127,6 +127,25 @@ def endpoint_conflict() -> Fleet:
     return f
 
 
+@scenario
+def auto_allocation_failed() -> Fleet:
+    # AUTO_ONLY: Google adds NAT IPs as VMs need them, up to the project's address quotas
+    # (https://cloud.google.com/nat/quota), so a failed allocation without drops is an address it could not
+    # add.
+    f = NatFleet(
+        "cause-vpc-nat-auto-allocation-failed",
+        "Cloud NAT allocates its NAT IPs automatically but fails to allocate ports; nothing is dropped yet",
+    )
+    f.nat().update({"minPortsPerVm": 4096, "enableDynamicPortAllocation": False})
+    f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    f.nat_allocation_failed = True
+    f.expect = {
+        "verdict": "degraded",
+        "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": NAT}],
+    }
+    return f
+
+
 def main() -> None:
     out = Path(__file__).resolve().parent.parent
     for build in SCENARIOS:
