@@ -119,6 +119,23 @@ COMPUTE_SECTION: dict[str, Any] = {
         {"name": "internet-neg", "networkEndpointType": "INTERNET_FQDN_PORT"},
     ],
     "urlMaps": [{"name": "web-map", "defaultService": f"{COMPUTE}/global/backendServices/web-bs"}],
+    "instanceGroups": [
+        {
+            "name": "web-ig",
+            "zone": f"{COMPUTE}/zones/us-central1-a",
+            "namedPorts": [{"name": "http", "port": 8080}],
+        },
+        {"name": "web-rig", "region": CENTRAL, "namedPorts": [{"name": "http", "port": 80}]},
+    ],
+    "instances": [
+        {
+            "name": f"vm-{i}",
+            "zone": f"{COMPUTE}/zones/us-central1-{zone}",
+            "tags": {"items": ["web"]},
+            "networkInterfaces": [{"network": NETWORK, "networkIP": f"10.0.0.{i}"}],
+        }
+        for i, zone in ((1, "a"), (2, "a"), (3, "b"))
+    ],
     "forwardingRules": [
         {"name": "web-fr", "IPAddress": "34.1.2.3", "target": f"{COMPUTE}/global/targetHttpsProxies/web"},
         {
@@ -212,6 +229,24 @@ LIST_AND_GET = [
         {"region": "us-central1", "forwarding_rule": "int-fr"},
     ),
     (compute_v1.GlobalForwardingRulesClient, {}, ["web-fr"], {"forwarding_rule": "web-fr"}),
+    (
+        compute_v1.InstanceGroupsClient,
+        {"zone": "us-central1-a"},
+        ["web-ig"],
+        {"zone": "us-central1-a", "instance_group": "web-ig"},
+    ),
+    (
+        compute_v1.RegionInstanceGroupsClient,
+        {"region": "us-central1"},
+        ["web-rig"],
+        {"region": "us-central1", "instance_group": "web-rig"},
+    ),
+    (
+        compute_v1.InstancesClient,
+        {"zone": "us-central1-a"},
+        ["vm-1", "vm-2"],
+        {"zone": "us-central1-a", "instance": "vm-1"},
+    ),
 ]
 
 
@@ -310,6 +345,20 @@ def test_aggregated_list_pages_across_scopes_with_no_results_warnings(twin: Twin
             {("global", "web-fr"), ("regions/us-central1", "int-fr")},
         ),
         (compute_v1.RoutersClient, "routers", {("regions/us-central1", "nat-router")}),
+        (
+            compute_v1.InstanceGroupsClient,
+            "instance_groups",
+            {("zones/us-central1-a", "web-ig"), ("regions/us-central1", "web-rig")},
+        ),
+        (
+            compute_v1.InstancesClient,
+            "instances",
+            {
+                ("zones/us-central1-a", "vm-1"),
+                ("zones/us-central1-a", "vm-2"),
+                ("zones/us-central1-b", "vm-3"),
+            },
+        ),
     ],
     ids=lambda v: getattr(v, "__name__", ""),
 )
@@ -341,6 +390,34 @@ def test_get_health_answers_from_the_scenario_for_global_and_regional_services(t
     assert [h.health_state for h in internal.health_status] == ["HEALTHY"]
     # getHealth is a POST, yet a read: logged as such.
     assert [c.mutating for c in twin.log.calls() if c.method.endswith(".getHealth")] == [False, False]
+
+
+def test_instance_groups_and_instances_are_served_as_compute_documents_them(twin: Twin) -> None:
+    regional = client(twin, compute_v1.RegionInstanceGroupsClient).list(project=PROJECT, region="us-central1")
+    # https://cloud.google.com/compute/docs/reference/rest/v1/regionInstanceGroups/list
+    assert next(iter(regional.pages)).kind == "compute#regionInstanceGroupList"
+    zonal = client(twin, compute_v1.InstanceGroupsClient)
+    assert next(iter(zonal.list(project=PROJECT, zone="us-central1-a").pages)).kind == (
+        "compute#instanceGroupList"
+    )
+    (group,) = zonal.list(project=PROJECT, zone="us-central1-a")
+    assert [(p.name, p.port) for p in group.named_ports] == [("http", 8080)]
+    # Instances page across zones like every aggregated list.
+    instances = client(twin, compute_v1.InstancesClient)
+    pages = list(instances.aggregated_list(request={"project": PROJECT, "max_results": 2}).pages)
+    assert [page.kind for page in pages] == ["compute#instanceAggregatedList"] * 2
+    names = [vm.name for page in pages for scoped in page.items.values() for vm in scoped.instances]
+    assert names == ["vm-1", "vm-2", "vm-3"]
+    # listInstances is a read sent as POST: not modelled (501), never refused as a mutation.
+    with pytest.raises(exceptions.MethodNotImplemented):
+        zonal.list_instances(
+            project=PROJECT,
+            zone="us-central1-a",
+            instance_group="web-ig",
+            instance_groups_list_instances_request_resource={"instance_state": "ALL"},
+        )
+    (logged,) = calls(twin, "instanceGroups.listInstances")
+    assert (logged.mutating, logged.code) == (False, "UNIMPLEMENTED")
 
 
 def test_unknown_resource_is_not_found_in_compute_shape(twin: Twin) -> None:
