@@ -1,4 +1,4 @@
-"""The cause catalog (../shared/spec/causes.md, v1): every id a finding may carry."""
+"""The cause catalog (docs/causes.md, v1): every id a finding may carry."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ CAUSES: dict[str, str] = {
     "vpc_connector.region_mismatch": "the connector is in another region than the service",
     "vpc_connector.firewall_blocked": "firewall rules block the connector's range from its private target",
     "vpc.egress_without_nat": "all egress goes through the VPC but no Cloud NAT covers the connector",
-    "vpc.nat_exhausted": "Cloud NAT drops packets for lack of ports or addresses",
+    "vpc.nat_exhausted": "Cloud NAT drops packets: out of ports or addresses, or endpoint mapping conflicts",
     "vpc.direct_egress_subnet_small": "the Direct VPC egress subnet is too small for the max instances",
     "run.revision_not_ready": "the service's newest revision did not become ready",
     "run.max_instances_reached": "the service runs at its max instances and rejects requests with 429",
@@ -22,6 +22,7 @@ CAUSES: dict[str, str] = {
     "sql.instance_unavailable": "the Cloud SQL instance is not running",
     "sql.max_connections_exhausted": "the Cloud SQL instance is at its connection limit",
     "sql.cpu_saturated": "the Cloud SQL instance's CPU is saturated",
+    "sql.private_ip_conflict": "the private IP lies in 172.17.0.0/16, Docker's default bridge on clients",
     "lb.backend_unhealthy": "the load balancer sees its backends unhealthy",
     "lb.health_check_misconfigured": "a load balancer health check cannot work as configured",
     "lb.backend_timeout": "the backend service times out before the service answers",

@@ -198,7 +198,7 @@ def _finding_data(findings: list[Finding]) -> list[dict[str, Any]]:
 def diagnose(evidence: Evidence, playbooks: list[Playbook], thresholds: dict[str, Any]) -> Diagnosis:
     """Findings of every playbook, one per cause and resource, without the symptoms a more urgent root
     cause explains (cited under it, symptoms.py). Stages run in order: primary, then fallback (each seeing
-    `explained`, the services a root-cause finding covers so far), then review (seeing `findings`)."""
+    `explained`, the services a finding covers so far), then review (seeing `findings`)."""
     diagnosis = Diagnosis()
     base = evidence_context(evidence, thresholds)
     for stage in ("primary", "fallback", "review"):
@@ -207,9 +207,7 @@ def diagnose(evidence: Evidence, playbooks: list[Playbook], thresholds: dict[str
             base["findings"] = _finding_data(diagnosis.findings)
         for playbook in (p for p in playbooks if p.stage == stage):
             if stage == "fallback":
-                base["explained"] = sorted(
-                    {s for f in diagnosis.findings if not f.symptom for s in f.affected_services}
-                )
+                base["explained"] = sorted({s for f in diagnosis.findings for s in f.affected_services})
             _Walk(playbook, diagnosis).run(base)
     diagnosis.findings = merge_findings(diagnosis.findings)
     return diagnosis
