@@ -92,44 +92,11 @@ def _ingress_sources(rule: FirewallEvidence, peer: Endpoint) -> bool:
     )
 
 
-def applies(
-    rule: FirewallEvidence,
-    network: str,
-    direction: str,
-    instance: Endpoint,
-    peer: Endpoint,
-    port: int,
-    protocol: str = "tcp",
-    *,
-    check_targets: bool = True,
-) -> bool:
-    """Whether `rule` governs `protocol`:`port` traffic in `direction` between `instance` (where the rule is
-    enforced: the sender for EGRESS, the receiver for INGRESS) and `peer` on `network`.
-
-    Destination ranges, when set, must include the receiver's address and source ranges the sender's (for a
-    range such as a connector's /28: any address of it). Source tags and source service accounts only exist
-    for ingress. With `check_targets` false, targets are not looked at
-    (to find rules that would have applied had they targeted `instance`).
-    """
-    if rule.network != network or rule.direction != direction or rule.disabled:
-        return False
-    if check_targets and not _targets(rule, instance):
-        return False
-    sender, receiver = (instance, peer) if direction == "EGRESS" else (peer, instance)
-    if rule.destination_ranges and not _overlaps(rule.destination_ranges, receiver):
-        return False
-    if direction == "EGRESS":
-        if rule.source_ranges and not _overlaps(rule.source_ranges, sender):
-            return False
-    elif not _ingress_sources(rule, sender):
-        return False
-    return any(_port_matches(r, protocol, port) for r in rule.rules)
-
-
 @dataclass(frozen=True)
 class Traffic:
-    """One connection as firewall rules judge it: on `network`, in `direction`, between `instance` (where the
-    rules are enforced) and `peer`, to `protocol`:`port`."""
+    """One connection as firewall rules judge it: `protocol`:`port` traffic on `network` in `direction`
+    between `instance` (where the rules are enforced: the sender for EGRESS, the receiver for INGRESS) and
+    `peer`."""
 
     network: str
     direction: str
@@ -139,64 +106,57 @@ class Traffic:
     protocol: str = "tcp"
 
 
-def deciding_rule(firewalls: list[FirewallEvidence], traffic: Traffic) -> FirewallEvidence | None:
-    """The rule that decides `traffic` (as `decide` chooses it); None when an implied rule does."""
+def applies(rule: FirewallEvidence, traffic: Traffic, *, check_targets: bool = True) -> bool:
+    """Whether `rule` governs `traffic`.
+
+    Destination ranges, when set, must include the receiver's address and source ranges the sender's (for a
+    range such as a connector's /28: any address of it). Source tags and source service accounts only exist
+    for ingress. With `check_targets` false, targets are not looked at
+    (to find rules that would have applied had they targeted the instance).
+    """
     t = traffic
-    return _winner(firewalls, t.network, t.direction, t.instance, t.peer, t.port, t.protocol)
+    if rule.network != t.network or rule.direction != t.direction or rule.disabled:
+        return False
+    if check_targets and not _targets(rule, t.instance):
+        return False
+    sender, receiver = (t.instance, t.peer) if t.direction == "EGRESS" else (t.peer, t.instance)
+    if rule.destination_ranges and not _overlaps(rule.destination_ranges, receiver):
+        return False
+    if t.direction == "EGRESS":
+        if rule.source_ranges and not _overlaps(rule.source_ranges, sender):
+            return False
+    elif not _ingress_sources(rule, sender):
+        return False
+    return any(_port_matches(r, t.protocol, t.port) for r in rule.rules)
 
 
-def decide(
-    firewalls: list[FirewallEvidence],
-    network: str,
-    direction: str,
-    instance: Endpoint,
-    peer: Endpoint,
-    port: int,
-    protocol: str = "tcp",
-) -> tuple[bool, str | None]:
-    """(allowed, deciding rule) for the traffic `applies` describes: the applicable rule with the lowest
-    priority number, a deny first at equal priority; (True, None) for egress and (False, None) for ingress
-    when no rule applies (the implied rules)."""
-    best = _winner(firewalls, network, direction, instance, peer, port, protocol)
-    if best is None:
-        return direction == "EGRESS", None
-    return best.action == "allow", best.name
-
-
-def _winner(
-    firewalls: list[FirewallEvidence],
-    network: str,
-    direction: str,
-    instance: Endpoint,
-    peer: Endpoint,
-    port: int,
-    protocol: str,
-) -> FirewallEvidence | None:
-    matching = [f for f in firewalls if applies(f, network, direction, instance, peer, port, protocol)]
+def deciding_rule(firewalls: list[FirewallEvidence], traffic: Traffic) -> FirewallEvidence | None:
+    """The rule that decides `traffic`: the applicable rule with the lowest priority number, a deny first at
+    equal priority; None when no rule applies and an implied rule decides."""
+    matching = [f for f in firewalls if applies(f, traffic)]
     return min(matching, key=lambda f: (f.priority, f.action != "deny"), default=None)
 
 
-def allows_not_applying(
-    firewalls: list[FirewallEvidence],
-    network: str,
-    direction: str,
-    instance: Endpoint,
-    peer: Endpoint,
-    port: int,
-    protocol: str = "tcp",
-    *,
-    outranking: int,
-) -> list[str]:
+def decide(firewalls: list[FirewallEvidence], traffic: Traffic) -> tuple[bool, str | None]:
+    """(allowed, deciding rule) for `traffic`, the rule as `deciding_rule` chooses it; (True, None) for egress
+    and (False, None) for ingress when no rule applies (the implied rules)."""
+    best = deciding_rule(firewalls, traffic)
+    if best is None:
+        return traffic.direction == "EGRESS", None
+    return best.action == "allow", best.name
+
+
+def allows_not_applying(firewalls: list[FirewallEvidence], traffic: Traffic, *, outranking: int) -> list[str]:
     """Names of allow rules with a lower priority number than `outranking` (the deciding rule's) that match
-    the traffic in every respect but their targets, which leave `instance` out: the allows someone meant to
+    `traffic` in every respect but their targets, which leave its instance out: the allows someone meant to
     win and that do not apply."""
     return [
         f.name
         for f in firewalls
         if f.action == "allow"
         and f.priority < outranking
-        and applies(f, network, direction, instance, peer, port, protocol, check_targets=False)
-        and not _targets(f, instance)
+        and applies(f, traffic, check_targets=False)
+        and not _targets(f, traffic.instance)
     ]
 
 
@@ -218,20 +178,14 @@ def connector_reachability(
         for instance in sql_instances:
             if not instance.private_ip or instance.private_network != connector.network:
                 continue
-            target = Endpoint(instance.private_ip)
-            best = _winner(firewalls, connector.network, "EGRESS", source, target, instance.port, "tcp")
+            traffic = Traffic(
+                connector.network, "EGRESS", source, Endpoint(instance.private_ip), instance.port
+            )
+            best = deciding_rule(firewalls, traffic)
             allowed = best is None or best.action == "allow"  # no rule: the implied allow egress
             missed: list[str] = []
             if best is not None and not allowed:
-                missed = allows_not_applying(
-                    firewalls,
-                    connector.network,
-                    "EGRESS",
-                    source,
-                    target,
-                    instance.port,
-                    outranking=best.priority,
-                )
+                missed = allows_not_applying(firewalls, traffic, outranking=best.priority)
             paths.append(
                 ReachabilityEvidence(
                     connector=connector.resource,

@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from infradiag.evidence import ConnectorEvidence, FirewallEvidence, FirewallPortRule, SqlInstanceEvidence
-from infradiag.evidence.reachability import Endpoint, connector_endpoint, connector_reachability, decide
+from infradiag.evidence.reachability import (
+    Endpoint,
+    Traffic,
+    connector_endpoint,
+    connector_reachability,
+    decide,
+)
 
 CONNECTOR = ConnectorEvidence(
     name="conn",
@@ -155,7 +161,7 @@ EGRESS_CASES = [
 
 @pytest.mark.parametrize(("firewalls", "expected"), EGRESS_CASES)
 def test_connector_egress(firewalls: list[FirewallEvidence], expected: tuple[bool, str | None]) -> None:
-    assert decide(firewalls, "vpc", "EGRESS", FROM_CONNECTOR, DB, 5432) == expected
+    assert decide(firewalls, Traffic("vpc", "EGRESS", FROM_CONNECTOR, DB, 5432)) == expected
 
 
 ALLOWED_BY_ALLOW = (True, "allow")
@@ -243,7 +249,7 @@ INGRESS_CASES = [
 
 @pytest.mark.parametrize(("firewalls", "expected"), INGRESS_CASES)
 def test_ingress_from_connector(firewalls: list[FirewallEvidence], expected: tuple[bool, str | None]) -> None:
-    assert decide(firewalls, "vpc", "INGRESS", VM, FROM_CONNECTOR, 5432) == expected
+    assert decide(firewalls, Traffic("vpc", "INGRESS", VM, FROM_CONNECTOR, 5432)) == expected
 
 
 def test_connector_endpoint_carries_exactly_its_two_tags_and_no_service_account() -> None:
