@@ -65,6 +65,18 @@ def test_dynamic_allocation_without_ceiling_raises_the_minimum() -> None:
     assert "(128 per VM: Google rounds it up to a power of two)" in found.title
 
 
+def test_only_an_auto_only_gateway_is_said_to_add_addresses_itself() -> None:
+    (unset,) = _findings(allocation_failed=True, dropped_out_of_resources=0.0)
+    assert "allocates NAT IPs automatically" not in unset.title
+    assert unset.title.endswith(
+        "each VM gets 64 ports (minPortsPerVm 64 (the default), dynamic port allocation off)"
+    )
+    (auto,) = _findings(
+        allocation_failed=True, dropped_out_of_resources=0.0, nat_ip_allocate_option="AUTO_ONLY"
+    )
+    assert "allocates NAT IPs automatically" in auto.title
+
+
 def test_quiet_or_unknown_gateways_are_not_blamed() -> None:
     assert _findings(dropped_out_of_resources=0.0, dropped_endpoint_independence_conflict=0.0) == []
     assert _findings(allocation_failed=False) == []  # drops unknown: nothing claimed
