@@ -272,9 +272,14 @@ def invoker_denied() -> Fleet:
 
 @scenario
 def sql_unavailable() -> Fleet:
-    f = Fleet("cause-sql-instance-unavailable", "Cloud SQL staging-db was stopped")
-    f.sql[0]["state"] = "SUSPENDED"
-    f.sql[0]["settings"]["activationPolicy"] = "NEVER"
+    # Down for maintenance in its own window (Tuesday 23:00 UTC; settings.maintenanceWindow.day 1 is Monday).
+    # A stopped instance (activation policy NEVER, still RUNNABLE) and suspended ones are in sql_cases.py.
+    f = Fleet("cause-sql-instance-unavailable", "Cloud SQL staging-db is down for maintenance in its window")
+    f.sql[0]["state"] = "MAINTENANCE"
+    f.sql[0]["settings"]["maintenanceWindow"] = {"kind": "sql#maintenanceWindow", "day": 2, "hour": 23,
+                                                 "updateTrack": "stable"}
+    f.sql[0]["scheduledMaintenance"] = {"startTime": "2026-09-15T23:00:00Z", "canDefer": False,
+                                        "canReschedule": False}
     f.sql_up = 0
     f.fail(DB_USERS, DB_DOWN)
     f.expect = {"verdict": "degraded", "causes": [{"cause": "sql.instance_unavailable", "priority": "P0", "resource": DB_RESOURCE}],
