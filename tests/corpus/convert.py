@@ -36,14 +36,23 @@ _LIST_FILES: tuple[tuple[str, str, str], ...] = (
     (r"compute-negs-[a-z]+-[a-z]+\d+-[a-z]\.json", "compute.networkEndpointGroups", "items"),
     (r"healthChecks\.json", "compute.healthChecks", "items"),
     (r"regionHealthChecks-[a-z]+-[a-z]+\d+\.json", "compute.healthChecks", "items"),
+    (r"compute-igs-[a-z]+-[a-z]+\d+-[a-z]\.json", "compute.instanceGroups", "items"),
+    # A zone's instances may span two captured pages: compute-instances-ZONE.json and ...-ZONE-2.json.
+    (r"compute-instances-[a-z]+-[a-z]+\d+-[a-z](?:-\d+)?\.json", "compute.instances", "items"),
 )
 # Aggregated lists: the items of every scope.
 _AGGREGATED_FILES: tuple[tuple[str, str, str], ...] = (
     (r"compute-subnetworks-aggregated\.json", "compute.subnetworks", "subnetworks"),
     (r"compute-aggregated-backendServices\.json", "compute.backendServices", "backendServices"),
+    (r"compute-igs-aggregated\.json", "compute.instanceGroups", "instanceGroups"),
+    (r"compute-instances-aggregated\.json", "compute.instances", "instances"),
+    (r"compute-aggregated-forwardingRules\.json", "compute.forwardingRules", "forwardingRules"),
 )
 # One resource per file.
-_SINGLE_FILES: tuple[tuple[str, str], ...] = ((r"compute-network-.+\.json", "compute.networks"),)
+# (compute-network-routes.json is a routes.list answer, not a network.)
+_SINGLE_FILES: tuple[tuple[str, str], ...] = (
+    (r"compute-network-(?!routes\.json).+\.json", "compute.networks"),
+)
 # backendServices.getHealth answers, one per (backend service, group); gcpdiag names them
 # backendService-<service>-get-health-... and regionBackendService-<service>-<region>-get-health-....
 _HEALTH_FILE = re.compile(
@@ -89,7 +98,11 @@ def collections(dumps: Path, skipped: set[str]) -> dict[str, list[Sourced]]:
         for earlier in bucket:
             if (earlier.resource.get("selfLink") or earlier.resource.get("name")) == key:
                 if earlier.resource != resource:
-                    raise ConversionError(f"{key} differs between {earlier.file} and {file}")
+                    # Two captures taken at different times: which one the scenario holds is the project
+                    # file's choice (skipFiles), never a merge.
+                    raise ConversionError(
+                        f"{key} differs between {earlier.file} and {file}: name one of them in skipFiles"
+                    )
                 return
         bucket.append(Sourced(file, resource))
 

@@ -150,6 +150,9 @@ _AGGREGATED = {
     "compute.backendServices": "backendServices",
     "compute.healthChecks": "healthChecks",
     "compute.networkEndpointGroups": "networkEndpointGroups",
+    "compute.instanceGroups": "instanceGroups",
+    "compute.instances": "instances",
+    "compute.forwardingRules": "forwardingRules",
 }
 
 
