@@ -24,11 +24,13 @@ RESERVED_PER_SUBNET = 4
 # cover every subnetwork of the region.
 ALL_SUBNETWORKS = ("ALL_SUBNETWORKS_ALL_IP_RANGES", "ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES")
 # Cloud NAT ports, https://cloud.google.com/nat/docs/ports-and-addresses: each NAT IP address offers 64,512
-# source ports per protocol (65,536 less the 1,024 well-known ones), and a MANUAL_ONLY gateway serves at most
-# (NAT IPs x 64,512) / ports per VM VMs. RouterNat in https://cloud.google.com/compute/docs/reference/rest/v1/routers:
-# minPortsPerVm "is rounded up to the nearest power of 2" (64 by default with static allocation; 32 with
-# dynamic port allocation, which "if not specified, it is disabled by default"), and maxPortsPerVm only
-# applies with dynamic port allocation, 65,536 when unset.
+# source ports per protocol (65,536 less the 1,024 well-known ones), a MANUAL_ONLY gateway serves at most
+# (NAT IPs x 64,512) / ports per VM VMs, and static port allocation gives 64 ports per VM by default.
+# RouterNat (https://cloud.google.com/compute/docs/reference/rest/v1/routers): minPortsPerVm "is rounded up
+# to the nearest power of 2"; enableDynamicPortAllocation "if not specified, it is disabled by default", and
+# with it minPortsPerVm defaults to 32 and maxPortsPerVm to 65,536 (maxPortsPerVm has no effect without it).
+# enableEndpointIndependentMapping documents no default there (a Google KB article calls it "enabled by
+# default", gcloud's create only has a flag to enable it), so an unset value stays unknown, never guessed.
 PORTS_PER_NAT_IP = 64_512
 STATIC_DEFAULT_MIN_PORTS = 64
 DYNAMIC_DEFAULT_MIN_PORTS = 32
