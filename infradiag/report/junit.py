@@ -27,7 +27,7 @@ from pathlib import Path
 from infradiag.diagnose.findings import PRIORITY_ORDER
 from infradiag.errors import UsageError
 from infradiag.report.literal import visible
-from infradiag.report.model import ReportFinding, ReportProbe, TriageReport
+from infradiag.report.model import NO_URL, NO_URL_DETAIL, ReportFinding, ReportProbe, TriageReport
 
 # Characters XML 1.0 cannot carry at all (https://www.w3.org/TR/xml/#charsets); a probe body may hold them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -83,6 +83,9 @@ def _probes(report: TriageReport) -> _Suite:
         else:
             case.stdout = "\n".join(_probe_lines(p) for p in probes)
         suite.cases.append(case)
+    for service in report.services_without_url or []:
+        message = f"{service}: {NO_URL_DETAIL}"
+        suite.cases.append(_Case(service, result=("failure", message, NO_URL, NO_URL_DETAIL)))
     return suite
 
 

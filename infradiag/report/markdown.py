@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from infradiag.report.literal import visible
-from infradiag.report.model import ReportFinding, ReportPlanStep, TriageReport
+from infradiag.report.model import NO_URL, NO_URL_DETAIL, ReportFinding, ReportPlanStep, TriageReport
 
 # CommonMark lets a backslash escape any ASCII punctuation; these are the ones that start markup inline
 # (`>` only quotes at the start of a line, where this text never goes; `$` starts math on GitHub).
@@ -94,7 +94,12 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _probes(report: TriageReport) -> list[str]:
+    """Failing first: services without a URL (never probed), then failing probes, then passing ones."""
     rows = [
+        [text(name), "-", f"**{code(NO_URL)}**", "-", "-", text(NO_URL_DETAIL)]
+        for name in report.services_without_url or []
+    ]
+    rows += [
         [
             text(p.service),
             code(p.path),
@@ -193,17 +198,20 @@ def _expired(report: TriageReport) -> list[str]:
 def render_markdown(report: TriageReport) -> str:
     """The whole report as one Markdown document (ends with a newline)."""
     failing = sum(1 for p in report.probes if not p.ok)
+    unserved = report.services_without_url or []
     suppressed = sum(1 for f in report.findings if f.suppressed is not None)
     counted = f"{len(report.findings)} finding(s)" + (f", {suppressed} suppressed" if suppressed else "")
     out = [
         f"## infradiag: {text(report.environment)} is {report.verdict.upper()}",
         "",
         f"{code(report.project)} · {code(report.region)} · started {report.started_at:%Y-%m-%dT%H:%M:%SZ}"
-        f" · {report.duration_ms} ms · {failing} of {len(report.probes)} probes failing · {counted}",
+        f" · {report.duration_ms} ms · {failing} of {len(report.probes)} probes failing"
+        + (f" · not probed (no URL): {text(', '.join(unserved))}" if unserved else "")
+        + f" · {counted}",
         "",
     ]
     sections = []
-    if report.probes:
+    if report.probes or unserved:
         sections.append(_probes(report))
     if report.findings:
         found = ["### Root causes", ""]

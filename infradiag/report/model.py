@@ -8,6 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+# How every view shows a service of `servicesWithoutUrl` among the probes: failing, never probed.
+NO_URL = "no_url"
+NO_URL_DETAIL = "no ready revision and no URL: Cloud Run serves it nowhere, so it was not probed"
+
 SCHEMA_ID = "infradiag.triage/v1"
 
 

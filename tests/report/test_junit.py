@@ -125,3 +125,17 @@ def test_text_round_trips_and_what_xml_cannot_carry_is_shown(tmp_path: Path) -> 
     [failure] = probe.result
     assert failure.message == f"svc\r /health -> {shown}"
     assert f"detail: {shown}" in (failure.text or "")
+
+
+def test_a_service_without_url_is_a_failing_probe_case(tmp_path: Path) -> None:
+    """A service Cloud Run serves nowhere was never probed, and CI must see it fail, not vanish."""
+    report = degraded_report(probes=[failing_probe("auth", "500")])
+    report = report.model_copy(update={"services_without_url": ["billing"]})
+    path = tmp_path / "junit.xml"
+    path.write_bytes(junit_xml(report, "P1", "e"))
+    probes = read(path)["infradiag.probes"]
+    cases = {case.name: case for case in probes}
+    assert set(cases) == {"auth", "billing"}
+    failure = next(r for r in cases["billing"].result if isinstance(r, Failure))
+    assert failure.type == "no_url"
+    assert "billing" in (failure.message or "") and "not probed" in (failure.message or "")

@@ -28,6 +28,7 @@ from infradiag.report.model import (
     TriageReport,
 )
 from tests.conftest import ROOT, run_cli
+from tests.report.reports import degraded_report, failing_probe
 
 MERMAID_CHECK = Path(__file__).parent / "mermaid"
 NASTY = 'say "hi" [x] (y) {z} <script>alert(1)</script> #1 a|b `tick` ```fence``` & end; %% --> \\ *_'
@@ -238,3 +239,13 @@ def test_each_command_stays_one_line_and_a_docs_link_stays_one_link() -> None:
         if child.type == "link_open"
     ]
     assert links == ["https://example.com/a%20b%3Ec%3Cd"]
+
+
+def test_a_service_without_url_heads_the_probe_table_as_failing() -> None:
+    report = degraded_report(probes=[failing_probe("auth", "500")])
+    report = report.model_copy(update={"services_without_url": ["billing"]})
+    shown = render_markdown(report)
+    assert "not probed (no URL): billing" in shown.splitlines()[2]
+    rows = [line for line in shown.splitlines() if line.startswith("| ") and "service" not in line]
+    assert rows[0].startswith("| billing | - | **`no_url`** |")
+    assert rows[1].startswith("| auth |")
