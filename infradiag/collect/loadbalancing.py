@@ -113,14 +113,17 @@ def get_backend_health(
     return BackendHealth(healthy, len(health.health_status) - healthy, instances)
 
 
-def list_instance_groups(client: Any, project: str, timeout: Timeout) -> dict[str, dict[str, int]]:
-    """link_key(selfLink) -> namedPorts (name -> port) of every instance group, zonal and regional (one
-    instanceGroups.aggregatedList call)."""
+def list_instance_groups(client: Any, project: str, timeout: Timeout) -> dict[str, dict[str, list[int]]]:
+    """link_key(selfLink) -> namedPorts (name -> ports, in order) of every instance group, zonal and regional
+    (one instanceGroups.aggregatedList call). One name may map to several ports."""
     pager = client.aggregated_list(request={"project": project}, timeout=timeout, retry=None)
-    return {
-        link_key(group.self_link): {p.name: p.port for p in group.named_ports}
-        for group in _scoped(pager, "instance_groups")
-    }
+    found: dict[str, dict[str, list[int]]] = {}
+    for group in _scoped(pager, "instance_groups"):
+        ports: dict[str, list[int]] = {}
+        for named in group.named_ports:
+            ports.setdefault(named.name, []).append(named.port)
+        found[link_key(group.self_link)] = ports
+    return found
 
 
 def list_instances(client: Any, project: str, timeout: Timeout) -> dict[str, BackendInstanceEvidence]:
@@ -248,7 +251,7 @@ def needs_instances(services: list[BackendServiceEvidence]) -> bool:
 
 
 def with_instance_groups(
-    services: list[BackendServiceEvidence], groups: dict[str, dict[str, int]]
+    services: list[BackendServiceEvidence], groups: dict[str, dict[str, list[int]]]
 ) -> list[BackendServiceEvidence]:
     """The backend services with each instance-group backend's namedPorts, where the group was listed."""
     return [

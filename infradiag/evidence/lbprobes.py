@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from infradiag.evidence.loadbalancing import (
     BackendEvidence,
+    BackendInstanceEvidence,
     BackendServiceEvidence,
     HealthCheckEvidence,
     HealthCheckPortEvidence,
@@ -90,33 +91,43 @@ def _short(link: str) -> str:
 def probe_port(
     service: BackendServiceEvidence, backend: BackendEvidence, check: HealthCheckEvidence
 ) -> HealthCheckPortEvidence | None:
-    """The port `check` probes on the instance-group `backend` of `service`, judged against the port the
-    backend service sends traffic to; None when the group's namedPorts were not read."""
+    """The ports `check` probes on the instance-group `backend` of `service`, judged against the ports the
+    backend service sends traffic to; None when the group's namedPorts were not read.
+
+    A group may map one name to several ports (real groups do: http:8080 and http:8443); a named port
+    then resolves to all of them, and a fixed port is fine when it is one of the serving ports.
+    """
     if backend.kind != "instance_group" or backend.named_ports is None:
         return None
     ports = backend.named_ports
     spec = specification(check)
-    serving = ports.get(service.port_name) if service.port_name else None
+    serving = ports.get(service.port_name, []) if service.port_name else []
+    # USE_NAMED_PORT and portName are "Not supported" in today's REST reference, yet older checks carry them
+    # and the probe then looks the name up in the group as USE_SERVING_PORT looks up the backend service's.
     looked_up = {"USE_NAMED_PORT": check.port_name, "USE_SERVING_PORT": service.port_name}.get(spec)
-    probed = ports.get(looked_up) if looked_up else (check.port or DEFAULT_PORTS.get(check.type))
+    fixed = check.port or DEFAULT_PORTS.get(check.type)
+    probed = ports.get(looked_up, []) if looked_up else ([fixed] if fixed else [])
     problem, detail = None, ""
-    served = f"{service.name} sends traffic to named port {service.port_name}"
-    if looked_up is not None and probed is None:
+    group = _short(backend.group)
+    if looked_up is not None and not probed:
         problem = "named_port_missing"
         detail = (
-            f"{spec} looks up named port {looked_up}, which instance group {_short(backend.group)} does not "
+            f"{spec} looks up named port {looked_up}, which instance group {group} does not "
             f"define (its namedPorts: {_ports_text(ports) or 'none'})"
         )
-    elif looked_up is None and probed is not None and serving is not None and probed != serving:
+    elif looked_up is None and probed and serving and probed[0] not in serving:
         problem = "fixed_port"
-        detail = f"probes fixed port {probed}; {served} = {serving} on {_short(backend.group)}"
-    elif spec == "USE_SERVING_PORT" and probed is not None:
-        detail = f"probes the serving port {looked_up} = {probed}"
-    elif probed is not None:
-        detail = f"probes port {probed}"
+        detail = (
+            f"probes fixed port {probed[0]}; {service.name} sends traffic to named port {service.port_name}"
+            f" = {_numbers(serving)} on {group}"
+        )
+    elif looked_up is not None:
+        detail = f"probes named port {looked_up} = {_numbers(probed)}"
+    elif probed:
+        detail = f"probes port {probed[0]}"
     return HealthCheckPortEvidence(
         group=backend.group,
-        group_name=_short(backend.group),
+        group_name=group,
         group_location=_location(backend.group),
         group_named_ports=_ports_text(ports),
         health_check=check.name,
@@ -128,17 +139,29 @@ def probe_port(
         terraform_block=TERRAFORM_BLOCKS.get(check.type, "http_health_check"),
         specification=spec,
         port_name=looked_up,
-        probed_port=probed,
+        probed_port=probed[0] if probed else None,
+        probed_ports=probed,
         serving_port_name=service.port_name,
-        serving_port=serving,
+        serving_port=serving[0] if serving else None,
+        serving_ports=serving,
+        serving_ports_text=_numbers(serving),
         problem=problem,
-        fix=None if problem is None else ("use_serving_port" if serving is not None else "add_named_port"),
+        fix=None if problem is None else ("use_serving_port" if serving else "add_named_port"),
         detail=detail,
     )
 
 
-def _ports_text(ports: dict[str, int]) -> str:
-    return ",".join(f"{name}:{port}" for name, port in ports.items())
+def _numbers(ports: list[int]) -> str:
+    return ", ".join(str(p) for p in ports)
+
+
+def _ports_text(ports: dict[str, list[int]]) -> str:
+    return ",".join(f"{name}:{port}" for name, numbers in ports.items() for port in numbers)
+
+
+def _endpoint(vm: BackendInstanceEvidence) -> Endpoint:
+    address = f"{vm.address}/32" if vm.address else "0.0.0.0/0"
+    return Endpoint(address, frozenset(vm.tags), frozenset(vm.service_accounts))
 
 
 def probe_firewall(
@@ -147,50 +170,52 @@ def probe_firewall(
     port: HealthCheckPortEvidence,
     firewalls: list[FirewallEvidence],
 ) -> ProbeFirewallEvidence | None:
-    """Whether ingress rules admit every probe range to every read instance of `backend` on the probed TCP
+    """Whether ingress rules admit every probe range to every read instance of `backend` on every probed TCP
     port (health checks of every type connect over TCP); None without a port or read instances."""
     vms = [vm for vm in backend.instances if vm.network]
-    if port.probed_port is None or not vms:
+    if not port.probed_ports or not vms:
         return None
     ranges = probe_ranges(service)
     blocked: list[str] = []
+    blocked_ports: list[int] = []
     # The evidence shown: the rule deciding the first blocked probe, else the one admitting the first probe.
-    first_blocked: tuple[FirewallEvidence | None, str] | None = None
+    first_blocked: tuple[FirewallEvidence | None, str, int] | None = None
     first_admitted: FirewallEvidence | None = None
     for vm in vms:
-        instance = Endpoint(
-            f"{vm.address}/32" if vm.address else "0.0.0.0/0",
-            frozenset(vm.tags),
-            frozenset(vm.service_accounts),
-        )
-        for source in ranges:
-            traffic = Traffic(vm.network or "", "INGRESS", instance, Endpoint(source), port.probed_port)
-            rule = deciding_rule(firewalls, traffic)
-            admitted = rule is not None and rule.action == "allow"
-            if not admitted:
-                first_blocked = first_blocked or (rule, source)
-                blocked.append(vm.name)
-                break
-            first_admitted = first_admitted or rule
-    rule, blocked_range = first_blocked if first_blocked is not None else (first_admitted, None)
+        for number in port.probed_ports:
+            for source in ranges:
+                traffic = Traffic(vm.network or "", "INGRESS", _endpoint(vm), Endpoint(source), number)
+                rule = deciding_rule(firewalls, traffic)
+                if rule is not None and rule.action == "allow":
+                    first_admitted = first_admitted or rule
+                    continue
+                first_blocked = first_blocked or (rule, source, number)
+                if vm.name not in blocked:
+                    blocked.append(vm.name)
+                if number not in blocked_ports:
+                    blocked_ports.append(number)
+    rule, blocked_range, shown_port = (
+        first_blocked if first_blocked is not None else (first_admitted, None, port.probed_ports[0])
+    )
     common = sorted(set(vms[0].tags).intersection(*(set(vm.tags) for vm in vms[1:])))
     accounts = sorted(
         set(vms[0].service_accounts).intersection(*(set(vm.service_accounts) for vm in vms[1:]))
     )
-    target, target_tf = "", ""
+    target, target_tf, tags = "", "", []
     if common:
         # A rule applies to instances carrying any one of its target tags: one tag, the common one the fewest
         # instances of the project carry, opens the probes to these instances and the fewest others.
         tag = min(common, key=lambda t: (backend.tag_reach.get(t, 0), t))
-        target, target_tf = f"--target-tags {tag}", f'target_tags = ["{tag}"]'
+        target, target_tf, tags = f"--target-tags {tag}", f'target_tags = ["{tag}"]', [tag]
     elif accounts:
         target = "--target-service-accounts " + accounts[0]
         target_tf = f'target_service_accounts = ["{accounts[0]}"]'
+    fix_ports = blocked_ports or port.probed_ports
     return ProbeFirewallEvidence(
         group=backend.group,
         group_name=_short(backend.group),
         health_check=port.health_check,
-        port=port.probed_port,
+        port=shown_port,
         network=vms[0].network or "",
         ranges=list(ranges),
         allowed=not blocked,
@@ -198,11 +223,13 @@ def probe_firewall(
         deciding_priority=rule.priority if rule is not None else None,
         blocked_range=blocked_range,
         blocked_instances=blocked,
-        target_tags=[tag] if common else [],
+        target_tags=tags,
+        fix_rule_name=_rule_name(f"{service.name}-allow-health-checks"),
         # A lower number outranks; at equal priority a deny would still win
         # (https://cloud.google.com/firewall/docs/firewalls#priority_order_for_firewall_rules).
-        fix_rule_name=_rule_name(f"{service.name}-allow-health-checks"),
         fix_priority=max(rule.priority - 1, 0) if rule is not None and rule.action == "deny" else 1000,
+        fix_rules=",".join(f"tcp:{p}" for p in fix_ports),
+        fix_ports=[str(p) for p in fix_ports],
         fix_target=target,
         fix_target_terraform=target_tf,
     )

@@ -25,8 +25,8 @@ class BackendEvidence(EvidenceModel):
     cloud_run_service: str | None = None  # for serverless NEGs: the Cloud Run service short name
     healthy: int | None = None  # from getHealth; None when not asked (serverless NEGs have no health)
     unhealthy: int | None = None
-    # Instance groups: their namedPorts (name -> port); None when the group was not read.
-    named_ports: dict[str, int] | None = None
+    # Instance groups: their namedPorts (name -> ports: a name may map to several); None when not read.
+    named_ports: dict[str, list[int]] | None = None
     # The instances getHealth reports for this group (selfLinks), and those read with their tags.
     instance_links: list[str] = Field(default_factory=list)
     instances: list[BackendInstanceEvidence] = Field(default_factory=list)
@@ -54,9 +54,12 @@ class HealthCheckPortEvidence(EvidenceModel):
     terraform_block: str  # http_health_check, tcp_health_check...
     specification: str  # USE_FIXED_PORT | USE_NAMED_PORT | USE_SERVING_PORT (resolved when unset)
     port_name: str | None = None  # the named port looked up (USE_NAMED_PORT, USE_SERVING_PORT)
-    probed_port: int | None = None  # None: the named port is missing
+    probed_port: int | None = None  # the first of probed_ports; None: the named port is missing
+    probed_ports: list[int] = Field(default_factory=list)
     serving_port_name: str | None = None  # the backend service's portName
-    serving_port: int | None = None  # its value on the group; None: unknown or missing
+    serving_port: int | None = None  # the first of serving_ports; None: unknown or missing
+    serving_ports: list[int] = Field(default_factory=list)  # its values on the group
+    serving_ports_text: str = ""  # "8080" or "8080, 8443"
     problem: str | None = None  # fixed_port | named_port_missing
     # use_serving_port: the backend service's named port resolves on the group, so the check should probe
     # it; add_named_port: it does not, so the group lacks the port traffic goes to.
@@ -70,7 +73,7 @@ class ProbeFirewallEvidence(EvidenceModel):
     group: str
     group_name: str
     health_check: str
-    port: int
+    port: int  # the probed port shown: the first blocked one, else the first probed
     protocol: str = "tcp"
     network: str  # short network name
     ranges: list[str]  # the probe source ranges this load balancer's health checks use
@@ -87,6 +90,8 @@ class ProbeFirewallEvidence(EvidenceModel):
     # their service account, else empty: every instance of the network).
     fix_rule_name: str = ""
     fix_priority: int = 1000
+    fix_rules: str = ""  # gcloud --rules: the blocked probed ports, "tcp:8080,tcp:8443"
+    fix_ports: list[str] = Field(default_factory=list)  # the same ports, for Terraform
     fix_target: str = ""
     fix_target_terraform: str = ""
 

@@ -53,7 +53,7 @@ def test_unhealthy_instance_group_backend_gets_named_ports_and_instances_in_one_
     assert not [m for m in calls if m.endswith(".listInstances") or m == "instances.get"]
     (service,) = [s for s in evidence.backend_services if s.name == "legacy-api"]
     (backend,) = service.backends
-    assert backend.named_ports == {"http": 9000}
+    assert backend.named_ports == {"http": [9000]}
     # Only the instances getHealth names for the group; static-web-1 is another VM of the project.
     assert [(vm.name, vm.network, vm.address, sorted(vm.tags)) for vm in backend.instances] == [
         ("legacy-api-1", "staging-vpc", "10.0.0.11", ["http-server", "legacy-api"]),
@@ -79,3 +79,15 @@ def test_healthy_backends_need_no_instance_read_and_backends_without_health_chec
     _evidence, calls = gathered(data)
     assert calls["instanceGroups.aggregatedList"] == 0
     assert calls["instances.aggregatedList"] == 0
+
+
+def test_a_named_port_mapped_to_several_ports_keeps_each() -> None:
+    # Real groups do this (gcpdiag's captured lb2 project: http:8080 and http:8443 on one group).
+    data = scenario_data("cause-lb-probes-blocked-implied-deny")
+    (group,) = data["compute"]["instanceGroups"]
+    group["namedPorts"] = [{"name": "http", "port": 9000}, {"name": "http", "port": 9443}]
+    evidence, _calls = gathered(data)
+    (service,) = [s for s in evidence.backend_services if s.name == "legacy-api"]
+    assert service.backends[0].named_ports == {"http": [9000, 9443]}
+    (wall,) = service.probe_firewall
+    assert wall.fix_rules == "tcp:9000,tcp:9443"

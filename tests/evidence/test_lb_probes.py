@@ -35,7 +35,7 @@ def vm(name: str, tags: list[str]) -> BackendInstanceEvidence:
 
 
 def service(
-    named_ports: dict[str, int] | None = None,
+    named_ports: dict[str, list[int]] | None = None,
     *,
     port_name: str | None = "http",
     unhealthy: int = 2,
@@ -47,7 +47,7 @@ def service(
         kind="instance_group",
         healthy=0,
         unhealthy=unhealthy,
-        named_ports={"http": 8080} if named_ports is None else named_ports,
+        named_ports={"http": [8080]} if named_ports is None else named_ports,
         instances=vms if vms is not None else [vm("api-1", ["api"]), vm("api-2", ["api"])],
         tag_reach={"api": 2},
     )
@@ -115,7 +115,7 @@ def test_the_probed_port_is_judged_against_the_serving_port(
 
 
 def test_a_serving_port_the_group_lacks_is_a_missing_named_port_to_add() -> None:
-    (derived,) = with_probes([service({"web": 8080})], [check(port_specification="USE_SERVING_PORT")], [])
+    (derived,) = with_probes([service({"web": [8080]})], [check(port_specification="USE_SERVING_PORT")], [])
     (port,) = derived.probe_ports
     assert (port.problem, port.fix, port.port_name, port.group_named_ports) == (
         "named_port_missing",
@@ -124,6 +124,20 @@ def test_a_serving_port_the_group_lacks_is_a_missing_named_port_to_add() -> None
         "web:8080",
     )
     assert derived.probe_firewall == []  # no port, nothing to evaluate
+
+
+def test_a_name_mapped_to_several_ports_serves_on_each_and_the_probes_must_reach_each() -> None:
+    group_ports = {"http": [8080, 8443]}
+    (fine,) = with_probes([service(group_ports)], [check(port=8443)], [HC_ALLOW])
+    assert (fine.probe_ports[0].problem, fine.probe_ports[0].serving_ports) == (None, [8080, 8443])
+    (derived,) = with_probes(
+        [service(group_ports)], [check(port_specification="USE_SERVING_PORT")], [HC_ALLOW]
+    )
+    (port,) = derived.probe_ports
+    assert port.probed_ports == [8080, 8443]
+    (wall,) = derived.probe_firewall
+    # HC_ALLOW opens 8080 only: the probes to 8443 meet the implied deny.
+    assert (wall.allowed, wall.port, wall.deciding_rule, wall.fix_rules) == (False, 8443, None, "tcp:8443")
 
 
 def test_without_the_groups_named_ports_nothing_is_judged() -> None:
