@@ -9,9 +9,11 @@ these tests skip.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,8 @@ import httpx
 import pytest
 import yaml
 
-from infradiag.evidence import Evidence
+from infradiag.evidence import Evidence, FirewallEvidence
+from infradiag.evidence.reachability import Endpoint, Traffic, decide
 from infradiag.twin.expectations import unmet
 from infradiag.twin.scenario import Scenario, load_scenario
 from infradiag.twin.server import Twin
@@ -339,3 +342,53 @@ def test_triage_meets_the_engineers_expectation(
         request.applymarker(pytest.mark.xfail(reason=str(known), strict=True))
     assert project.scenario.expect is not None
     assert unmet(project.scenario.expect, json.loads(triage.stdout)) == []
+
+
+# -- firewall verdicts on the real rules -------------------------------------------------------------------
+
+
+def _verdict_cases() -> list[Any]:
+    """(project file, verdict) for every `firewallVerdicts` entry; xfail (strict) where the entry says
+    infradiag gets it wrong today."""
+    cases = []
+    for path in PROJECTS:
+        for index, verdict in enumerate(load_project(path).get("firewallVerdicts") or []):
+            known = verdict.get("knownFailing")
+            marks = [pytest.mark.xfail(reason=str(known), strict=True)] if known else []
+            cases.append(pytest.param(path, verdict, id=f"{path.stem}-{index}", marks=marks))
+    return cases
+
+
+@functools.cache
+def _collected_firewalls(path: Path) -> list[FirewallEvidence]:
+    assert CORPUS is not None
+    with tempfile.TemporaryDirectory() as workdir:
+        found, _twin = gather(Project(path, CORPUS, Path(workdir)).scenario)
+    return found.firewalls
+
+
+def _endpoint(spec: Json) -> Endpoint:
+    return Endpoint(
+        spec["addresses"],
+        frozenset(spec.get("tags", [])),
+        frozenset(spec.get("serviceAccounts", [])),
+    )
+
+
+@pytest.mark.parametrize(("path", "verdict"), _verdict_cases())
+def test_firewall_verdict_on_the_collected_rules(path: Path, verdict: Json) -> None:
+    """infradiag's evaluation of the collected rules reaches the engineer's verdict: allowed or not, and by
+    which rule (none: an implied rule)."""
+    traffic = verdict["traffic"]
+    decision = decide(
+        _collected_firewalls(path),
+        Traffic(
+            network=traffic["network"],
+            direction=traffic["direction"],
+            instance=_endpoint(traffic["instance"]),
+            peer=_endpoint(traffic["peer"]),
+            port=traffic["port"],
+            protocol=traffic["protocol"],
+        ),
+    )
+    assert decision == (verdict["allowed"], verdict.get("rule")), verdict["because"]
