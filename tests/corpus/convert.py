@@ -4,7 +4,7 @@ scenario.
 Google resources go into the scenario exactly as the dumps hold them: the converter only chooses which
 files feed which scenario collection, never edits a resource. What a dump cannot say (the triage region,
 `now`, how each Cloud Run service answers HTTP, the findings to expect) comes from the project file,
-`tests/corpus/projects/<name>.yaml`.
+`tests/corpus/projects/<name>.yaml`; region and `now` are read from the dumps when the file leaves them out.
 
 Usage: python tests/corpus/convert.py <json-dumps dir> <project yaml> > scenario.yaml
 """
@@ -16,6 +16,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -164,11 +165,53 @@ def project_id(dumps: Path, found: dict[str, list[Sourced]]) -> str:
     raise ConversionError(f"{path}: no project.json and no resource names the project")
 
 
+# Timestamps Google sets on the resources infradiag reads (Compute's creationTimestamp, Cloud Run's and Cloud
+# SQL's createTime/updateTime, conditions' lastTransitionTime).
+_TIMESTAMP_KEYS = ("creationTimestamp", "createTime", "updateTime", "lastTransitionTime")
+
+
+def _timestamps(value: Any) -> Iterator[datetime]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in _TIMESTAMP_KEYS and isinstance(inner, str):
+                yield datetime.fromisoformat(inner.replace("Z", "+00:00"))
+            else:
+                yield from _timestamps(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _timestamps(inner)
+
+
+def capture_time(found: dict[str, list[Sourced]]) -> str | None:
+    """A `now` for the scenario when the project file gives none: one minute after the latest timestamp of
+    the captured resources (the capture came after it), in UTC; None when they carry no timestamp."""
+    latest = max(
+        (t for items in found.values() for item in items for t in _timestamps(item.resource)), default=None
+    )
+    if latest is None:
+        return None
+    return (
+        (latest.astimezone(UTC) + timedelta(minutes=1)).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+
+
+def capture_region(found: dict[str, list[Sourced]]) -> str | None:
+    """A region for the scenario when the project file gives none: the location of the first Cloud Run
+    service, else the region of the first Cloud SQL instance; None otherwise."""
+    for item in found.get("run.services", []):
+        return str(item.resource["name"]).split("/")[3]
+    for item in found.get("sql.instances", []):
+        if item.resource.get("region"):
+            return str(item.resource["region"])
+    return None
+
+
 def load_project(path: Path) -> Json:
-    """A project file: corpus project, region, now, endpoints, skipFiles, knownFailing, expect."""
+    """A project file: corpusProject, and optionally region, now, endpoints, skipFiles, knownFailing, expect,
+    firewallVerdicts."""
     data = yaml.safe_load(path.read_text())
     if not isinstance(data, dict) or "corpusProject" not in data:
-        raise ConversionError(f"{path}: a project file is a mapping with corpusProject, region, now, expect")
+        raise ConversionError(f"{path}: a project file is a mapping with at least corpusProject")
     return data
 
 
@@ -185,8 +228,12 @@ def scenario(dumps: Path, project: Json) -> Json:
     number = project_number(dumps)
     if number is not None:
         document["projectNumber"] = number
-    document["region"] = project["region"]
-    document["now"] = project["now"]
+    region = project.get("region") or capture_region(found)
+    now = project.get("now") or capture_time(found)
+    if region is None or now is None:
+        raise ConversionError("the dumps tell neither region nor now: write them in the project file")
+    document["region"] = region
+    document["now"] = now
     for collection, items in found.items():
         section, name = collection.split(".")
         document.setdefault(section, {})[name] = [item.resource for item in items]
