@@ -32,6 +32,7 @@ HEALTH_CHECK_FIELDS = {
     "SSL": "sslHealthCheck",
     "GRPC": "grpcHealthCheck",
 }
+NAT_IP_PORTS = 64512
 _SQL_PORTS = {"POSTGRES": 5432, "MYSQL": 3306, "SQLSERVER": 1433}
 
 
@@ -73,18 +74,47 @@ def subnet(raw: Json) -> Json:
     }
 
 
+def _power_of_two_at_least(value: int) -> int:
+    power = 1
+    while power < value:
+        power *= 2
+    return power
+
+
 def nats(router: Json) -> list[Json]:
-    """The NAT gateways of a Cloud Router as NatEvidence fields."""
-    return [
-        {
-            "name": nat["name"],
-            "router": router["name"],
-            "network": last(router["network"]),
-            "region": last(router["region"]),
-            "all_subnets": nat.get("sourceSubnetworkIpRangesToNat", "").startswith("ALL_SUBNETWORKS_ALL_"),
-        }
-        for nat in router.get("nats", [])
-    ]
+    """The NAT gateways of a Cloud Router as NatEvidence fields, with their port capacity.
+
+    From the RouterNat reference (https://cloud.google.com/compute/docs/reference/rest/v1/routers):
+    minPortsPerVm "is rounded up to the nearest power of 2", and when unset is 64 (32 with dynamic port
+    allocation, which "if not specified, is disabled"); https://cloud.google.com/nat/docs/ports-and-addresses:
+    each NAT IP address has 64,512 usable ports, so MANUAL_ONLY gateways serve len(natIps) x 64512 / ports
+    per VM VMs."""
+    found = []
+    for nat in router.get("nats", []):
+        dynamic = nat.get("enableDynamicPortAllocation", False)
+        min_ports = nat.get("minPortsPerVm") or (32 if dynamic else 64)
+        per_vm = _power_of_two_at_least(min_ports)
+        option = nat.get("natIpAllocateOption")
+        capacity = len(nat.get("natIps", [])) * NAT_IP_PORTS if option == "MANUAL_ONLY" else None
+        found.append(
+            {
+                "name": nat["name"],
+                "router": router["name"],
+                "network": last(router["network"]),
+                "region": last(router["region"]),
+                "all_subnets": nat.get("sourceSubnetworkIpRangesToNat", "").startswith(
+                    "ALL_SUBNETWORKS_ALL_"
+                ),
+                "nat_ip_allocate_option": option,
+                "nat_ips": [last(ip) for ip in nat.get("natIps", [])],
+                "enable_dynamic_port_allocation": dynamic,
+                "min_ports_per_vm": min_ports,
+                "ports_per_vm": per_vm,
+                "port_capacity": capacity,
+                "vms_with_ports": capacity // per_vm if capacity is not None else None,
+            }
+        )
+    return found
 
 
 def sql_instance(raw: Json) -> Json:
