@@ -90,6 +90,8 @@ def test_a_firewall_that_admits_the_probes_is_not_blamed() -> None:
     lines = [e["detail"] for step in finding["why"] for e in step["evidence"]]
     assert any("tcp:8080 admitted by rule staging-allow-health-checks" in line for line in lines)
     assert "firewall for" not in finding["remediation"]["summary"]
+    # The next step is what the probe asks: HTTP health checks pass on 200 only.
+    assert "curl -i http://10.0.0.11:8080/healthz must answer 200" in finding["remediation"]["summary"]
     assert finding["remediation"]["commands"] == [
         "gcloud compute backend-services get-health legacy-api --global"
     ]

@@ -138,6 +138,7 @@ def probe_port(
         else "google_compute_health_check",
         terraform_block=TERRAFORM_BLOCKS.get(check.type, "http_health_check"),
         specification=spec,
+        request_path=check.request_path,
         port_name=looked_up,
         probed_port=probed[0] if probed else None,
         probed_ports=probed,
@@ -211,6 +212,12 @@ def probe_firewall(
         target = "--target-service-accounts " + accounts[0]
         target_tf = f'target_service_accounts = ["{accounts[0]}"]'
     fix_ports = blocked_ports or port.probed_ports
+    scheme = {"http": "http", "https": "https", "http2": "https"}.get(port.health_check_type)
+    probe_url = (
+        f"{scheme}://{vms[0].address}:{shown_port}{port.request_path or '/'}"
+        if scheme and vms[0].address
+        else ""
+    )
     return ProbeFirewallEvidence(
         group=backend.group,
         group_name=_short(backend.group),
@@ -223,6 +230,7 @@ def probe_firewall(
         deciding_priority=rule.priority if rule is not None else None,
         blocked_range=blocked_range,
         blocked_instances=blocked,
+        probe_url=probe_url,
         target_tags=tags,
         fix_rule_name=_rule_name(f"{service.name}-allow-health-checks"),
         # A lower number outranks; at equal priority a deny would still win

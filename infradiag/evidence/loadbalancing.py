@@ -53,6 +53,7 @@ class HealthCheckPortEvidence(EvidenceModel):
     terraform_type: str  # google_compute_health_check | google_compute_region_health_check
     terraform_block: str  # http_health_check, tcp_health_check...
     specification: str  # USE_FIXED_PORT | USE_NAMED_PORT | USE_SERVING_PORT (resolved when unset)
+    request_path: str | None = None  # HTTP, HTTPS, HTTP2 checks: the path asked for ("/" when unset)
     port_name: str | None = None  # the named port looked up (USE_NAMED_PORT, USE_SERVING_PORT)
     probed_port: int | None = None  # the first of probed_ports; None: the named port is missing
     probed_ports: list[int] = Field(default_factory=list)
@@ -84,6 +85,8 @@ class ProbeFirewallEvidence(EvidenceModel):
     deciding_priority: int | None = None
     blocked_range: str | None = None
     blocked_instances: list[str] = Field(default_factory=list)  # short names
+    # What an HTTP-like check asks for, at the first instance: "http://10.0.0.11:8080/healthz"; "" otherwise.
+    probe_url: str = ""
     target_tags: list[str] = Field(default_factory=list)  # the tags every instance of the group carries
     # The proposed allow rule: its name, a priority that outranks the deciding deny (lower number; 1000
     # when the implied deny decides), and its targets as gcloud flags (the instances' common tags, else

@@ -152,6 +152,7 @@ def test_an_allow_for_the_probe_ranges_admits_the_probes() -> None:
     (derived,) = with_probes([service()], [check(port_specification="USE_SERVING_PORT")], [HC_ALLOW])
     (wall,) = derived.probe_firewall
     assert (wall.allowed, wall.deciding_rule, wall.port) == (True, "allow-hc", 8080)
+    assert wall.probe_url == "http://10.0.0.5:8080/"  # requestPath unset: "/"
     assert wall.ranges == ["35.191.0.0/16", "130.211.0.0/22"]
 
 
