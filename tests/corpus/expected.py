@@ -130,6 +130,12 @@ def sql_instance(raw: Json) -> Json:
         "engine": engine,
         "database_version": raw["databaseVersion"],
         "tier": raw["settings"]["tier"],
+        "instance_type": raw.get("instanceType"),
+        # masterInstanceName is "project:instance" or the bare instance name.
+        "master_instance": raw["masterInstanceName"].rsplit(":", 1)[-1]
+        if raw.get("masterInstanceName")
+        else None,
+        "activation_policy": raw["settings"].get("activationPolicy"),
         "private_ip": private[0] if private else None,
         "private_network": last(network) if network else None,
         "port": _SQL_PORTS[engine],
@@ -177,9 +183,11 @@ def connector(raw: Json) -> Json:
     }
 
 
-def backend_service(raw: Json, health: dict[str, Json]) -> Json:
+def backend_service(raw: Json, health: dict[str, Json], groups: list[Json]) -> Json:
     """A backend service as BackendServiceEvidence fields; `health` holds the captured getHealth answers
-    by `global/backendServices/S` or `regions/R/backendServices/S`."""
+    by `global/backendServices/S` or `regions/R/backendServices/S`, `groups` the captured instance groups
+    (whose namedPorts a backend's traffic goes to)."""
+    by_link = {g["selfLink"]: g for g in groups}
     region = last(raw["region"]) if "region" in raw else None
     scope = f"regions/{region}" if region else "global"
     answer = health.get(f"{scope}/backendServices/{raw['name']}")
@@ -187,6 +195,12 @@ def backend_service(raw: Json, health: dict[str, Json]) -> Json:
     backends = []
     for backend in raw.get("backends", []):
         entry: Json = {"group": backend["group"]}
+        group = by_link.get(backend["group"])
+        if group is not None:
+            ports: dict[str, list[int]] = {}
+            for named in group.get("namedPorts", []):
+                ports.setdefault(named["name"], []).append(named["port"])
+            entry["named_ports"] = ports
         if statuses is not None:
             healthy = sum(1 for s in statuses if s.get("healthState") == "HEALTHY")
             entry.update(healthy=healthy, unhealthy=len(statuses) - healthy)
@@ -196,8 +210,11 @@ def backend_service(raw: Json, health: dict[str, Json]) -> Json:
         "resource": raw["selfLink"],
         "region": region,
         "protocol": raw.get("protocol"),
+        "load_balancing_scheme": raw.get("loadBalancingScheme"),
+        "port_name": raw.get("portName"),
         "timeout_sec": raw.get("timeoutSec", BACKEND_TIMEOUT_DEFAULT),
         "health_checks": [last(h) for h in raw.get("healthChecks", [])],
+        "health_check_links": raw.get("healthChecks", []),
         "outlier_detection": "outlierDetection" in raw,
         "backends": backends,
     }
@@ -211,6 +228,9 @@ def health_check(raw: Json) -> Json:
         "name": raw["name"],
         "resource": raw["selfLink"],
         "type": raw["type"],
+        "region": last(raw["region"]) if "region" in raw else None,
         "port": settings.get("port"),
+        "port_name": settings.get("portName"),
+        "port_specification": settings.get("portSpecification"),
         "request_path": path,
     }

@@ -307,7 +307,10 @@ def test_evidence_equals_the_raw_resources(project: Project, gathered: tuple[Evi
     )
     _compare(
         evidence.backend_services,
-        [expected.backend_service(b, project.health) for b in project.items("compute.backendServices")],
+        [
+            expected.backend_service(b, project.health, project.items("compute.instanceGroups"))
+            for b in project.items("compute.backendServices")
+        ],
         "backend service",
     )
     _compare(
