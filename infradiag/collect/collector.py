@@ -262,10 +262,9 @@ class Collector:
             c = self.clients
             return get_backend_health(c.backend_services, c.region_backend_services, p, query, deadline)
 
+        groups = self.clients.instance_groups
         groups_read = (
-            asyncio.ensure_future(
-                self._read("instance_groups", lambda d: list_instance_groups(self.clients.instance_groups, p, d))
-            )
+            asyncio.ensure_future(self._read("instance_groups", lambda d: list_instance_groups(groups, p, d)))
             if needs_instance_groups(marked)
             else None
         )
@@ -276,8 +275,8 @@ class Collector:
         if needs_instances(joined):
             found = await self._read("instances", lambda d: list_instances(self.clients.instances, p, d))
             joined = with_instances(joined, found or {})
-        groups = await groups_read if groups_read is not None else None
-        return with_instance_groups(joined, groups or {})
+        read = await groups_read if groups_read is not None else None
+        return with_instance_groups(joined, read or {})
 
     async def environment(self) -> EnvironmentEvidence:
         """Every resource list and Monitoring signal of the environment, read concurrently."""

@@ -243,7 +243,7 @@ class Fleet:
                                                           "router_id": "4001", "gateway_name": "staging-nat"}}
         dropped = self.nat_dropped
         series.append(delta_int({"type": "router.googleapis.com/nat/dropped_sent_packets_count",
-                                 "labels": {"ip_protocol": "6", "reason": "OUT_OF_RESOURCES"}},
+                                 "labels": {"ip_protocol": "TCP", "reason": "OUT_OF_RESOURCES"}},
                                 nat_resource, NOW, MINUTES, lambda age: dropped))
         series.append(gauge_bool({"type": "router.googleapis.com/nat/nat_allocation_failed", "labels": {}},
                                  nat_resource, NOW, MINUTES, lambda age: False))
