@@ -30,10 +30,14 @@ def ranked(findings: list[Finding]) -> list[Finding]:
 
 
 def make_plan(findings: list[Finding]) -> list[PlanStep]:
-    """One step per distinct action, in finding order; a step resolving several findings names them all."""
+    """One step per distinct action, in finding order; a step resolving several findings names them all, and
+    its blast radius is the number of distinct services those findings affect."""
     steps: dict[str, PlanStep] = {}
+    services: dict[str, list[str]] = {}  # action -> every service its findings affect, once each
     for finding in ranked(findings):
         fix = finding.remediation
+        affected = services.setdefault(fix.summary, [])
+        affected += [s for s in finding.affected_services if s not in affected]
         step = steps.get(fix.summary)
         if step is None:
             steps[fix.summary] = PlanStep(
@@ -41,13 +45,13 @@ def make_plan(findings: list[Finding]) -> list[PlanStep]:
                 priority=finding.priority,
                 action=fix.summary,
                 findings=[finding.id],
-                blast_radius=len(finding.affected_services),
+                blast_radius=len(affected),
                 commands=list(fix.commands),
                 terraform=[fix.terraform] if fix.terraform else [],
             )
             continue
         step.findings.append(finding.id)
-        step.blast_radius = len(set(step.findings))
+        step.blast_radius = len(affected)
         step.commands += [c for c in fix.commands if c not in step.commands]
         if fix.terraform and fix.terraform not in step.terraform:
             step.terraform.append(fix.terraform)
