@@ -27,16 +27,9 @@ from grpc_status import rpc_status  # type: ignore[import-untyped]  # grpcio-sta
 from infradiag.twin.faults import FaultInjector
 from infradiag.twin.requestlog import LoggedCall, RequestLog
 from infradiag.twin.scenario import ApiFault, Scenario
-from infradiag.twin.timeseries import (
-    InvalidArgument,
-    ScenarioDataError,
-    comparisons,
-    evaluate,
-    label_text,
-    list_time_series,
-    page_of_time_series,
-    parse_filter,
-)
+from infradiag.twin.timeseries.errors import InvalidArgument, ScenarioDataError
+from infradiag.twin.timeseries.filters import comparisons, evaluate, label_text, parse_filter
+from infradiag.twin.timeseries.listing import list_time_series, page_of_time_series
 
 _METRIC_SERVICE = "google.monitoring.v3.MetricService"
 _ALERT_SERVICE = "google.monitoring.v3.AlertPolicyService"

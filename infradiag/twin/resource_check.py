@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from infradiag.twin.compute_names import PlacementError, placement
-from infradiag.twin.timeseries import VALUE_FIELDS
+from infradiag.twin.timeseries.values import VALUE_FIELDS
 
 Loc = tuple[str | int, ...]
 

@@ -303,7 +303,7 @@ def test_percentile_aligner_on_a_distribution(serve: Callable[[Scenario], Twin])
     # common.proto, ALIGN_PERCENTILE_99/50: the percentile of all data points in the period, valid for
     # GAUGE and DELTA distributions, output GAUGE DOUBLE. distribution.proto: explicit bounds
     # [0, .25, .5, .75, 1] give buckets (-inf,0) [0,.25) [.25,.5) [.5,.75) [.75,1) [1,inf).
-    # Interpolation (documented in infradiag.twin.timeseries.distribution_percentile): rank p/100*N,
+    # Interpolation (documented in infradiag.twin.timeseries.values.distribution_percentile): rank p/100*N,
     # linear inside the bucket holding it.
     series = {
         "metric": {"type": CONNECTOR_CPU},
