@@ -43,6 +43,8 @@ from infradiag.twin.rest.core import (
 from infradiag.twin.scenario import Resource, Scenario
 
 BASE_URL = "https://www.googleapis.com/compute/v1/"
+# The paths this API answers, as (api, path template) pairs the twin routes by (rest/__init__.py).
+PATH_PREFIXES = (("compute", "/compute/v1"),)
 MAX_RESULTS = 500
 
 
