@@ -20,8 +20,11 @@ from infradiag.evidence.model import (
 )
 from infradiag.evidence.network import (
     FirewallEvidence,
+    FirewallPolicyEvidence,
+    FirewallPolicyRuleEvidence,
     FirewallPortRule,
     NatEvidence,
+    NetworkPoliciesEvidence,
     ReachabilityEvidence,
     SubnetEvidence,
 )
@@ -36,10 +39,13 @@ __all__ = [
     "ConnectorEvidence",
     "Evidence",
     "FirewallEvidence",
+    "FirewallPolicyEvidence",
+    "FirewallPolicyRuleEvidence",
     "FirewallPortRule",
     "HealthCheckEvidence",
     "InvokerEvidence",
     "NatEvidence",
+    "NetworkPoliciesEvidence",
     "Outcome",
     "ProbePhases",
     "ProbeResult",

@@ -15,7 +15,13 @@ from infradiag.evidence.cloudrun import (
     TrafficTargetEvidence,
 )
 from infradiag.evidence.loadbalancing import BackendServiceEvidence, HealthCheckEvidence
-from infradiag.evidence.network import FirewallEvidence, NatEvidence, ReachabilityEvidence, SubnetEvidence
+from infradiag.evidence.network import (
+    FirewallEvidence,
+    NatEvidence,
+    NetworkPoliciesEvidence,
+    ReachabilityEvidence,
+    SubnetEvidence,
+)
 from infradiag.evidence.observability import AlertPolicyEvidence
 from infradiag.evidence.sql import SqlInstanceEvidence
 
@@ -184,6 +190,9 @@ class Evidence(_Evidence):
     firewalls: list[FirewallEvidence] = Field(default_factory=list)
     nats: list[NatEvidence] = Field(default_factory=list)
     reachability: list[ReachabilityEvidence] = Field(default_factory=list)
+    # Firewall policies in effect, per network whose paths are evaluated (networks.getEffectiveFirewalls);
+    # None: not collected (only VPC firewall rules are known); a network missing from a list: unread.
+    firewall_policies: list[NetworkPoliciesEvidence] | None = None
     sql_instances: list[SqlInstanceEvidence] = Field(default_factory=list)
     backend_services: list[BackendServiceEvidence] = Field(default_factory=list)
     health_checks: list[HealthCheckEvidence] = Field(default_factory=list)

@@ -82,15 +82,71 @@ class NatEvidence(EvidenceModel):
     allocation_failed: bool | None = None  # nat/nat_allocation_failed seen true
 
 
+class FirewallPolicyRuleEvidence(EvidenceModel):
+    """One rule of a firewall policy as getEffectiveFirewalls returns it (FirewallPolicyRule of
+    https://cloud.google.com/compute/docs/reference/rest/v1/networks/getEffectiveFirewalls)."""
+
+    priority: int
+    action: str  # allow | deny | goto_next | apply_security_profile_group
+    direction: str  # INGRESS | EGRESS
+    disabled: bool = False
+    rule_name: str | None = None
+    src_ip_ranges: list[str] = Field(default_factory=list)
+    dest_ip_ranges: list[str] = Field(default_factory=list)
+    layer4_configs: list[FirewallPortRule] = Field(default_factory=list)  # empty: every protocol
+    src_secure_tags: list[str] = Field(default_factory=list)  # tagValues/ID
+    target_secure_tags: list[str] = Field(default_factory=list)
+    target_service_accounts: list[str] = Field(default_factory=list)
+    target_resources: list[str] = Field(default_factory=list)  # short network names
+    # Match fields infradiag cannot evaluate (FQDNs, geolocations, threat intelligence lists, address
+    # groups, network types...), by their REST name: a rule with any may or may not match.
+    unevaluable: list[str] = Field(default_factory=list)
+
+
+class FirewallPolicyEvidence(EvidenceModel):
+    """One firewall policy in effect on a network: its identity, type and rules by priority."""
+
+    name: str  # the policy's name: a numeric id for hierarchical policies
+    short_name: str | None = None  # hierarchical policies' shortName
+    type: str  # HIERARCHY | NETWORK | NETWORK_REGIONAL | SYSTEM_GLOBAL | SYSTEM_REGIONAL | ...
+    region: str | None = None  # regional network firewall policies
+    rules: list[FirewallPolicyRuleEvidence] = Field(default_factory=list)  # lowest priority number first
+
+
+class NetworkPoliciesEvidence(EvidenceModel):
+    """The firewall policies in effect on one network, in the order Google evaluates the hierarchy
+    (organization first, then folders from the top down), and the network's enforcement order."""
+
+    network: str  # short network name
+    region: str | None = None  # the region whose regional network firewall policies were read
+    # networkFirewallPolicyEnforcementOrder; AFTER_CLASSIC_FIREWALL when unset (Network REST reference).
+    enforcement_order: str = "AFTER_CLASSIC_FIREWALL"
+    policies: list[FirewallPolicyEvidence] = Field(default_factory=list)
+
+
 class ReachabilityEvidence(EvidenceModel):
-    """Whether traffic from a connector's range may leave for a private target, by the firewall rules."""
+    """Whether traffic from a connector's range may leave for a private target, by the firewall policies and
+    VPC firewall rules in effect; `allowed` is None when that could not be determined (`undetermined` says
+    why), and such a path is never reported as reachable."""
 
     connector: str  # connector resource name
     target: str  # e.g. the Cloud SQL instance resource name
     address: str
     port: int
-    allowed: bool
-    deciding_rule: str | None = None  # firewall rule name; None: the implied rule decided
+    allowed: bool | None
+    connector_range: str | None = None  # the connector's /28, or its subnet's range
+    # VPC firewall rule name when a VPC rule decided; with deciding_policy also None: an implied rule did.
+    deciding_rule: str | None = None
+    # When a firewall policy rule decided: "hierarchy" | "network" | "regional" | "system", the policy's
+    # short name (or name), its numeric name, the rule's priority and action, and a text naming them.
+    deciding_layer: str | None = None
+    deciding_policy: str | None = None
+    deciding_policy_id: str | None = None
+    deciding_policy_type: str | None = None
+    deciding_policy_region: str | None = None
+    deciding_policy_priority: int | None = None
+    deciding_text: str | None = None  # e.g. "policy parent-folder-policy rule 1000"
+    undetermined: str | None = None  # why `allowed` is None
     # Blocked paths: allow rules that match this traffic and outrank the deciding rule, but whose targets
     # (tags or service accounts) leave the connector's instances out.
     allows_not_applying: list[str] = Field(default_factory=list)

@@ -12,10 +12,20 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from infradiag.evidence.model import ConnectorEvidence, Evidence
-from infradiag.evidence.network import FirewallEvidence, FirewallPortRule, ReachabilityEvidence
+from infradiag.evidence.model import ConnectorEvidence, Evidence, Unknown
+from infradiag.evidence.network import (
+    FirewallEvidence,
+    FirewallPortRule,
+    NetworkPoliciesEvidence,
+    ReachabilityEvidence,
+    SubnetEvidence,
+)
 from infradiag.evidence.sql import SqlInstanceEvidence
+
+if TYPE_CHECKING:
+    from infradiag.evidence.firewall_order import Decision
 
 # https://cloud.google.com/vpc/docs/serverless-vpc-access#network-tags: every connector instance carries
 # exactly two network tags, this universal one and vpc-connector-REGION-CONNECTOR_NAME; none can be added
@@ -37,6 +47,10 @@ class Endpoint:
     addresses: str
     tags: frozenset[str] = frozenset()
     service_accounts: frozenset[str] = frozenset()
+    # Secure tags bound to the instance (firewall policies select by them); None: not known.
+    secure_tags: frozenset[str] | None = frozenset()
+    # False for Google-managed instances whose service account firewall policies might select is unknown.
+    accounts_known: bool = True
 
 
 def connector_endpoint(connector: ConnectorEvidence, cidr: str) -> Endpoint:
@@ -49,7 +63,11 @@ def connector_endpoint(connector: ConnectorEvidence, cidr: str) -> Endpoint:
     ingress sources, are service accounts never select a connector.
     """
     unique = f"{UNIVERSAL_CONNECTOR_TAG}-{connector.region}-{connector.name}"
-    return Endpoint(cidr, frozenset({UNIVERSAL_CONNECTOR_TAG, unique}))
+    # For firewall policies (secure tags, service accounts) Google documents no way to select connector
+    # instances at all, so a policy rule targeting either makes the verdict undetermined (firewall_order.py).
+    return Endpoint(
+        cidr, frozenset({UNIVERSAL_CONNECTOR_TAG, unique}), secure_tags=None, accounts_known=False
+    )
 
 
 def _port_matches(rule: FirewallPortRule, protocol: str, port: int) -> bool:
@@ -160,51 +178,167 @@ def allows_not_applying(firewalls: list[FirewallEvidence], traffic: Traffic, *, 
     ]
 
 
+def connector_source(
+    connector: ConnectorEvidence, subnets: list[SubnetEvidence]
+) -> tuple[str | None, str | None, str | None]:
+    """(network, address range, why unknown) of a connector's instances: its ipCidrRange, or the primary range
+    of the subnet it was created in (https://cloud.google.com/vpc/docs/configure-serverless-vpc-access: a
+    connector given a subnet takes its addresses from that subnet). A subnet that is not among the read ones
+    (it may live in a Shared VPC host project) leaves the range unknown."""
+    if connector.ip_cidr_range:
+        return connector.network, connector.ip_cidr_range, None
+    if not connector.subnet:
+        return connector.network, None, None
+    for subnet in subnets:
+        if subnet.name == connector.subnet and subnet.region == connector.region:
+            if connector.network and subnet.network != connector.network:
+                continue
+            return subnet.network, subnet.ip_cidr_range, None
+    why = (
+        f"connector {connector.name} uses subnet {connector.subnet}, which is not among the subnets read in "
+        f"{connector.region} (it may belong to a Shared VPC host project), so its addresses are unknown"
+    )
+    return connector.network, None, why
+
+
 def connector_reachability(
     connectors: list[ConnectorEvidence],
     firewalls: list[FirewallEvidence],
     sql_instances: list[SqlInstanceEvidence],
+    policies: list[NetworkPoliciesEvidence] | None = None,
+    subnets: list[SubnetEvidence] | None = None,
 ) -> list[ReachabilityEvidence]:
     """For every connector and every Cloud SQL private IP on the connector's network: may the connector's
-    instances send it TCP traffic, by the network's egress rules? Only egress is evaluated: the private IP
-    belongs to Google's service producer network, peered with this one
-    (https://cloud.google.com/vpc/docs/private-services-access), not to an instance of this network that
-    the project's ingress rules could select."""
+    instances send it TCP traffic, by the egress rules of the firewall policies and VPC firewall rules in
+    effect (firewall_order.py)? Only egress is evaluated: the private IP belongs to Google's service producer
+    network, peered with this one (https://cloud.google.com/vpc/docs/private-services-access), not to an
+    instance of this network that the project's ingress rules could select.
+
+    `policies` None: only VPC firewall rules are known (evidence built without reading policies); a list:
+    the policies read, and a network missing from it had its policies unread, so its paths are undetermined
+    (allowed None), never reachable.
+    """
+    from infradiag.evidence.firewall_order import Decision, evaluate
+
+    by_network = {p.network: p for p in policies} if policies is not None else None
     paths: list[ReachabilityEvidence] = []
     for connector in connectors:
-        if not connector.ip_cidr_range or not connector.network:
+        network, cidr, unknown_range = connector_source(connector, subnets or [])
+        if not network:
             continue
-        source = connector_endpoint(connector, connector.ip_cidr_range)
         for instance in sql_instances:
-            if not instance.private_ip or instance.private_network != connector.network:
+            if not instance.private_ip or instance.private_network != network:
+                continue
+            if cidr is None:
+                if unknown_range is not None:
+                    paths.append(_undetermined(connector, instance, unknown_range))
                 continue
             traffic = Traffic(
-                connector.network, "EGRESS", source, Endpoint(instance.private_ip), instance.port
+                network,
+                "EGRESS",
+                connector_endpoint(connector, cidr),
+                Endpoint(instance.private_ip),
+                instance.port,
             )
-            best = deciding_rule(firewalls, traffic)
-            allowed = best is None or best.action == "allow"  # no rule: the implied allow egress
-            missed: list[str] = []
-            if best is not None and not allowed:
-                missed = allows_not_applying(firewalls, traffic, outranking=best.priority)
-            paths.append(
-                ReachabilityEvidence(
-                    connector=connector.resource,
-                    target=instance.resource,
-                    address=instance.private_ip,
-                    port=instance.port,
-                    allowed=allowed,
-                    deciding_rule=best.name if best else None,
-                    allows_not_applying=missed,
+            if by_network is None:
+                best = deciding_rule(firewalls, traffic)
+                decision = Decision(
+                    best is None or best.action == "allow", "vpc" if best else "implied", vpc_rule=best
                 )
-            )
+            else:
+                decision = evaluate(firewalls, by_network.get(network), traffic)
+            paths.append(_path(connector, instance, cidr, decision, firewalls, traffic))
     return paths
 
 
+def _undetermined(
+    connector: ConnectorEvidence, instance: SqlInstanceEvidence, why: str
+) -> ReachabilityEvidence:
+    return ReachabilityEvidence(
+        connector=connector.resource,
+        target=instance.resource,
+        address=instance.private_ip or "",
+        port=instance.port,
+        allowed=None,
+        undetermined=why,
+    )
+
+
+def _path(
+    connector: ConnectorEvidence,
+    instance: SqlInstanceEvidence,
+    cidr: str,
+    decision: Decision,
+    firewalls: list[FirewallEvidence],
+    traffic: Traffic,
+) -> ReachabilityEvidence:
+    missed: list[str] = []
+    if decision.vpc_rule is not None and decision.allowed is False:
+        missed = allows_not_applying(firewalls, traffic, outranking=decision.vpc_rule.priority)
+    policy, rule = decision.policy, decision.policy_rule
+    return ReachabilityEvidence(
+        connector=connector.resource,
+        target=instance.resource,
+        address=instance.private_ip or "",
+        port=instance.port,
+        allowed=decision.allowed,
+        connector_range=cidr,
+        deciding_rule=decision.vpc_rule.name if decision.vpc_rule is not None else None,
+        deciding_layer=decision.layer,
+        deciding_policy=(policy.short_name or policy.name) if policy is not None else None,
+        deciding_policy_id=policy.name if policy is not None else None,
+        deciding_policy_type=policy.type if policy is not None else None,
+        deciding_policy_region=policy.region if policy is not None else None,
+        deciding_policy_priority=rule.priority if rule is not None else None,
+        deciding_text=decision.text,
+        undetermined=decision.undetermined,
+        allows_not_applying=missed,
+    )
+
+
+def undetermined_unknowns(paths: list[ReachabilityEvidence]) -> list[Unknown]:
+    """One Unknown per path whose verdict is undetermined, so that a triage is never healthy on it."""
+    return [
+        Unknown(
+            source="compute",
+            reason="UNDETERMINED",
+            fix=(
+                "check the firewall policies in effect on the connector's network "
+                "(gcloud compute networks get-effective-firewalls NETWORK) and grant "
+                "roles/compute.networkViewer (compute.networks.getEffectiveFirewalls) if they cannot be read"
+                if "could not be read" in (p.undetermined or "")
+                else "check by hand whether this rule lets the connector reach its target, "
+                "or run a Connectivity Test from the connector's range"
+            ),
+            consequence=(
+                f"whether connector {p.connector.rsplit('/', 1)[-1]} reaches "
+                f"{p.target.rsplit('/', 1)[-1]} at {p.address}:{p.port} is undetermined"
+            ),
+            detail=p.undetermined or "",
+        )
+        for p in paths
+        if p.allowed is None
+    ]
+
+
 def with_derived(evidence: Evidence) -> Evidence:
-    """The evidence plus what follows from it alone: connector reachability, and for load balancer backends
-    the ports health checks probe and whether the firewall admits the probes."""
+    """The evidence plus what follows from it alone: connector reachability (with an Unknown for every path
+    that cannot be decided), and for load balancer backends the ports health checks probe and whether the
+    firewall admits the probes."""
     from infradiag.evidence.lbprobes import with_probes  # lbprobes builds on this module
 
-    paths = connector_reachability(evidence.connectors, evidence.firewalls, evidence.sql_instances)
+    paths = connector_reachability(
+        evidence.connectors,
+        evidence.firewalls,
+        evidence.sql_instances,
+        evidence.firewall_policies,
+        evidence.subnets,
+    )
     backends = with_probes(evidence.backend_services, evidence.health_checks, evidence.firewalls)
-    return evidence.model_copy(update={"reachability": paths, "backend_services": backends})
+    return evidence.model_copy(
+        update={
+            "reachability": paths,
+            "backend_services": backends,
+            "unknowns": [*evidence.unknowns, *undetermined_unknowns(paths)],
+        }
+    )

@@ -1,0 +1,368 @@
+"""Firewall policies and VPC firewall rules in Google's evaluation order
+(https://cloud.google.com/firewall/docs/firewall-policies-rule-eval-order), worked by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infradiag.evidence import (
+    ConnectorEvidence,
+    Evidence,
+    FirewallEvidence,
+    FirewallPolicyEvidence,
+    FirewallPolicyRuleEvidence,
+    FirewallPortRule,
+    NetworkPoliciesEvidence,
+    SqlInstanceEvidence,
+    SubnetEvidence,
+)
+from infradiag.evidence.firewall_order import evaluate
+from infradiag.evidence.reachability import (
+    Endpoint,
+    Traffic,
+    connector_endpoint,
+    connector_reachability,
+    with_derived,
+)
+
+CONNECTOR = ConnectorEvidence(
+    name="conn",
+    resource="projects/p/locations/us-central1/connectors/conn",
+    region="us-central1",
+    state="READY",
+    network="vpc",
+    ip_cidr_range="10.8.0.0/28",
+)
+SQL = SqlInstanceEvidence.model_validate(
+    {
+        "name": "db",
+        "resource": "projects/p/instances/db",
+        "connection_name": "p:us-central1:db",
+        "engine": "POSTGRES",
+        "tier": "db-f1-micro",
+        "region": "us-central1",
+        "state": "RUNNABLE",
+        "database_version": "POSTGRES_15",
+        "private_ip": "10.20.0.3",
+        "private_network": "vpc",
+        "port": 5432,
+    }
+)
+TO_DB = Traffic("vpc", "EGRESS", connector_endpoint(CONNECTOR, "10.8.0.0/28"), Endpoint("10.20.0.3/32"), 5432)
+VM = Endpoint("10.0.0.5/32", frozenset({"web"}), frozenset({"vm@p.iam.gserviceaccount.com"}), frozenset())
+PROBE = Traffic("vpc", "INGRESS", VM, Endpoint("35.191.0.0/16"), 80)
+
+
+def prule(priority: int, action: str, direction: str = "EGRESS", **fields: Any) -> FirewallPolicyRuleEvidence:
+    fields.setdefault("layer4_configs", [FirewallPortRule(protocol="all")])
+    if direction == "EGRESS":
+        fields.setdefault("dest_ip_ranges", ["0.0.0.0/0"])
+    else:
+        fields.setdefault("src_ip_ranges", ["0.0.0.0/0"])
+    return FirewallPolicyRuleEvidence(priority=priority, action=action, direction=direction, **fields)
+
+
+def policy(name: str, kind: str, *rules: FirewallPolicyRuleEvidence) -> FirewallPolicyEvidence:
+    short = name if kind == "HIERARCHY" else None
+    return FirewallPolicyEvidence(
+        name=name if short is None else "8562", short_name=short, type=kind, rules=list(rules)
+    )
+
+
+def vpc(name: str, action: str, priority: int = 1000) -> FirewallEvidence:
+    return FirewallEvidence(
+        name=name,
+        network="vpc",
+        direction="EGRESS",
+        priority=priority,
+        action=action,
+        rules=[FirewallPortRule(protocol="tcp", ports=["5432"])],
+        destination_ranges=["10.20.0.0/16"],
+    )
+
+
+def on_vpc(
+    *policies: FirewallPolicyEvidence, order: str = "AFTER_CLASSIC_FIREWALL"
+) -> NetworkPoliciesEvidence:
+    return NetworkPoliciesEvidence(network="vpc", enforcement_order=order, policies=list(policies))
+
+
+GOTO_NEXT = prule(2147483646, "goto_next")
+ORG_DENY = policy(
+    "org-policy",
+    "HIERARCHY",
+    prule(1000, "deny", layer4_configs=[FirewallPortRule(protocol="tcp", ports=["5432"])]),
+    GOTO_NEXT,
+)
+ORG_ALLOW = policy("org-policy", "HIERARCHY", prule(1000, "allow"), GOTO_NEXT)
+ORG_PASS = policy(
+    "org-policy", "HIERARCHY", prule(1000, "goto_next", dest_ip_ranges=["10.20.0.3/32"]), prule(2000, "deny")
+)
+FOLDER_PASS = policy("folder-policy", "HIERARCHY", GOTO_NEXT)
+NET_ALLOW = policy("net-policy", "NETWORK", prule(100, "allow", dest_ip_ranges=["10.20.0.3/32"]))
+NET_DENY = policy("net-policy", "NETWORK", prule(100, "deny", dest_ip_ranges=["10.20.0.3/32"]))
+VPC_ALLOW = vpc("allow-sql", "allow")
+VPC_DENY = vpc("deny-sql", "deny")
+
+# (case, VPC rules, policies, traffic, allowed, deciding text, layer)
+CASES = [
+    (
+        "hierarchy deny is final over a VPC allow",
+        [VPC_ALLOW],
+        on_vpc(ORG_DENY),
+        TO_DB,
+        False,
+        "policy org-policy rule 1000",
+        "hierarchy",
+    ),
+    (
+        "hierarchy allow is final over a VPC deny",
+        [VPC_DENY],
+        on_vpc(ORG_ALLOW),
+        TO_DB,
+        True,
+        "policy org-policy rule 1000",
+        "hierarchy",
+    ),
+    (
+        "goto_next down the folders ends in the VPC rules",
+        [VPC_DENY],
+        on_vpc(ORG_PASS, FOLDER_PASS),
+        TO_DB,
+        False,
+        "deny-sql",
+        "vpc",
+    ),
+    (
+        "goto_next chain with no VPC rule: implied allow egress",
+        [],
+        on_vpc(ORG_PASS, FOLDER_PASS),
+        TO_DB,
+        True,
+        None,
+        "implied",
+    ),
+    (
+        "a lower rule after a non-matching goto_next denies",
+        [VPC_ALLOW],
+        on_vpc(
+            policy(
+                "org-policy",
+                "HIERARCHY",
+                prule(1000, "goto_next", dest_ip_ranges=["10.99.0.0/16"]),
+                prule(2000, "deny"),
+            )
+        ),
+        TO_DB,
+        False,
+        "policy org-policy rule 2000",
+        "hierarchy",
+    ),
+    (
+        "AFTER_CLASSIC_FIREWALL: the VPC deny decides before the network policy",
+        [VPC_DENY],
+        on_vpc(FOLDER_PASS, NET_ALLOW),
+        TO_DB,
+        False,
+        "deny-sql",
+        "vpc",
+    ),
+    (
+        "BEFORE_CLASSIC_FIREWALL: the network policy allow decides first",
+        [VPC_DENY],
+        on_vpc(FOLDER_PASS, NET_ALLOW, order="BEFORE_CLASSIC_FIREWALL"),
+        TO_DB,
+        True,
+        "policy net-policy rule 100",
+        "network",
+    ),
+    (
+        "AFTER_CLASSIC_FIREWALL: no VPC rule applies, the network policy deny decides",
+        [],
+        on_vpc(NET_DENY),
+        TO_DB,
+        False,
+        "policy net-policy rule 100",
+        "network",
+    ),
+    (
+        "a disabled hierarchy deny is skipped",
+        [VPC_ALLOW],
+        on_vpc(policy("org-policy", "HIERARCHY", prule(1000, "deny", disabled=True))),
+        TO_DB,
+        True,
+        "allow-sql",
+        "vpc",
+    ),
+    (
+        "a hierarchy deny on another port does not apply",
+        [],
+        on_vpc(
+            policy(
+                "org-policy",
+                "HIERARCHY",
+                prule(1000, "deny", layer4_configs=[FirewallPortRule(protocol="tcp", ports=["3306"])]),
+            )
+        ),
+        TO_DB,
+        True,
+        None,
+        "implied",
+    ),
+    (
+        "a rule for another network (targetResources) does not apply",
+        [],
+        on_vpc(policy("org-policy", "HIERARCHY", prule(1000, "deny", target_resources=["other"]))),
+        TO_DB,
+        True,
+        None,
+        "implied",
+    ),
+    (
+        "apply_security_profile_group admits the connection",
+        [VPC_DENY],
+        on_vpc(policy("org-policy", "HIERARCHY", prule(1000, "apply_security_profile_group"))),
+        TO_DB,
+        True,
+        "policy org-policy rule 1000",
+        "hierarchy",
+    ),
+    (
+        "a regional policy comes after the global one",
+        [],
+        on_vpc(
+            NET_ALLOW.model_copy(update={"rules": [prule(100, "goto_next")]}),
+            policy("reg-policy", "NETWORK_REGIONAL", prule(5, "deny")),
+        ),
+        TO_DB,
+        False,
+        "policy reg-policy rule 5",
+        "regional",
+    ),
+    (
+        "probe ingress denied by a hierarchy rule",
+        [],
+        on_vpc(
+            policy("org-policy", "HIERARCHY", prule(10, "deny", "INGRESS", src_ip_ranges=["35.191.0.0/16"]))
+        ),
+        PROBE,
+        False,
+        "policy org-policy rule 10",
+        "hierarchy",
+    ),
+    (
+        "a secure-tag target the VM does not carry does not apply",
+        [],
+        on_vpc(
+            policy("net-policy", "NETWORK", prule(10, "allow", "INGRESS", target_secure_tags=["tagValues/1"]))
+        ),
+        PROBE,
+        False,
+        None,
+        "implied",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "firewalls", "policies", "traffic", "allowed", "text", "layer"), CASES, ids=[c[0] for c in CASES]
+)
+def test_evaluation_order(
+    case: str,
+    firewalls: list[FirewallEvidence],
+    policies: NetworkPoliciesEvidence,
+    traffic: Traffic,
+    allowed: bool,
+    text: str | None,
+    layer: str,
+) -> None:
+    decision = evaluate(firewalls, policies, traffic)
+    assert (decision.allowed, decision.text, decision.layer) == (allowed, text, layer)
+
+
+UNDETERMINED = [
+    ("FQDN destination", prule(1000, "deny", dest_ip_ranges=[], unevaluable=["destFqdns"]), "destFqdns"),
+    (
+        "address group destination",
+        prule(1000, "allow", dest_ip_ranges=[], unevaluable=["destAddressGroups"]),
+        "destAddressGroups",
+    ),
+    (
+        "secure-tag target on a connector",
+        prule(1000, "deny", target_secure_tags=["tagValues/77"]),
+        "secure tags",
+    ),
+    (
+        "service-account target on a connector",
+        prule(1000, "deny", target_service_accounts=["sa@p.iam.gserviceaccount.com"]),
+        "service accounts",
+    ),
+    ("network type narrowing", prule(1000, "deny", unevaluable=["destNetworkType"]), "destNetworkType"),
+]
+
+
+@pytest.mark.parametrize(("case", "rule", "why"), UNDETERMINED, ids=[c[0] for c in UNDETERMINED])
+def test_rules_infradiag_cannot_evaluate_leave_the_verdict_undetermined(
+    case: str, rule: FirewallPolicyRuleEvidence, why: str
+) -> None:
+    decision = evaluate([VPC_ALLOW], on_vpc(policy("org-policy", "HIERARCHY", rule)), TO_DB)
+    assert decision.allowed is None
+    assert why in (decision.undetermined or "") and "org-policy" in (decision.undetermined or "")
+
+
+def test_an_unevaluable_source_is_irrelevant_when_its_ranges_already_match() -> None:
+    # Destinations are alternatives: the range matches, so the FQDN does not matter.
+    rule = prule(1000, "deny", dest_ip_ranges=["10.20.0.0/16"], unevaluable=["destFqdns"])
+    decision = evaluate([], on_vpc(policy("org-policy", "HIERARCHY", rule)), TO_DB)
+    assert decision.allowed is False
+
+
+def test_unread_policies_leave_the_path_undetermined_and_add_an_unknown() -> None:
+    evidence = Evidence.model_validate(
+        {
+            "project": "p",
+            "region": "us-central1",
+            "now": "2026-09-15T23:06:52Z",
+            "connectors": [CONNECTOR.model_dump()],
+            "sql_instances": [SQL.model_dump()],
+            "firewalls": [VPC_ALLOW.model_dump()],
+            "firewall_policies": [],  # read for no network: the read failed
+        }
+    )
+    derived = with_derived(evidence)
+    assert [p.allowed for p in derived.reachability] == [None]
+    assert "could not be read" in (derived.reachability[0].undetermined or "")
+    assert any(u.reason == "UNDETERMINED" and "conn" in u.consequence for u in derived.unknowns)
+
+
+def test_a_hierarchy_deny_names_the_policy_in_the_path() -> None:
+    [path] = connector_reachability([CONNECTOR], [VPC_ALLOW], [SQL], [on_vpc(ORG_DENY)])
+    assert path.allowed is False
+    assert (path.deciding_layer, path.deciding_policy, path.deciding_policy_id) == (
+        "hierarchy",
+        "org-policy",
+        "8562",
+    )
+    assert path.deciding_policy_priority == 1000 and path.deciding_rule is None
+
+
+def test_a_connector_on_a_subnet_takes_the_subnets_range() -> None:
+    on_subnet = CONNECTOR.model_copy(update={"ip_cidr_range": None, "subnet": "conn-subnet", "network": None})
+    subnet = SubnetEvidence(
+        name="conn-subnet",
+        resource="conn-subnet",
+        network="vpc",
+        region="us-central1",
+        ip_cidr_range="10.9.0.0/28",
+        prefix_length=28,
+        usable_addresses=12,
+    )
+    deny_from_subnet = VPC_DENY.model_copy(update={"source_ranges": ["10.9.0.0/28"]})
+    [path] = connector_reachability([on_subnet], [deny_from_subnet], [SQL], [on_vpc()], [subnet])
+    assert (path.allowed, path.connector_range, path.deciding_rule) == (False, "10.9.0.0/28", "deny-sql")
+    [unknown] = connector_reachability(
+        [on_subnet.model_copy(update={"network": "vpc"})], [], [SQL], [on_vpc()], []
+    )
+    assert unknown.allowed is None and "conn-subnet" in (unknown.undetermined or "")
