@@ -1,8 +1,10 @@
-"""The pipeline never imports the twin; only the CLI (cli.py, commands/) starts it."""
+"""Layering: the pipeline never imports the twin (only the CLI, cli.py and commands/, starts it); CEL is a
+bottom layer; probe and config do not depend on diagnosis."""
 
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 from tests.conftest import ROOT
 
@@ -31,4 +33,35 @@ def test_google_clients_stay_inside_collect() -> None:
             continue
         if "google.cloud" in path.read_text() or "google.api_core" in path.read_text():
             offenders.append(relative)
+    assert offenders == []
+
+
+def _infradiag_imports(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return [n for n in names if n == "infradiag" or n.startswith("infradiag.")]
+
+
+def test_cel_is_a_bottom_layer() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT).as_posix()}: {name}"
+        for path in (ROOT / "infradiag" / "cel").rglob("*.py")
+        for name in _infradiag_imports(path)
+        if not name.startswith("infradiag.cel")
+    ]
+    assert offenders == []
+
+
+def test_probe_and_config_do_not_import_diagnose() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT).as_posix()}: {name}"
+        for package in ("probe", "config")
+        for path in (ROOT / "infradiag" / package).rglob("*.py")
+        for name in _infradiag_imports(path)
+        if name.startswith("infradiag.diagnose")
+    ]
     assert offenders == []

@@ -50,7 +50,7 @@ class _Checks(BaseModel):
         if source is None:
             return None
         # Imported here: only configs with body checks pay for CEL.
-        from infradiag.diagnose.cel import CelCompileError, compile_expression
+        from infradiag.cel import CelCompileError, compile_expression
 
         try:
             expression = compile_expression(source)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infradiag.diagnose.celvm import TYPES
+from infradiag.cel import TYPES
 from infradiag.evidence import Evidence
 
 # Joins and views engine.evidence_context adds to the evidence's own fields (playbooks/README.md).

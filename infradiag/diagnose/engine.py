@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from infradiag.diagnose.cel import CelEvalError
+from infradiag.cel import CelEvalError
 from infradiag.diagnose.findings import Citation, Finding, Fix, Why, merge_findings
 from infradiag.diagnose.playbook import Node, Playbook, causes_of
 from infradiag.diagnose.symptoms import fold_explained

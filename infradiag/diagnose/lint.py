@@ -12,19 +12,19 @@ import celpy
 from lark import Token, Tree
 from pydantic import BaseModel
 
+from infradiag.cel import MACROS
 from infradiag.config.model import Thresholds
 from infradiag.diagnose.catalog import CAUSES
-from infradiag.diagnose.cel import FUNCTIONS
-from infradiag.diagnose.celvm import MACROS, STANDARD
 from infradiag.diagnose.playbook import Node, Playbook, _cel_fields, load_playbook
+from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.errors import UsageError
 from infradiag.evidence import Evidence, ProbeResult, RevisionEvidence, ServiceEvidence
 from infradiag.yamlfile import Loc, load_yaml
 
 _ENV = celpy.Environment()
 _MACROS = MACROS - {"has"}
-# The CEL standard functions infradiag evaluates, plus the playbook helpers of infradiag.diagnose.cel.
-KNOWN_FUNCTIONS = set(STANDARD) | set(FUNCTIONS) | {"has"}
+# The CEL standard functions infradiag evaluates, plus the playbook helpers.
+KNOWN_FUNCTIONS = set(PLAYBOOK_CEL.functions) | {"has"}
 
 
 @dataclass(frozen=True)
@@ -154,11 +154,9 @@ def _identifier(tree: Any) -> str | None:
 
 
 def _placeholders(source: str, is_template: bool) -> list[str]:
-    from infradiag.diagnose.cel import compile_template
-
     if not is_template:
         return [source]
-    return [part.source for part in compile_template(source).parts if not isinstance(part, str)]
+    return [part.source for part in PLAYBOOK_CEL.compile_template(source).parts if not isinstance(part, str)]
 
 
 def lint_playbook(path: Path) -> list[str]:

@@ -11,8 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from infradiag.diagnose.cel import CelCompileError, Expression, Template, compile_expression, compile_template
+from infradiag.cel import CelCompileError, Expression, Template
 from infradiag.diagnose.context import names_in_scope
+from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.errors import UsageError
 from infradiag.yamlfile import Loc, YamlDocument, load_yaml
 
@@ -145,7 +146,11 @@ def _compile(playbook: Playbook, doc: YamlDocument) -> None:
     for loc, source, is_template in _cel_fields(playbook):
         place = ".".join(map(str, loc))
         try:
-            compiled = compile_template(source) if is_template else compile_expression(source)
+            compiled = (
+                PLAYBOOK_CEL.compile_template(source)
+                if is_template
+                else PLAYBOOK_CEL.compile_expression(source)
+            )
         except CelCompileError as exc:
             raise UsageError(doc.where(loc), f"invalid CEL in {place}: {exc}", "fix the expression") from None
         allowed = set(known)

@@ -19,7 +19,7 @@ from infradiag.evidence.model import ProbeTarget
 from infradiag.probe.text import duration, redact
 
 if TYPE_CHECKING:
-    from infradiag.diagnose.cel import Expression
+    from infradiag.cel import Expression
 
 VALUE_CHARS = 60
 # Field paths a body check reads (`body.database`, `body.checks["db"]`, `body.items[0]`): their values
@@ -70,7 +70,7 @@ class Checks:
 
 def _compile_body_check(target: ProbeTarget) -> _BodyCheck:
     # Imported here: only targets with body checks pay for CEL.
-    from infradiag.diagnose.cel import CelCompileError, compile_expression
+    from infradiag.cel import CelCompileError, compile_expression
 
     source = target.body_check or ""
     try:
@@ -98,7 +98,7 @@ def _header_problem(name: str, pattern: re.Pattern[str], headers: httpx.Headers)
 
 
 def _body_problem(check: _BodyCheck, status: int, headers: httpx.Headers, body: bytes) -> str | None:
-    from infradiag.diagnose.cel import CelEvalError, to_text
+    from infradiag.cel import CelEvalError, to_text
 
     text = body.decode("utf-8", errors="replace")
     try:
@@ -128,7 +128,7 @@ def _not_json(parsed: Any) -> str:
 
 
 def _field_values(check: _BodyCheck, activation: dict[str, Any]) -> str:
-    from infradiag.diagnose.cel import CelEvalError
+    from infradiag.cel import CelEvalError
 
     shown = []
     for name, expression in check.fields:

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from infradiag.diagnose.cel import compile_expression
+from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.diagnose.runfixes import revision_fix
 
 AGENT = "service-123456789012@serverless-robot-prod.iam.gserviceaccount.com"
@@ -49,9 +49,12 @@ def test_a_cross_project_pull_grants_the_reader_role_on_the_image_project_to_the
     assert "billing" in got["summary"] and "us-central1" in got["summary"] and IMAGE in got["summary"]
 
 
-def test_a_container_registry_image_is_read_with_the_storage_role() -> None:
+def test_a_gcr_io_image_is_read_with_the_artifact_registry_role() -> None:
+    """gcr.io is served by Artifact Registry since Container Registry shut down (2025-03-18)."""
     message = PULL_DENIED.replace(IMAGE, "gcr.io/acme-shared/billing:1")
-    assert fix(message)["command"].endswith("--role roles/storage.objectViewer")
+    got = fix(message)["command"]
+    assert got.startswith("gcloud projects add-iam-policy-binding acme-shared ")
+    assert got.endswith("--role roles/artifactregistry.reader")
 
 
 def test_an_image_that_does_not_exist_is_pushed_and_redeployed() -> None:
@@ -116,5 +119,7 @@ def test_no_fix_leaves_a_placeholder(message: str) -> None:
 
 
 def test_playbooks_call_it_from_cel() -> None:
-    expression = compile_expression("revision_fix(m, 'billing', 'us-central1', 'acme-staging').kind")
+    expression = PLAYBOOK_CEL.compile_expression(
+        "revision_fix(m, 'billing', 'us-central1', 'acme-staging').kind"
+    )
     assert expression.evaluate({"m": PULL_DENIED}) == "image_pull_denied"

@@ -8,7 +8,7 @@ import celpy
 import pytest
 from celpy.adapter import json_to_cel
 
-from infradiag.diagnose.cel import CelCompileError, CelEvalError, compile_expression, to_text
+from infradiag.cel import CelCompileError, CelEvalError, compile_expression, to_text
 
 DATA: dict[str, Any] = {
     "services": [

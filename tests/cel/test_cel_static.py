@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infradiag.diagnose.cel import compile_expression
+from infradiag.cel import compile_expression
 from infradiag.diagnose.context import names_in_scope
 from infradiag.diagnose.lint import root_types
 
@@ -63,6 +63,6 @@ def test_free_identifiers_leave_out_macro_variables(source: str, free: set[str])
 
 def test_lint_types_every_name_a_playbook_may_read() -> None:
     # The loader refuses names outside names_in_scope; lint must know the type of each of them.
-    from infradiag.diagnose.celvm import TYPES
+    from infradiag.cel import TYPES
 
     assert set(root_types()) == names_in_scope("review") - set(TYPES)

@@ -1,0 +1,129 @@
+"""Compiled CEL expressions and `{cel}` templates, and the dialects that compile them: CEL's standard
+functions plus a named set of helpers (infradiag.cel.text's formatting helpers, and whatever a caller such
+as the playbook engine adds)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import celpy
+from celpy.celparser import CELParseError
+
+from infradiag.cel.analysis import free_identifiers, identifiers, static_type
+from infradiag.cel.compiler import Compiler
+from infradiag.cel.text import TEXT_FUNCTIONS, to_text
+from infradiag.cel.values import CelError, CelUnsupported, Compiled
+
+
+class CelCompileError(Exception):
+    """The expression is not valid CEL, or uses a part of CEL infradiag does not evaluate."""
+
+
+class CelEvalError(Exception):
+    """The expression failed on this evidence (missing field, type mismatch...)."""
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A compiled CEL expression and its source text."""
+
+    source: str
+    program: Compiled
+    names: frozenset[str] = frozenset()  # every identifier the expression mentions
+    free: frozenset[str] = frozenset()  # the identifiers it reads from its activation (not macro variables)
+    result_type: str | None = None  # what it always gives: "bool", or e.g. "an int"; None: that depends
+
+    def evaluate(self, activation: Mapping[str, Any]) -> Any:
+        """The value of the expression as plain data; CelEvalError when it fails on this evidence."""
+        try:
+            return self.program(activation)
+        except CelError as exc:
+            raise CelEvalError(f"{self.source}: {str(exc)[:200]}") from None
+        except RecursionError:
+            raise CelEvalError(f"{self.source}: nested too deeply") from None
+
+    def is_true(self, activation: Mapping[str, Any]) -> bool:
+        """The boolean value of the expression; CelEvalError if it is not a bool."""
+        value = self.evaluate(activation)
+        if type(value) is not bool:
+            raise CelEvalError(f"{self.source}: expected a bool, got {type(value).__name__}")
+        return value
+
+
+@dataclass(frozen=True)
+class Template:
+    """Text with `{cel}` placeholders."""
+
+    source: str
+    parts: tuple[str | Expression, ...]
+
+    @property
+    def names(self) -> frozenset[str]:
+        """Every identifier its placeholders mention."""
+        return frozenset().union(*(p.names for p in self.parts if not isinstance(p, str)))
+
+    @property
+    def free(self) -> frozenset[str]:
+        """The identifiers its placeholders read from the activation."""
+        return frozenset().union(*(p.free for p in self.parts if not isinstance(p, str)))
+
+    def render(self, activation: Mapping[str, Any]) -> str:
+        """The text with each placeholder replaced by its value; CelEvalError if one fails."""
+        return "".join(
+            part if isinstance(part, str) else to_text(part.evaluate(activation)) for part in self.parts
+        )
+
+
+_PARSER = celpy.Environment()  # used for its parser only
+# `{cel}` is a placeholder; `{{` and `}}` stand for literal braces (Terraform blocks need them).
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+
+
+class Dialect:
+    """CEL with its standard functions, the formatting helpers and `functions`."""
+
+    def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
+        self._compiler = Compiler({**TEXT_FUNCTIONS, **(functions or {})})
+
+    @property
+    def functions(self) -> Mapping[str, Callable[..., Any]]:
+        """Every function an expression of this dialect may call (CEL's standard ones included)."""
+        return self._compiler.functions
+
+    def compile_expression(self, source: str) -> Expression:
+        """Compile CEL source; a syntax error raises CelCompileError with the parser's message."""
+        try:
+            ast = _PARSER.compile(source)
+            program = self._compiler.compile(ast)
+        except CELParseError as exc:
+            raise CelCompileError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
+        except CelUnsupported as exc:
+            raise CelCompileError(str(exc)) from None
+        return Expression(
+            source=source,
+            program=program,
+            names=identifiers(ast),
+            free=free_identifiers(ast),
+            result_type=static_type(ast),
+        )
+
+    def compile_template(self, source: str) -> Template:
+        """Split `source` into text and compiled `{cel}` placeholders."""
+        parts: list[str | Expression] = []
+        position = 0
+        for match in _PLACEHOLDER.finditer(source):
+            parts.append(source[position : match.start()])
+            token = match.group(0)
+            parts.append(token[0] if token in ("{{", "}}") else self.compile_expression(match.group(1)))
+            position = match.end()
+        parts.append(source[position:])
+        return Template(source=source, parts=tuple(p for p in parts if p != ""))
+
+
+# CEL with the formatting helpers only: what probe checks evaluate.
+STANDARD_DIALECT = Dialect()
+compile_expression = STANDARD_DIALECT.compile_expression
+compile_template = STANDARD_DIALECT.compile_template
