@@ -130,11 +130,12 @@ def revision_fix(message: Any, service: Any, region: Any, project: Any) -> dict[
         image = found.get("image", "")
         # Without "image is from project [...]" the image's project is read from its path.
         found.setdefault("image_project", _image_project(image) or str(project))
-        # Container Registry images are read with Storage roles, Artifact Registry ones with its reader role
-        # (https://cloud.google.com/run/docs/deploying#other-projects).
-        container_registry = image.split("/", 1)[0].endswith("gcr.io")
-        reader = "roles/storage.objectViewer" if container_registry else "roles/artifactregistry.reader"
-        found["role"] = reader
+        # Every image, gcr.io ones included, is pulled from Artifact Registry: Container Registry shut down
+        # on 2025-03-18 and gcr.io URLs are served by Artifact Registry gcr.io repositories
+        # (https://cloud.google.com/artifact-registry/docs/transition/setup-gcr-repo), and the Cloud Run
+        # Service Agent needs Artifact Registry Reader on the images' project
+        # (https://cloud.google.com/artifact-registry/docs/integrate-cloud-run).
+        found["role"] = "roles/artifactregistry.reader"
         found["port_text"] = f" ({found['port']})" if "port" in found else ""
         return _render(fix, found)
     return _render(GENERIC, values)
