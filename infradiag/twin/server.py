@@ -16,7 +16,7 @@ from infradiag.twin.endpoints import SHUTDOWN_GRACE_S, ServiceEndpoints
 from infradiag.twin.faults import FaultInjector
 from infradiag.twin.monitoring import MonitoringServer, start_monitoring_server
 from infradiag.twin.requestlog import RequestLog
-from infradiag.twin.rest import RestApis, make_app
+from infradiag.twin.rest import ENDPOINT_APIS, RestApis, make_app
 from infradiag.twin.scenario import ApiFault, Scenario
 
 # How long stop() waits for the listeners to close before it stops the twin's loop regardless. Closing takes
@@ -30,7 +30,7 @@ class TwinAddresses:
 
     project: str
     region: str
-    rest: str  # base URL shared by run, vpcaccess, compute and sql
+    rest: str  # base URL shared by every REST API (ENDPOINT_APIS)
     grpc: str  # host:port of Monitoring
     services: dict[str, str] = field(default_factory=dict)
 
@@ -39,7 +39,7 @@ class TwinAddresses:
         return {
             "project": self.project,
             "region": self.region,
-            "rest": {api: self.rest for api in ("run", "vpcaccess", "compute", "sql")},
+            "rest": dict.fromkeys(ENDPOINT_APIS, self.rest),
             "grpc": {"monitoring": self.grpc},
             "services": dict(self.services),
         }

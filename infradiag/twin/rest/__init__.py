@@ -1,10 +1,12 @@
 """The twin's REST APIs (Cloud Run Admin v2, Serverless VPC Access v1, Compute v1, Cloud SQL Admin) as one
 aiohttp app.
 
-Routes are data: (HTTP method, path pattern) -> (api, RPC, handler), one module per API. Reads answer from
-the scenario; every mutating RPC answers 403 PERMISSION_DENIED and is logged, so tests can prove infradiag
-is read-only. Errors take each API's shape (google_errors.py): AIP-193 for Run and VPC Access, the legacy
-shape with `errors` for Compute and Cloud SQL.
+Routes are data: (HTTP method, path pattern) -> (api, RPC, handler), one module per API. Each module
+declares the paths it answers (PATH_PREFIXES); a request goes to the API whose prefix covers most of its
+path, and a path no API declares is NOT_FOUND. Reads answer from the scenario; every mutating RPC answers
+403 PERMISSION_DENIED and is logged, so tests can prove infradiag is read-only. Errors take each API's
+shape (google_errors.py): AIP-193 for Run and VPC Access, the legacy shape with `errors` for Compute and
+Cloud SQL.
 """
 
 from __future__ import annotations
@@ -13,24 +15,43 @@ import asyncio
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from infradiag.twin.faults import FaultInjector
 from infradiag.twin.google_errors import LEGACY_SHAPE_APIS, GoogleError, fault_error, permission_denied
 from infradiag.twin.requestlog import LoggedCall, RequestLog
-from infradiag.twin.rest.compute import ComputeApi
-from infradiag.twin.rest.core import Call, Route
-from infradiag.twin.rest.run import RunApi
-from infradiag.twin.rest.sql import SqlApi
-from infradiag.twin.rest.vpcaccess import VpcAccessApi
+from infradiag.twin.rest import compute, run, sql, vpcaccess
+from infradiag.twin.rest.core import ApiScope, Call, Route, api_scopes
 from infradiag.twin.scenario import Scenario
 
-__all__ = ["RestApis", "make_app", "method_names"]
+__all__ = ["ENDPOINT_APIS", "REST_APIS", "RestApis", "api_of", "make_app", "method_names"]
 
 Answer = tuple[int, dict[str, Any]]
 READ_METHODS = ("GET", "HEAD")
+# The api of a request whose path no API declares (logged so; answered in the AIP-193 shape).
+UNKNOWN_API = "unknown"
+
+_MODULES = (run, vpcaccess, compute, sql)
+_SCOPES = tuple(scope for module in _MODULES for scope in api_scopes(module.PATH_PREFIXES))
+# Every api name the REST APIs log and fault by, in declaration order.
+REST_APIS = tuple(dict.fromkeys(scope.api for scope in _SCOPES))
+# The APIs a client library reaches at the twin's REST address: each module's first declared api (the
+# others, such as Run's `iam`, are RPC families served under the same API).
+ENDPOINT_APIS = tuple(module.PATH_PREFIXES[0][0] for module in _MODULES)
+
+
+class _RouteTable(Protocol):
+    def routes(self) -> list[Route]: ...
+
+
+@dataclass(frozen=True)
+class _ServedApi:
+    scopes: tuple[ApiScope, ...]
+    routes: list[Route]
 
 
 class RestApis:
@@ -42,16 +63,23 @@ class RestApis:
         self.scenario = scenario
         self.log = log
         self.faults = faults
-        self.routes: list[Route] = [
-            *RunApi(scenario, service_urls).routes(),
-            *VpcAccessApi(scenario).routes(),
-            *ComputeApi(scenario).routes(),
-            *SqlApi(scenario).routes(),
+        tables: dict[ModuleType, _RouteTable] = {
+            run: run.RunApi(scenario, service_urls),
+            vpcaccess: vpcaccess.VpcAccessApi(scenario),
+            compute: compute.ComputeApi(scenario),
+            sql: sql.SqlApi(scenario),
+        }
+        self._served = [
+            _ServedApi(api_scopes(module.PATH_PREFIXES), tables[module].routes()) for module in _MODULES
         ]
+        self.routes: list[Route] = [item for served in self._served for item in served.routes]
 
     def route(self, http_method: str, path: str) -> tuple[Route | None, re.Match[str] | None]:
-        """The route for a request, or (None, None)."""
-        for candidate in self.routes:
+        """The route for a request among the routes of the API the path belongs to, or (None, None)."""
+        owner = max(self._served, key=lambda served: _covered(served.scopes, path))
+        if _covered(owner.scopes, path) == 0:
+            return None, None
+        for candidate in owner.routes:
             if candidate.http_method != http_method:
                 continue
             match = candidate.pattern.fullmatch(path)
@@ -79,7 +107,9 @@ class RestApis:
     def _unrouted(self, http_method: str, path: str) -> Answer:
         api = api_of(path)
         mutating = http_method not in READ_METHODS
-        if mutating:
+        if api == UNKNOWN_API:
+            error = GoogleError("NOT_FOUND", f"No API of the twin serves {path}.")
+        elif mutating:
             error = GoogleError(
                 "PERMISSION_DENIED", "The twin is read-only: the caller does not have permission."
             )
@@ -123,7 +153,7 @@ def method_names() -> dict[str, list[str]]:
         }
     )
     apis = RestApis(empty, {}, RequestLog(), FaultInjector([]))
-    names: dict[str, list[str]] = {api: [] for api in ("run", "iam", "vpcaccess", "compute", "sql")}
+    names: dict[str, list[str]] = {api: [] for api in REST_APIS}
     for route in apis.routes:
         if route.rpc not in names[route.api]:
             names[route.api].append(route.rpc)
@@ -144,16 +174,13 @@ def _json_body(body: bytes) -> Any:
 
 
 def api_of(path: str) -> str:
-    """The api a path belongs to, for requests that match no route."""
-    if path.startswith("/compute/"):
-        return "compute"
-    if path.startswith("/sql/") or re.match(r"/v1/projects/[^/]+/instances", path):
-        return "sql"
-    if path.startswith("/v1/"):
-        return "vpcaccess"
-    if path.startswith("/v2/"):
-        return "iam" if re.search(r":(get|set)IamPolicy$|:testIamPermissions$", path) else "run"
-    return "unknown"
+    """The api whose declared prefix covers most of `path`, or UNKNOWN_API when no API declares it."""
+    best = max(_SCOPES, key=lambda scope: scope.matched_length(path) or 0)
+    return best.api if best.matched_length(path) else UNKNOWN_API
+
+
+def _covered(scopes: tuple[ApiScope, ...], path: str) -> int:
+    return max(scope.matched_length(path) or 0 for scope in scopes)
 
 
 def make_app(apis: RestApis) -> web.Application:

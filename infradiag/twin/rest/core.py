@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,12 +31,9 @@ class Call:
     body: Any  # the parsed JSON body, or None
 
     def relative_name(self) -> str:
-        """The path after `/VERSION/` (or `/compute/v1/`, `/sql/v1beta4/`): a resource's relative name."""
+        """The path from `projects/` on (after `/v2/`, `/compute/v1/`...): a resource's relative name."""
         path = self.match.group(0)
-        for prefix in ("/compute/v1/", "/sql/v1beta4/"):
-            if path.startswith(prefix):
-                return path.removeprefix(prefix)
-        return path.split("/", 2)[2]
+        return path[path.index("/projects/") + 1 :]
 
 
 Handler = Callable[[Call], dict[str, Any]]
@@ -63,6 +60,27 @@ class Route:
 def path_pattern(template: str) -> re.Pattern[str]:
     """`/v2/{parent}/services` style template -> regex; `{x}` matches one path segment."""
     return re.compile(re.sub(r"\{(\w+)\}", lambda m: f"(?P<{m.group(1)}>{_SEGMENT})", template))
+
+
+@dataclass(frozen=True)
+class ApiScope:
+    """The paths one API answers: those that start with `prefix`, which ends at a segment boundary."""
+
+    api: str
+    prefix: re.Pattern[str]
+
+    def matched_length(self, path: str) -> int | None:
+        """How much of `path` the prefix covers, or None when the path is not this API's."""
+        match = self.prefix.match(path)
+        return None if match is None else match.end()
+
+
+def api_scopes(path_prefixes: Iterable[tuple[str, str]]) -> tuple[ApiScope, ...]:
+    """Scopes from an API module's PATH_PREFIXES, (api, path template) pairs; `{x}` is one segment."""
+    return tuple(
+        ApiScope(api, re.compile(path_pattern(template).pattern + r"(?=[/:]|$)"))
+        for api, template in path_prefixes
+    )
 
 
 def route(

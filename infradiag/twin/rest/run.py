@@ -19,6 +19,16 @@ EMPTY_POLICY: dict[str, Any] = {"etag": "ACAB"}
 # testIamPermissions answers for a caller holding roles/run.viewer: the read permissions only.
 VIEWER_VERBS = ("get", "list", "getIamPolicy")
 
+RUN, IAM = "run", "iam"  # the services' IAM methods are logged and faulted as their own api
+SERVICES = "/v2/projects/{project}/locations/{location}/services"
+# The paths this API answers, as (api, path template) pairs the twin routes by (rest/__init__.py): the
+# services and their revisions, and the services' IAM methods
+# (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services/getIamPolicy).
+PATH_PREFIXES = (
+    (RUN, SERVICES),
+    (IAM, f"{SERVICES}/{{service}}:(?:getIamPolicy|setIamPolicy|testIamPermissions)"),
+)
+
 
 def _served_service(service: Resource, service_urls: Mapping[str, str]) -> Resource:
     """The service as the twin serves it: `uri` and `urls` rewritten to where the twin serves its endpoints
@@ -36,7 +46,7 @@ def _served_service(service: Resource, service_urls: Mapping[str, str]) -> Resou
 
 
 class RunApi:
-    """Routes of Cloud Run Admin v2 (api `run`, and `iam` for the IAM methods)."""
+    """Routes of Cloud Run Admin v2."""
 
     def __init__(self, scenario: Scenario, service_urls: Mapping[str, str]) -> None:
         self.scenario = scenario
@@ -83,51 +93,41 @@ class RunApi:
         return {"permissions": held} if held else {}
 
     def routes(self) -> list[Route]:
-        loc = "/projects/{project}/locations/{location}"
-        svc = f"{loc}/services/{{service}}"
+        svc = f"{SERVICES}/{{service}}"
         rev = f"{svc}/revisions/{{revision}}"
         return [
-            route(
-                "run",
-                "ListServices",
-                "GET",
-                f"/v2{loc}/services",
-                self._lister(self.services),
-                "run.services.list",
-            ),
-            route("run", "GetService", "GET", f"/v2{svc}", self._getter(self.services), "run.services.get"),
-            route("run", "CreateService", "POST", f"/v2{loc}/services", None, "run.services.create"),
-            route("run", "UpdateService", "PATCH", f"/v2{svc}", None, "run.services.update"),
-            route("run", "DeleteService", "DELETE", f"/v2{svc}", None, "run.services.delete"),
+            route(RUN, "ListServices", "GET", SERVICES, self._lister(self.services), "run.services.list"),
+            route(RUN, "GetService", "GET", svc, self._getter(self.services), "run.services.get"),
+            route(RUN, "CreateService", "POST", SERVICES, None, "run.services.create"),
+            route(RUN, "UpdateService", "PATCH", svc, None, "run.services.update"),
+            route(RUN, "DeleteService", "DELETE", svc, None, "run.services.delete"),
             # https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services/getIamPolicy
             route(
-                "iam",
+                IAM,
                 "GetIamPolicy",
                 "GET",
-                f"/v2{svc}:getIamPolicy",
+                f"{svc}:getIamPolicy",
                 self.get_iam_policy,
                 "run.services.getIamPolicy",
             ),
             route(
-                "iam",
+                IAM,
                 "TestIamPermissions",
                 "POST",
-                f"/v2{svc}:testIamPermissions",
+                f"{svc}:testIamPermissions",
                 self.test_iam_permissions,
                 "run.services.get",
             ),
-            route("iam", "SetIamPolicy", "POST", f"/v2{svc}:setIamPolicy", None, "run.services.setIamPolicy"),
+            route(IAM, "SetIamPolicy", "POST", f"{svc}:setIamPolicy", None, "run.services.setIamPolicy"),
             # https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services.revisions
             route(
-                "run",
+                RUN,
                 "ListRevisions",
                 "GET",
-                f"/v2{svc}/revisions",
+                f"{svc}/revisions",
                 self._lister(self.revisions),
                 "run.revisions.list",
             ),
-            route(
-                "run", "GetRevision", "GET", f"/v2{rev}", self._getter(self.revisions), "run.revisions.get"
-            ),
-            route("run", "DeleteRevision", "DELETE", f"/v2{rev}", None, "run.revisions.delete"),
+            route(RUN, "GetRevision", "GET", rev, self._getter(self.revisions), "run.revisions.get"),
+            route(RUN, "DeleteRevision", "DELETE", rev, None, "run.revisions.delete"),
         ]

@@ -26,6 +26,10 @@ from infradiag.twin.rest.core import (
 )
 from infradiag.twin.scenario import Resource, Scenario
 
+API = "sql"
+V1_INSTANCES, V1BETA4 = "/v1/projects/{project}/instances", "/sql/v1beta4"
+# The paths this API answers, as (api, path template) pairs the twin routes by (rest/__init__.py).
+PATH_PREFIXES = ((API, V1_INSTANCES), (API, V1BETA4))
 DEFAULT_MAX_RESULTS = 500
 MAX_RESULTS = 1000
 
@@ -36,7 +40,7 @@ def instance_id(instance: Resource) -> str:
 
 
 class SqlApi:
-    """Routes of Cloud SQL Admin v1 and v1beta4 (api `sql`)."""
+    """Routes of Cloud SQL Admin v1 and v1beta4."""
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
@@ -76,21 +80,18 @@ class SqlApi:
 
     def routes(self) -> list[Route]:
         table: list[Route] = []
-        for prefix in ("/v1", "/sql/v1beta4"):
-            base = f"{prefix}/projects/{{project}}/instances"
+        for base in (V1_INSTANCES, f"{V1BETA4}/projects/{{project}}/instances"):
             item = f"{base}/{{instance}}"
             table += [
-                route("sql", "instances.list", "GET", base, self.list_instances, "cloudsql.instances.list"),
-                route("sql", "instances.insert", "POST", base, None, "cloudsql.instances.create"),
-                route("sql", "instances.get", "GET", item, self.get_instance, "cloudsql.instances.get"),
-                route("sql", "instances.delete", "DELETE", item, None, "cloudsql.instances.delete"),
-                route("sql", "instances.patch", "PATCH", item, None, "cloudsql.instances.update"),
-                route("sql", "instances.update", "PUT", item, None, "cloudsql.instances.update"),
+                route(API, "instances.list", "GET", base, self.list_instances, "cloudsql.instances.list"),
+                route(API, "instances.insert", "POST", base, None, "cloudsql.instances.create"),
+                route(API, "instances.get", "GET", item, self.get_instance, "cloudsql.instances.get"),
+                route(API, "instances.delete", "DELETE", item, None, "cloudsql.instances.delete"),
+                route(API, "instances.patch", "PATCH", item, None, "cloudsql.instances.update"),
+                route(API, "instances.update", "PUT", item, None, "cloudsql.instances.update"),
+                route(API, "instances.{verb}", "POST", f"{item}/{{verb}}", None, "cloudsql.instances.update"),
                 route(
-                    "sql", "instances.{verb}", "POST", f"{item}/{{verb}}", None, "cloudsql.instances.update"
-                ),
-                route(
-                    "sql",
+                    API,
                     "instances.{verb}",
                     "GET",
                     f"{item}/{{verb}}",

@@ -10,9 +10,14 @@ from typing import Any
 from infradiag.twin.rest.core import Call, Collection, Route, paginate, route
 from infradiag.twin.scenario import Scenario
 
+API = "vpcaccess"
+LOCATION = "/v1/projects/{project}/locations/{location}"
+# The paths this API answers, as (api, path template) pairs the twin routes by (rest/__init__.py).
+PATH_PREFIXES = ((API, f"{LOCATION}/connectors"),)
+
 
 class VpcAccessApi:
-    """Routes of Serverless VPC Access v1 (api `vpcaccess`)."""
+    """Routes of Serverless VPC Access v1."""
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
@@ -32,26 +37,14 @@ class VpcAccessApi:
         return self.connectors.get(self._canonical(call.relative_name()))
 
     def routes(self) -> list[Route]:
-        loc = "/v1/projects/{project}/locations/{location}"
-        con = f"{loc}/connectors/{{connector}}"
+        connectors = f"{LOCATION}/connectors"
+        con = f"{connectors}/{{connector}}"
         return [
             route(
-                "vpcaccess",
-                "ListConnectors",
-                "GET",
-                f"{loc}/connectors",
-                self.list_connectors,
-                "vpcaccess.connectors.list",
+                API, "ListConnectors", "GET", connectors, self.list_connectors, "vpcaccess.connectors.list"
             ),
-            route("vpcaccess", "GetConnector", "GET", con, self.get_connector, "vpcaccess.connectors.get"),
-            route(
-                "vpcaccess",
-                "CreateConnector",
-                "POST",
-                f"{loc}/connectors",
-                None,
-                "vpcaccess.connectors.create",
-            ),
-            route("vpcaccess", "PatchConnector", "PATCH", con, None, "vpcaccess.connectors.update"),
-            route("vpcaccess", "DeleteConnector", "DELETE", con, None, "vpcaccess.connectors.delete"),
+            route(API, "GetConnector", "GET", con, self.get_connector, "vpcaccess.connectors.get"),
+            route(API, "CreateConnector", "POST", connectors, None, "vpcaccess.connectors.create"),
+            route(API, "PatchConnector", "PATCH", con, None, "vpcaccess.connectors.update"),
+            route(API, "DeleteConnector", "DELETE", con, None, "vpcaccess.connectors.delete"),
         ]
