@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infradiag.cel import CelEvalError
+from infradiag.diagnose.context import FindingSummary
 from infradiag.diagnose.findings import Citation, Finding, Fix, Why, merge_findings
 from infradiag.diagnose.playbook import Node, Playbook, causes_of
 from infradiag.diagnose.symptoms import fold_explained
@@ -184,15 +185,7 @@ class _Walk:
 
 
 def _finding_data(findings: list[Finding]) -> list[dict[str, Any]]:
-    return [
-        {
-            "cause": f.cause,
-            "priority": f.priority,
-            "resource": f.resource,
-            "affected_services": f.affected_services,
-        }
-        for f in findings
-    ]
+    return [{name: getattr(f, name) for name in FindingSummary.model_fields} for f in findings]
 
 
 def diagnose(evidence: Evidence, playbooks: list[Playbook], thresholds: dict[str, Any]) -> Diagnosis:

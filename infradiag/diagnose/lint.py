@@ -3,22 +3,18 @@ catalog, and no tree refers back to itself. Each problem is one line naming file
 
 from __future__ import annotations
 
-import types
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any
 
 import celpy
 from lark import Token, Tree
-from pydantic import BaseModel
 
 from infradiag.cel import MACROS
-from infradiag.config.model import Thresholds
 from infradiag.diagnose.catalog import CAUSES
+from infradiag.diagnose.context import OTHER, ValueType, root_types, value_type
 from infradiag.diagnose.playbook import Node, Playbook, _cel_fields, load_playbook
 from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.errors import UsageError
-from infradiag.evidence import Evidence, ProbeResult, RevisionEvidence, ServiceEvidence
 from infradiag.yamlfile import Loc, load_yaml
 
 _ENV = celpy.Environment()
@@ -27,67 +23,12 @@ _MACROS = MACROS - {"has"}
 KNOWN_FUNCTIONS = set(PLAYBOOK_CEL.functions) | {"has"}
 
 
-@dataclass(frozen=True)
-class CelType:
-    """What the linter knows of a value: a model, a list or map of something, or nothing checkable."""
-
-    kind: str  # model | list | map | other
-    model: type[BaseModel] | None = None
-    item: CelType | None = None
-
-
-OTHER = CelType("other")
-
-
-def _from_annotation(annotation: Any) -> CelType:
-    origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        options = [a for a in get_args(annotation) if a is not type(None)]
-        return _from_annotation(options[0]) if len(options) == 1 else OTHER
-    if origin is list:
-        return CelType("list", item=_from_annotation(get_args(annotation)[0]))
-    if origin is dict:
-        return CelType("map", item=_from_annotation(get_args(annotation)[1]))
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return CelType("model", model=annotation)
-    return OTHER
-
-
-class FindingSummary(BaseModel):
-    """What review playbooks see of each earlier finding."""
-
-    cause: str
-    priority: str
-    resource: str
-    affected_services: list[str]
-
-
-def root_types() -> dict[str, CelType]:
-    """The type of every variable engine.evidence_context provides (and the stage variables)."""
-    roots = {name: _from_annotation(field.annotation) for name, field in Evidence.model_fields.items()}
-    strings = CelType("list", item=OTHER)
-    roots.update(
-        probe=CelType("map", item=CelType("model", model=ProbeResult)),
-        svc=CelType("map", item=CelType("model", model=ServiceEvidence)),
-        connector_users=CelType("map", item=strings),
-        revisions_of=CelType("map", item=CelType("list", item=_from_annotation(RevisionEvidence))),
-        probed_services=strings,
-        failing_services=strings,
-        unknown_sources=strings,
-        explained=strings,
-        thresholds=CelType("model", model=Thresholds),
-        findings=CelType("list", item=CelType("model", model=FindingSummary)),
-        now=OTHER,
-    )
-    return roots
-
-
 class _Checker:
     def __init__(self, problems: list[str], where: str) -> None:
         self.problems = problems
         self.where = where
 
-    def field(self, base: CelType, name: str) -> CelType:
+    def field(self, base: ValueType, name: str) -> ValueType:
         if base.kind != "model" or base.model is None:
             return OTHER
         fields = base.model.model_fields
@@ -97,9 +38,9 @@ class _Checker:
                 f"{self.where}: {base.model.__name__} has no field `{name}` (fix: one of {known})"
             )
             return OTHER
-        return _from_annotation(fields[name].annotation)
+        return value_type(fields[name].annotation)
 
-    def infer(self, tree: Any, env: dict[str, CelType]) -> CelType:
+    def infer(self, tree: Any, env: dict[str, ValueType]) -> ValueType:
         if isinstance(tree, Token) or not isinstance(tree, Tree):
             return OTHER
         rule, kids = tree.data, tree.children
@@ -125,7 +66,7 @@ class _Checker:
             return types_of[1] if types_of[1] is not OTHER else types_of[2]
         return OTHER
 
-    def _method(self, kids: list[Any], env: dict[str, CelType]) -> CelType:
+    def _method(self, kids: list[Any], env: dict[str, ValueType]) -> ValueType:
         base = self.infer(kids[0], env)
         method = str(kids[1])
         args = kids[2].children if len(kids) > 2 and isinstance(kids[2], Tree) else []
@@ -137,7 +78,7 @@ class _Checker:
             result = self.infer(args[1], {**env, variable: item} if variable else env)
             if method == "filter":
                 return base
-            return CelType("list", item=result) if method == "map" else OTHER
+            return ValueType("list", item=result) if method == "map" else OTHER
         for arg in args:
             self.infer(arg, env)
         return OTHER
@@ -170,7 +111,7 @@ def lint_playbook(path: Path) -> list[str]:
     env = dict(root_types())
     checker = _Checker(problems, "")
 
-    def check(loc: Loc, source: str, is_template: bool, scope: dict[str, CelType]) -> CelType:
+    def check(loc: Loc, source: str, is_template: bool, scope: dict[str, ValueType]) -> ValueType:
         checker.where = doc.where(loc)
         result = OTHER
         for expression in _placeholders(source, is_template):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 from infradiag.cel import compile_expression
-from infradiag.diagnose.context import names_in_scope
-from infradiag.diagnose.lint import root_types
 
 
 @pytest.mark.parametrize(
@@ -59,10 +57,3 @@ def test_result_type_is_known_only_when_the_data_cannot_change_it(source: str, g
 )
 def test_free_identifiers_leave_out_macro_variables(source: str, free: set[str]) -> None:
     assert compile_expression(source).free == free
-
-
-def test_lint_types_every_name_a_playbook_may_read() -> None:
-    # The loader refuses names outside names_in_scope; lint must know the type of each of them.
-    from infradiag.cel import TYPES
-
-    assert set(root_types()) == names_in_scope("review") - set(TYPES)
