@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from infradiag.collect.calls import Timeout
 from infradiag.collect.compute import short
 from infradiag.evidence import BackendEvidence, BackendServiceEvidence, HealthCheckEvidence
+from infradiag.evidence.lbprobes import link_key
 from infradiag.evidence.loadbalancing import BackendInstanceEvidence
 
 # https://cloud.google.com/compute/docs/reference/rest/v1/backendServices: timeoutSec defaults to 30.
@@ -38,12 +39,6 @@ _HEALTH_CHECK_FIELDS = {
     "GRPC": "grpc_health_check",
     "GRPC_WITH_TLS": "grpc_tls_health_check",
 }
-
-
-def link_key(url: str) -> str:
-    """A Compute reference in one form whatever its spelling (full URL, partial URL): from `projects/` on."""
-    index = url.find("projects/")
-    return url[index:] if index >= 0 else url
 
 
 @dataclass(frozen=True)
