@@ -1,0 +1,102 @@
+"""The history's timeline: each sweep compared with the last sweep before it that reached a verdict, so a
+sweep that ended without one (past its deadline, an error) neither resolves nor re-announces findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infradiag.history import HistoryStore
+from infradiag.history.records import FindingRecord, SweepRecord
+from infradiag.sweep.timeline import timeline, timeline_json
+
+
+def finding(cause: str, priority: str = "P1") -> FindingRecord:
+    return FindingRecord(id=f"id-{cause}", cause=cause, priority=priority, title=f"{cause} title")
+
+
+def sweep(minute: int, *findings: FindingRecord, error: str | None = None) -> SweepRecord:
+    return SweepRecord(
+        environment="staging",
+        project="acme-staging",
+        started_at=f"2026-09-15T23:{minute:02d}:00Z",
+        duration_ms=10,
+        verdict="unknown" if error else "degraded",
+        exit_code=3 if error else 1,
+        findings=findings,
+        services={"backend": False},
+        error=error,
+    )
+
+
+def store_of(folder: Path, *sweeps: SweepRecord) -> HistoryStore:
+    store = HistoryStore(folder / "history.sqlite")
+    for each in sweeps:
+        store.record(each)
+    return store
+
+
+def changes(entries: list[tuple[SweepRecord, object]]) -> list[tuple[list[str], list[str]]]:
+    return [
+        ([f.cause for f in change.new], [f.cause for f in change.resolved])  # type: ignore[attr-defined]
+        for _, change in entries
+    ]
+
+
+def test_a_sweep_without_a_verdict_does_not_become_the_baseline(tmp_path: Path) -> None:
+    connector = finding("connector")
+    with store_of(
+        tmp_path,
+        sweep(0, connector),
+        sweep(5, error="deadline of 60 s passed"),
+        sweep(10, connector, finding("alert", "P3")),
+    ) as store:
+        entries = timeline(store, "staging", 10)
+    assert [s.started_at[-9:-4] for s, _ in entries] == ["23:00", "23:05", "23:10"]
+    # The third sweep is compared with the first, not with the one that saw nothing: only `alert` is new.
+    assert changes(entries)[2] == (["alert"], [])
+    assert not entries[2][1].first
+
+
+def test_the_baseline_of_the_oldest_shown_sweep_is_found_before_the_window(tmp_path: Path) -> None:
+    connector = finding("connector")
+    with store_of(
+        tmp_path,
+        sweep(0, connector),
+        sweep(5, error="deadline of 60 s passed"),
+        sweep(10, connector, finding("alert", "P3")),
+    ) as store:
+        entries = timeline(store, "staging", 2)
+    assert [s.started_at[-9:-4] for s, _ in entries] == ["23:05", "23:10"]
+    assert changes(entries)[1] == (["alert"], [])
+    assert [change.first for _, change in entries] == [False, False]
+
+
+def test_a_judged_sweep_moves_the_baseline(tmp_path: Path) -> None:
+    with store_of(tmp_path, sweep(0, finding("a")), sweep(5, finding("b")), sweep(10, finding("b"))) as store:
+        entries = timeline(store, "staging", 10)
+    assert changes(entries) == [(["a"], []), (["b"], ["a"]), ([], [])]
+    assert [change.first for _, change in entries] == [True, False, False]
+
+
+def test_the_json_timeline_names_each_sweeps_changes(tmp_path: Path) -> None:
+    with store_of(
+        tmp_path,
+        sweep(0, finding("a", "P2")),
+        sweep(5, error="deadline of 60 s passed"),
+        sweep(10, finding("a", "P0"), finding("b")),
+    ) as store:
+        entries = timeline(store, "staging", 10)
+    document = timeline_json("staging", "history.sqlite", entries)
+    assert document["schema"] == "infradiag.history/v1"
+    assert (document["environment"], document["database"]) == ("staging", "history.sqlite")
+    last = document["sweeps"][2]
+    assert last["newFindings"] == ["id-b"]
+    assert last["escalatedFindings"] == ["id-a"]
+    assert last["resolvedFindings"] == [] and last["deescalatedFindings"] == []
+    assert last["counts"] == {"P0": 1, "P1": 1, "P2": 0, "P3": 0}
+    unjudged = document["sweeps"][1]
+    assert (unjudged["verdict"], unjudged["exitCode"], unjudged["error"]) == (
+        "unknown",
+        3,
+        "deadline of 60 s passed",
+    )
