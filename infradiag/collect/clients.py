@@ -72,6 +72,20 @@ class Clients:
         return compute_v1.FirewallsClient(**self._rest_kwargs())
 
     @cached_property
+    def networks(self) -> Any:
+        """compute_v1.NetworksClient (networks.get and getEffectiveFirewalls)."""
+        from google.cloud import compute_v1
+
+        return compute_v1.NetworksClient(**self._rest_kwargs())
+
+    @cached_property
+    def region_network_firewall_policies(self) -> Any:
+        """compute_v1.RegionNetworkFirewallPoliciesClient (getEffectiveFirewalls of a region)."""
+        from google.cloud import compute_v1
+
+        return compute_v1.RegionNetworkFirewallPoliciesClient(**self._rest_kwargs())
+
+    @cached_property
     def subnetworks(self) -> Any:
         """compute_v1.SubnetworksClient."""
         from google.cloud import compute_v1

@@ -34,6 +34,7 @@ from infradiag.collect.calls import (
 )
 from infradiag.collect.clients import Clients
 from infradiag.collect.compute import list_firewalls, list_nats, list_subnetworks
+from infradiag.collect.firewall_policies import read_network_policies
 from infradiag.collect.loadbalancing import (
     BackendHealth,
     HealthQuery,
@@ -64,6 +65,7 @@ from infradiag.evidence import (
     HealthCheckEvidence,
     InvokerEvidence,
     NatEvidence,
+    NetworkPoliciesEvidence,
     ProbeResult,
     RevisionEvidence,
     ServiceEvidence,
@@ -71,6 +73,7 @@ from infradiag.evidence import (
     SubnetEvidence,
     Unknown,
 )
+from infradiag.evidence.reachability import connector_source
 from infradiag.target import Target
 
 T = TypeVar("T")
@@ -89,6 +92,11 @@ READS: dict[str, tuple[str, str]] = {
     "connectors": ("vpcaccess", "connector state and capacity could not be checked"),
     "firewalls": ("compute", "firewall rules could not be read: whether connectors reach private targets"),
     "subnets": ("compute", "subnet sizes could not be read (vpc.direct_egress_subnet_small)"),
+    "firewall_policies": (
+        "compute",
+        "firewall policies in effect could not be read: whether connectors reach private targets is "
+        "undetermined (vpc_connector.firewall_blocked)",
+    ),
     "nats": ("compute", "Cloud NAT gateways could not be read (vpc.egress_without_nat)"),
     "backend_services": ("compute", "load balancer backend services could not be read (lb.* causes)"),
     "health_checks": ("compute", "health checks could not be read (lb.health_check_misconfigured)"),
@@ -134,6 +142,8 @@ class EnvironmentEvidence:
     backend_services: list[BackendServiceEvidence] = field(default_factory=list)
     health_checks: list[HealthCheckEvidence] = field(default_factory=list)
     alert_policies: list[AlertPolicyEvidence] = field(default_factory=list)
+    # Per network a connector reaches a private target on; a network whose read failed is missing.
+    firewall_policies: list[NetworkPoliciesEvidence] = field(default_factory=list)
     signals: dict[str, Series | None] = field(default_factory=dict)  # None: the query failed
 
 
@@ -278,6 +288,33 @@ class Collector:
         read = await groups_read if groups_read is not None else None
         return with_instance_groups(joined, read or {})
 
+    async def _firewall_policies(
+        self,
+        connectors: asyncio.Task[list[ConnectorEvidence] | None],
+        subnets: asyncio.Task[list[SubnetEvidence] | None],
+        sql: asyncio.Task[list[SqlInstanceEvidence] | None],
+    ) -> list[NetworkPoliciesEvidence]:
+        """The firewall policies in effect on every network where a connector may reach a Cloud SQL private
+        IP (the paths with_derived evaluates), one read per network; none read where no such path exists."""
+        c, p, r = self.clients, self.target.project, self.target.region
+        found_connectors, found_subnets, found_sql = await connectors, await subnets, await sql
+        targets = {i.private_network for i in found_sql or [] if i.private_ip and i.private_network}
+        networks = sorted(
+            {
+                network
+                for connector in found_connectors or []
+                if (network := connector_source(connector, found_subnets or [])[0]) in targets
+            }
+        )
+
+        def read(network: str, deadline: CallDeadline) -> NetworkPoliciesEvidence:
+            return read_network_policies(
+                c.networks, c.region_network_firewall_policies, p, network, r, deadline
+            )
+
+        answers = await asyncio.gather(*(self._read("firewall_policies", partial(read, n)) for n in networks))
+        return [a for a in answers if a is not None]
+
     async def environment(self) -> EnvironmentEvidence:
         """Every resource list and Monitoring signal of the environment, read concurrently."""
         c, p, r = self.clients, self.target.project, self.target.region
@@ -295,6 +332,7 @@ class Collector:
             self._read("alerting", lambda d: list_alert_policies(c.alert_policies, p, known_metrics, d))
         )
         backends = run(self._load_balancing())
+        policies_in_effect = run(self._firewall_policies(connectors, subnets, sql))
         # Every read is under way; wait for them in any order.
         answered = [await task for task in series]
         return EnvironmentEvidence(
@@ -307,6 +345,7 @@ class Collector:
             sql_instances=await sql or [],
             alert_policies=await policies or [],
             backend_services=await backends,
+            firewall_policies=await policies_in_effect,
             signals={s.name: a for s, a in zip(signals.SIGNALS, answered, strict=True)},
         )
 
@@ -381,6 +420,7 @@ class Collector:
             invokers=invokers,
             subnets=env.subnets,
             firewalls=env.firewalls,
+            firewall_policies=env.firewall_policies,
             nats=join.nats_with_demand(nats, connectors, loaded),
             sql_instances=join.sql_with_load(
                 env.sql_instances,

@@ -296,29 +296,44 @@ def _path(
     )
 
 
-def undetermined_unknowns(paths: list[ReachabilityEvidence]) -> list[Unknown]:
-    """One Unknown per path whose verdict is undetermined, so that a triage is never healthy on it."""
-    return [
-        Unknown(
-            source="compute",
-            reason="UNDETERMINED",
-            fix=(
-                "check the firewall policies in effect on the connector's network "
-                "(gcloud compute networks get-effective-firewalls NETWORK) and grant "
-                "roles/compute.networkViewer (compute.networks.getEffectiveFirewalls) if they cannot be read"
-                if "could not be read" in (p.undetermined or "")
-                else "check by hand whether this rule lets the connector reach its target, "
-                "or run a Connectivity Test from the connector's range"
-            ),
-            consequence=(
-                f"whether connector {p.connector.rsplit('/', 1)[-1]} reaches "
-                f"{p.target.rsplit('/', 1)[-1]} at {p.address}:{p.port} is undetermined"
-            ),
-            detail=p.undetermined or "",
+# Text of the consequence the collector gives a failed read of the policies (collector.READS); with it the
+# failure is already reported, once, with its fix.
+POLICIES_UNREAD = "firewall policies in effect could not be read"
+
+
+def undetermined_unknowns(paths: list[ReachabilityEvidence], known: list[Unknown]) -> list[Unknown]:
+    """One Unknown per path whose verdict is undetermined, so that a triage is never healthy on it; none for
+    paths whose policies could not be read when `known` already reports that read's failure."""
+    reported = any(POLICIES_UNREAD in u.consequence for u in known)
+    unknowns = []
+    for path in paths:
+        if path.allowed is not None:
+            continue
+        unread = "could not be read" in (path.undetermined or "")
+        if unread and reported:
+            continue
+        fix = (
+            "grant roles/compute.networkViewer (compute.networks.getEffectiveFirewalls) to the identity "
+            "running infradiag"
+            if unread
+            else "check by hand whether this rule matches the connector's traffic "
+            "(gcloud compute networks get-effective-firewalls NETWORK), or run a Connectivity Test from the "
+            "connector's range to the target"
         )
-        for p in paths
-        if p.allowed is None
-    ]
+        unknowns.append(
+            Unknown(
+                source="compute",
+                reason="UNDETERMINED",
+                fix=fix,
+                consequence=(
+                    f"whether connector {path.connector.rsplit('/', 1)[-1]} reaches "
+                    f"{path.target.rsplit('/', 1)[-1]} at {path.address}:{path.port} is undetermined "
+                    "(vpc_connector.firewall_blocked)"
+                ),
+                detail=path.undetermined or "",
+            )
+        )
+    return unknowns
 
 
 def with_derived(evidence: Evidence) -> Evidence:
@@ -339,6 +354,6 @@ def with_derived(evidence: Evidence) -> Evidence:
         update={
             "reachability": paths,
             "backend_services": backends,
-            "unknowns": [*evidence.unknowns, *undetermined_unknowns(paths)],
+            "unknowns": [*evidence.unknowns, *undetermined_unknowns(paths, evidence.unknowns)],
         }
     )

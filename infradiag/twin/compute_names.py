@@ -26,6 +26,16 @@ SCOPE_TYPES: dict[str, tuple[str, ...]] = {
     "forwardingRules": ("regions", "global"),
     "instanceGroups": ("zones", "regions"),
     "instances": ("zones",),
+    # Network firewall policies: https://cloud.google.com/compute/docs/reference/rest/v1/networkFirewallPolicies
+    # (global) and .../regionNetworkFirewallPolicies (regional).
+    "networkFirewallPolicies": ("global",),
+    "regionNetworkFirewallPolicies": ("regions",),
+}
+# The collection a resource's selfLink names, where it differs from the scenario's key: both kinds of network
+# firewall policy live at .../firewallPolicies/NAME.
+URL_COLLECTIONS = {
+    "networkFirewallPolicies": "firewallPolicies",
+    "regionNetworkFirewallPolicies": "firewallPolicies",
 }
 
 _SELF_LINK = re.compile(
@@ -75,11 +85,12 @@ def placement(resource: dict[str, Any], collection: str) -> Placement:
         raise PlacementError("name", f"a resource of compute.{collection} needs a name", f"add `name{last}`")
     if self_link is not None:
         match = _SELF_LINK.search(str(self_link))
-        if match is None or match["collection"] != collection:
+        in_url = URL_COLLECTIONS.get(collection, collection)
+        if match is None or match["collection"] != in_url:
             raise PlacementError(
                 "selfLink",
                 f"selfLink {self_link!r} is not the URL of one of {collection}",
-                f"write https://www.googleapis.com/compute/v1/projects/PROJECT/SCOPE/{collection}/NAME",
+                f"write https://www.googleapis.com/compute/v1/projects/PROJECT/SCOPE/{in_url}/NAME",
             )
         found = Placement(match["project"], match["scope"], match["name"])
         if str(resource["name"]) != found.name:

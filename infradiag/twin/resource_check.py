@@ -52,6 +52,9 @@ LIST_SECTIONS: tuple[tuple[Loc, str, str], ...] = (
     (("compute", "forwardingRules"), "google.cloud.compute_v1.types", "ForwardingRule"),
     (("compute", "instanceGroups"), "google.cloud.compute_v1.types", "InstanceGroup"),
     (("compute", "instances"), "google.cloud.compute_v1.types", "Instance"),
+    (("compute", "networkFirewallPolicies"), "google.cloud.compute_v1.types", "FirewallPolicy"),
+    (("compute", "regionNetworkFirewallPolicies"), "google.cloud.compute_v1.types", "FirewallPolicy"),
+    (("compute", "hierarchicalFirewallPolicies"), "google.cloud.compute_v1.types", "FirewallPolicy"),
     (("sql", "instances"), "google.cloud.sqladmin_v1.types", "DatabaseInstance"),
     (("monitoring", "timeSeries"), "google.cloud.monitoring_v3.types", "TimeSeries"),
     (("monitoring", "alertPolicies"), "google.cloud.monitoring_v3.types", "AlertPolicy"),
@@ -388,11 +391,29 @@ def _checks(
             r, loc, rf"{location}/connectors/[^/]+", f"projects/{project}/locations/REGION/connectors/NAME"
         ),
         ("sql", "instances"): lambda r, loc: _require(r, loc, "name", "add `name: INSTANCE_ID`"),
+        # A hierarchical policy's name is its numeric id (https://cloud.google.com/compute/docs/reference/
+        # rest/v1/firewallPolicies); the twin serves it with its shortName as getEffectiveFirewalls does.
+        ("compute", "hierarchicalFirewallPolicies"): _check_hierarchical,
         ("monitoring", "timeSeries"): lambda r, loc: _check_series(r, loc, now),
         ("monitoring", "alertPolicies"): lambda r, loc: _require(
             r, loc, "name", f"add `name: projects/{project}/alertPolicies/ID`"
         ),
     }
+
+
+def _check_hierarchical(resource: dict[str, Any], loc: Loc) -> None:
+    name = _require(resource, loc, "name", "add `name: POLICY_ID`, the policy's numeric id")
+    if not re.fullmatch(r"[0-9]+", str(name)):
+        raise ResourceProblem(
+            (*loc, "name"),
+            f"name {name!r} is not a hierarchical firewall policy's numeric id",
+            "write the id as `name` and the readable name as `shortName`",
+        )
+    _require(resource, loc, "shortName", "add `shortName`, the name people give the policy")
+
+
+# Scenario collections under `compute` that are not project resources placed by scope.
+NOT_PLACED = ("hierarchicalFirewallPolicies",)
 
 
 def _check_compute(
@@ -419,7 +440,7 @@ def _identity(resource: dict[str, Any], loc: Loc, project: str, number: str | No
     project number read as the project id."""
     if loc == ("monitoring", "timeSeries"):
         return None
-    if loc[0] == "compute":
+    if loc[0] == "compute" and loc[1] not in NOT_PLACED:
         where = placement(resource, str(loc[1]))
         return f"{where.scope}/{where.name}"
     name = str(resource.get("name", ""))
@@ -459,7 +480,7 @@ def check_resources(data: dict[str, Any], project: str, number: str | None, now:
             walker.message(item, descriptor, (*loc, index))
             if loc in checks:
                 checks[loc](item, (*loc, index))
-            if loc[0] == "compute":
+            if loc[0] == "compute" and loc[1] not in NOT_PLACED:
                 _check_compute(item, str(loc[1]), (*loc, index), project, number)
         _check_unique(items, loc, project, number)
     for loc, module, message in MAP_SECTIONS:

@@ -84,6 +84,13 @@ class ComputeSection(_Strict):
     forwardingRules: list[Resource] = Field(default_factory=list)
     instanceGroups: list[Resource] = Field(default_factory=list)
     instances: list[Resource] = Field(default_factory=list)
+    # Network firewall policies (FirewallPolicy, with their `associations`): global, and regional ones
+    # (each with its `region`).
+    networkFirewallPolicies: list[Resource] = Field(default_factory=list)
+    regionNetworkFirewallPolicies: list[Resource] = Field(default_factory=list)
+    # Twin-only: the hierarchical firewall policies of the project's organization and folders, each a
+    # FirewallPolicy as Google writes it, listed in ancestry order (the organization's first).
+    hierarchicalFirewallPolicies: list[Resource] = Field(default_factory=list)
     backendServiceHealth: dict[str, Resource] = Field(default_factory=dict)
 
 

@@ -27,6 +27,12 @@ LIST_CALLS = {
     ("sql", "instances.list", "rest"),
     ("monitoring", "ListAlertPolicies", "grpc"),
 }
+# The connector reaches a Cloud SQL private IP on its network: the firewall policies in effect there are read
+# (no network firewall policy is in effect, so networks.get is not needed for the enforcement order).
+POLICY_CALLS = {
+    ("compute", "networks.getEffectiveFirewalls", "rest"),
+    ("compute", "regionNetworkFirewallPolicies.getEffectiveFirewalls", "rest"),
+}
 
 
 def gather(data: dict[str, Any]) -> tuple[Evidence, Twin]:
@@ -44,12 +50,12 @@ def test_each_list_once_each_signal_once_health_per_backend_and_nothing_mutating
     evidence, twin = three
     calls = twin.log.calls()
     made = Counter((c.api, c.method, c.transport) for c in calls)
-    for call in LIST_CALLS:
+    for call in LIST_CALLS | POLICY_CALLS:
         assert made[call] == 1, call
     assert made[("monitoring", "ListTimeSeries", "grpc")] == len(signals.SIGNALS)
     # getHealth only for the instance-group backend; the serverless NEG has no health to ask for.
     assert made[("compute", "regionBackendServices.getHealth", "rest")] == 1
-    assert sum(made.values()) == len(LIST_CALLS) + len(signals.SIGNALS) + 1
+    assert sum(made.values()) == len(LIST_CALLS) + len(POLICY_CALLS) + len(signals.SIGNALS) + 1
     assert [c for c in calls if c.mutating] == []
     assert all(c.code == "OK" for c in calls)
     assert evidence.unknowns == []

@@ -296,11 +296,92 @@ class ComputeApi:
         suffix = f"{service.placement.scope}/backendServices/{name}"
         return next((health for key, health in table.items() if key.endswith(suffix)), {})
 
+    # -- effective firewalls ----------------------------------------------------------------------------
+
+    def _network(self, call: Call, name: str) -> Resource:
+        kinds = {k.collection: k for k in KINDS}
+        for item in self._in_scope(kinds["networks"], "global"):
+            if item.placement.name == name:
+                return item.resource
+        project = call.match["project"]
+        raise GoogleError(
+            "NOT_FOUND", f"The resource 'projects/{project}/global/networks/{name}' was not found"
+        )
+
+    def _effective(self, call: Call, network: str, region: str | None) -> dict[str, Any]:
+        """The VPC firewall rules of `network` and the firewall policies in effect on it: the hierarchical
+        ones in the scenario's order (organization first), the global network policies associated with the
+        network and, with a region, that region's regional network policies associated with it."""
+        self._network(call, network)
+        compute = self.scenario.compute
+        rules = [
+            f for f in compute.firewalls if _last(f.get("network", "global/networks/default")) == network
+        ]
+        policies: list[dict[str, Any]] = [
+            _effective_policy(p, "HIERARCHY") for p in compute.hierarchicalFirewallPolicies
+        ]
+        policies += [
+            _effective_policy(p, "NETWORK")
+            for p in compute.networkFirewallPolicies
+            if _associated(p, network)
+        ]
+        if region is not None:
+            policies += [
+                _effective_policy(p, "NETWORK_REGIONAL")
+                for p in compute.regionNetworkFirewallPolicies
+                if _associated(p, network) and _last(p.get("region", "")) == region
+            ]
+        body: dict[str, Any] = {}
+        if rules:
+            body["firewalls"] = rules
+        if policies:
+            body["firewallPolicys"] = policies
+        return body
+
+    def network_effective_firewalls(self, call: Call) -> dict[str, Any]:
+        """networks.getEffectiveFirewalls: VPC rules, hierarchical and global network firewall policies.
+
+        https://cloud.google.com/compute/docs/reference/rest/v1/networks/getEffectiveFirewalls ("It returns
+        Global Network Firewall Policies and Hierarchical Firewall Policies").
+        """
+        return self._effective(call, call.match["name"], None)
+
+    def region_effective_firewalls(self, call: Call) -> dict[str, Any]:
+        """regionNetworkFirewallPolicies.getEffectiveFirewalls: the same plus the region's regional network
+        firewall policies; `network` (a name or URL) is a required query parameter.
+
+        https://cloud.google.com/compute/docs/reference/rest/v1/regionNetworkFirewallPolicies/getEffectiveFirewalls
+        """
+        network = call.query.get("network") or ""
+        if not network:
+            raise GoogleError(
+                "INVALID_ARGUMENT", "Required field 'network' not specified", legacy_reason="required"
+            )
+        return self._effective(call, _last(network), call.match["region"])
+
     # -- the route table ---------------------------------------------------------------------------------
 
     def routes(self) -> list[Route]:
-        table: list[Route] = []
         project = "/compute/v1/projects/{project}"
+        # Before the networks' generic `{verb}` routes, which would answer them as unimplemented.
+        table: list[Route] = [
+            route(
+                "compute",
+                "networks.getEffectiveFirewalls",
+                "GET",
+                f"{project}/global/networks/{{name}}/getEffectiveFirewalls",
+                self.network_effective_firewalls,
+                "compute.networks.getEffectiveFirewalls",
+            ),
+            route(
+                "compute",
+                "regionNetworkFirewallPolicies.getEffectiveFirewalls",
+                "GET",
+                f"{project}/regions/{{region}}/firewallPolicies/getEffectiveFirewalls",
+                self.region_effective_firewalls,
+                "compute.networks.getRegionEffectiveFirewalls",
+            ),
+        ]
         for kind in KINDS:
             if kind.aggregated_kind is not None:
                 name = f"{kind.collection}.aggregatedList"
@@ -385,6 +466,26 @@ class ComputeApi:
             ),
         ]
         return routes
+
+
+def _last(url: Any) -> str:
+    return str(url).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _associated(policy: Resource, network: str) -> bool:
+    # FirewallPolicyAssociation.attachmentTarget: the network's URL.
+    return any(_last(a.get("attachmentTarget", "")) == network for a in policy.get("associations") or [])
+
+
+def _effective_policy(policy: Resource, kind: str) -> dict[str, Any]:
+    """One entry of `firewallPolicys` (EffectiveFirewallPolicy): name, type, shortName and displayName where
+    the policy has them (hierarchical policies: their numeric name and shortName), and its rules."""
+    entry: dict[str, Any] = {"name": policy["name"], "type": kind}
+    for key in ("shortName", "displayName"):
+        if key in policy:
+            entry[key] = policy[key]
+    entry["rules"] = policy.get("rules") or []
+    return entry
 
 
 def _unimplemented_verb(resource: str) -> Handler:
