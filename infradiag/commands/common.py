@@ -144,15 +144,8 @@ def open_target(environment: str | None, scenario: Path | None, config: Path | N
         target = dataclasses.replace(
             target,
             services=env_config.services,
-            health_path=env_config.health_path,
-            probe_timeout_s=env_config.probe_timeout_s,
-            probe_concurrency=env_config.probe_concurrency,
             thresholds=env_config.thresholds,
-            probe_max_body_bytes=env_config.probe_max_body_bytes,
-            probe_max_redirects=env_config.probe_max_redirects,
-            probe_confirm=env_config.probe_confirm,
-            probe_auth=env_config.auth,
-            probes=env_config.probes,
+            probe=env_config.probe_settings(),
         )
     try:
         yield target

@@ -68,7 +68,9 @@ def probe(
     clock = time.perf_counter()
     with open_target(environment, scenario, config) as target:
         if confirm:
-            target = dataclasses.replace(target, probe_confirm=True)
+            target = dataclasses.replace(
+                target, probe=target.probe.model_copy(update={"probe_confirm": True})
+            )
         run = _probe_environment(target, probe_deadline(seconds))
         try:
             probes, unknowns = runtime.run(asyncio.wait_for(run, timeout=seconds))

@@ -68,7 +68,9 @@ def triage(
         status.task(f"triage {target.environment}: probing services, collecting evidence")
         try:
             if confirm:
-                target = dataclasses.replace(target, probe_confirm=True)
+                target = dataclasses.replace(
+                    target, probe=target.probe.model_copy(update={"probe_confirm": True})
+                )
             # Probes end before the deadline (cut ones are reported as timeouts), so the report comes out.
             run = run_triage(target, books, probe_deadline(seconds))
             report, _ = runtime.run(asyncio.wait_for(run, timeout=seconds))

@@ -40,15 +40,15 @@ class Thresholds(BaseModel):
     tls_expiring_urgent_days: int = Field(3, ge=0)
 
 
-class EnvironmentConfig(BaseModel):
-    """One `[environments.NAME]` table: either `project` + `region`, or `twin`."""
+class ProbeSettings(BaseModel):
+    """How an environment's services are probed: the one place these settings and their defaults live.
+
+    The fields are the keys of an `[environments.NAME]` table (EnvironmentConfig inherits them); a Target
+    carries them to the probe engine, whose own defaults are these.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    project: str | None = None
-    region: str | None = None
-    twin: Path | None = None
-    services: list[str] | None = None
     health_path: str = Field("/health", pattern=r"^/")
     probe_timeout_s: float = Field(10.0, gt=0)
     # Probes are I/O bound (one socket each): 256 in flight probes a 200-service fleet in one wave.
@@ -58,6 +58,20 @@ class EnvironmentConfig(BaseModel):
     probe_confirm: bool = False  # try a failed probe once more, to tell a flap from an outage
     auth: str | None = None  # "id_token" or "env:VAR", for every service unless its probes table says else
     probes: dict[str, ServiceProbes] = Field(default_factory=dict)  # service name -> probe settings
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_form(cls, value: str | None) -> str | None:
+        return check_auth(value)
+
+
+class EnvironmentConfig(ProbeSettings):
+    """One `[environments.NAME]` table: either `project` + `region`, or `twin`; and how to probe."""
+
+    project: str | None = None
+    region: str | None = None
+    twin: Path | None = None
+    services: list[str] | None = None
     thresholds: Thresholds = Field(default_factory=Thresholds)
     # Accepted findings (YAML, see README "Accepted findings"); relative to the config file's folder.
     suppressions: Path | None = None
@@ -67,10 +81,11 @@ class EnvironmentConfig(BaseModel):
     monitoring_endpoint: str | None = Field(None, pattern=r"^\S+:\d+$")
     now: datetime | None = None
 
-    @field_validator("auth")
-    @classmethod
-    def _auth_form(cls, value: str | None) -> str | None:
-        return check_auth(value)
+    def probe_settings(self) -> ProbeSettings:
+        """This environment's probe settings, on their own (already validated)."""
+        return ProbeSettings.model_construct(
+            **{name: getattr(self, name) for name in ProbeSettings.model_fields}
+        )
 
     @model_validator(mode="after")
     def _one_kind(self) -> EnvironmentConfig:

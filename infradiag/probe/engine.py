@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 import httpx
 
+from infradiag.config.model import ProbeSettings
 from infradiag.evidence.model import ProbePhases, ProbeResult, ProbeTarget, ServiceEvidence
 from infradiag.probe.auth import Credentials
 from infradiag.probe.checks import Checks
@@ -31,10 +32,8 @@ from infradiag.probe.text import duration, scrub
 from infradiag.probe.tls import verifies
 from infradiag.target import Target
 
-DEFAULT_TIMEOUT_S = 10.0
-DEFAULT_CONCURRENCY = 256
-DEFAULT_MAX_BODY_BYTES = 65536
-DEFAULT_MAX_REDIRECTS = 3
+# The defaults of an environment's probe settings are the engine's own.
+_DEFAULTS = ProbeSettings()
 # Long enough for a load balancer to route the second attempt elsewhere, short next to a triage.
 CONFIRM_PAUSE_S = 1.0
 
@@ -42,13 +41,13 @@ CONFIRM_PAUSE_S = 1.0
 async def probe_all(
     targets: list[ProbeTarget],
     *,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    timeout_s: float = _DEFAULTS.probe_timeout_s,
+    concurrency: int = _DEFAULTS.probe_concurrency,
     verify: bool | ssl.SSLContext = True,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    max_redirects: int = DEFAULT_MAX_REDIRECTS,
+    max_body_bytes: int = _DEFAULTS.probe_max_body_bytes,
+    max_redirects: int = _DEFAULTS.probe_max_redirects,
     deadline: float | None = None,
-    confirm: bool = False,
+    confirm: bool = _DEFAULTS.probe_confirm,
     confirm_pause_s: float = CONFIRM_PAUSE_S,
 ) -> list[ProbeResult]:
     """One result per target, in target order, each within min(`timeout_s`, time left before `deadline`).
@@ -177,12 +176,13 @@ async def probe_services(
     services: list[ServiceEvidence], target: Target, deadline: float | None = None
 ) -> list[ProbeResult]:
     """Every health URL of `services`, probed with the target's probe settings, ending by `deadline`."""
+    settings = target.probe
     return await probe_all(
         probe_targets(services, target),
-        timeout_s=target.probe_timeout_s,
-        concurrency=target.probe_concurrency,
-        max_body_bytes=target.probe_max_body_bytes,
-        max_redirects=target.probe_max_redirects,
+        timeout_s=settings.probe_timeout_s,
+        concurrency=settings.probe_concurrency,
+        max_body_bytes=settings.probe_max_body_bytes,
+        max_redirects=settings.probe_max_redirects,
         deadline=deadline,
-        confirm=target.probe_confirm,
+        confirm=settings.probe_confirm,
     )

@@ -21,12 +21,14 @@ def probe_targets(services: list[ServiceEvidence], target: Target) -> list[Probe
     its probes names a URL of its own."""
     targets: list[ProbeTarget] = []
     for service in services:
-        settings = target.probes.get(service.name, ServiceProbes())
-        paths = settings.paths or [PathProbe(path=p) for p in service.health_paths or [target.health_path]]
+        settings = target.probe.probes.get(service.name, ServiceProbes())
+        paths = settings.paths or [
+            PathProbe(path=p) for p in service.health_paths or [target.probe.health_path]
+        ]
         if not service.uri and not all(path.url for path in paths):
             continue
         base = (service.uri or "").rstrip("/")
-        auth = settings.auth or target.probe_auth
+        auth = settings.auth or target.probe.auth
         for path in paths:
             targets.append(_target(service.name, base, path, settings, auth))
     return targets

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from infradiag import runtime
+from infradiag.config.model import ProbeSettings
 from infradiag.evidence import Evidence
 from infradiag.target import ApiEndpoints, Target
 from infradiag.triage import gather_evidence
@@ -20,7 +21,7 @@ def gather(scenario: Scenario) -> tuple[Evidence, Twin]:
             region=scenario.region,
             endpoints=ApiEndpoints(rest=twin.addresses.rest, grpc=twin.addresses.grpc),
             now=scenario.now,
-            probe_timeout_s=5,
+            probe=ProbeSettings(probe_timeout_s=5),
         )
         evidence = runtime.run(gather_evidence(target, scenario.now))
     return evidence, twin

@@ -15,6 +15,7 @@ from google.cloud import run_v2
 from infradiag import runtime
 from infradiag.collect.calls import ApiRead, ApiUnavailable, CallDeadline, call_api
 from infradiag.collect.clients import Clients
+from infradiag.config.model import ProbeSettings
 from infradiag.evidence import Evidence
 from infradiag.target import ApiEndpoints, Target
 from infradiag.triage import gather_evidence
@@ -38,7 +39,7 @@ def target_for(scenario: Scenario, endpoints: ApiEndpoints) -> Target:
         region=scenario.region,
         endpoints=endpoints,
         now=scenario.now,
-        probe_timeout_s=5,
+        probe=ProbeSettings(probe_timeout_s=5),
     )
 
 

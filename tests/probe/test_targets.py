@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from infradiag.config.model import ProbeSettings
 from infradiag.config.probes import ServiceProbes
 from infradiag.evidence.model import ProbeTarget, ServiceEvidence
 from infradiag.probe import probe_targets
@@ -18,8 +19,9 @@ def service(name: str, health_paths: list[str] | None = None, uri: str | None = 
     )
 
 
-def target(**fields: object) -> Target:
-    return Target(environment="e", project="p", region="r", **fields)  # type: ignore[arg-type]
+def target(**probe: object) -> Target:
+    settings = ProbeSettings.model_validate(probe)
+    return Target(environment="e", project="p", region="r", probe=settings)
 
 
 def test_own_probe_paths_else_the_environment_default_and_no_uri_no_probe() -> None:
@@ -64,7 +66,7 @@ def test_checks_without_paths_apply_to_the_discovered_paths() -> None:
 
 def test_auth_comes_from_the_service_else_the_environment_and_an_id_token_names_the_service_url() -> None:
     own = ServiceProbes.model_validate({"auth": "env:ADMIN_TOKEN"})
-    a, b = probe_targets([service("a"), service("b")], target(probe_auth="id_token", probes={"b": own}))
+    a, b = probe_targets([service("a"), service("b")], target(auth="id_token", probes={"b": own}))
     assert (a.auth, a.audience) == ("id_token", "https://a-abc-uc.a.run.app")
     assert (b.auth, b.audience) == ("env:ADMIN_TOKEN", None)
 
