@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Priority = Literal["P0", "P1", "P2", "P3"]
-PRIORITY_ORDER: dict[str, int] = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
+from infradiag.priority import PRIORITY_ORDER as PRIORITY_ORDER  # re-exported for older importers
+from infradiag.priority import Priority
 
 
 class Citation(BaseModel):

@@ -15,9 +15,9 @@ from infradiag.cel import CelCompileError, Expression, Template
 from infradiag.diagnose.context import names_in_scope
 from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.errors import UsageError
+from infradiag.priority import Priority
 from infradiag.yamlfile import Loc, YamlDocument, load_yaml
 
-Priority = Literal["P0", "P1", "P2", "P3"]
 PLAYBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "playbooks"
 
 

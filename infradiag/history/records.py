@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-URGENT = ("P0", "P1")
+from infradiag.priority import PRIORITIES, URGENT
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class SweepRecord:
 
     def priority_counts(self) -> dict[str, int]:
         """Findings per priority, P0..P3 always present."""
-        counts = {p: 0 for p in ("P0", "P1", "P2", "P3")}
+        counts: dict[str, int] = dict.fromkeys(PRIORITIES, 0)
         for finding in self.findings:
             counts[finding.priority] = counts.get(finding.priority, 0) + 1
         return counts

@@ -24,8 +24,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from infradiag.diagnose.findings import PRIORITY_ORDER
 from infradiag.errors import UsageError
+from infradiag.priority import PRIORITY_ORDER
 from infradiag.report.literal import visible
 from infradiag.report.model import NO_URL, NO_URL_DETAIL, ReportFinding, ReportProbe, TriageReport
 

@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from infradiag.priority import Priority
+
 # How every view shows a service of `servicesWithoutUrl` among the probes: failing, never probed.
 NO_URL = "no_url"
 NO_URL_DETAIL = "no ready revision and no URL: Cloud Run serves it nowhere, so it was not probed"
@@ -78,7 +80,7 @@ class ReportExpiredSuppression(_V1):
 class ReportFinding(_V1):
     id: str
     cause: str
-    priority: Literal["P0", "P1", "P2", "P3"]
+    priority: Priority
     title: str
     resources: list[str]
     affected_services: list[str]
@@ -92,7 +94,7 @@ class ReportFinding(_V1):
 
 class ReportPlanStep(_V1):
     rank: int
-    priority: Literal["P0", "P1", "P2", "P3"]
+    priority: Priority
     action: str
     findings: list[str]
     blast_radius: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from infradiag.priority import URGENT
 from infradiag.report.model import (
     ReportExpiredSuppression,
     ReportFinding,
@@ -12,8 +13,6 @@ from infradiag.report.model import (
     TriageReport,
 )
 from infradiag.suppress.model import Suppression
-
-URGENT = ("P0", "P1")
 
 
 def _mark(finding: ReportFinding, active: list[Suppression]) -> ReportFinding:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from infradiag.diagnose.findings import PRIORITY_ORDER
-from infradiag.history.records import URGENT, FindingRecord, SweepRecord
+from infradiag.history.records import FindingRecord, SweepRecord
+from infradiag.priority import PRIORITY_ORDER, URGENT
 
 
 @dataclass(frozen=True)

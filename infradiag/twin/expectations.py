@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from infradiag.priority import PRIORITY_ORDER
 from infradiag.twin.scenario import Expectation
-
-_ORDER = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
 
 
 def unmet(expect: Expectation, report: dict[str, Any]) -> list[str]:
@@ -34,9 +33,9 @@ def unmet(expect: Expectation, report: dict[str, Any]) -> list[str]:
         if any(f["cause"] == cause for f in findings):
             problems.append(f"{cause} is reported but must be absent")
     if expect.noneAtOrAbove is not None:
-        limit = _ORDER[expect.noneAtOrAbove]
+        limit = PRIORITY_ORDER[expect.noneAtOrAbove]
         for f in findings:
-            if _ORDER[f["priority"]] <= limit:
+            if PRIORITY_ORDER[f["priority"]] <= limit:
                 problems.append(f"{f['cause']} at {f['priority']} reaches {expect.noneAtOrAbove}")
     sources = {u["source"] for u in report.get("unknowns", [])}
     for api in expect.unknowns:
