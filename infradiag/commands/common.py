@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,9 +21,23 @@ if TYPE_CHECKING:
 
 
 class Format(StrEnum):
+    """Every output format a command writes on stdout, named once; each command offers the ones it writes."""
+
     terminal = "terminal"
     json = "json"
     markdown = "markdown"
+
+
+def format_option(*offered: Format, help: str) -> Any:
+    """The `--format` option of a command that writes `offered`; any other value is a usage error (exit 2)."""
+    names = [item.value for item in offered]
+
+    def parse(text: str) -> Format:
+        if text not in names:
+            raise typer.BadParameter(f"{text!r} is not one of {', '.join(map(repr, names))}.")
+        return Format(text)
+
+    return typer.Option("--format", parser=parse, metavar=f"[{'|'.join(names)}]", help=help)
 
 
 class Level(StrEnum):

@@ -33,6 +33,7 @@ from infradiag.commands.common import (
     SuppressionsOption,
     accepted_findings,
     exit_code,
+    format_option,
     open_target,
     parse_duration,
 )
@@ -174,7 +175,7 @@ def gate(
         str, typer.Option(help="Deadline of each triage; exit 3 without a verdict.")
     ] = "120s",
     output: Annotated[
-        Format, typer.Option("--format", help="Output format of the last report on stdout.")
+        Format, format_option(*Format, help="Output format of the last report on stdout.")
     ] = Format.terminal,
     suppressions: SuppressionsOption = None,
     junit: JunitOption = None,

@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from infradiag.commands.common import ConfigOption
+from infradiag.commands.common import ConfigOption, Format, format_option
 from infradiag.errors import UsageError
-
-
-class HistoryFormat(StrEnum):
-    terminal = "terminal"
-    json = "json"
 
 
 def history(
     environment: Annotated[str, typer.Argument(help="Environment name, as swept.")],
     output: Annotated[
-        HistoryFormat, typer.Option("--format", help="Output format.")
-    ] = HistoryFormat.terminal,
+        Format, format_option(Format.terminal, Format.json, help="Output format.")
+    ] = Format.terminal,
     # Bounded: SQLite's LIMIT takes a 64-bit integer, and Python's int does not stop there.
     limit: Annotated[int, typer.Option(min=1, max=1_000_000, help="Show the last N sweeps.")] = 20,
     history: Annotated[
@@ -63,7 +57,7 @@ def history(
             raise UsageError(
                 str(database), f"no sweeps of {environment!r} (swept: {known})", "check the environment name"
             )
-    if output is HistoryFormat.json:
+    if output is Format.json:
         import json
 
         sys.stdout.write(json.dumps(timeline_json(environment, str(database), entries), indent=2) + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -10,7 +9,9 @@ import typer
 from infradiag.commands.common import (
     ConfigOption,
     EnvironmentArgument,
+    Format,
     ScenarioOption,
+    format_option,
     open_target,
     parse_duration,
 )
@@ -27,17 +28,15 @@ ConfirmOption = Annotated[
 ]
 
 
-class ProbeFormat(StrEnum):
-    terminal = "terminal"
-    json = "json"
-
-
 def probe(
     environment: EnvironmentArgument = None,
     scenario: ScenarioOption = None,
     output: Annotated[
-        ProbeFormat, typer.Option("--format", help="Output format on stdout (json: nothing else there).")
-    ] = ProbeFormat.terminal,
+        Format,
+        format_option(
+            Format.terminal, Format.json, help="Output format on stdout (json: nothing else there)"
+        ),
+    ] = Format.terminal,
     deadline: Annotated[
         str, typer.Option(help="Overall deadline, e.g. 30s; probes still running then are cut and reported.")
     ] = "60s",
@@ -79,7 +78,7 @@ def probe(
                 f"infradiag: the deadline of {deadline} passed before the services were listed", err=True
             )
             raise typer.Exit(3) from None
-    if output is ProbeFormat.json:
+    if output is Format.json:
         report = probe_report(
             environment=target.environment,
             project=target.project,

@@ -18,6 +18,7 @@ from infradiag.commands.common import (
     SuppressionsOption,
     accepted_findings,
     exit_code,
+    format_option,
     open_target,
     parse_duration,
 )
@@ -29,7 +30,7 @@ def triage(
     scenario: ScenarioOption = None,
     output: Annotated[
         Format,
-        typer.Option("--format", help="Output format on stdout (json and markdown: nothing else there)."),
+        format_option(*Format, help="Output format on stdout (json and markdown: nothing else there)."),
     ] = Format.terminal,
     fail_on: Annotated[
         Level, typer.Option("--fail-on", help="Exit 1 at a finding of this priority or higher.")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from infradiag.errors import UsageError
+from infradiag.commands.common import Format, format_option
 
 twin_app = typer.Typer(help="Run the local twin of a GCP project.", no_args_is_help=True)
 
@@ -15,29 +15,30 @@ twin_app = typer.Typer(help="Run the local twin of a GCP project.", no_args_is_h
 @twin_app.command("serve")
 def twin_serve(
     scenario: Annotated[Path, typer.Argument(help="Scenario file.")],
-    output: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output: Annotated[
+        Format, format_option(Format.terminal, Format.json, help="json: one line naming the addresses.")
+    ] = Format.terminal,
 ) -> None:
     """Serve a scenario's twin on loopback until Ctrl-C or SIGTERM."""
     import json
     import signal
     import threading
 
+    from infradiag.twin.rest import ENDPOINT_APIS
     from infradiag.twin.scenario import load_scenario
     from infradiag.twin.server import Twin
 
-    if output not in ("text", "json"):
-        raise UsageError("--format", f"unknown format {output!r}", "use text or json")
     twin = Twin(load_scenario(scenario))
     addresses = twin.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    if output == "json":
+    if output is Format.json:
         print(json.dumps(addresses.as_json()), flush=True)
     else:
         print(f"twin of {addresses.project} ({addresses.region}) from {scenario}", flush=True)
-        print(f"  REST (run, vpcaccess, compute, sql): {addresses.rest}", flush=True)
-        print(f"  gRPC (monitoring):                   {addresses.grpc}", flush=True)
+        print(f"  REST ({', '.join(ENDPOINT_APIS)}): {addresses.rest}", flush=True)
+        print(f"  gRPC (monitoring): {addresses.grpc}", flush=True)
         for service, url in addresses.services.items():
             print(f"  service {service}: {url}", flush=True)
         print("Ctrl-C to stop.", flush=True)
