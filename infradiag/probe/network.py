@@ -8,8 +8,12 @@ per request. Here each request resolves the host, connects with asyncio, shakes 
 httpcore's HTTP/1.1 connection; closing the response closes the connection.
 
 Errors keep the shapes httpx users know: OSError and ssl.SSLError become httpcore's ConnectError, ReadError
-and WriteError with the original as the cause, and httpx's transport turns those into its own exceptions, so
-the outcome classifier (outcome.py) sees exactly what the default transport would raise.
+and WriteError with the original as the cause, and ProbeTransport turns those into httpx's exceptions as
+httpx's own transport does (the most specific match, raised from the httpcore one), so the outcome classifier
+(outcome.py) sees exactly what the default transport would raise.
+
+Only public interfaces are used: httpx's AsyncBaseTransport, Request, Response and AsyncByteStream;
+httpcore's Request, URL, Response, AsyncNetworkStream, AsyncHTTP11Connection and exceptions.
 
 Each step is reported to the request's `trace` extension as httpcore reports its own (`<step>.started`, then
 `.complete` or `.failed`): `connection.connect_tcp` and `connection.start_tls` with httpcore's names, and
@@ -19,6 +23,7 @@ Each step is reported to the request's `trace` extension as httpcore reports its
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import ssl
 import typing
@@ -188,13 +193,95 @@ class _ClosingBody:
         await self._connection.aclose()
 
 
-class ProbeTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport (request conversion, exception mapping) over FreshConnections."""
+# httpcore's exceptions and the httpx ones they become: the table httpx's own transport maps by
+# (https://www.python-httpx.org/exceptions/ lists both hierarchies).
+_HTTPX_ERRORS: dict[type[Exception], type[httpx.TransportError]] = {
+    httpcore.TimeoutException: httpx.TimeoutException,
+    httpcore.ConnectTimeout: httpx.ConnectTimeout,
+    httpcore.ReadTimeout: httpx.ReadTimeout,
+    httpcore.WriteTimeout: httpx.WriteTimeout,
+    httpcore.PoolTimeout: httpx.PoolTimeout,
+    httpcore.NetworkError: httpx.NetworkError,
+    httpcore.ConnectError: httpx.ConnectError,
+    httpcore.ReadError: httpx.ReadError,
+    httpcore.WriteError: httpx.WriteError,
+    httpcore.ProxyError: httpx.ProxyError,
+    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol,
+    httpcore.ProtocolError: httpx.ProtocolError,
+    httpcore.LocalProtocolError: httpx.LocalProtocolError,
+    httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
+}
+
+
+def httpx_error(exc: Exception) -> httpx.TransportError | None:
+    """The httpx exception an httpcore one becomes (the most specific match), or None for any other."""
+    mapped: type[httpx.TransportError] | None = None
+    for source, target in _HTTPX_ERRORS.items():
+        if isinstance(exc, source) and (mapped is None or issubclass(target, mapped)):
+            mapped = target
+    return None if mapped is None else mapped(str(exc))
+
+
+@contextlib.contextmanager
+def _as_httpx_errors() -> typing.Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        mapped = httpx_error(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+class _ResponseBody(httpx.AsyncByteStream):
+    """The response body for httpx: httpcore's errors while reading become httpx's."""
+
+    def __init__(self, body: typing.AsyncIterable[bytes]) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _as_httpx_errors():
+            async for chunk in self._body:
+                yield chunk
+
+    async def aclose(self) -> None:
+        close = getattr(self._body, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class ProbeTransport(httpx.AsyncBaseTransport):
+    """An httpx transport over FreshConnections: httpx requests in, httpx responses and exceptions out."""
 
     def __init__(self, ssl_context: ssl.SSLContext) -> None:
-        super().__init__(verify=ssl_context, trust_env=False)
         # Probes speak HTTP/1.1 only; set once here rather than per connection as httpcore does.
         ssl_context.set_alpn_protocols(["http/1.1"])
-        # httpx takes no connection layer of its own; httpx 0.28 keeps its pool in `_pool` and only calls
-        # its handle_async_request and aclose.
-        self._pool = FreshConnections(ssl_context)  # type: ignore[assignment]
+        self._connections = FreshConnections(ssl_context)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send `request` on a connection of its own; the response's body is still to be read."""
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        outgoing = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _as_httpx_errors():
+            response = await self._connections.handle_async_request(outgoing)
+        assert isinstance(response.stream, typing.AsyncIterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_ResponseBody(response.stream),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        """Nothing to release: connections close with their responses."""
