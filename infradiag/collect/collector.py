@@ -293,19 +293,24 @@ class Collector:
         connectors: asyncio.Task[list[ConnectorEvidence] | None],
         subnets: asyncio.Task[list[SubnetEvidence] | None],
         sql: asyncio.Task[list[SqlInstanceEvidence] | None],
+        backends: asyncio.Task[list[BackendServiceEvidence]],
     ) -> list[NetworkPoliciesEvidence]:
-        """The firewall policies in effect on every network where a connector may reach a Cloud SQL private
-        IP (the paths with_derived evaluates), one read per network; none read where no such path exists."""
+        """The firewall policies in effect on every network whose paths with_derived evaluates: where a
+        connector may reach a Cloud SQL private IP, and where instances of an unhealthy backend receive
+        health-check probes; one read per network, none where no such path exists."""
         c, p, r = self.clients, self.target.project, self.target.region
         found_connectors, found_subnets, found_sql = await connectors, await subnets, await sql
         targets = {i.private_network for i in found_sql or [] if i.private_ip and i.private_network}
-        networks = sorted(
-            {
-                network
-                for connector in found_connectors or []
-                if (network := connector_source(connector, found_subnets or [])[0]) in targets
-            }
-        )
+        wanted = {
+            network
+            for connector in found_connectors or []
+            if (network := connector_source(connector, found_subnets or [])[0]) in targets
+        }
+        for service in await backends:
+            for backend in service.backends:
+                if (backend.unhealthy or 0) > 0:
+                    wanted |= {vm.network for vm in backend.instances if vm.network}
+        networks = sorted(wanted)
 
         def read(network: str, deadline: CallDeadline) -> NetworkPoliciesEvidence:
             return read_network_policies(
@@ -332,7 +337,7 @@ class Collector:
             self._read("alerting", lambda d: list_alert_policies(c.alert_policies, p, known_metrics, d))
         )
         backends = run(self._load_balancing())
-        policies_in_effect = run(self._firewall_policies(connectors, subnets, sql))
+        policies_in_effect = run(self._firewall_policies(connectors, subnets, sql, backends))
         # Every read is under way; wait for them in any order.
         answered = [await task for task in series]
         return EnvironmentEvidence(

@@ -19,6 +19,7 @@ Balancers (regional, scheme EXTERNAL), whose probes come from 35.191.0.0/16, 209
 
 from __future__ import annotations
 
+from infradiag.evidence.firewall_order import Decision, evaluate
 from infradiag.evidence.loadbalancing import (
     BackendEvidence,
     BackendInstanceEvidence,
@@ -27,7 +28,7 @@ from infradiag.evidence.loadbalancing import (
     HealthCheckPortEvidence,
     ProbeFirewallEvidence,
 )
-from infradiag.evidence.network import FirewallEvidence
+from infradiag.evidence.network import FirewallEvidence, NetworkPoliciesEvidence
 from infradiag.evidence.reachability import Endpoint, Traffic, deciding_rule
 
 PROBE_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
@@ -162,7 +163,22 @@ def _ports_text(ports: dict[str, list[int]]) -> str:
 
 def _endpoint(vm: BackendInstanceEvidence) -> Endpoint:
     address = f"{vm.address}/32" if vm.address else "0.0.0.0/0"
-    return Endpoint(address, frozenset(vm.tags), frozenset(vm.service_accounts))
+    # Secure tags are bound to instances through Resource Manager tag bindings, which are not read: a policy
+    # rule that targets secure tags leaves the verdict undetermined.
+    return Endpoint(address, frozenset(vm.tags), frozenset(vm.service_accounts), secure_tags=None)
+
+
+def _decide(
+    firewalls: list[FirewallEvidence], policies: list[NetworkPoliciesEvidence] | None, traffic: Traffic
+) -> Decision:
+    """Google's order with the policies read; with `policies` None (not collected) the VPC rules alone."""
+    if policies is None:
+        rule = deciding_rule(firewalls, traffic)
+        return Decision(
+            rule is not None and rule.action == "allow", "vpc" if rule else "implied", vpc_rule=rule
+        )
+    in_effect = next((p for p in policies if p.network == traffic.network), None)
+    return evaluate(firewalls, in_effect, traffic)
 
 
 def probe_firewall(
@@ -170,9 +186,12 @@ def probe_firewall(
     backend: BackendEvidence,
     port: HealthCheckPortEvidence,
     firewalls: list[FirewallEvidence],
+    policies: list[NetworkPoliciesEvidence] | None = None,
 ) -> ProbeFirewallEvidence | None:
     """Whether ingress rules admit every probe range to every read instance of `backend` on every probed TCP
-    port (health checks of every type connect over TCP); None without a port or read instances."""
+    port (health checks of every type connect over TCP); None without a port or read instances. With
+    `policies` the firewall policies in effect decide too (firewall_order.py); a probe whose fate cannot be
+    told, with none blocked, makes `allowed` None."""
     vms = [vm for vm in backend.instances if vm.network]
     if not port.probed_ports or not vms:
         return None
@@ -180,24 +199,36 @@ def probe_firewall(
     blocked: list[str] = []
     blocked_ports: list[int] = []
     # The evidence shown: the rule deciding the first blocked probe, else the one admitting the first probe.
-    first_blocked: tuple[FirewallEvidence | None, str, int] | None = None
-    first_admitted: FirewallEvidence | None = None
+    first_blocked: tuple[Decision, str, int] | None = None
+    first_admitted: Decision | None = None
+    undetermined: str | None = None
     for vm in vms:
         for number in port.probed_ports:
             for source in ranges:
-                traffic = Traffic(vm.network or "", "INGRESS", _endpoint(vm), Endpoint(source), number)
-                rule = deciding_rule(firewalls, traffic)
-                if rule is not None and rule.action == "allow":
-                    first_admitted = first_admitted or rule
+                # The probes come from Google's ranges, not from instances: they carry no secure tag.
+                peer = Endpoint(source, secure_tags=frozenset())
+                traffic = Traffic(vm.network or "", "INGRESS", _endpoint(vm), peer, number)
+                decision = _decide(firewalls, policies, traffic)
+                if decision.allowed is None:
+                    undetermined = undetermined or decision.undetermined
                     continue
-                first_blocked = first_blocked or (rule, source, number)
+                if decision.allowed:
+                    first_admitted = first_admitted or decision
+                    continue
+                first_blocked = first_blocked or (decision, source, number)
                 if vm.name not in blocked:
                     blocked.append(vm.name)
                 if number not in blocked_ports:
                     blocked_ports.append(number)
-    rule, blocked_range, shown_port = (
+    shown, blocked_range, shown_port = (
         first_blocked if first_blocked is not None else (first_admitted, None, port.probed_ports[0])
     )
+    rule = shown.vpc_rule if shown is not None else None
+    policy = shown.policy if shown is not None else None
+    policy_rule = shown.policy_rule if shown is not None else None
+    allowed: bool | None = not blocked
+    if not blocked and undetermined is not None:
+        allowed = None
     common = sorted(set(vms[0].tags).intersection(*(set(vm.tags) for vm in vms[1:])))
     accounts = sorted(
         set(vms[0].service_accounts).intersection(*(set(vm.service_accounts) for vm in vms[1:]))
@@ -225,9 +256,16 @@ def probe_firewall(
         port=shown_port,
         network=vms[0].network or "",
         ranges=list(ranges),
-        allowed=not blocked,
-        deciding_rule=rule.name if rule is not None else None,
-        deciding_priority=rule.priority if rule is not None else None,
+        allowed=allowed,
+        undetermined=undetermined if allowed is None else None,
+        deciding_rule=shown.text if shown is not None else None,
+        deciding_priority=(
+            policy_rule.priority if policy_rule is not None else rule.priority if rule is not None else None
+        ),
+        deciding_policy=(policy.short_name or policy.name) if policy is not None else None,
+        deciding_policy_id=policy.name if policy is not None else None,
+        deciding_policy_type=policy.type if policy is not None else None,
+        deciding_policy_region=policy.region if policy is not None else None,
         blocked_range=blocked_range,
         blocked_instances=blocked,
         probe_url=probe_url,
@@ -235,12 +273,24 @@ def probe_firewall(
         fix_rule_name=_rule_name(f"{service.name}-allow-health-checks"),
         # A lower number outranks; at equal priority a deny would still win
         # (https://cloud.google.com/firewall/docs/firewalls#priority_order_for_firewall_rules).
-        fix_priority=max(rule.priority - 1, 0) if rule is not None and rule.action == "deny" else 1000,
+        fix_priority=_fix_priority(shown),
         fix_rules=",".join(f"tcp:{p}" for p in fix_ports),
         fix_ports=[str(p) for p in fix_ports],
         fix_target=target,
         fix_target_terraform=target_tf,
     )
+
+
+def _fix_priority(shown: Decision | None) -> int:
+    """A priority that outranks the deciding deny within its layer: one less than the deny's (the VPC rule's
+    or the policy rule's), else 1000."""
+    if shown is None or shown.allowed:
+        return 1000
+    if shown.policy_rule is not None:
+        return max(shown.policy_rule.priority - 1, 0)
+    if shown.vpc_rule is not None:
+        return max(shown.vpc_rule.priority - 1, 0)
+    return 1000
 
 
 def _rule_name(name: str) -> str:
@@ -253,9 +303,11 @@ def with_probes(
     services: list[BackendServiceEvidence],
     checks: list[HealthCheckEvidence],
     firewalls: list[FirewallEvidence],
+    policies: list[NetworkPoliciesEvidence] | None = None,
 ) -> list[BackendServiceEvidence]:
     """The backend services with, per instance-group backend and health check, the port probed and, for a
-    backend with instances that are not healthy, whether the firewall admits the probes."""
+    backend with instances that are not healthy, whether the firewall policies (when read) and VPC rules
+    admit the probes."""
     by_link = {link_key(c.resource): c for c in checks}
     derived = []
     for service in services:
@@ -271,7 +323,7 @@ def with_probes(
                     continue
                 ports.append(port)
                 if (backend.unhealthy or 0) > 0:
-                    wall = probe_firewall(service, backend, port, firewalls)
+                    wall = probe_firewall(service, backend, port, firewalls, policies)
                     if wall is not None:
                         walls.append(wall)
         derived.append(service.model_copy(update={"probe_ports": ports, "probe_firewall": walls}))

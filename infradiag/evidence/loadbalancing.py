@@ -69,7 +69,8 @@ class HealthCheckPortEvidence(EvidenceModel):
 
 
 class ProbeFirewallEvidence(EvidenceModel):
-    """Whether VPC firewall rules admit Google's health-check probes to the instances of one group."""
+    """Whether the firewall policies and VPC firewall rules in effect admit Google's health-check probes to
+    the instances of one group; `allowed` None when that cannot be told (`undetermined` says why)."""
 
     group: str
     group_name: str
@@ -78,7 +79,15 @@ class ProbeFirewallEvidence(EvidenceModel):
     protocol: str = "tcp"
     network: str  # short network name
     ranges: list[str]  # the probe source ranges this load balancer's health checks use
-    allowed: bool
+    allowed: bool | None
+    undetermined: str | None = None
+    # When a firewall policy rule decides the probe shown: the policy's name (shortName for hierarchical
+    # ones), its numeric id, type (HIERARCHY, NETWORK, NETWORK_REGIONAL) and region; deciding_rule then reads
+    # "policy NAME rule PRIORITY" and deciding_priority is the rule's priority.
+    deciding_policy: str | None = None
+    deciding_policy_id: str | None = None
+    deciding_policy_type: str | None = None
+    deciding_policy_region: str | None = None
     # The rule that decides for the first blocked (or, when all are admitted, the first) instance and range;
     # None: the implied deny-all ingress rule.
     deciding_rule: str | None = None

@@ -299,6 +299,7 @@ def _path(
 # Text of the consequence the collector gives a failed read of the policies (collector.READS); with it the
 # failure is already reported, once, with its fix.
 POLICIES_UNREAD = "firewall policies in effect could not be read"
+POLICIES_UNREAD_DETAIL = "could not be read"
 
 
 def undetermined_unknowns(paths: list[ReachabilityEvidence], known: list[Unknown]) -> list[Unknown]:
@@ -342,6 +343,8 @@ def with_derived(evidence: Evidence) -> Evidence:
     firewall admits the probes."""
     from infradiag.evidence.lbprobes import with_probes  # lbprobes builds on this module
 
+    reported = any(POLICIES_UNREAD in u.consequence for u in evidence.unknowns)
+
     paths = connector_reachability(
         evidence.connectors,
         evidence.firewalls,
@@ -349,11 +352,31 @@ def with_derived(evidence: Evidence) -> Evidence:
         evidence.firewall_policies,
         evidence.subnets,
     )
-    backends = with_probes(evidence.backend_services, evidence.health_checks, evidence.firewalls)
+    backends = with_probes(
+        evidence.backend_services, evidence.health_checks, evidence.firewalls, evidence.firewall_policies
+    )
+    probes_unknown = [
+        Unknown(
+            source="compute",
+            reason="UNDETERMINED",
+            fix="check by hand whether this firewall policy rule matches the probes "
+            "(gcloud compute networks get-effective-firewalls NETWORK)",
+            consequence=f"whether health-check probes reach instance group {wall.group_name} of "
+            f"{service.name} is undetermined (lb.backend_unhealthy)",
+            detail=wall.undetermined or "",
+        )
+        for service in backends
+        for wall in service.probe_firewall
+        if wall.allowed is None and not (POLICIES_UNREAD_DETAIL in (wall.undetermined or "") and reported)
+    ]
     return evidence.model_copy(
         update={
             "reachability": paths,
             "backend_services": backends,
-            "unknowns": [*evidence.unknowns, *undetermined_unknowns(paths, evidence.unknowns)],
+            "unknowns": [
+                *evidence.unknowns,
+                *undetermined_unknowns(paths, evidence.unknowns),
+                *probes_unknown,
+            ],
         }
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fleet import COMPUTE, CONNECTOR, NETWORK, SERVICES, Fleet
+from lb_cases import instance_group_backend
 
 SCENARIOS: list[Callable[[], Fleet]] = []
 DB_DOWN = {"status": 503, "delayMs": 300, "json": {"status": "unhealthy", "database": "timeout after 0.3s"}}
@@ -114,6 +115,25 @@ def fqdn_rule_undetermined() -> Fleet:
         rule(500, "deny", destFqdns=["db.internal.acme.example"],
              destAddressGroups=["organizations/4242/locations/global/addressGroups/databases"]))]
     f.expect = {"verdict": "degraded", "unknowns": ["compute"], "absent": ["vpc_connector.firewall_blocked"]}
+    return f
+
+
+@scenario
+def org_deny_blocks_probes() -> Fleet:
+    # staging-allow-health-checks admits the probe ranges on 8080, but the organization's policy, evaluated
+    # first, denies them: the fix is a rule of that policy, for its owners.
+    f = Fleet("cause-lb-probes-blocked-firewall-policy",
+              "The organization's firewall policy denies Google's health-check probes that a VPC rule admits")
+    resource = instance_group_backend(
+        f, "legacy-api", [{"name": "http", "port": 8080}],
+        {"type": "HTTP", "httpHealthCheck": {"portSpecification": "USE_SERVING_PORT", "requestPath": "/healthz"}})
+    ingress_deny = rule(900, "deny", srcIpRanges=["35.191.0.0/16", "130.211.0.0/22"],
+                        layer4Configs=[{"ipProtocol": "tcp"}])
+    ingress_deny["direction"] = "INGRESS"
+    f.compute["hierarchicalFirewallPolicies"] = [
+        hierarchical("856256210981", "org-baseline", "organizations/4242", ingress_deny)]
+    f.expect = {"verdict": "degraded",
+                "causes": [{"cause": "lb.backend_unhealthy", "priority": "P1", "resource": resource}]}
     return f
 
 

@@ -366,3 +366,43 @@ def test_a_connector_on_a_subnet_takes_the_subnets_range() -> None:
         [on_subnet.model_copy(update={"network": "vpc"})], [], [SQL], [on_vpc()], []
     )
     assert unknown.allowed is None and "conn-subnet" in (unknown.undetermined or "")
+
+
+def _probe_walls(policies: list[NetworkPoliciesEvidence] | None) -> list[Any]:
+    from infradiag.evidence.lbprobes import with_probes
+    from tests.evidence.test_lb_probes import HC_ALLOW, check, service
+
+    (derived,) = with_probes(
+        [service()], [check(port_specification="USE_SERVING_PORT")], [HC_ALLOW], policies
+    )
+    return list(derived.probe_firewall)
+
+
+def test_a_hierarchy_deny_blocks_the_probes_a_vpc_rule_admits_and_names_the_policy() -> None:
+    deny = policy("org-policy", "HIERARCHY", prule(10, "deny", "INGRESS", src_ip_ranges=["35.191.0.0/16"]))
+    (wall,) = _probe_walls([on_vpc(deny)])
+    assert wall.allowed is False
+    assert (wall.deciding_policy, wall.deciding_policy_id, wall.deciding_policy_type) == (
+        "org-policy",
+        "8562",
+        "HIERARCHY",
+    )
+    assert (wall.deciding_rule, wall.deciding_priority, wall.fix_priority) == (
+        "policy org-policy rule 10",
+        10,
+        9,
+    )
+    # Without policies (not collected) the VPC allow alone decides, as before.
+    (before,) = _probe_walls(None)
+    assert (before.allowed, before.deciding_rule) == (True, "allow-hc")
+
+
+def test_a_policy_rule_on_secure_tags_leaves_the_probes_undetermined() -> None:
+    tagged = policy("net-policy", "NETWORK", prule(10, "deny", "INGRESS", target_secure_tags=["tagValues/9"]))
+    # Evaluated before the VPC allow (BEFORE_CLASSIC_FIREWALL); the instances' secure tags were not read.
+    (wall,) = _probe_walls([on_vpc(tagged, order="BEFORE_CLASSIC_FIREWALL")])
+    assert wall.allowed is None and "secure tags" in (wall.undetermined or "")
+    assert wall.blocked_instances == []
+    # With the default order the VPC allow decides first and the policy rule never matters.
+    (after,) = _probe_walls([on_vpc(tagged)])
+    assert (after.allowed, after.deciding_rule) == (True, "allow-hc")
