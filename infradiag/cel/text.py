@@ -25,7 +25,8 @@ def _fixed(value: Any, digits: Any) -> str:
     return f"{float(value):.{int(digits)}f}"
 
 
-def _percent(value: Any) -> str:
+def percent(value: Any) -> str:
+    """A fraction as a percentage with one decimal: 0.971 -> "97.1 %"."""
     return f"{float(value) * 100:.1f} %"
 
 
@@ -49,7 +50,7 @@ def _basename(name: Any) -> str:
 # Formatting helpers expressions may call besides CEL's standard functions.
 TEXT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "fixed": _fixed,
-    "percent": _percent,
+    "percent": percent,
     "seconds": _seconds,
     "join": _join,
     "tf_name": _tf_name,

@@ -6,11 +6,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from infradiag.cel import Dialect
+from infradiag.cel import Dialect, to_text
+from infradiag.cel.text import percent
 from infradiag.diagnose.runfixes import revision_fix
+
+
+def connector_capacity(connector: Any, cpu_high: Any, at_max: Any, throughput_high: Any) -> str:
+    """What a VPC connector has run out of, comma-separated in the order CPU, instances, throughput, e.g.
+    "CPU p95 97.1 %, all 3 instances (maxInstances) in use"; empty when none of the three holds."""
+    exhausted = []
+    if cpu_high:
+        exhausted.append("CPU p95 " + percent(connector["cpu_p95"]))
+    if at_max:
+        exhausted.append(f"all {to_text(connector['max_instances'])} instances (maxInstances) in use")
+    if throughput_high:
+        exhausted.append("throughput at its ceiling")
+    return ", ".join(exhausted)
+
 
 PLAYBOOK_FUNCTIONS: dict[str, Callable[..., Any]] = {
     # The specific fix for a revision that did not become ready, from its condition message (runfixes.py).
     "revision_fix": revision_fix,
+    "connector_capacity": connector_capacity,
 }
 PLAYBOOK_CEL = Dialect(PLAYBOOK_FUNCTIONS)

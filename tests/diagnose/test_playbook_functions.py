@@ -1,0 +1,46 @@
+"""The text-building helpers playbooks call (diagnose/playbook_functions.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL, connector_capacity
+
+CONNECTOR = {"cpu_p95": 0.971, "max_instances": 3}
+
+
+@pytest.mark.parametrize(
+    ("cpu_high", "at_max", "throughput_high", "text"),
+    [
+        (True, False, False, "CPU p95 97.1 %"),
+        (False, True, False, "all 3 instances (maxInstances) in use"),
+        (False, False, True, "throughput at its ceiling"),
+        (True, True, False, "CPU p95 97.1 %, all 3 instances (maxInstances) in use"),
+        (False, True, True, "all 3 instances (maxInstances) in use, throughput at its ceiling"),
+        (True, False, True, "CPU p95 97.1 %, throughput at its ceiling"),
+        (
+            True,
+            True,
+            True,
+            "CPU p95 97.1 %, all 3 instances (maxInstances) in use, throughput at its ceiling",
+        ),
+        (False, False, False, ""),
+    ],
+)
+def test_connector_capacity_lists_what_is_exhausted(
+    cpu_high: bool, at_max: bool, throughput_high: bool, text: str
+) -> None:
+    assert connector_capacity(CONNECTOR, cpu_high, at_max, throughput_high) == text
+
+
+def test_connector_capacity_reads_only_what_it_reports() -> None:
+    # A connector without CPU data is still described by its instances.
+    assert connector_capacity({"max_instances": 10}, False, True, False) == (
+        "all 10 instances (maxInstances) in use"
+    )
+
+
+def test_playbooks_call_connector_capacity_from_cel() -> None:
+    expression = PLAYBOOK_CEL.compile_template("{connector_capacity(c, true, true, false)};")
+    assert expression.render({"c": CONNECTOR}) == "CPU p95 97.1 %, all 3 instances (maxInstances) in use;"
+
