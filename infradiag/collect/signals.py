@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from infradiag.collect.monitoring import Signal
+from infradiag.evidence import metrics
 
 _CONNECTOR = ("resource.labels.connector_name",)
 _RUN_SERVICE = ("resource.labels.service_name",)
@@ -22,7 +23,7 @@ _NAT_GATEWAY = ("resource.labels.gateway_name",)
 # cpu/utilizations: GAUGE DISTRIBUTION (fraction); instances: GAUGE INT64.
 CONNECTOR_CPU_P95 = Signal(
     "connector_cpu_p95",
-    "vpcaccess.googleapis.com/connector/cpu/utilizations",
+    metrics.CONNECTOR_CPU,
     "vpc_access_connector",
     "ALIGN_PERCENTILE_95",
     "REDUCE_MAX",
@@ -30,7 +31,7 @@ CONNECTOR_CPU_P95 = Signal(
 )
 CONNECTOR_INSTANCES_MAX = Signal(
     "connector_instances_max",
-    "vpcaccess.googleapis.com/connector/instances",
+    metrics.CONNECTOR_INSTANCES,
     "vpc_access_connector",
     "ALIGN_MAX",
     "REDUCE_MAX",
@@ -41,7 +42,7 @@ CONNECTOR_INSTANCES_MAX = Signal(
 # average would hide the bursts that saturate a connector.
 CONNECTOR_SENT_BYTES_RATE = Signal(
     "connector_sent_bytes_rate",
-    "vpcaccess.googleapis.com/connector/sent_bytes_count",
+    metrics.CONNECTOR_SENT_BYTES,
     "vpc_access_connector",
     "ALIGN_RATE",
     "REDUCE_SUM",
@@ -50,7 +51,7 @@ CONNECTOR_SENT_BYTES_RATE = Signal(
 )
 CONNECTOR_RECEIVED_BYTES_RATE = Signal(
     "connector_received_bytes_rate",
-    "vpcaccess.googleapis.com/connector/received_bytes_count",
+    metrics.CONNECTOR_RECEIVED_BYTES,
     "vpc_access_connector",
     "ALIGN_RATE",
     "REDUCE_SUM",
@@ -62,7 +63,7 @@ CONNECTOR_RECEIVED_BYTES_RATE = Signal(
 # reduced per service.
 RUN_INSTANCES_ACTIVE = Signal(  # container/instance_count: GAUGE INT64, metric label state
     "run_instances_active",
-    "run.googleapis.com/container/instance_count",
+    metrics.RUN_INSTANCE_COUNT,
     "cloud_run_revision",
     "ALIGN_MAX",
     "REDUCE_SUM",
@@ -71,7 +72,7 @@ RUN_INSTANCES_ACTIVE = Signal(  # container/instance_count: GAUGE INT64, metric 
 )
 RUN_MEMORY_P99 = Signal(  # container/memory/utilizations: DELTA DISTRIBUTION, fraction
     "run_memory_p99",
-    "run.googleapis.com/container/memory/utilizations",
+    metrics.RUN_MEMORY,
     "cloud_run_revision",
     "ALIGN_PERCENTILE_99",
     "REDUCE_MAX",
@@ -79,7 +80,7 @@ RUN_MEMORY_P99 = Signal(  # container/memory/utilizations: DELTA DISTRIBUTION, f
 )
 RUN_LATENCY_P99 = Signal(  # request_latencies: DELTA DISTRIBUTION, ms
     "run_latency_p99",
-    "run.googleapis.com/request_latencies",
+    metrics.RUN_REQUEST_LATENCIES,
     "cloud_run_revision",
     "ALIGN_PERCENTILE_99",
     "REDUCE_MAX",
@@ -87,7 +88,7 @@ RUN_LATENCY_P99 = Signal(  # request_latencies: DELTA DISTRIBUTION, ms
 )
 RUN_STARTUP_P95 = Signal(  # container/startup_latencies: DELTA DISTRIBUTION, ms
     "run_startup_p95",
-    "run.googleapis.com/container/startup_latencies",
+    metrics.RUN_STARTUP_LATENCIES,
     "cloud_run_revision",
     "ALIGN_PERCENTILE_95",
     "REDUCE_MAX",
@@ -97,7 +98,7 @@ RUN_STARTUP_P95 = Signal(  # container/startup_latencies: DELTA DISTRIBUTION, ms
 # not reach an instance (unauthorised, max instances reached).
 RUN_REQUESTS = Signal(
     "run_requests",
-    "run.googleapis.com/request_count",
+    metrics.RUN_REQUEST_COUNT,
     "cloud_run_revision",
     "ALIGN_DELTA",
     "REDUCE_SUM",
@@ -105,7 +106,7 @@ RUN_REQUESTS = Signal(
 )
 RUN_REQUESTS_5XX = Signal(
     "run_requests_5xx",
-    "run.googleapis.com/request_count",
+    metrics.RUN_REQUEST_COUNT,
     "cloud_run_revision",
     "ALIGN_DELTA",
     "REDUCE_SUM",
@@ -117,7 +118,7 @@ RUN_REQUESTS_5XX = Signal(
 # listed project-wide, so these are too.
 SQL_BACKENDS = Signal(  # database/postgresql/num_backends: GAUGE INT64 per database (label database)
     "sql_postgres_backends",
-    "cloudsql.googleapis.com/database/postgresql/num_backends",
+    metrics.SQL_POSTGRES_BACKENDS,
     "cloudsql_database",
     "ALIGN_MAX",
     "REDUCE_SUM",
@@ -126,7 +127,7 @@ SQL_BACKENDS = Signal(  # database/postgresql/num_backends: GAUGE INT64 per data
 )
 SQL_CONNECTIONS = Signal(  # database/network/connections: GAUGE INT64, MySQL and SQL Server only
     "sql_connections",
-    "cloudsql.googleapis.com/database/network/connections",
+    metrics.SQL_CONNECTIONS,
     "cloudsql_database",
     "ALIGN_MAX",
     "REDUCE_MAX",
@@ -135,7 +136,7 @@ SQL_CONNECTIONS = Signal(  # database/network/connections: GAUGE INT64, MySQL an
 )
 SQL_CPU_MAX = Signal(  # database/cpu/utilization: GAUGE DOUBLE, fraction
     "sql_cpu_max",
-    "cloudsql.googleapis.com/database/cpu/utilization",
+    metrics.SQL_CPU,
     "cloudsql_database",
     "ALIGN_MAX",
     "REDUCE_MAX",
@@ -144,7 +145,7 @@ SQL_CPU_MAX = Signal(  # database/cpu/utilization: GAUGE DOUBLE, fraction
 )
 SQL_UP_MIN = Signal(  # database/up: GAUGE INT64, 1 when up
     "sql_up_min",
-    "cloudsql.googleapis.com/database/up",
+    metrics.SQL_UP,
     "cloudsql_database",
     "ALIGN_MIN",
     "REDUCE_MIN",
@@ -160,7 +161,7 @@ SQL_UP_MIN = Signal(  # database/up: GAUGE INT64, 1 when up
 NAT_REASON = "metric.labels.reason"
 NAT_DROPPED_SENT_PACKETS = Signal(
     "nat_dropped_sent_packets",
-    "router.googleapis.com/nat/dropped_sent_packets_count",
+    metrics.NAT_DROPPED_SENT_PACKETS,
     "nat_gateway",
     "ALIGN_DELTA",
     "REDUCE_SUM",
@@ -169,7 +170,7 @@ NAT_DROPPED_SENT_PACKETS = Signal(
 )
 NAT_ALLOCATION_FAILED = Signal(  # nat_allocation_failed: GAUGE BOOL
     "nat_allocation_failed",
-    "router.googleapis.com/nat/nat_allocation_failed",
+    metrics.NAT_ALLOCATION_FAILED,
     "nat_gateway",
     "ALIGN_COUNT_TRUE",
     "REDUCE_SUM",

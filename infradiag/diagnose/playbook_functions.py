@@ -9,6 +9,7 @@ from typing import Any
 from infradiag.cel import Dialect, to_text
 from infradiag.cel.text import percent
 from infradiag.diagnose.runfixes import revision_fix
+from infradiag.evidence.metrics import alert_metrics
 
 
 def connector_capacity(connector: Any, cpu_high: Any, at_max: Any, throughput_high: Any) -> str:
@@ -28,5 +29,7 @@ PLAYBOOK_FUNCTIONS: dict[str, Callable[..., Any]] = {
     # The specific fix for a revision that did not become ready, from its condition message (runfixes.py).
     "revision_fix": revision_fix,
     "connector_capacity": connector_capacity,
+    # The metric types an alert on a cause would watch (evidence/metrics.py, shared with the collector).
+    "alert_metrics": alert_metrics,
 }
 PLAYBOOK_CEL = Dialect(PLAYBOOK_FUNCTIONS)

@@ -44,3 +44,18 @@ def test_playbooks_call_connector_capacity_from_cel() -> None:
     expression = PLAYBOOK_CEL.compile_template("{connector_capacity(c, true, true, false)};")
     assert expression.render({"c": CONNECTOR}) == "CPU p95 97.1 %, all 3 instances (maxInstances) in use;"
 
+
+def test_alert_metrics_per_cause() -> None:
+    from infradiag.evidence.metrics import CONNECTOR_CPU, CONNECTOR_INSTANCES
+
+    template = PLAYBOOK_CEL.compile_template("{join(alert_metrics(c), ' or ')}|{size(alert_metrics('x.y'))}")
+    assert template.render({"c": "vpc_connector.saturated"}) == f"{CONNECTOR_CPU} or {CONNECTOR_INSTANCES}|0"
+
+
+def test_alert_metrics_are_the_collectors_but_one() -> None:
+    # Only the SQL instance state is alerted on without infradiag reading it.
+    from infradiag.collect.signals import SIGNALS
+    from infradiag.evidence.metrics import ALERT_METRICS, SQL_INSTANCE_STATE
+
+    alerted = {metric for metrics in ALERT_METRICS.values() for metric in metrics}
+    assert alerted - {s.metric_type for s in SIGNALS} == {SQL_INSTANCE_STATE}
