@@ -111,10 +111,3 @@ def peak_of_sum(*parts: Mapping[Group, Mapping[datetime, float]]) -> dict[Group,
                 by_time = totals.setdefault(group, {})
                 by_time[end] = by_time.get(end, 0.0) + value
     return {group: max(points.values()) for group, points in totals.items() if points}
-
-
-def query_signal(
-    client: Any, project: str, region: str, now: datetime, signal: Signal, timeout: Timeout
-) -> dict[Group, float]:
-    """Group-by label values -> the signal's newest value over its window ending at `now` (one call)."""
-    return newest(query_series(client, project, region, now, signal, timeout))

@@ -66,7 +66,6 @@ class Judgement:
 
     report: TriageReport | None
     code: int
-    attempts: int
     problem: str = ""  # why the gate did not pass, for stderr and JUnit
 
 
@@ -131,13 +130,13 @@ async def judge(
                 status.note(f"gate {name}: attempt {attempt}: no verdict within {budget:.0f} s")
                 if not waiting:
                     problem = f"no verdict on {name} before the deadline of {policy.attempt_s:g} s"
-                    return Judgement(last, 3, attempt, problem)
+                    return Judgement(last, 3, problem)
             else:
                 last = apply_suppressions(report, accepted, report.started_at.date())
                 last_code = exit_code(last, policy.fail_on)
                 status.note(f"gate {name}: attempt {attempt}: {_summary(last, policy.fail_on)}")
                 if last_code == 0 or not waiting:
-                    return Judgement(last, last_code, attempt, _summary(last, policy.fail_on))
+                    return Judgement(last, last_code, _summary(last, policy.fail_on))
             next_start = max(began + policy.interval_s, time.monotonic())
             if next_start >= end:
                 verdict = _summary(last, policy.fail_on) if last is not None else "no verdict"
@@ -145,7 +144,7 @@ async def judge(
                     f"timed out waiting for {name} to be healthy: {attempt} attempt(s) in "
                     f"{time.monotonic() - start:.1f} s ({verdict})"
                 )
-                return Judgement(last, last_code if last is not None else 3, attempt, problem)
+                return Judgement(last, last_code if last is not None else 3, problem)
             left = next_start - time.monotonic()
             status.update(
                 bar, description=f"gate {name}: attempt {attempt} failed, next in {max(left, 0):.0f} s"

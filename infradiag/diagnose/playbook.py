@@ -191,7 +191,7 @@ def load_playbook(path: Path) -> Playbook:
     doc = load_yaml(path, "playbook")
     if not isinstance(doc.data, dict):
         raise UsageError(
-            f"{path}:1", "a playbook is a YAML mapping", "start from playbooks/vpc-connector.yaml"
+            f"{path}:1", "a playbook is a YAML mapping", "start from playbooks/vpc-connector-saturation.yaml"
         )
     try:
         playbook = Playbook.model_validate({**doc.data, "path": path})
