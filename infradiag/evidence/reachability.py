@@ -203,7 +203,7 @@ def connector_source(
 
 def connector_reachability(
     connectors: list[ConnectorEvidence],
-    firewalls: list[FirewallEvidence],
+    firewalls: list[FirewallEvidence] | None,
     sql_instances: list[SqlInstanceEvidence],
     policies: list[NetworkPoliciesEvidence] | None = None,
     subnets: list[SubnetEvidence] | None = None,
@@ -216,7 +216,8 @@ def connector_reachability(
 
     `policies` None: only VPC firewall rules are known (evidence built without reading policies); a list:
     the policies read, and a network missing from it had its policies unread, so its paths are undetermined
-    (allowed None), never reachable.
+    (allowed None), never reachable. `firewalls` None: the VPC rules could not be read, so every path is
+    undetermined too (an empty list would let the implied allow-all egress call it reachable).
     """
     from infradiag.evidence.firewall_order import Decision, evaluate
 
@@ -232,6 +233,9 @@ def connector_reachability(
             if cidr is None:
                 if unknown_range is not None:
                     paths.append(_undetermined(connector, instance, unknown_range))
+                continue
+            if firewalls is None:
+                paths.append(_undetermined(connector, instance, RULES_UNREAD))
                 continue
             traffic = Traffic(
                 network,
@@ -299,6 +303,8 @@ def _path(
 # Text of the consequence the collector gives a failed read of the policies (collector.READS); with it the
 # failure is already reported, once, with its fix.
 POLICIES_UNREAD = "firewall policies in effect could not be read"
+# Without the VPC rules nothing can be decided: the read's own Unknown already says so and what to grant.
+RULES_UNREAD = "the VPC firewall rules could not be read"
 POLICIES_UNREAD_DETAIL = "could not be read"
 
 
@@ -308,7 +314,7 @@ def undetermined_unknowns(paths: list[ReachabilityEvidence], known: list[Unknown
     reported = any(POLICIES_UNREAD in u.consequence for u in known)
     unknowns = []
     for path in paths:
-        if path.allowed is not None:
+        if path.allowed is not None or path.undetermined == RULES_UNREAD:
             continue
         unread = "could not be read" in (path.undetermined or "")
         if unread and reported:
@@ -344,10 +350,12 @@ def with_derived(evidence: Evidence) -> Evidence:
     from infradiag.evidence.lbprobes import with_probes  # lbprobes builds on this module
 
     reported = any(POLICIES_UNREAD in u.consequence for u in evidence.unknowns)
-
+    # Collected evidence names every read that answered; evidence built by hand names none and is taken
+    # as complete.
+    rules_read = not evidence.checked or "firewalls" in evidence.checked
     paths = connector_reachability(
         evidence.connectors,
-        evidence.firewalls,
+        evidence.firewalls if rules_read else None,
         evidence.sql_instances,
         evidence.firewall_policies,
         evidence.subnets,

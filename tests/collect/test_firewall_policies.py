@@ -66,3 +66,16 @@ def test_an_fqdn_rule_makes_the_paths_an_unknown() -> None:
     evidence = gather(hierarchicalFirewallPolicies=[org_policy(rule)])
     assert all(p.allowed is None and "destFqdns" in (p.undetermined or "") for p in evidence.reachability)
     assert any(u.reason == "UNDETERMINED" and "destFqdns" in u.detail for u in evidence.unknowns)
+
+
+def test_unreadable_vpc_rules_leave_paths_undetermined_not_reachable() -> None:
+    """With firewalls.list refused, an empty rule list would let the implied allow-all egress decide: a false
+    pass. The path is undetermined instead, and the refused read's own Unknown says what to grant."""
+    fault = {"api": "compute", "method": "firewalls.list", "error": "PERMISSION_DENIED"}
+    evidence = gather([fault])
+    assert "firewalls" not in evidence.checked
+    assert evidence.reachability and all(p.allowed is None for p in evidence.reachability)
+    assert {p.undetermined for p in evidence.reachability} == {"the VPC firewall rules could not be read"}
+    (unknown,) = evidence.unknowns
+    assert (unknown.source, unknown.reason) == ("compute", "PERMISSION_DENIED")
+    assert "firewall rules could not be read" in unknown.consequence
