@@ -9,6 +9,7 @@ import pytest
 
 from infradiag.diagnose.engine import evidence_context
 from infradiag.evidence import Evidence, ProbeResult
+from infradiag.evidence.cloudrun import RevisionEvidence
 
 NOW = datetime(2026, 9, 15, 23, 6, 52, tzinfo=UTC)
 
@@ -43,3 +44,28 @@ def test_of_several_failing_probes_the_first_is_seen() -> None:
     probes = [probe("api", "/health", True), probe("api", "/ready", False), probe("api", "/db", False)]
     context = evidence_context(Evidence(project="p", region="r", now=NOW, probes=probes), {})
     assert context["probe"]["api"]["path"] == "/ready"
+
+
+def test_revisions_are_grouped_by_service_in_order() -> None:
+    revisions = [
+        RevisionEvidence(name=name, resource=f"projects/p/revisions/{name}", service=name.split("-")[0])
+        for name in ("api-00002", "web-00001", "api-00001")
+    ]
+    context = evidence_context(Evidence(project="p", region="r", now=NOW, revisions=revisions), {})
+    assert {s: [r["name"] for r in rs] for s, rs in context["revisions_of"].items()} == {
+        "api": ["api-00002", "api-00001"],
+        "web": ["web-00001"],
+    }
+
+
+def test_the_context_is_plain_json_data_without_empty_fields() -> None:
+    expiring = probe("api", "/health", True).model_copy(
+        update={"tls_not_after": datetime(2026, 10, 1, tzinfo=UTC), "status": None}
+    )
+    context = evidence_context(Evidence(project="p", region="r", now=NOW, probes=[expiring]), {"x": 1})
+    seen = context["probe"]["api"]
+    assert seen["tls_not_after"] == "2026-10-01T00:00:00Z"  # a string, as CEL timestamp() reads it
+    assert "status" not in seen and "body_excerpt" not in seen  # absent, so has() tells
+    [listed] = context["probes"]
+    assert listed["tls_not_after"] == "2026-10-01T00:00:00Z" and "status" not in listed
+    assert context["now"] == NOW.isoformat() and context["thresholds"] == {"x": 1}

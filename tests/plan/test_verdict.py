@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from infradiag.diagnose.findings import Finding, Fix
 from infradiag.evidence import ProbeResult
 from infradiag.plan import verdict
 
@@ -53,3 +54,31 @@ def test_a_service_without_url_counts_as_failing(
     probes: list[ProbeResult], without_url: list[str], expected: str
 ) -> None:
     assert verdict(probes, [], True, False, without_url) == expected
+
+
+def test_evidence_is_taken_as_complete_unless_said_missing() -> None:
+    assert verdict([probe("a", True)], [], True) == "healthy"
+
+
+def test_a_service_fails_when_any_of_its_probes_fails_whatever_their_order() -> None:
+    for probes in ([probe("a", False), probe("a", True)], [probe("a", True), probe("a", False)]):
+        assert verdict([*probes, probe("b", True)], [], True) == "degraded"
+
+
+def finding(priority: str) -> Finding:
+    return Finding(
+        cause="x",
+        priority=priority,  # type: ignore[arg-type]
+        title="x",
+        resource="r",
+        affected_services=["a"],
+        remediation=Fix(summary="fix x"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("priority", "expected"),
+    [("P0", "degraded"), ("P1", "degraded"), ("P2", "healthy"), ("P3", "healthy")],
+)
+def test_a_p0_or_p1_finding_degrades_services_that_all_answer(priority: str, expected: str) -> None:
+    assert verdict([probe("a", True)], [finding(priority)], True) == expected

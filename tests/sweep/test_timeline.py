@@ -7,7 +7,7 @@ from pathlib import Path
 
 from infradiag.history import HistoryStore
 from infradiag.history.records import FindingRecord, SweepRecord
-from infradiag.sweep.timeline import timeline, timeline_json
+from infradiag.sweep.timeline import timeline, timeline_json, timeline_lines
 
 
 def finding(cause: str, priority: str = "P1") -> FindingRecord:
@@ -23,7 +23,7 @@ def sweep(minute: int, *findings: FindingRecord, error: str | None = None) -> Sw
         verdict="unknown" if error else "degraded",
         exit_code=3 if error else 1,
         findings=findings,
-        services={"backend": False},
+        services={"backend": False, "web": True},
         error=error,
     )
 
@@ -100,3 +100,27 @@ def test_the_json_timeline_names_each_sweeps_changes(tmp_path: Path) -> None:
         3,
         "deadline of 60 s passed",
     )
+
+
+def test_the_text_timeline_has_a_line_per_sweep_and_one_per_change(tmp_path: Path) -> None:
+    with store_of(
+        tmp_path,
+        sweep(0, finding("a", "P2")),
+        sweep(5, error="deadline\npassed"),
+        sweep(10, finding("a", "P0"), finding("b")),
+        sweep(15, finding("b", "P3")),
+    ) as store:
+        entries = timeline(store, "staging", 10)
+    assert timeline_lines("staging", entries) == [
+        "History of staging: 4 sweep(s), oldest first",
+        "#1     2026-09-15T23:00:00Z  degraded  P0:0 P1:0 P2:1 P3:0  1/2 services failing",
+        "        + P2 a [id-a] a title",
+        "#2     2026-09-15T23:05:00Z  unknown   P0:0 P1:0 P2:0 P3:0  1/2 services failing"
+        "  (deadline\\npassed)",
+        "#3     2026-09-15T23:10:00Z  degraded  P0:1 P1:1 P2:0 P3:0  1/2 services failing",
+        "        + P1 b [id-b] b title",
+        "        ~ P2->P0 a [id-a]",
+        "#4     2026-09-15T23:15:00Z  degraded  P0:0 P1:0 P2:0 P3:1  1/2 services failing",
+        "        - P0 a [id-a] a title",
+        "        ~ P1->P3 b [id-b]",
+    ]
