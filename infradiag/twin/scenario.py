@@ -10,10 +10,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infradiag.errors import UsageError
+from infradiag.priority import Priority
 from infradiag.yamlfile import YamlDocument, load_yaml, without_cycle_collection
 
 Resource = dict[str, Any]
-Priority = Literal["P0", "P1", "P2", "P3"]
 RpcCode = Literal[
     "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED", "NOT_FOUND", "INTERNAL"
 ]
