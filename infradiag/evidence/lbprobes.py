@@ -29,7 +29,7 @@ from infradiag.evidence.loadbalancing import (
     ProbeFirewallEvidence,
 )
 from infradiag.evidence.network import FirewallEvidence, NetworkPoliciesEvidence
-from infradiag.evidence.reachability import Endpoint, Traffic, deciding_rule
+from infradiag.evidence.reachability import RULES_UNREAD, Endpoint, Traffic, deciding_rule
 
 PROBE_RANGES = ("35.191.0.0/16", "130.211.0.0/22")
 PASSTHROUGH_NLB_PROBE_RANGES = ("35.191.0.0/16", "209.85.152.0/22", "209.85.204.0/22")
@@ -169,9 +169,12 @@ def _endpoint(vm: BackendInstanceEvidence) -> Endpoint:
 
 
 def _decide(
-    firewalls: list[FirewallEvidence], policies: list[NetworkPoliciesEvidence] | None, traffic: Traffic
+    firewalls: list[FirewallEvidence] | None, policies: list[NetworkPoliciesEvidence] | None, traffic: Traffic
 ) -> Decision:
-    """Google's order with the policies read; with `policies` None (not collected) the VPC rules alone."""
+    """Google's order with the policies read; with `policies` None (not collected) the VPC rules alone;
+    undetermined with `firewalls` None (the VPC rules could not be read)."""
+    if firewalls is None:
+        return Decision(None, "unknown", undetermined=RULES_UNREAD)
     if policies is None:
         rule = deciding_rule(firewalls, traffic)
         return Decision(
@@ -185,7 +188,7 @@ def probe_firewall(
     service: BackendServiceEvidence,
     backend: BackendEvidence,
     port: HealthCheckPortEvidence,
-    firewalls: list[FirewallEvidence],
+    firewalls: list[FirewallEvidence] | None,
     policies: list[NetworkPoliciesEvidence] | None = None,
 ) -> ProbeFirewallEvidence | None:
     """Whether ingress rules admit every probe range to every read instance of `backend` on every probed TCP
@@ -302,7 +305,7 @@ def _rule_name(name: str) -> str:
 def with_probes(
     services: list[BackendServiceEvidence],
     checks: list[HealthCheckEvidence],
-    firewalls: list[FirewallEvidence],
+    firewalls: list[FirewallEvidence] | None,
     policies: list[NetworkPoliciesEvidence] | None = None,
 ) -> list[BackendServiceEvidence]:
     """The backend services with, per instance-group backend and health check, the port probed and, for a

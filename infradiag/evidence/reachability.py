@@ -361,7 +361,10 @@ def with_derived(evidence: Evidence) -> Evidence:
         evidence.subnets,
     )
     backends = with_probes(
-        evidence.backend_services, evidence.health_checks, evidence.firewalls, evidence.firewall_policies
+        evidence.backend_services,
+        evidence.health_checks,
+        evidence.firewalls if rules_read else None,
+        evidence.firewall_policies,
     )
     probes_unknown = [
         Unknown(
@@ -375,7 +378,9 @@ def with_derived(evidence: Evidence) -> Evidence:
         )
         for service in backends
         for wall in service.probe_firewall
-        if wall.allowed is None and not (POLICIES_UNREAD_DETAIL in (wall.undetermined or "") and reported)
+        if wall.allowed is None
+        and wall.undetermined != RULES_UNREAD
+        and not (POLICIES_UNREAD_DETAIL in (wall.undetermined or "") and reported)
     ]
     return evidence.model_copy(
         update={

@@ -209,3 +209,10 @@ def test_passthrough_network_load_balancers_are_probed_from_their_own_ranges() -
 def test_healthy_backends_are_not_evaluated() -> None:
     (derived,) = with_probes([service(unhealthy=0)], [check(port=8080)], [])
     assert len(derived.probe_ports) == 1 and derived.probe_firewall == []
+
+
+def test_unread_vpc_rules_leave_the_probes_undetermined_not_blocked() -> None:
+    """No rule list read is not an empty one: the implied deny-all ingress would call every probe blocked."""
+    (derived,) = with_probes([service()], [check(port_specification="USE_SERVING_PORT")], None)
+    (wall,) = derived.probe_firewall
+    assert (wall.allowed, wall.undetermined) == (None, "the VPC firewall rules could not be read")
