@@ -210,6 +210,11 @@ def _policy_decision(policy: FirewallPolicyEvidence, traffic: Traffic) -> Decisi
             return Decision(None, layer, policy=policy, policy_rule=rule, undetermined=why)
         if rule.action == "goto_next":
             return None
+        if rule.action not in (*FINAL_ALLOW, "deny"):
+            # `action` is a free string in the API: an action added after this was written decides nothing
+            # we can tell, so neither a pass nor a block is claimed.
+            why = f"rule {rule.priority} of firewall policy {policy_label(policy)} has action {rule.action!r}"
+            return Decision(None, layer, policy=policy, policy_rule=rule, undetermined=why)
         return Decision(rule.action in FINAL_ALLOW, layer, policy=policy, policy_rule=rule)
     return None
 

@@ -300,6 +300,7 @@ UNDETERMINED = [
         "service accounts",
     ),
     ("network type narrowing", prule(1000, "deny", unevaluable=["destNetworkType"]), "destNetworkType"),
+    ("an action this code does not know", prule(1000, "drop"), "action 'drop'"),
 ]
 
 
