@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,21 @@ ENVIRONMENT_OF = {
 }
 
 
+def expected_exit_code(report: dict[str, Any]) -> int:
+    """The exit code README "Exit codes" gives this report under `--fail-on P3`: 3 for an unknown verdict;
+    else 1 for any unaccepted finding, or a failing probe or a service without a URL that no accepted finding
+    covers; else 3 while evidence is missing; else 0."""
+    if report["verdict"] == "unknown":
+        return 3
+    if any("suppressed" not in f for f in report["findings"]):
+        return 1
+    accepted = {s for f in report["findings"] for s in f["affectedServices"]}
+    failing = {p["service"] for p in report["probes"] if not p["ok"]}
+    if (failing | set(report.get("servicesWithoutUrl") or [])) - accepted:
+        return 1
+    return 3 if report["unknowns"] else 0
+
+
 def test_there_are_scenarios() -> None:
     assert len(ALL) >= 2
 
@@ -34,8 +50,9 @@ def test_scenario_expectation_holds(path: Path) -> None:
     environment = ENVIRONMENT_OF.get(path.resolve())
     how = ["--config", str(CONFIG), environment] if environment else ["--scenario", str(path)]
     result = run_cli("triage", *how, "--format", "json", "--fail-on", "P3")
-    assert result.returncode in (0, 1, 3), result.stderr
+    assert result.stdout, result.stderr
     report = json.loads(result.stdout)
     assert_valid_report(report)  # the v1 JSON Schema shipped in the package
+    assert result.returncode == expected_exit_code(report), result.stderr
     if scenario.expect is not None:
         assert unmet(scenario.expect, report) == []
