@@ -104,6 +104,11 @@ def test_one_step_per_action_names_every_finding_and_unites_commands_and_terrafo
     assert step.terraform == ["resource.x: a = 1", "resource.y: b = 2"]
 
 
+def test_a_step_keeps_its_first_findings_terraform() -> None:
+    [step] = make_plan([finding("x", summary="do it", terraform="resource.x: a = 1")])
+    assert step.terraform == ["resource.x: a = 1"]
+
+
 def test_a_step_without_terraform_has_none() -> None:
     [step] = make_plan([finding("x", summary="do it", commands=("gcloud x",))])
     assert step.terraform == [] and step.commands == ["gcloud x"]

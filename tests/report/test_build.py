@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from infradiag.diagnose.findings import Finding, Fix
-from infradiag.evidence import Evidence
+from infradiag.diagnose.findings import Citation, Finding, Fix, Why
+from infradiag.evidence import Evidence, ProbeResult, Unknown
+from infradiag.evidence.model import ProbePhases
 from infradiag.plan import make_plan
 from infradiag.report.build import build_report
 
@@ -53,3 +54,89 @@ def test_services_without_url_are_left_out_when_there_are_none() -> None:
     assert build_report("s", evidence, [], [], "unknown", NOW, 1, []).services_without_url is None
     without = build_report("s", evidence, [], [], "down", NOW, 1, ["never"])
     assert without.services_without_url == ["never"]
+
+
+def test_each_part_of_the_evidence_findings_and_plan_is_carried_into_the_report() -> None:
+    cited = Finding(
+        cause="vpc_connector.saturated",
+        priority="P0",
+        title="connector out of capacity",
+        resource="projects/p/locations/r/connectors/c",
+        affected_services=["api"],
+        why=[
+            Why(
+                question="Why does api fail?",
+                answer="it times out",
+                evidence=[Citation(source="probe", detail="api /health -> 503")],
+            )
+        ],
+        remediation=Fix(summary="raise it", commands=["gcloud raise"], terraform="resource.c: max = 10"),
+        confidence=0.9,
+    )
+    evidence = Evidence(
+        project="p",
+        region="r",
+        now=NOW,
+        probes=[
+            ProbeResult(
+                service="api",
+                path="/health",
+                url="https://api.example.run.app/health",
+                ok=False,
+                outcome="http_5xx",
+                status=503,
+                latency_ms=12.345,
+                detail="503 Service Unavailable",
+                phases=ProbePhases(dns=1.26, connect=2.0, total=12.345),
+            )
+        ],
+        unknowns=[Unknown(source="sql", reason="PERMISSION_DENIED", fix="grant it", consequence="no SQL")],
+    )
+    report = build_report("staging", evidence, [cited], make_plan([cited]), "down", NOW, 5)
+    [finding] = report.findings
+    assert (finding.id, finding.cause, finding.priority, finding.title) == (
+        cited.id,
+        "vpc_connector.saturated",
+        "P0",
+        "connector out of capacity",
+    )
+    assert finding.resources == ["projects/p/locations/r/connectors/c"]
+    assert finding.affected_services == ["api"] and finding.confidence == 0.9
+    [why] = finding.why
+    assert (why.question, why.answer) == ("Why does api fail?", "it times out")
+    assert [(e.source, e.detail) for e in why.evidence] == [("probe", "api /health -> 503")]
+    assert finding.remediation.commands == ["gcloud raise"]
+    [step] = report.plan
+    assert (step.rank, step.priority, step.action, step.findings, step.blast_radius) == (
+        1,
+        "P0",
+        "raise it",
+        [cited.id],
+        1,
+    )
+    assert step.commands == ["gcloud raise"] and step.terraform == ["resource.c: max = 10"]
+    [probe] = report.probes
+    assert (probe.service, probe.path, probe.url, probe.ok, probe.status, probe.outcome) == (
+        "api",
+        "/health",
+        "https://api.example.run.app/health",
+        False,
+        503,
+        "http_5xx",
+    )
+    assert probe.latency_ms == 12.3 and probe.detail == "503 Service Unavailable"
+    assert probe.phases.model_dump() == {  # rounded to 0.1 ms; None where the phase did not happen
+        "dns": 1.3,
+        "connect": 2.0,
+        "tls": None,
+        "first_byte": None,
+        "total": 12.3,
+    }
+    [unknown] = report.unknowns
+    assert (unknown.source, unknown.reason, unknown.fix, unknown.consequence, unknown.detail) == (
+        "sql",
+        "PERMISSION_DENIED",
+        "grant it",
+        "no SQL",
+        "",
+    )

@@ -11,7 +11,14 @@ from infradiag.sweep.timeline import timeline, timeline_json, timeline_lines
 
 
 def finding(cause: str, priority: str = "P1") -> FindingRecord:
-    return FindingRecord(id=f"id-{cause}", cause=cause, priority=priority, title=f"{cause} title")
+    return FindingRecord(
+        id=f"id-{cause}",
+        cause=cause,
+        priority=priority,
+        title=f"{cause} title",
+        resources=(f"projects/p/things/{cause}",),
+        affected_services=("backend", "auth"),
+    )
 
 
 def sweep(minute: int, *findings: FindingRecord, error: str | None = None) -> SweepRecord:
@@ -23,7 +30,7 @@ def sweep(minute: int, *findings: FindingRecord, error: str | None = None) -> Sw
         verdict="unknown" if error else "degraded",
         exit_code=3 if error else 1,
         findings=findings,
-        services={"backend": False, "web": True},
+        services={"backend": False, "web": True, "auth": False},
         error=error,
     )
 
@@ -94,6 +101,31 @@ def test_the_json_timeline_names_each_sweeps_changes(tmp_path: Path) -> None:
     assert last["escalatedFindings"] == ["id-a"]
     assert last["resolvedFindings"] == [] and last["deescalatedFindings"] == []
     assert last["counts"] == {"P0": 1, "P1": 1, "P2": 0, "P3": 0}
+    assert {k: v for k, v in last.items() if k != "findings"} == {
+        "id": 3,
+        "startedAt": "2026-09-15T23:10:00Z",
+        "durationMs": 10,
+        "verdict": "degraded",
+        "exitCode": 1,
+        "error": None,
+        "unknowns": 0,
+        "counts": {"P0": 1, "P1": 1, "P2": 0, "P3": 0},
+        "services": {"backend": False, "web": True, "auth": False},
+        "newFindings": ["id-b"],
+        "resolvedFindings": [],
+        "escalatedFindings": ["id-a"],
+        "deescalatedFindings": [],
+    }
+    assert last["findings"][0] == {
+        "id": "id-a",
+        "cause": "a",
+        "priority": "P0",
+        "title": "a title",
+        "resources": ["projects/p/things/a"],
+        "affectedServices": ["backend", "auth"],
+        "suppressed": False,
+    }
+    assert [f["id"] for f in last["findings"]] == ["id-a", "id-b"]
     unjudged = document["sweeps"][1]
     assert (unjudged["verdict"], unjudged["exitCode"], unjudged["error"]) == (
         "unknown",
@@ -113,14 +145,19 @@ def test_the_text_timeline_has_a_line_per_sweep_and_one_per_change(tmp_path: Pat
         entries = timeline(store, "staging", 10)
     assert timeline_lines("staging", entries) == [
         "History of staging: 4 sweep(s), oldest first",
-        "#1     2026-09-15T23:00:00Z  degraded  P0:0 P1:0 P2:1 P3:0  1/2 services failing",
+        "#1     2026-09-15T23:00:00Z  degraded  P0:0 P1:0 P2:1 P3:0  2/3 services failing",
         "        + P2 a [id-a] a title",
-        "#2     2026-09-15T23:05:00Z  unknown   P0:0 P1:0 P2:0 P3:0  1/2 services failing"
+        "#2     2026-09-15T23:05:00Z  unknown   P0:0 P1:0 P2:0 P3:0  2/3 services failing"
         "  (deadline\\npassed)",
-        "#3     2026-09-15T23:10:00Z  degraded  P0:1 P1:1 P2:0 P3:0  1/2 services failing",
+        "#3     2026-09-15T23:10:00Z  degraded  P0:1 P1:1 P2:0 P3:0  2/3 services failing",
         "        + P1 b [id-b] b title",
         "        ~ P2->P0 a [id-a]",
-        "#4     2026-09-15T23:15:00Z  degraded  P0:0 P1:0 P2:0 P3:1  1/2 services failing",
+        "#4     2026-09-15T23:15:00Z  degraded  P0:0 P1:0 P2:0 P3:1  2/3 services failing",
         "        - P0 a [id-a] a title",
         "        ~ P1->P3 b [id-b]",
     ]
+
+
+def test_an_environment_without_sweeps_has_an_empty_timeline(tmp_path: Path) -> None:
+    with store_of(tmp_path, sweep(0, finding("a"))) as store:
+        assert timeline(store, "production", 10) == []
