@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from infradiag.cel import CelCompileError, Expression, Template
 from infradiag.diagnose.context import names_in_scope
+from infradiag.diagnose.findings import Fix
 from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.errors import UsageError
 from infradiag.priority import Priority
@@ -37,11 +38,10 @@ class PriorityRule(_Model):
     when: str | None = None  # absent: always
 
 
-class Remediation(_Model):
-    summary: str
-    commands: list[str] = Field(default_factory=list)
-    terraform: str | None = None
-    docs: str | None = None
+class Remediation(Fix):
+    """A finding's Fix as a playbook writes it: its texts are `{cel}` templates the engine renders."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class Node(_Model):
