@@ -25,11 +25,20 @@ def connector_capacity(connector: Any, cpu_high: Any, at_max: Any, throughput_hi
     return ", ".join(exhausted)
 
 
+def alert_policy_summary(policies: Any) -> str:
+    """How many alert policies there are and their names, disabled ones marked: "2 alert policies: cpu,
+    mem (disabled)", "1 alert policy: cpu", "0 alert policies: none"."""
+    names = [policy["display_name"] + ("" if policy["enabled"] else " (disabled)") for policy in policies]
+    noun = "policy" if len(names) == 1 else "policies"
+    return f"{len(names)} alert {noun}: {', '.join(names) if names else 'none'}"
+
+
 PLAYBOOK_FUNCTIONS: dict[str, Callable[..., Any]] = {
     # The specific fix for a revision that did not become ready, from its condition message (runfixes.py).
     "revision_fix": revision_fix,
     "connector_capacity": connector_capacity,
     # The metric types an alert on a cause would watch (evidence/metrics.py, shared with the collector).
     "alert_metrics": alert_metrics,
+    "alert_policy_summary": alert_policy_summary,
 }
 PLAYBOOK_CEL = Dialect(PLAYBOOK_FUNCTIONS)

@@ -59,3 +59,19 @@ def test_alert_metrics_are_the_collectors_but_one() -> None:
 
     alerted = {metric for metrics in ALERT_METRICS.values() for metric in metrics}
     assert alerted - {s.metric_type for s in SIGNALS} == {SQL_INSTANCE_STATE}
+
+
+@pytest.mark.parametrize(
+    ("policies", "text"),
+    [
+        ([], "0 alert policies: none"),
+        ([{"display_name": "cpu", "enabled": True}], "1 alert policy: cpu"),
+        (
+            [{"display_name": "cpu", "enabled": True}, {"display_name": "mem", "enabled": False}],
+            "2 alert policies: cpu, mem (disabled)",
+        ),
+    ],
+)
+def test_alert_policy_summary_names_each_policy(policies: list[dict[str, object]], text: str) -> None:
+    template = PLAYBOOK_CEL.compile_template("{alert_policy_summary(p)}")
+    assert template.render({"p": policies}) == text
