@@ -44,3 +44,50 @@ def test_a_playbook_failing_on_the_evidence_is_an_unknown_naming_its_causes(tmp_
     assert unknown.fix == f"{path} failed on this evidence; report it with the JSON report attached"
     assert unknown.consequence == "app.error could not be checked"
     assert unknown.detail and unknown.detail in problem
+
+
+CITING = """id: cites-everything
+title: t
+tree:
+  question: q
+  answer: a
+  cause: app.error
+  title: "api fails"
+  resource: '"projects/p/services/api"'
+  affected: '["api"]'
+  priority: [{level: P2}]
+  confidence: 0.7
+  symptom: true
+  evidence:
+    - source: probe
+      when: 'false'
+      detail: never cited
+    - source: run
+      each: '["api", "web"]'
+      detail: "service {it}"
+    - source: monitoring
+      detail: after the skipped one
+  remediation:
+    summary: "fix {1 + 1}"
+    terraform: "resource.api: x = {2 + 2}"
+    docs: https://cloud.google.com/run/docs
+"""
+
+
+def test_a_leaf_carries_its_citations_confidence_symptom_flag_and_whole_remediation(tmp_path: Path) -> None:
+    path = tmp_path / "cites-everything.yaml"
+    path.write_text(CITING)
+    evidence = Evidence(project="p", region="r", now=NOW)
+    diagnosis = diagnose(evidence, [load_playbook(path)], {})
+    assert diagnosis.problems == []
+    [finding] = diagnosis.findings
+    [why] = finding.why
+    assert [(c.source, c.detail) for c in why.evidence] == [
+        ("run", "service api"),
+        ("run", "service web"),
+        ("monitoring", "after the skipped one"),
+    ]
+    assert (finding.confidence, finding.symptom, finding.playbook) == (0.7, True, "cites-everything")
+    assert finding.remediation.summary == "fix 2"
+    assert finding.remediation.terraform == "resource.api: x = 4"
+    assert finding.remediation.docs == "https://cloud.google.com/run/docs"
