@@ -90,7 +90,15 @@ def test_each_part_of_the_evidence_findings_and_plan_is_carried_into_the_report(
                 phases=ProbePhases(dns=1.26, connect=2.0, total=12.345),
             )
         ],
-        unknowns=[Unknown(source="sql", reason="PERMISSION_DENIED", fix="grant it", consequence="no SQL")],
+        unknowns=[
+            Unknown(
+                source="sql",
+                reason="PERMISSION_DENIED",
+                fix="grant it",
+                consequence="no SQL",
+                detail="sql.instances.list",
+            )
+        ],
     )
     report = build_report("staging", evidence, [cited], make_plan([cited]), "down", NOW, 5)
     [finding] = report.findings
@@ -138,5 +146,5 @@ def test_each_part_of_the_evidence_findings_and_plan_is_carried_into_the_report(
         "PERMISSION_DENIED",
         "grant it",
         "no SQL",
-        "",
+        "sql.instances.list",
     )
