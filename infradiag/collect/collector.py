@@ -33,7 +33,15 @@ from infradiag.collect.calls import (
     timed_out,
 )
 from infradiag.collect.clients import Clients
-from infradiag.collect.compute import list_firewalls, list_nats, list_subnetworks
+from infradiag.collect.compute import (
+    NatStatus,
+    get_nat_status,
+    list_firewalls,
+    list_nats,
+    list_subnetworks,
+    routers_with_nat,
+    with_nat_status,
+)
 from infradiag.collect.firewall_policies import read_network_policies
 from infradiag.collect.loadbalancing import (
     BackendHealth,
@@ -98,6 +106,11 @@ READS: dict[str, tuple[str, str]] = {
         "undetermined (vpc_connector.firewall_blocked)",
     ),
     "nats": ("compute", "Cloud NAT gateways could not be read (vpc.egress_without_nat)"),
+    "router_status": (
+        "compute",
+        "Cloud Router status could not be read: NAT IPs a MANUAL_ONLY gateway lacks are seen only through "
+        "Monitoring (vpc.nat_exhausted)",
+    ),
     "backend_services": ("compute", "load balancer backend services could not be read (lb.* causes)"),
     "health_checks": ("compute", "health checks could not be read (lb.health_check_misconfigured)"),
     "negs": ("compute", "NEGs could not be read: serverless backends cannot be told from others"),
@@ -320,6 +333,22 @@ class Collector:
         answers = await asyncio.gather(*(self._read("firewall_policies", partial(read, n)) for n in networks))
         return [a for a in answers if a is not None]
 
+    async def _nats(self) -> list[NatEvidence] | None:
+        """The region's Cloud NAT gateways, each with its router's natStatus: one routers.getRouterStatus per
+        router that has a gateway, after the routers list (none when no router has NAT)."""
+        c, p, r = self.clients, self.target.project, self.target.region
+        nats = await self._read("nats", lambda d: list_nats(c.routers, p, r, d))
+        if not nats:
+            return nats
+        routers = routers_with_nat(nats)
+
+        def status_of(router: str, deadline: CallDeadline) -> dict[str, NatStatus]:
+            return get_nat_status(c.routers, p, r, router, deadline)
+
+        answers = await asyncio.gather(*(self._read("router_status", partial(status_of, n)) for n in routers))
+        read = {n: a for n, a in zip(routers, answers, strict=True) if a is not None}
+        return with_nat_status(nats, read)
+
     async def environment(self) -> EnvironmentEvidence:
         """Every resource list and Monitoring signal of the environment, read concurrently."""
         c, p, r = self.clients, self.target.project, self.target.region
@@ -330,7 +359,7 @@ class Collector:
         revisions = run(self._read("revisions", lambda d: list_revisions(c.run_revisions, p, r, d)))
         firewalls = run(self._read("firewalls", lambda d: list_firewalls(c.firewalls, p, d)))
         subnets = run(self._read("subnets", lambda d: list_subnetworks(c.subnetworks, p, r, d)))
-        nats = run(self._read("nats", lambda d: list_nats(c.routers, p, r, d)))
+        nats = run(self._nats())
         checks = run(self._read("health_checks", lambda d: list_health_checks(c.health_checks, p, d)))
         sql = run(self._read("sql_instances", lambda d: list_sql_instances(c.sql_instances, p, d)))
         policies = run(

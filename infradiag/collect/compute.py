@@ -8,6 +8,8 @@ other region's resources to throw away). Firewall rules are global.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from infradiag.collect.calls import Timeout
@@ -61,6 +63,68 @@ def list_nats(client: Any, project: str, region: str, timeout: Timeout) -> list[
     are joined in from Monitoring."""
     pager = client.list(project=project, region=region, timeout=timeout, retry=None)
     return [nat for router in pager for nat in nat_evidence(router)]
+
+
+@dataclass(frozen=True)
+class NatStatus:
+    """One natStatus entry of routers.getRouterStatus (RouterStatusNatStatus): None where Google left the
+    field out."""
+
+    min_extra_nat_ips_needed: int | None
+    vm_endpoints_with_mappings: int | None
+
+
+def routers_with_nat(nats: list[NatEvidence]) -> list[str]:
+    """The routers (by name, in the order first seen) that hold at least one of these NAT gateways: the only
+    ones whose status says anything about NAT."""
+    return list(dict.fromkeys(nat.router for nat in nats))
+
+
+def get_nat_status(
+    client: Any, project: str, region: str, router: str, timeout: Timeout
+) -> dict[str, NatStatus]:
+    """The NAT status of one Cloud Router by gateway name (one routers.getRouterStatus call, a GET,
+    https://cloud.google.com/compute/docs/reference/rest/v1/routers/getRouterStatus); {} when the router's
+    status holds no natStatus."""
+    response = client.get_router_status(
+        project=project, region=region, router=router, timeout=timeout, retry=None
+    )
+    found: dict[str, NatStatus] = {}
+    for status in response.result.nat_status:
+        # Proto3 optional fields: presence tells a returned 0 from a field Google left out.
+        found[status.name] = NatStatus(
+            min_extra_nat_ips_needed=(
+                status.min_extra_nat_ips_needed if "min_extra_nat_ips_needed" in status else None
+            ),
+            vm_endpoints_with_mappings=(
+                status.num_vm_endpoints_with_nat_mappings
+                if "num_vm_endpoints_with_nat_mappings" in status
+                else None
+            ),
+        )
+    return found
+
+
+def with_nat_status(
+    nats: list[NatEvidence], statuses: Mapping[str, Mapping[str, NatStatus]]
+) -> list[NatEvidence]:
+    """NAT gateways with their router's natStatus entry joined by (router, gateway name); a gateway whose
+    router status was not read, or has no entry for it, keeps None."""
+    joined = []
+    for nat in nats:
+        status = statuses.get(nat.router, {}).get(nat.name)
+        if status is None:
+            joined.append(nat)
+            continue
+        joined.append(
+            nat.model_copy(
+                update={
+                    "min_extra_nat_ips_needed": status.min_extra_nat_ips_needed,
+                    "vm_endpoints_with_mappings": status.vm_endpoints_with_mappings,
+                }
+            )
+        )
+    return joined
 
 
 def firewall_evidence(firewall: Any) -> FirewallEvidence:
@@ -147,12 +211,21 @@ def _one_nat(router: Any, nat: Any) -> NatEvidence:
 
 def with_port_demand(nat: NatEvidence, users: list[str], vms: int | None) -> NatEvidence:
     """The gateway with who takes its ports and how many VMs they are, and, for a MANUAL_ONLY gateway, the
-    NAT IPs those VMs need at its ports per VM (ceil(VMs x ports per VM / 64,512)) and the largest power of
-    two of ports per VM its current NAT IPs could give them all."""
+    NAT IPs those VMs need at its ports per VM (ceil(VMs x ports per VM / 64,512), or its NAT IPs plus the
+    minExtraNatIpsNeeded of its router status when that is more) and the largest power of two of ports per
+    VM its current NAT IPs could give them all."""
     update: dict[str, Any] = {"port_users": users, "vms_needing_ports": vms}
+    needed: list[int] = []
     if vms and nat.port_capacity is not None:
-        update["nat_ips_needed"] = -(-vms * nat.ports_per_vm // PORTS_PER_NAT_IP)
+        needed.append(-(-vms * nat.ports_per_vm // PORTS_PER_NAT_IP))
         fit = nat.port_capacity // vms
         largest = 1 << (fit.bit_length() - 1) if fit > 0 else 0
         update["ports_per_vm_that_fit"] = largest if largest >= LEAST_PORTS_PER_VM else None
+    extra = nat.min_extra_nat_ips_needed
+    if extra and extra > 0 and nat.port_capacity is not None:
+        # Google's count of the NAT IPs its VM endpoints need (routers.getRouterStatus) also counts VMs no
+        # connector or Cloud Run service explains; the larger of the two is what the gateway needs.
+        needed.append(len(nat.nat_ips) + extra)
+    if needed:
+        update["nat_ips_needed"] = max(needed)
     return nat.model_copy(update=update)

@@ -73,6 +73,7 @@ class NatEvidence(EvidenceModel):
     vms_needing_ports: int | None = None  # their sum; None when no user's instance count is known
     # MANUAL_ONLY with vms_needing_ports known: the NAT IPs those VMs need at ports_per_vm, and the largest
     # power of two of ports per VM (at least 32) that lets the current NAT IPs serve them all (None if none).
+    # With min_extra_nat_ips_needed > 0, nat_ips_needed is at least len(nat_ips) + that: Google's own count.
     nat_ips_needed: int | None = None
     ports_per_vm_that_fit: int | None = None
     # router.googleapis.com/nat/dropped_sent_packets_count over the window, by its `reason` label; 0 when
@@ -80,6 +81,12 @@ class NatEvidence(EvidenceModel):
     dropped_out_of_resources: float | None = None
     dropped_endpoint_independence_conflict: float | None = None
     allocation_failed: bool | None = None  # nat/nat_allocation_failed seen true
+    # routers.getRouterStatus, the gateway's natStatus entry
+    # (https://cloud.google.com/compute/docs/reference/rest/v1/routers/getRouterStatus): minExtraNatIpsNeeded
+    # ("greater than 0 only if user-specified IPs are NOT enough to allow all configured VMs to use NAT",
+    # meaningful for MANUAL_ONLY only) and numVmEndpointsWithNatMappings. None when not read or not returned.
+    min_extra_nat_ips_needed: int | None = None
+    vm_endpoints_with_mappings: int | None = None
 
 
 class FirewallPolicyRuleEvidence(EvidenceModel):

@@ -466,6 +466,37 @@ def _check_unique(items: list[Any], loc: Loc, project: str, number: str | None) 
             )
 
 
+def _check_router_status(data: dict[str, Any], walker: _Walker) -> None:
+    """compute.routerStatus: each `result` a RouterStatus as google-cloud-compute parses it, for a router of
+    compute.routers in the region named, at most one per router."""
+    entries = _at(data, ("compute", "routerStatus")) or []
+    if not entries:
+        return
+    descriptor = _descriptor("google.cloud.compute_v1.types", "RouterStatus")
+    routers = set()
+    for router in _at(data, ("compute", "routers")) or []:
+        where = placement(router, "routers")  # already checked as a compute.routers resource
+        routers.add((where.scope, where.name))
+    seen: dict[tuple[str, str], int] = {}
+    for index, entry in enumerate(entries):
+        loc: Loc = ("compute", "routerStatus", index)
+        walker.message(entry["result"], descriptor, (*loc, "result"))
+        key = (f"regions/{str(entry['region']).rstrip('/').rsplit('/', 1)[-1]}", str(entry["router"]))
+        if key not in routers:
+            raise ResourceProblem(
+                (*loc, "router"),
+                f"no router {key[1]!r} in {key[0]} among compute.routers",
+                "name a router of compute.routers and its region",
+            )
+        first = seen.setdefault(key, index)
+        if first != index:
+            raise ResourceProblem(
+                (*loc, "router"),
+                f"router {key[1]!r} has a status already (compute.routerStatus.{first})",
+                "keep one status per router",
+            )
+
+
 def check_resources(data: dict[str, Any], project: str, number: str | None, now: datetime) -> None:
     """Raise ResourceProblem for the first bad Google resource of a scenario (validated scenario `data`),
     including a second resource with the name of another in the same collection."""
@@ -489,3 +520,4 @@ def check_resources(data: dict[str, Any], project: str, number: str | None, now:
             descriptor = _descriptor(module, message)
             for key, value in entries.items():
                 walker.message(value, descriptor, (*loc, key))
+    _check_router_status(data, walker)

@@ -72,6 +72,17 @@ class VpcAccessSection(_Strict):
     connectors: list[Resource] = Field(default_factory=list)
 
 
+class RouterStatusEntry(_Strict):
+    """Twin-only: what routers.getRouterStatus answers for one router of compute.routers. Google computes a
+    router's status, nobody writes it, so the scenario says it: `result` is the RouterStatus exactly as the
+    REST API returns it inside RouterStatusResponse
+    (https://cloud.google.com/compute/docs/reference/rest/v1/routers/getRouterStatus)."""
+
+    router: str  # the router's name
+    region: str  # its region: a name or a URL
+    result: Resource
+
+
 class ComputeSection(_Strict):
     networks: list[Resource] = Field(default_factory=list)
     subnetworks: list[Resource] = Field(default_factory=list)
@@ -92,6 +103,8 @@ class ComputeSection(_Strict):
     # FirewallPolicy as Google writes it, listed in ancestry order (the organization's first).
     hierarchicalFirewallPolicies: list[Resource] = Field(default_factory=list)
     backendServiceHealth: dict[str, Resource] = Field(default_factory=dict)
+    # Twin-only wrapper around Google-shaped RouterStatus results, one per router at most.
+    routerStatus: list[RouterStatusEntry] = Field(default_factory=list)
 
 
 class SqlSection(_Strict):

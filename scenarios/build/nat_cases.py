@@ -1,5 +1,6 @@
 """Writes the Cloud NAT scenarios beyond cause-vpc-nat-exhausted: a MANUAL_ONLY gateway whose one NAT IP has
-ports for too few VMs, and endpoint-independent mapping conflicts.
+ports for too few VMs (seen through Monitoring, or only through its router status), and endpoint-independent
+mapping conflicts.
 
 Run from the repository root: `python scenarios/build/nat_cases.py` (rewrites scenarios/cause-vpc-nat-*.yaml
 but cause-vpc-nat-exhausted.yaml, which scenarios/build/causes.py writes).
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fleet import MINUTES, NOW, PROJECT, REGION, REGION_URL, Fleet
+from fleet import MINUTES, NETWORK, NOW, PROJECT, REGION, REGION_URL, Fleet
 
 from infradiag.twin.series import delta_int, gauge_bool
 
@@ -32,6 +33,7 @@ class NatFleet(Fleet):
         super().__init__(name, summary)
         self.nat_drops: dict[tuple[str, str], int] = {}  # (reason, ip_protocol) -> packets a minute
         self.nat_allocation_failed = False
+        self.nat_series = True  # False: Monitoring holds no Cloud NAT series at all
 
     def nat(self) -> dict[str, Any]:
         """The staging router's one NAT gateway, as routers.list returns it."""
@@ -40,6 +42,8 @@ class NatFleet(Fleet):
 
     def series(self) -> list[dict[str, Any]]:
         kept = [s for s in super().series() if s["metric"]["type"] not in (DROPPED, ALLOCATION_FAILED)]
+        if not self.nat_series:
+            return kept
         gateway = {
             "type": "nat_gateway",
             "labels": {
@@ -97,6 +101,53 @@ def manual_ip_short() -> Fleet:
     )
     f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
     f.nat_allocation_failed = True
+    f.fail(("websocket",), PUBSUB_RESET)
+    f.expect = {
+        "verdict": "degraded",
+        "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": NAT}],
+    }
+    return f
+
+
+@scenario
+def router_status_short() -> Fleet:
+    # The manual-IP-short gateway seen only through routers.getRouterStatus: Monitoring has no Cloud NAT
+    # series at all (a lagging or unreadable metric), but the router's natStatus says, as gcpdiag captured
+    # for nat1 (compute-routers-routerStatus-public-nat-cloud-router.json), that 2 more NAT IPs are needed
+    # (https://cloud.google.com/compute/docs/reference/rest/v1/routers/getRouterStatus).
+    f = NatFleet(
+        "cause-vpc-nat-router-status-short",
+        "Cloud NAT's router status asks for 2 more NAT IPs; Monitoring shows no Cloud NAT signal",
+    )
+    f.nat().update(
+        {
+            "natIps": [f"{REGION_URL}/addresses/staging-nat-ip-1"],
+            "natIpAllocateOption": "MANUAL_ONLY",
+            "minPortsPerVm": 32000,
+            "enableDynamicPortAllocation": False,
+            "enableEndpointIndependentMapping": False,
+        }
+    )
+    f.compute["routerStatus"] = [
+        {
+            "router": "staging-router",
+            "region": REGION,
+            "result": {
+                "network": NETWORK,
+                "natStatus": [
+                    {
+                        "name": "staging-nat",
+                        "userAllocatedNatIpResources": [f"{REGION_URL}/addresses/staging-nat-ip-1"],
+                        "userAllocatedNatIps": ["35.204.78.175"],
+                        "minExtraNatIpsNeeded": 2,
+                        "numVmEndpointsWithNatMappings": 2,
+                    }
+                ],
+            },
+        }
+    ]
+    f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    f.nat_series = False
     f.fail(("websocket",), PUBSUB_RESET)
     f.expect = {
         "verdict": "degraded",

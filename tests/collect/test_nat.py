@@ -210,3 +210,101 @@ def test_twin_filters_on_the_reason_label_either_spelling(metrics: Any, selector
     )
     values = newest(query_series(metrics, PROJECT, REGION, NOW, conflicts, 5.0))
     assert values == {("manual-nat",): 30, ("eim-nat",): 105}
+
+
+# routers.getRouterStatus (https://cloud.google.com/compute/docs/reference/rest/v1/routers/getRouterStatus):
+# natStatus[] as gcpdiag captured it for nat1's public-nat-gateway (one user-allocated IP, 2 more needed).
+def _status_scenario(**extra: Any) -> Scenario:
+    data = _scenario()
+    data["monitoring"]["timeSeries"] = [
+        s for s in data["monitoring"]["timeSeries"] if not s["metric"]["type"].startswith("router.googleapis")
+    ]
+    (router,) = data["compute"]["routers"]
+    # A second router without NAT (e.g. for BGP only): its status says nothing about NAT, so it is not read.
+    data["compute"]["routers"].append({"name": "bgp-router", "region": REGION, "network": router["network"]})
+    data["compute"]["routerStatus"] = [
+        {
+            "router": router["name"],
+            "region": REGION,
+            "result": {
+                "network": router["network"],
+                "natStatus": [
+                    {
+                        "name": "manual-nat",
+                        "userAllocatedNatIpResources": [f"{ADDRESSES}/public-nat-ip-1"],
+                        "userAllocatedNatIps": ["35.204.78.175"],
+                        "minExtraNatIpsNeeded": 2,
+                        "numVmEndpointsWithNatMappings": 2,
+                    },
+                    {"name": "two-ip-nat", "minExtraNatIpsNeeded": 0, "numVmEndpointsWithNatMappings": 3},
+                    {"name": "dynamic-nat", "autoAllocatedNatIps": ["34.1.2.3"]},
+                ],
+            },
+        }
+    ]
+    data.update(extra)
+    return Scenario.model_validate(data)
+
+
+@pytest.fixture(scope="module")
+def with_status() -> tuple[Evidence, Any]:
+    return gather(_status_scenario())
+
+
+def test_router_status_says_how_many_nat_ips_a_gateway_lacks(with_status: tuple[Evidence, Any]) -> None:
+    evidence, twin = with_status
+    nat = _nat(evidence, "manual-nat")
+    assert (nat.min_extra_nat_ips_needed, nat.vm_endpoints_with_mappings) == (2, 2)
+    # Google's count: its 1 NAT IP plus 2 more; the connector and svc-1 alone (11 VMs) would need 6.
+    assert nat.nat_ips_needed == 6
+    two = _nat(evidence, "two-ip-nat")
+    assert (two.min_extra_nat_ips_needed, two.vm_endpoints_with_mappings) == (0, 3)
+    # Fields Google left out stay unknown; a gateway without a natStatus entry keeps None.
+    assert (
+        _nat(evidence, "dynamic-nat").min_extra_nat_ips_needed,
+        _nat(evidence, "eim-nat").min_extra_nat_ips_needed,
+    ) == (None, None)
+    assert "router_status" in evidence.checked
+    (call,) = [c for c in twin.log.calls() if c.method == "routers.getRouterStatus"]
+    assert call.target.endswith(f"/regions/{REGION}/routers/staging-router/getRouterStatus")
+
+
+def test_status_alone_sets_the_nat_ips_a_manual_gateway_needs() -> None:
+    nat = NatEvidence(
+        name="n",
+        router="r",
+        network="v",
+        region="x",
+        all_subnets=True,
+        nat_ip_allocate_option="MANUAL_ONLY",
+        nat_ips=["ip-1"],
+        port_capacity=64512,
+        vms_with_ports=1,
+        ports_per_vm=32768,
+        min_extra_nat_ips_needed=2,
+    )
+    # No connector or service explains the demand, Google's status still does: 1 + 2 NAT IPs.
+    assert with_port_demand(nat, [], None).nat_ips_needed == 3
+    auto = nat.model_copy(update={"nat_ip_allocate_option": "AUTO_ONLY", "port_capacity": None})
+    assert with_port_demand(auto, [], None).nat_ips_needed is None  # meaningless for AUTO_ONLY
+
+
+def test_no_status_read_without_nat() -> None:
+    data = _status_scenario().model_dump(by_alias=True, exclude_none=True)
+    for router in data["compute"]["routers"]:
+        router.pop("nats", None)
+    data["compute"]["routerStatus"] = []
+    evidence, twin = gather(Scenario.model_validate(data))
+    assert evidence.nats == []
+    assert not [c for c in twin.log.calls() if c.method == "routers.getRouterStatus"]
+
+
+def test_refused_router_status_is_an_unknown_and_leaves_the_gateways() -> None:
+    fault = {"api": "compute", "method": "routers.getRouterStatus", "error": "PERMISSION_DENIED"}
+    evidence, _ = gather(_status_scenario(apiFaults=[fault]))
+    (unknown,) = [u for u in evidence.unknowns if u.source == "compute"]
+    assert unknown.reason == "PERMISSION_DENIED"
+    assert "Cloud Router status" in unknown.consequence and "vpc.nat_exhausted" in unknown.consequence
+    nat = _nat(evidence, "manual-nat")
+    assert nat.nat_ip_allocate_option == "MANUAL_ONLY" and nat.min_extra_nat_ips_needed is None
+    assert "nats" in evidence.checked and "router_status" not in evidence.checked

@@ -61,6 +61,12 @@ _HEALTH_FILE = re.compile(
     r"-get-health-.+\.json$"
 )
 
+# routers.getRouterStatus answers, one per router: compute-routers-routerStatus-<router>.json, a
+# RouterStatusResponse ({kind, result}; https://cloud.google.com/compute/docs/reference/rest/v1/routers/
+# getRouterStatus). The file names the router but not its region.
+_ROUTER_STATUS_FILE = re.compile(r"^compute-routers-routerStatus-(?P<router>.+)\.json$")
+_REGION_IN_URL = re.compile(r"/regions/([a-z]+-[a-z]+\d+)/")
+
 
 class ConversionError(ValueError):
     """A dump or project file that cannot become a faithful scenario."""
@@ -140,6 +146,47 @@ def backend_health(dumps: Path, skipped: set[str]) -> dict[str, Json]:
             raise ConversionError(f"{key}: two different getHealth answers; the twin keeps one per service")
         health[key] = body
     return health
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for inner in value.values():
+            yield from _strings(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _strings(inner)
+
+
+def router_status(dumps: Path, skipped: set[str], routers: list[Sourced]) -> list[Json]:
+    """The getRouterStatus answers as the twin's compute.routerStatus takes them: `{router, region, result}`
+    with `result` the captured RouterStatus as it is. The region is that of the captured router of that
+    name; when routers of that name exist in several regions, the one region the status's own URLs (its
+    NAT IPs' address resources) name among them. A status of no captured router, or whose region cannot be
+    told, is an error: name its file in skipFiles."""
+    regions_of: dict[str, set[str]] = {}
+    for item in routers:
+        region = str(item.resource.get("region", "")).rstrip("/").rsplit("/", 1)[-1]
+        regions_of.setdefault(str(item.resource.get("name")), set()).add(region)
+    entries: list[Json] = []
+    for path in sorted(dumps.iterdir()):
+        match = _ROUTER_STATUS_FILE.match(path.name)
+        if match is None or path.name in skipped:
+            continue
+        router = match["router"]
+        result = _read(path).get("result", {})
+        candidates = regions_of.get(router, set())
+        if len(candidates) > 1:
+            named = {m for text in _strings(result) for m in _REGION_IN_URL.findall(text)}
+            candidates = candidates & named
+        if len(candidates) != 1:
+            raise ConversionError(
+                f"{path.name}: cannot tell which captured router {router!r} it is the status of "
+                f"(regions: {sorted(regions_of.get(router, set())) or 'none'}): name it in skipFiles"
+            )
+        entries.append({"router": router, "region": candidates.pop(), "result": result})
+    return entries
 
 
 def project_number(dumps: Path) -> str | None:
@@ -240,6 +287,9 @@ def scenario(dumps: Path, project: Json) -> Json:
     health = backend_health(dumps, skipped)
     if health:
         document.setdefault("compute", {})["backendServiceHealth"] = health
+    statuses = router_status(dumps, skipped, found.get("compute.routers", []))
+    if statuses:
+        document.setdefault("compute", {})["routerStatus"] = statuses
     if project.get("endpoints"):
         document["endpoints"] = project["endpoints"]
     if project.get("expect"):

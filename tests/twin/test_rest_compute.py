@@ -566,11 +566,12 @@ def test_requests_compute_rejects_are_bad_requests(twin: Twin, request_fields: d
 
 
 def test_reads_the_twin_does_not_model_are_not_implemented(twin: Twin) -> None:
+    # routers.getNatIpInfo: a read (GET) on one router whose runtime data no scenario holds.
     with pytest.raises(exceptions.MethodNotImplemented):
-        client(twin, compute_v1.RoutersClient).get_router_status(
+        client(twin, compute_v1.RoutersClient).get_nat_ip_info(
             project=PROJECT, region="us-central1", router="nat-router"
         )
-    (logged,) = calls(twin, "routers.getRouterStatus")
+    (logged,) = calls(twin, "routers.getNatIpInfo")
     assert (logged.mutating, logged.code) == (False, "UNIMPLEMENTED")
 
 

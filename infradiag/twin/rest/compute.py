@@ -5,7 +5,8 @@ Collections: networks, firewalls (global); subnetworks, routers (regional); back
 urlMaps (global and regional); networkEndpointGroups (zonal, regional, global); forwardingRules (regional,
 and global as globalForwardingRules); instanceGroups (zonal, and regional as regionInstanceGroups);
 instances (zonal). Each has list and get, and aggregatedList where Compute has one;
-backendServices.getHealth answers from `compute.backendServiceHealth`. Every other method either mutates
+backendServices.getHealth answers from `compute.backendServiceHealth`, routers.getRouterStatus from
+`compute.routerStatus`. Every other method either mutates
 (refused, 403) or is a read the twin does not model (501).
 
 RPC names (for `apiFaults.method` and the request log) are the methods of Compute's REST reference, e.g.
@@ -296,6 +297,25 @@ class ComputeApi:
         suffix = f"{service.placement.scope}/backendServices/{name}"
         return next((health for key, health in table.items() if key.endswith(suffix)), {})
 
+    def router_status(self, call: Call) -> dict[str, Any]:
+        """routers.getRouterStatus: a GET on one router, answered from `compute.routerStatus`.
+
+        https://cloud.google.com/compute/docs/reference/rest/v1/routers/getRouterStatus: a
+        RouterStatusResponse, `kind` compute#routerStatusResponse and `result` a RouterStatus. A router the
+        scenario gives no status answers with a status that reports nothing but its network: the twin never
+        invents runtime data (natStatus, bgpPeerStatus, bestRoutes are left out).
+        """
+        kinds = {k.collection: k for k in KINDS}
+        router = self._find(kinds["routers"], call)
+        region = call.match["region"]
+        for entry in self.scenario.compute.routerStatus:
+            if entry.router == router.placement.name and _last(entry.region) == region:
+                return {"kind": "compute#routerStatusResponse", "result": entry.result}
+        result: dict[str, Any] = {}
+        if router.resource.get("network"):
+            result["network"] = router.resource["network"]
+        return {"kind": "compute#routerStatusResponse", "result": result}
+
     # -- effective firewalls ----------------------------------------------------------------------------
 
     def _network(self, call: Call, name: str) -> Resource:
@@ -380,6 +400,15 @@ class ComputeApi:
                 f"{project}/regions/{{region}}/firewallPolicies/getEffectiveFirewalls",
                 self.region_effective_firewalls,
                 "compute.networks.getRegionEffectiveFirewalls",
+            ),
+            # Before the routers' generic GET `{verb}` route (unimplemented reads).
+            route(
+                "compute",
+                "routers.getRouterStatus",
+                "GET",
+                f"{project}/regions/{{region}}/routers/{{name}}/getRouterStatus",
+                self.router_status,
+                "compute.routers.get",
             ),
         ]
         for kind in KINDS:
