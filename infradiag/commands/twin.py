@@ -55,7 +55,9 @@ def twin_check(scenario: Annotated[Path, typer.Argument(help="Scenario file.")])
     from infradiag.twin.scenario import load_scenario
 
     loaded = load_scenario(scenario)
-    compute = sum(len(v) for k, v in loaded.compute.model_dump().items() if k != "backendServiceHealth")
+    # Answers Google computes (backend health, router status) are not resources of the project.
+    computed = ("backendServiceHealth", "routerStatus")
+    compute = sum(len(v) for k, v in loaded.compute.model_dump().items() if k not in computed)
     counts = {
         "services": len(loaded.run.services),
         "connectors": len(loaded.vpcaccess.connectors),
