@@ -12,38 +12,62 @@ from infradiag.evidence import Evidence, ProbeResult
 
 NOW = datetime(2026, 9, 15, 23, 6, 52, tzinfo=UTC)
 
-# Valid CEL that only fails when evaluated: no probe of a service named "nobody".
+# Valid CEL that only fails when evaluated: no probe of a service named "nobody". Two causes below it.
 FAILING = """id: looks-for-nobody
 title: t
 tree:
   question: q
   answer: a
   when: 'probe["nobody"].ok'
-  cause: app.error
-  title: t
-  resource: '"r"'
-  affected: '[]'
-  priority: [{level: P1}]
-  remediation: {summary: s}
+  then:
+    - question: q1
+      answer: a1
+      cause: app.error
+      title: t
+      resource: '"r"'
+      affected: '[]'
+      priority: [{level: P1}]
+      remediation: {summary: s}
+    - question: q2
+      answer: a2
+      cause: app.dependency_failing
+      title: t
+      resource: '"r"'
+      affected: '[]'
+      priority: [{level: P1}]
+      remediation: {summary: s}
 """
 
 
-def test_a_playbook_failing_on_the_evidence_is_an_unknown_naming_its_causes(tmp_path: Path) -> None:
-    path = tmp_path / "looks-for-nobody.yaml"
-    path.write_text(FAILING)
-    playbook = load_playbook(path)
+def test_each_playbook_failing_on_the_evidence_is_an_unknown_naming_its_causes(tmp_path: Path) -> None:
+    # The same missing probe read by the root's `when`, by its answer, and by `for_each`.
+    failing_when = FAILING
+    failing_answer = FAILING.replace("id: looks-for-nobody", "id: answer").replace(
+        "  answer: a\n  when: 'probe[\"nobody\"].ok'", "  answer: \"{probe['nobody'].path}\""
+    )
+    failing_items = FAILING.replace(
+        "id: looks-for-nobody\n", "id: items\nfor_each: \"[probe['nobody']]\"\nas: p\n"
+    ).replace("  when: 'probe[\"nobody\"].ok'\n", "")
+    assert len({failing_when, failing_answer, failing_items}) == 3
+    paths = [tmp_path / "when.yaml", tmp_path / "answer.yaml", tmp_path / "items.yaml"]
+    for path, text in zip(paths, (failing_when, failing_answer, failing_items), strict=True):
+        path.write_text(text)
     probe = ProbeResult(
         service="api", path="/health", url="https://api/health", ok=True, outcome="ok", latency_ms=1.0
     )
-    diagnosis = diagnose(Evidence(project="p", region="r", now=NOW, probes=[probe]), [playbook], {})
+    evidence = Evidence(project="p", region="r", now=NOW, probes=[probe])
+    diagnosis = diagnose(evidence, [load_playbook(p) for p in paths], {})
     assert diagnosis.findings == []
-    [problem] = diagnosis.problems
-    assert problem.startswith(f"{path}: ")
-    [unknown] = diagnosis.unknowns()
-    assert (unknown.source, unknown.reason) == ("playbook", "EVALUATION_FAILED")
-    assert unknown.fix == f"{path} failed on this evidence; report it with the JSON report attached"
-    assert unknown.consequence == "app.error could not be checked"
-    assert unknown.detail and unknown.detail in problem
+    assert [p.split(": ")[0] for p in diagnosis.problems] == [str(p) for p in paths]
+    assert all("nobody" in p for p in diagnosis.problems)
+    unknowns = diagnosis.unknowns()
+    assert [u.fix for u in unknowns] == [
+        f"{p} failed on this evidence; report it with the JSON report attached" for p in paths
+    ]
+    for unknown in unknowns:
+        assert (unknown.source, unknown.reason) == ("playbook", "EVALUATION_FAILED")
+        assert unknown.consequence == "app.error, app.dependency_failing could not be checked"
+        assert "nobody" in unknown.detail
 
 
 CITING = """id: cites-everything
