@@ -3,8 +3,11 @@ problem, and reports one unknown per failed playbook with the causes left unchec
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from infradiag.diagnose.engine import diagnose
 from infradiag.diagnose.playbook import load_playbook
@@ -115,3 +118,16 @@ def test_a_leaf_carries_its_citations_confidence_symptom_flag_and_whole_remediat
     assert finding.remediation.summary == "fix 2"
     assert finding.remediation.terraform == "resource.api: x = 4"
     assert finding.remediation.docs == "https://cloud.google.com/run/docs"
+
+
+def test_a_failing_playbook_is_logged_at_debug_level_with_its_id_and_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "when.yaml"
+    path.write_text(FAILING)
+    with caplog.at_level(logging.DEBUG, logger="infradiag.diagnose.engine"):
+        diagnosis = diagnose(Evidence(project="p", region="r", now=NOW), [load_playbook(path)], {})
+    [problem] = diagnosis.problems
+    [record] = [r for r in caplog.records if r.name == "infradiag.diagnose.engine"]
+    assert record.levelno == logging.DEBUG
+    assert record.getMessage() == f"playbook looks-for-nobody: {problem.removeprefix(f'{path}: ')}"
