@@ -131,3 +131,16 @@ def test_a_failing_playbook_is_logged_at_debug_level_with_its_id_and_error(
     [record] = [r for r in caplog.records if r.name == "infradiag.diagnose.engine"]
     assert record.levelno == logging.DEBUG
     assert record.getMessage() == f"playbook looks-for-nobody: {problem.removeprefix(f'{path}: ')}"
+
+
+def test_let_bindings_that_read_each_other_are_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "let-cycle.yaml"
+    path.write_text(
+        FAILING.replace(
+            "id: looks-for-nobody\n", "id: let-cycle\nlet:\n  first: second\n  second: first\n"
+        ).replace("when: 'probe[\"nobody\"].ok'", "when: first")
+    )
+    diagnosis = diagnose(Evidence(project="p", region="r", now=NOW), [load_playbook(path)], {})
+    assert diagnosis.findings == []
+    [problem] = diagnosis.problems
+    assert problem.startswith(f"{path}: ")
