@@ -96,3 +96,12 @@ def test_a_connector_is_blocked_only_by_an_egress_deny_whose_sources_include_its
     deny = rule("deny-db", "deny", "EGRESS", source_ranges)
     [path] = connector_reachability([connector], [deny], [database])
     assert (path.allowed, path.deciding_rule) == (allowed, deciding)
+
+
+def test_a_source_range_written_with_host_bits_still_covers_its_network() -> None:
+    # 10.8.0.5/28 names the network 10.8.0.0/28, as the Compute API reads it.
+    deny = rule("deny-from-connector", "deny", "EGRESS", ["10.8.0.5/28"])
+    assert decide([deny], Traffic("vpc", "EGRESS", CONNECTOR, DB, 5432)) == (False, "deny-from-connector")
+    host_bits = Endpoint("10.8.0.7/28", frozenset({"vpc-connector"}))
+    exact = rule("deny-exact", "deny", "EGRESS", [CONNECTOR_RANGE])
+    assert decide([exact], Traffic("vpc", "EGRESS", host_bits, DB, 5432)) == (False, "deny-exact")
