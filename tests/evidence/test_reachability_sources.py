@@ -96,6 +96,10 @@ def test_a_connector_is_blocked_only_by_an_egress_deny_whose_sources_include_its
     deny = rule("deny-db", "deny", "EGRESS", source_ranges)
     [path] = connector_reachability([connector], [deny], [database])
     assert (path.allowed, path.deciding_rule) == (allowed, deciding)
+    # The same deny aimed at the connector's own tag, vpc-connector-REGION-NAME, applies to it as well.
+    aimed = deny.model_copy(update={"target_tags": ["vpc-connector-us-central1-conn"]})
+    [path] = connector_reachability([connector], [aimed], [database])
+    assert (path.allowed, path.deciding_rule) == (allowed, deciding)
 
 
 def test_a_source_range_written_with_host_bits_still_covers_its_network() -> None:
