@@ -12,7 +12,7 @@ from lark import Token, Tree
 from infradiag.cel import MACROS
 from infradiag.diagnose.catalog import CAUSES
 from infradiag.diagnose.context import OTHER, ValueType, root_types, value_type
-from infradiag.diagnose.playbook import Node, Playbook, _cel_fields, load_playbook
+from infradiag.diagnose.playbook import Node, Playbook, _cel_fields, evidence_spec_at, load_playbook
 from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.errors import UsageError
 from infradiag.yamlfile import Loc, load_yaml
@@ -127,23 +127,13 @@ def lint_playbook(path: Path) -> list[str]:
             continue
         scope = env
         if "evidence" in loc and loc[-1] == "detail":
-            spec = _spec_at(playbook, loc)
+            spec = evidence_spec_at(playbook, loc)
             if spec is not None and spec.each:
                 each = check((*loc[:-1], "each"), spec.each, False, env)
                 scope = {**env, "it": each.item if each.kind == "list" and each.item else OTHER}
         check(loc, source, is_template, scope)
     _check_causes(playbook, doc.where, problems)
     return problems
-
-
-def _spec_at(playbook: Playbook, loc: Loc) -> Any:
-    node: Any = playbook.tree
-    for step, key in zip(loc[1::2], loc[2::2], strict=False):
-        if step == "then":
-            node = node.then[int(key)]
-        elif step == "evidence":
-            return node.evidence[int(key)]
-    return None
 
 
 def _check_causes(playbook: Playbook, where: Any, problems: list[str]) -> None:

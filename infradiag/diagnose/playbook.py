@@ -141,6 +141,17 @@ def _cel_fields(playbook: Playbook) -> list[tuple[Loc, str, bool]]:
     return found
 
 
+def evidence_spec_at(playbook: Playbook, loc: Loc) -> EvidenceSpec | None:
+    """The evidence entry a location inside the tree points into, or None outside any evidence entry."""
+    node: Node = playbook.tree
+    for step, key in zip(loc[1::2], loc[2::2], strict=False):
+        if step == "then":
+            node = node.then[int(key)]
+        elif step == "evidence":
+            return node.evidence[int(key)]
+    return None
+
+
 def _compile(playbook: Playbook, doc: YamlDocument) -> None:
     known = names_in_scope(playbook.stage) | set(playbook.let) | {playbook.as_}
     for loc, source, is_template in _cel_fields(playbook):
@@ -154,8 +165,9 @@ def _compile(playbook: Playbook, doc: YamlDocument) -> None:
         except CelCompileError as exc:
             raise UsageError(doc.where(loc), f"invalid CEL in {place}: {exc}", "fix the expression") from None
         allowed = set(known)
-        if "evidence" in loc:
-            allowed.add("it")  # the current item of an evidence list (`each`)
+        spec = evidence_spec_at(playbook, loc) if loc[-1] == "detail" else None
+        if spec is not None and spec.each:
+            allowed.add("it")  # the current item of the evidence list, bound in `detail` only
         if loc == ("for_each",):
             allowed.discard(playbook.as_)  # the loop variable is bound only below the root
         for name in sorted(compiled.free - allowed):

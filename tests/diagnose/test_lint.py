@@ -86,3 +86,15 @@ def test_show_and_list() -> None:
     shown = run_cli("playbooks", "show", "sql")
     assert shown.returncode == 0 and "sql.max_connections_exhausted" in shown.stdout
     assert run_cli("playbooks", "show", "nope").returncode == 2
+
+
+def test_it_outside_an_evidence_list_is_refused_at_load(tmp_path: Path) -> None:
+    """`it` is bound only in the detail of an evidence entry with `each`: without it the playbook would load
+    and then fail on every run, leaving the causes it concludes unchecked."""
+    path = _broken_copy(
+        tmp_path, "lb.yaml", '          each: bs.backends.filter(b, b.kind == "serverless_neg")\n', ""
+    )
+    result = run_cli("playbooks", "lint", "--dir", str(path.parent))
+    assert result.returncode == 2
+    assert "reads `it`, which is not defined there" in result.stderr
+    assert f"{path}:" in result.stderr and "Traceback" not in result.stderr
