@@ -76,6 +76,19 @@ class NatFleet(Fleet):
         return path
 
 
+def one_manual_ip(f: NatFleet) -> None:
+    """The gateway of gcpdiag's captured nat1: one static NAT IP, minPortsPerVm 32000, no dynamic ports."""
+    f.nat().update(
+        {
+            "natIps": [f"{REGION_URL}/addresses/staging-nat-ip-1"],
+            "natIpAllocateOption": "MANUAL_ONLY",
+            "minPortsPerVm": 32000,
+            "enableDynamicPortAllocation": False,
+            "enableEndpointIndependentMapping": False,
+        }
+    )
+
+
 def scenario(fn: Callable[[], Fleet]) -> Callable[[], Fleet]:
     SCENARIOS.append(fn)
     return fn
@@ -90,15 +103,7 @@ def manual_ip_short() -> Fleet:
         "cause-vpc-nat-manual-ip-short",
         "Cloud NAT's one manual NAT IP has ports for one VM at minPortsPerVm 32000; the connector runs two",
     )
-    f.nat().update(
-        {
-            "natIps": [f"{REGION_URL}/addresses/staging-nat-ip-1"],
-            "natIpAllocateOption": "MANUAL_ONLY",
-            "minPortsPerVm": 32000,
-            "enableDynamicPortAllocation": False,
-            "enableEndpointIndependentMapping": False,
-        }
-    )
+    one_manual_ip(f)
     f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
     f.nat_allocation_failed = True
     f.fail(("websocket",), PUBSUB_RESET)
@@ -119,15 +124,7 @@ def router_status_short() -> Fleet:
         "cause-vpc-nat-router-status-short",
         "Cloud NAT's router status asks for 2 more NAT IPs; Monitoring shows no Cloud NAT signal",
     )
-    f.nat().update(
-        {
-            "natIps": [f"{REGION_URL}/addresses/staging-nat-ip-1"],
-            "natIpAllocateOption": "MANUAL_ONLY",
-            "minPortsPerVm": 32000,
-            "enableDynamicPortAllocation": False,
-            "enableEndpointIndependentMapping": False,
-        }
-    )
+    one_manual_ip(f)
     f.compute["routerStatus"] = [
         {
             "router": "staging-router",
