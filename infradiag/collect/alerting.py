@@ -6,13 +6,29 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from infradiag.collect.api import MONITORING, Read, Route
 from infradiag.collect.calls import Timeout
+from infradiag.collect.signals import SIGNALS
 from infradiag.evidence import AlertPolicyEvidence
 
 # Filters: https://cloud.google.com/monitoring/api/v3/filters (metric.type = "TYPE").
 _FILTER_METRIC = re.compile(r'metric\.type\s*=\s*"([^"]+)"')
 # MQL: `fetch RESOURCE :: METRIC` or `metric 'METRIC'` (https://cloud.google.com/monitoring/mql/reference).
 _MQL_METRIC = re.compile(r"""(?:::\s*|\bmetric\s+)['"]?([a-z0-9_.-]+\.[a-z]+/[A-Za-z0-9_./-]+)""")
+
+ALERTING = Read(
+    "alerting",
+    MONITORING,
+    "monitoring.projects.alertPolicies.list",
+    paginated=True,
+    consequence="alert policies could not be read (monitoring.alert_gap)",
+    field="alert_policies",
+    route=Route("gRPC", "/google.monitoring.v3.AlertPolicyService/ListAlertPolicies"),
+    fetch=lambda s, d: list_alert_policies(
+        s.clients.alert_policies, s.project, sorted({signal.metric_type for signal in SIGNALS}), d
+    ),
+)
+READS = (ALERTING,)
 
 
 def promql_name(metric_type: str) -> str:

@@ -24,28 +24,13 @@ import requests
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exceptions
 
+from infradiag.collect.api import APIS
 from infradiag.evidence import Unknown
 
 T = TypeVar("T")
 
-# Read-only roles that cover each API's list/get calls.
-# https://cloud.google.com/iam/docs/understanding-roles
-VIEWER_ROLES = {
-    "run": "roles/run.viewer",
-    "vpcaccess": "roles/vpcaccess.viewer",
-    "compute": "roles/compute.networkViewer",
-    "sql": "roles/cloudsql.viewer",
-    "monitoring": "roles/monitoring.viewer",
-    "iam": "roles/run.viewer",
-}
-SERVICE_NAMES = {
-    "run": "run.googleapis.com",
-    "vpcaccess": "vpcaccess.googleapis.com",
-    "compute": "compute.googleapis.com",
-    "sql": "sqladmin.googleapis.com",
-    "monitoring": "monitoring.googleapis.com",
-    "iam": "run.googleapis.com",
-}
+# The APIs by the name unknowns give them (their `source`): each one's service name and viewer role.
+_APIS = {api.name: api for api in APIS}
 TRANSIENT = (gexc.TooManyRequests, gexc.ServiceUnavailable, gexc.ResourceExhausted)
 # Backoff between retries of a transient error: full jitter, doubling from 0.2 s, at most 5 s per pause.
 _BACKOFF_FIRST_S = 0.2
@@ -174,12 +159,12 @@ def _disabled(exc: gexc.GoogleAPICallError) -> bool:
 def unknown_from_error(source: str, consequence: str, project: str, exc: gexc.GoogleAPICallError) -> Unknown:
     """The Unknown for an error answer: reason code and the exact fix."""
     code = _code(exc)
-    service = SERVICE_NAMES[source]
+    service = _APIS[source].service
     if _disabled(exc):
         fix = f"enable the API: gcloud services enable {service} --project {project}"
         code = "SERVICE_DISABLED"
     elif code == "PERMISSION_DENIED":
-        fix = f"grant {VIEWER_ROLES[source]} on project {project} to the identity running infradiag"
+        fix = f"grant {_APIS[source].role} on project {project} to the identity running infradiag"
     elif code == "RESOURCE_EXHAUSTED":
         fix = f"quota of {service} exhausted: retry later or raise the read quota"
     elif code == "DEADLINE_EXCEEDED":
@@ -200,7 +185,7 @@ _TIMED_OUT_FIX = (
 
 def timed_out(read: ApiRead, waited_s: float, detail: str = "") -> Unknown:
     """The Unknown for a read that got no answer before the deadline (or could not start before it)."""
-    service = SERVICE_NAMES[read.source]
+    service = _APIS[read.source].service
     where = f" at {read.endpoint}" if read.endpoint else ""
     said = f"no answer from {service}{where} within {waited_s:.1f} s"
     return Unknown(
@@ -215,13 +200,13 @@ def timed_out(read: ApiRead, waited_s: float, detail: str = "") -> Unknown:
 def not_started(read: ApiRead) -> Unknown:
     """The Unknown for a read the deadline left no time to start (it waited for others)."""
     unknown = timed_out(read, 0.0)
-    service = SERVICE_NAMES[read.source]
+    service = _APIS[read.source].service
     return unknown.model_copy(update={"detail": f"{service} not called: the deadline had passed"})
 
 
 def unreachable(read: ApiRead, why: str, detail: str = "") -> Unknown:
     """The Unknown for an API whose endpoint cannot be reached: where, why, and what to check."""
-    service = SERVICE_NAMES[read.source]
+    service = _APIS[read.source].service
     if read.endpoint is None:
         where = f"https://{service}"
         check = "check DNS, proxy settings and firewall rules between this machine and Google's APIs"
@@ -257,7 +242,7 @@ def unauthenticated(read: ApiRead, exc: auth_exceptions.GoogleAuthError) -> Unkn
 
 def unusable(read: ApiRead, exc: Exception) -> Unknown:
     """The Unknown for an answer infradiag could not read."""
-    service = SERVICE_NAMES[read.source]
+    service = _APIS[read.source].service
     return Unknown(
         source=read.source,
         reason="INTERNAL",

@@ -5,6 +5,7 @@ The libraries are imported here, lazily, so that `infradiag --help` never loads 
 
 from __future__ import annotations
 
+import importlib
 from functools import cached_property
 from typing import Any
 
@@ -24,6 +25,16 @@ class Clients:
 
     def __init__(self, endpoints: ApiEndpoints | None) -> None:
         self.endpoints = endpoints
+        self._made: dict[tuple[str, str], Any] = {}
+
+    def rest(self, library: str, client: str) -> Any:
+        """`google.cloud.<library>.<client>` over REST, made on first use and kept for this target, e.g.
+        `rest("run_v2", "JobsClient")`: a new read's client needs no property of its own."""
+        key = (library, client)
+        if key not in self._made:
+            module = importlib.import_module(f"google.cloud.{library}")
+            self._made[key] = getattr(module, client)(**self._rest_kwargs())
+        return self._made[key]
 
     def _rest_kwargs(self) -> dict[str, Any]:
         if self.endpoints is None:

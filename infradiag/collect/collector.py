@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from infradiag.collect import join, signals
-from infradiag.collect.alerting import list_alert_policies
+from infradiag.collect import join, registry, signals
+from infradiag.collect.api import Scope
 from infradiag.collect.calls import (
     ApiRead,
     ApiUnavailable,
@@ -34,11 +34,10 @@ from infradiag.collect.calls import (
 )
 from infradiag.collect.clients import Clients
 from infradiag.collect.compute import (
+    SUBNETS,
     NatStatus,
     get_nat_status,
-    list_firewalls,
     list_nats,
-    list_subnetworks,
     routers_with_nat,
     with_nat_status,
 )
@@ -49,7 +48,6 @@ from infradiag.collect.loadbalancing import (
     get_backend_health,
     health_queries,
     list_backend_services,
-    list_health_checks,
     list_instance_groups,
     list_instances,
     list_serverless_negs,
@@ -61,21 +59,17 @@ from infradiag.collect.loadbalancing import (
     with_serverless_negs,
 )
 from infradiag.collect.monitoring import Series, Signal, newest, query_series
-from infradiag.collect.run import get_invokers, list_revisions, list_services
-from infradiag.collect.sql import list_sql_instances
-from infradiag.collect.vpcaccess import list_connectors
+from infradiag.collect.run import REVISIONS, get_invokers, list_services
+from infradiag.collect.sql import SQL_INSTANCES
+from infradiag.collect.vpcaccess import CONNECTORS
 from infradiag.evidence import (
-    AlertPolicyEvidence,
     BackendServiceEvidence,
     ConnectorEvidence,
     Evidence,
-    FirewallEvidence,
-    HealthCheckEvidence,
     InvokerEvidence,
     NatEvidence,
     NetworkPoliciesEvidence,
     ProbeResult,
-    RevisionEvidence,
     ServiceEvidence,
     SqlInstanceEvidence,
     SubnetEvidence,
@@ -89,72 +83,16 @@ T = TypeVar("T")
 # Reads in flight at once: every list and Monitoring query of an environment fits (about 30).
 MAX_READS_IN_FLIGHT = 32
 
-# Every read: its name (in Evidence.checked once it answered), the API it calls (the source of its Unknown
-# when it fails) and what its failure leaves unchecked.
-READS: dict[str, tuple[str, str]] = {
-    "services": ("run", "Cloud Run services could not be listed: URLs, connectors and readiness are unknown"),
-    "revisions": (
-        "run",
-        "revision readiness could not be checked (run.revision_not_ready, traffic_misrouted)",
-    ),
-    "connectors": ("vpcaccess", "connector state and capacity could not be checked"),
-    "firewalls": ("compute", "firewall rules could not be read: whether connectors reach private targets"),
-    "subnets": ("compute", "subnet sizes could not be read (vpc.direct_egress_subnet_small)"),
-    "firewall_policies": (
-        "compute",
-        "firewall policies in effect could not be read: whether connectors reach private targets is "
-        "undetermined (vpc_connector.firewall_blocked)",
-    ),
-    "nats": ("compute", "Cloud NAT gateways could not be read (vpc.egress_without_nat)"),
-    "router_status": (
-        "compute",
-        "Cloud Router status could not be read: NAT IPs a MANUAL_ONLY gateway lacks are seen only through "
-        "Monitoring (vpc.nat_exhausted)",
-    ),
-    "backend_services": ("compute", "load balancer backend services could not be read (lb.* causes)"),
-    "health_checks": ("compute", "health checks could not be read (lb.health_check_misconfigured)"),
-    "negs": ("compute", "NEGs could not be read: serverless backends cannot be told from others"),
-    "backend_health": ("compute", "backend health could not be read (lb.backend_unhealthy)"),
-    "instance_groups": (
-        "compute",
-        "instance groups could not be read: which port health checks probe (lb.health_check_misconfigured)",
-    ),
-    "instances": (
-        "compute",
-        "backend instances could not be read: whether firewall rules admit health-check probes",
-    ),
-    "sql_instances": ("sql", "Cloud SQL instances could not be read (sql.* causes)"),
-    "alerting": ("monitoring", "alert policies could not be read (monitoring.alert_gap)"),
-    "invokers": ("iam", "invoker IAM policies could not be read (run.invoker_denied)"),
-}
-# Monitoring signals, by the family their name starts with.
-SIGNAL_CONSEQUENCES = {
-    "connector": "connector load (CPU, instance count, throughput) could not be checked",
-    "run": "Cloud Run load (instances, memory, latency, startup, 5xx) could not be checked",
-    "sql": "Cloud SQL load (connections, CPU, up) could not be checked",
-    "nat": "Cloud NAT drops and allocation failures could not be checked (vpc.nat_exhausted)",
-}
-
-
-def _read_info(name: str) -> tuple[str, str]:
-    if name in READS:
-        return READS[name]
-    return "monitoring", SIGNAL_CONSEQUENCES[name.split("_", 1)[0]]
-
 
 @dataclass
 class EnvironmentEvidence:
     """What the collectors found besides the services themselves."""
 
-    connectors: list[ConnectorEvidence] = field(default_factory=list)
-    revisions: list[RevisionEvidence] = field(default_factory=list)
-    subnets: list[SubnetEvidence] = field(default_factory=list)
-    firewalls: list[FirewallEvidence] = field(default_factory=list)
-    nats: list[NatEvidence] = field(default_factory=list)
-    sql_instances: list[SqlInstanceEvidence] = field(default_factory=list)
+    # What each independent read (registry.INDEPENDENT) answered, by the Evidence field it fills; a read that
+    # failed is missing.
+    found: dict[str, Any] = field(default_factory=dict)
     backend_services: list[BackendServiceEvidence] = field(default_factory=list)
-    health_checks: list[HealthCheckEvidence] = field(default_factory=list)
-    alert_policies: list[AlertPolicyEvidence] = field(default_factory=list)
+    nats: list[NatEvidence] = field(default_factory=list)
     # Per network a connector reaches a private target on; a network whose read failed is missing.
     firewall_policies: list[NetworkPoliciesEvidence] = field(default_factory=list)
     signals: dict[str, Series | None] = field(default_factory=dict)  # None: the query failed
@@ -222,8 +160,9 @@ class Collector:
     async def _read(self, name: str, fn: Callable[[CallDeadline], T]) -> T | None:
         """fn(deadline) on a thread of its own, ended by the deadline; on failure an Unknown is recorded and
         None returned."""
-        source, consequence = _read_info(name)
-        read = ApiRead(source, consequence, self.target.project, self._endpoint(source))
+        declared = registry.read_named(name)
+        source = declared.api.name
+        read = ApiRead(source, declared.consequence, self.target.project, self._endpoint(source))
         instant = self.deadline if self.deadline is not None else time.monotonic() + self.api_timeout_s
         deadline = CallDeadline(instant)
         if deadline.left() <= 0:
@@ -350,34 +289,32 @@ class Collector:
         return with_nat_status(nats, read)
 
     async def environment(self) -> EnvironmentEvidence:
-        """Every resource list and Monitoring signal of the environment, read concurrently."""
-        c, p, r = self.clients, self.target.project, self.target.region
-        known_metrics = sorted({s.metric_type for s in signals.SIGNALS})
+        """Every resource list and Monitoring signal of the environment, read concurrently: each independent
+        read of the registry on its own, and the reads composed from others."""
+        scope = Scope(self.clients, self.target.project, self.target.region, self.now)
         run = asyncio.create_task
         series = [run(self._series(s)) for s in signals.SIGNALS]
-        connectors = run(self._read("connectors", lambda d: list_connectors(c.vpc_access, p, r, d)))
-        revisions = run(self._read("revisions", lambda d: list_revisions(c.run_revisions, p, r, d)))
-        firewalls = run(self._read("firewalls", lambda d: list_firewalls(c.firewalls, p, d)))
-        subnets = run(self._read("subnets", lambda d: list_subnetworks(c.subnetworks, p, r, d)))
+        reads = {
+            read.name: run(self._read(read.name, partial(fetch, scope)))
+            for read, fetch in registry.INDEPENDENT
+        }
         nats = run(self._nats())
-        checks = run(self._read("health_checks", lambda d: list_health_checks(c.health_checks, p, d)))
-        sql = run(self._read("sql_instances", lambda d: list_sql_instances(c.sql_instances, p, d)))
-        policies = run(
-            self._read("alerting", lambda d: list_alert_policies(c.alert_policies, p, known_metrics, d))
-        )
         backends = run(self._load_balancing())
-        policies_in_effect = run(self._firewall_policies(connectors, subnets, sql, backends))
+        policies_in_effect = run(
+            self._firewall_policies(
+                reads[CONNECTORS.name], reads[SUBNETS.name], reads[SQL_INSTANCES.name], backends
+            )
+        )
         # Every read is under way; wait for them in any order.
         answered = [await task for task in series]
+        found = {}
+        for read, _fetch in registry.INDEPENDENT:
+            value = await reads[read.name]
+            if value is not None:
+                found[read.field] = value
         return EnvironmentEvidence(
-            connectors=await connectors or [],
-            revisions=await revisions or [],
-            firewalls=await firewalls or [],
-            subnets=await subnets or [],
+            found=found,
             nats=await nats or [],
-            health_checks=await checks or [],
-            sql_instances=await sql or [],
-            alert_policies=await policies or [],
             backend_services=await backends,
             firewall_policies=await policies_in_effect,
             signals={s.name: a for s, a in zip(signals.SIGNALS, answered, strict=True)},
@@ -399,10 +336,10 @@ class Collector:
         return [a for a in answers if a is not None]
 
     def checked(self) -> list[str]:
-        """Every read that answered (by its READS or signal name), and every API all of whose reads
+        """Every read that answered (by its registry or signal name), and every API all of whose reads
         answered (run, vpcaccess, compute, sql, monitoring, iam)."""
-        apis = {_read_info(name)[0] for name in self._answered}
-        apis -= {_read_info(name)[0] for name in self._failed}
+        apis = {registry.read_named(name).api.name for name in self._answered}
+        apis -= {registry.read_named(name).api.name for name in self._failed}
         return sorted(self._answered | apis)
 
     def evidence(
@@ -430,8 +367,9 @@ class Collector:
             return service.model_copy(update={"load": summary})
 
         loaded = [load(s) for s in services]
+        found = env.found
         connectors = join.connectors_with_load(
-            env.connectors,
+            found.get(CONNECTORS.field, []),
             newest_of[signals.CONNECTOR_CPU_P95.name],
             newest_of[signals.CONNECTOR_INSTANCES_MAX.name],
             env.signals[signals.CONNECTOR_SENT_BYTES_RATE.name],
@@ -442,32 +380,32 @@ class Collector:
             newest_of[signals.NAT_DROPPED_SENT_PACKETS.name],
             newest_of[signals.NAT_ALLOCATION_FAILED.name],
         )
-        return Evidence(
-            project=t.project,
-            region=t.region,
-            now=self.now,
-            services=loaded,
-            connectors=connectors,
-            probes=probes,
-            unknowns=self.unknowns(),
-            revisions=[r for r in env.revisions if r.service in kept],
-            invokers=invokers,
-            subnets=env.subnets,
-            firewalls=env.firewalls,
-            firewall_policies=env.firewall_policies,
-            nats=join.nats_with_demand(nats, connectors, loaded),
-            sql_instances=join.sql_with_load(
-                env.sql_instances,
-                t.project,
-                backends=newest_of[signals.SQL_BACKENDS.name],
-                connections=newest_of[signals.SQL_CONNECTIONS.name],
-                cpu_max=newest_of[signals.SQL_CPU_MAX.name],
-                up_min=newest_of[signals.SQL_UP_MIN.name],
-            ),
-            backend_services=env.backend_services,
-            health_checks=env.health_checks,
-            alert_policies=env.alert_policies,
-            checked=self.checked(),
+        # Every independent read's answer goes to its field as read; the fields below are joined or filtered.
+        return Evidence.model_validate(
+            {
+                **found,
+                "project": t.project,
+                "region": t.region,
+                "now": self.now,
+                "services": loaded,
+                "connectors": connectors,
+                "probes": probes,
+                "unknowns": self.unknowns(),
+                "revisions": [r for r in found.get(REVISIONS.field, []) if r.service in kept],
+                "invokers": invokers,
+                "firewall_policies": env.firewall_policies,
+                "nats": join.nats_with_demand(nats, connectors, loaded),
+                "sql_instances": join.sql_with_load(
+                    found.get(SQL_INSTANCES.field, []),
+                    t.project,
+                    backends=newest_of[signals.SQL_BACKENDS.name],
+                    connections=newest_of[signals.SQL_CONNECTIONS.name],
+                    cpu_max=newest_of[signals.SQL_CPU_MAX.name],
+                    up_min=newest_of[signals.SQL_UP_MIN.name],
+                ),
+                "backend_services": env.backend_services,
+                "checked": self.checked(),
+            }
         )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from infradiag.collect.api import COMPUTE, Read, Route
 from infradiag.collect.calls import Timeout
 from infradiag.evidence import FirewallEvidence, FirewallPortRule, NatEvidence, SubnetEvidence
 
@@ -40,6 +41,49 @@ DYNAMIC_DEFAULT_MAX_PORTS = 65_536
 # The smallest minPortsPerVm worth proposing: dynamic port allocation needs a power of two of at least 32
 # (RouterNat.enableDynamicPortAllocation, same page).
 LEAST_PORTS_PER_VM = 32
+
+
+_PROJECT = "/compute/v1/projects/{project}"
+FIREWALLS = Read(
+    "firewalls",
+    COMPUTE,
+    "compute.firewalls.list",
+    paginated=True,
+    consequence="firewall rules could not be read: whether connectors reach private targets",
+    field="firewalls",
+    route=Route("GET", f"{_PROJECT}/global/firewalls"),
+    fetch=lambda s, d: list_firewalls(s.clients.firewalls, s.project, d),
+)
+SUBNETS = Read(
+    "subnets",
+    COMPUTE,
+    "compute.subnetworks.list",
+    paginated=True,
+    consequence="subnet sizes could not be read (vpc.direct_egress_subnet_small)",
+    field="subnets",
+    route=Route("GET", f"{_PROJECT}/regions/{{region}}/subnetworks"),
+    fetch=lambda s, d: list_subnetworks(s.clients.subnetworks, s.project, s.region, d),
+)
+NATS = Read(
+    "nats",
+    COMPUTE,
+    "compute.routers.list",
+    paginated=True,
+    consequence="Cloud NAT gateways could not be read (vpc.egress_without_nat)",
+    field="nats",
+    route=Route("GET", f"{_PROJECT}/regions/{{region}}/routers"),
+)
+ROUTER_STATUS = Read(
+    "router_status",
+    COMPUTE,
+    "compute.routers.getRouterStatus",
+    paginated=False,
+    consequence="Cloud Router status could not be read: NAT IPs a MANUAL_ONLY gateway lacks are seen only "
+    "through Monitoring (vpc.nat_exhausted)",
+    field="nats",
+    route=Route("GET", f"{_PROJECT}/regions/{{region}}/routers/{{router}}/getRouterStatus"),
+)
+READS = (FIREWALLS, SUBNETS, NATS, ROUTER_STATUS)
 
 
 def short(url: str) -> str:

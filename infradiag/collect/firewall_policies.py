@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infradiag.collect.api import COMPUTE, Read, Route
 from infradiag.collect.calls import Timeout
 from infradiag.collect.compute import short
 from infradiag.evidence import (
@@ -37,6 +38,18 @@ NETWORK_POLICY_TYPES = ("NETWORK", "NETWORK_REGIONAL")
 DEFAULT_ENFORCEMENT_ORDER = "AFTER_CLASSIC_FIREWALL"
 # FirewallPolicyRuleSecureTag.state: an INEFFECTIVE tag (its network differs) is ignored by the rule.
 INEFFECTIVE = "INEFFECTIVE"
+
+FIREWALL_POLICIES = Read(
+    "firewall_policies",
+    COMPUTE,
+    "compute.networks.getEffectiveFirewalls",
+    paginated=False,
+    consequence="firewall policies in effect could not be read: whether connectors reach private targets is "
+    "undetermined (vpc_connector.firewall_blocked)",
+    field="firewall_policies",
+    route=Route("GET", "/compute/v1/projects/{project}/global/networks/{network}/getEffectiveFirewalls"),
+)
+READS = (FIREWALL_POLICIES,)
 
 
 def _snake(name: str) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from infradiag.collect.api import COMPUTE, Read, Route
 from infradiag.collect.calls import Timeout
 from infradiag.collect.compute import short
 from infradiag.evidence import BackendEvidence, BackendServiceEvidence, HealthCheckEvidence
@@ -39,6 +40,65 @@ _HEALTH_CHECK_FIELDS = {
     "GRPC": "grpc_health_check",
     "GRPC_WITH_TLS": "grpc_tls_health_check",
 }
+
+_PROJECT = "/compute/v1/projects/{project}"
+BACKEND_SERVICES = Read(
+    "backend_services",
+    COMPUTE,
+    "compute.backendServices.aggregatedList",
+    paginated=True,
+    consequence="load balancer backend services could not be read (lb.* causes)",
+    field="backend_services",
+    route=Route("GET", f"{_PROJECT}/aggregated/backendServices"),
+)
+HEALTH_CHECKS = Read(
+    "health_checks",
+    COMPUTE,
+    "compute.healthChecks.aggregatedList",
+    paginated=True,
+    consequence="health checks could not be read (lb.health_check_misconfigured)",
+    field="health_checks",
+    route=Route("GET", f"{_PROJECT}/aggregated/healthChecks"),
+    fetch=lambda s, d: list_health_checks(s.clients.health_checks, s.project, d),
+)
+NEGS = Read(
+    "negs",
+    COMPUTE,
+    "compute.networkEndpointGroups.aggregatedList",
+    paginated=True,
+    consequence="NEGs could not be read: serverless backends cannot be told from others",
+    field="backend_services",
+    route=Route("GET", f"{_PROJECT}/aggregated/networkEndpointGroups"),
+)
+BACKEND_HEALTH = Read(
+    "backend_health",
+    COMPUTE,
+    "compute.backendServices.getHealth",
+    paginated=False,
+    consequence="backend health could not be read (lb.backend_unhealthy)",
+    field="backend_services",
+    route=Route("POST", f"{_PROJECT}/global/backendServices/{{backendService}}/getHealth"),
+)
+INSTANCE_GROUPS = Read(
+    "instance_groups",
+    COMPUTE,
+    "compute.instanceGroups.aggregatedList",
+    paginated=True,
+    consequence="instance groups could not be read: which port health checks probe "
+    "(lb.health_check_misconfigured)",
+    field="backend_services",
+    route=Route("GET", f"{_PROJECT}/aggregated/instanceGroups"),
+)
+INSTANCES = Read(
+    "instances",
+    COMPUTE,
+    "compute.instances.aggregatedList",
+    paginated=True,
+    consequence="backend instances could not be read: whether firewall rules admit health-check probes",
+    field="backend_services",
+    route=Route("GET", f"{_PROJECT}/aggregated/instances"),
+)
+READS = (BACKEND_SERVICES, HEALTH_CHECKS, NEGS, BACKEND_HEALTH, INSTANCE_GROUPS, INSTANCES)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from google.cloud import run_v2
 
+from infradiag.collect.api import IAM, RUN, Read, Route
 from infradiag.collect.calls import Timeout
 from infradiag.evidence import (
     ConditionEvidence,
@@ -47,6 +48,38 @@ def list_revisions(client: Any, project: str, region: str, timeout: Timeout) -> 
         retry=None,
     )
     return [revision_evidence(revision) for revision in pager]
+
+
+_LOCATION = "/v2/projects/{project}/locations/{location}"
+SERVICES = Read(
+    "services",
+    RUN,
+    "run.projects.locations.services.list",
+    paginated=True,
+    consequence="Cloud Run services could not be listed: URLs, connectors and readiness are unknown",
+    field="services",
+    route=Route("GET", f"{_LOCATION}/services"),
+)
+REVISIONS = Read(
+    "revisions",
+    RUN,
+    "run.projects.locations.services.revisions.list",
+    paginated=True,
+    consequence="revision readiness could not be checked (run.revision_not_ready, traffic_misrouted)",
+    field="revisions",
+    route=Route("GET", f"{_LOCATION}/services/{{service}}/revisions"),
+    fetch=lambda s, d: list_revisions(s.clients.run_revisions, s.project, s.region, d),
+)
+INVOKERS = Read(
+    "invokers",
+    IAM,
+    "run.projects.locations.services.getIamPolicy",
+    paginated=False,
+    consequence="invoker IAM policies could not be read (run.invoker_denied)",
+    field="invokers",
+    route=Route("GET", f"{_LOCATION}/services/{{service}}:getIamPolicy"),
+)
+READS = (SERVICES, REVISIONS, INVOKERS)
 
 
 def get_invokers(client: Any, service_resource: str, timeout: Timeout) -> InvokerEvidence:

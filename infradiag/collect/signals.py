@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from infradiag.collect.api import MONITORING, Read, Route
 from infradiag.collect.monitoring import Signal
 from infradiag.evidence import metrics
 
@@ -196,3 +197,37 @@ SIGNALS = (
     NAT_DROPPED_SENT_PACKETS,
     NAT_ALLOCATION_FAILED,
 )
+
+
+# The signals as reads, one per family (the start of a signal's name): a failed query's unknown says what its
+# family leaves unchecked. The collector runs every signal (Collector._series) and joins the series into the
+# evidence field of its family.
+def _family(name: str, field: str, consequence: str) -> Read:
+    return Read(
+        name,
+        MONITORING,
+        "monitoring.projects.timeSeries.list",
+        paginated=True,
+        consequence=consequence,
+        field=field,
+        route=Route("gRPC", "/google.monitoring.v3.MetricService/ListTimeSeries"),
+    )
+
+
+READS = (
+    _family(
+        "connector", "connectors", "connector load (CPU, instance count, throughput) could not be checked"
+    ),
+    _family(
+        "run", "services", "Cloud Run load (instances, memory, latency, startup, 5xx) could not be checked"
+    ),
+    _family("sql", "sql_instances", "Cloud SQL load (connections, CPU, up) could not be checked"),
+    _family(
+        "nat", "nats", "Cloud NAT drops and allocation failures could not be checked (vpc.nat_exhausted)"
+    ),
+)
+
+
+def family(signal_name: str) -> str:
+    """The family of a signal: the start of its name, up to the first "_" (e.g. "connector")."""
+    return signal_name.split("_", 1)[0]

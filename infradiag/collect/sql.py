@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from infradiag.collect.api import SQL, Read, Route
 from infradiag.collect.calls import Timeout
 from infradiag.collect.compute import short
 from infradiag.evidence import SqlInstanceEvidence
@@ -39,6 +40,18 @@ _PORTS = {"POSTGRES": 5432, "MYSQL": 3306, "SQLSERVER": 1433}
 # settings.maintenanceWindow.day: "Returned in output as an integer, 1 to 7, where 1 equals Monday"; hour is
 # 0-23 UTC (https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1/instances#MaintenanceWindow).
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+SQL_INSTANCES = Read(
+    "sql_instances",
+    SQL,
+    "sql.instances.list",
+    paginated=True,
+    consequence="Cloud SQL instances could not be read (sql.* causes)",
+    field="sql_instances",
+    route=Route("GET", "/sql/v1beta4/projects/{project}/instances"),
+    fetch=lambda s, d: list_sql_instances(s.clients.sql_instances, s.project, d),
+)
+READS = (SQL_INSTANCES,)
 
 
 def list_sql_instances(client: Any, project: str, timeout: Timeout) -> list[SqlInstanceEvidence]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infradiag.collect.api import VPCACCESS, Read, Route
 from infradiag.collect.calls import Timeout
 from infradiag.evidence import ConnectorEvidence
 
@@ -14,6 +15,19 @@ def list_connectors(client: Any, project: str, region: str, timeout: Timeout) ->
         parent=f"projects/{project}/locations/{region}", timeout=timeout, retry=None
     )
     return [connector_evidence(connector) for connector in pager]
+
+
+CONNECTORS = Read(
+    "connectors",
+    VPCACCESS,
+    "vpcaccess.projects.locations.connectors.list",
+    paginated=True,
+    consequence="connector state and capacity could not be checked",
+    field="connectors",
+    route=Route("GET", "/v1/projects/{project}/locations/{location}/connectors"),
+    fetch=lambda s, d: list_connectors(s.clients.vpc_access, s.project, s.region, d),
+)
+READS = (CONNECTORS,)
 
 
 def connector_evidence(connector: Any) -> ConnectorEvidence:

@@ -300,8 +300,8 @@ def _path(
     )
 
 
-# Text of the consequence the collector gives a failed read of the policies (collector.READS); with it the
-# failure is already reported, once, with its fix.
+# Text of the consequence of a failed read of the policies (FIREWALL_POLICIES in
+# collect/firewall_policies.py); the failure is then already reported, once, with its fix.
 POLICIES_UNREAD = "firewall policies in effect could not be read"
 # Without the VPC rules nothing can be decided: the read's own Unknown already says so and what to grant.
 RULES_UNREAD = "the VPC firewall rules could not be read"

@@ -15,7 +15,7 @@ import hcl2  # python-hcl2
 import typer
 
 from infradiag.cli import app
-from infradiag.collect.calls import VIEWER_ROLES
+from infradiag.collect.registry import VIEWER_ROLES
 from infradiag.history import FindingRecord, SweepRecord
 from infradiag.sweep.diff import compare
 from infradiag.sweep.logline import EVENT, log_entry
