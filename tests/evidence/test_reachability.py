@@ -6,12 +6,19 @@ from typing import Any
 
 import pytest
 
-from infradiag.evidence import ConnectorEvidence, FirewallEvidence, FirewallPortRule, SqlInstanceEvidence
+from infradiag.evidence import (
+    ConnectorEvidence,
+    FirewallEvidence,
+    FirewallPortRule,
+    SqlInstanceEvidence,
+    SubnetEvidence,
+)
 from infradiag.evidence.reachability import (
     Endpoint,
     Traffic,
     connector_endpoint,
     connector_reachability,
+    connector_source,
     decide,
 )
 
@@ -290,3 +297,37 @@ def test_a_blocked_path_names_the_outranking_allows_whose_targets_leave_the_conn
     (path,) = connector_reachability([CONNECTOR], rules, [sql("db", "vpc")])
     assert (path.allowed, path.deciding_rule) == (False, "deny-all-egress")
     assert path.allows_not_applying == ["allow-bar", "allow-sa"]
+
+
+def test_an_allow_at_the_denys_own_priority_is_not_named_as_an_outranking_allow() -> None:
+    # At equal priority a deny wins even over an allow that applies: such an allow was not "meant to win".
+    rules = [rule("allow-bar-tie", "allow", 50, protocol="all", target_tags=["bar"]), DENY_ALL]
+    (path,) = connector_reachability([CONNECTOR], rules, [sql("db", "vpc")])
+    assert (path.allowed, path.deciding_rule, path.allows_not_applying) == (False, "deny-all-egress", [])
+
+
+def subnet(name: str, region: str, network: str, cidr: str) -> SubnetEvidence:
+    return SubnetEvidence(
+        name=name,
+        resource=f"projects/p/regions/{region}/subnetworks/{name}",
+        network=network,
+        region=region,
+        ip_cidr_range=cidr,
+        prefix_length=28,
+        usable_addresses=12,
+    )
+
+
+def test_a_connector_on_a_subnet_takes_the_range_of_that_subnet_in_its_region_and_network() -> None:
+    # Subnet names are unique per region and network, not project-wide: only name, region and network
+    # together name the connector's subnet.
+    on_subnet = CONNECTOR.model_copy(update={"ip_cidr_range": None, "subnet": "conn-subnet"})
+    subnets = [
+        subnet("other-subnet", "us-central1", "vpc", "10.1.0.0/28"),
+        subnet("conn-subnet", "europe-west1", "vpc", "10.2.0.0/28"),
+        subnet("conn-subnet", "us-central1", "other-vpc", "10.3.0.0/28"),
+        subnet("conn-subnet", "us-central1", "vpc", "10.4.0.0/28"),
+    ]
+    assert connector_source(on_subnet, subnets) == ("vpc", "10.4.0.0/28", None)
+    (path,) = connector_reachability([on_subnet], [], [sql("db", "vpc")], subnets=subnets)
+    assert (path.allowed, path.connector_range) == (True, "10.4.0.0/28")
