@@ -34,7 +34,7 @@ RUN = Api(
     "run.googleapis.com",
     "Cloud Run Admin API v2",
     "roles/run.viewer",
-    "list Cloud Run resources (services, revisions, jobs) and read the services' IAM policies",
+    "list Cloud Run resources and read the services' IAM policies",
 )
 # The services' IAM methods: their own source in unknowns, answered by the Cloud Run Admin API.
 IAM = Api("iam", RUN.service, RUN.title, RUN.role, RUN.why)
@@ -43,7 +43,7 @@ VPCACCESS = Api(
     "vpcaccess.googleapis.com",
     "Serverless VPC Access API",
     "roles/vpcaccess.viewer",
-    "list Serverless VPC Access connectors: their state, machine type and instance bounds",
+    "list connectors (state, machine type, instance bounds)",
 )
 COMPUTE = Api(
     "compute",
@@ -58,7 +58,7 @@ SQL = Api(
     "sqladmin.googleapis.com",
     "Cloud SQL Admin API",
     "roles/cloudsql.viewer",
-    "Cloud SQL instances (tier, state, max_connections, private IP)",
+    "list instances (tier, state, max_connections, private IP)",
 )
 MONITORING = Api(
     "monitoring",

@@ -79,8 +79,8 @@ class Generated:
 
 def readme_table() -> str:
     """The README's role table: each role and why infradiag needs it."""
-    rows = ["| role | why |", "|---|---|"]
-    rows += [f"| `{role}` | {api.why} |" for role, api in roles().items()]
+    rows = ["| role | API | why |", "|---|---|---|"]
+    rows += [f"| `{role}` | {api.title} | {api.why} |" for role, api in roles().items()]
     return "\n".join(rows)
 
 
@@ -134,17 +134,22 @@ def write(root: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`--write` regenerates the blocks, `--check` exits 1 naming the stale files."""
+    """`--write` regenerates the blocks, `--check` exits 1 naming the stale files; 2 when a file lost its
+    markers."""
     parser = argparse.ArgumentParser(prog="python -m infradiag.collect.registry", description=__doc__)
     parser.add_argument("--write", action="store_true", help="rewrite the generated blocks")
     parser.add_argument("--check", action="store_true", help="exit 1 when a generated block is stale")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[2])
     args = parser.parse_args(argv)
-    if args.write:
-        for path in write(args.root):
-            print(f"rewrote {path}")
-        return 0
-    files = stale(args.root)
+    try:
+        if args.write:
+            for path in write(args.root):
+                print(f"rewrote {path}")
+            return 0
+        files = stale(args.root)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     for path in files:
         print(f"{path} is stale: run `{COMMAND}`", file=sys.stderr)
     return 1 if files and args.check else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 import grpc
 import pytest
@@ -18,6 +19,7 @@ from infradiag.twin.monitoring import start_monitoring_server
 from infradiag.twin.requestlog import RequestLog
 from infradiag.twin.rest import RestApis
 from infradiag.twin.scenario import Scenario
+from tests.conftest import ROOT
 
 PROJECT = "routes-project"
 EMPTY = Scenario.model_validate(
@@ -93,3 +95,21 @@ def test_the_twin_serves_every_grpc_read_at_its_declared_method(read: Read) -> N
                 assert error.code() not in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.PERMISSION_DENIED)
     finally:
         server.stop()
+
+
+def test_the_generated_role_lists_are_up_to_date() -> None:
+    assert registry.stale(ROOT) == [], f"the role lists are stale: run `{registry.COMMAND}`"
+
+
+def test_a_stale_role_list_is_found_and_rewritten(tmp_path: Path) -> None:
+    for block in registry.generated():
+        copy = tmp_path / block.path
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text((ROOT / block.path).read_text(encoding="utf-8"), encoding="utf-8")
+    readme = tmp_path / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8").replace("`roles/cloudsql.viewer`", "`x`"), "utf-8")
+    assert registry.main(["--check", "--root", str(tmp_path)]) == 1
+    assert registry.write(tmp_path) == ["README.md"]
+    assert registry.stale(tmp_path) == []
+    readme.write_text("no markers", encoding="utf-8")
+    assert registry.main(["--check", "--root", str(tmp_path)]) == 2

@@ -2,14 +2,16 @@
 # The job, its schedule and the alerting live in job.tf and alerting.tf.
 
 locals {
-  # Read-only roles granted on every swept project, one per API the collectors call. This map must match
-  # infradiag/collect/calls.py VIEWER_ROLES (tests/terraform checks it). Why each is needed:
+  # Read-only roles granted on every swept project, one per API the collectors call, and why each is
+  # needed: generated from the registry of reads (infradiag/collect/registry.py); tests check it is current.
   viewer_roles = {
-    "roles/run.viewer"            = "Cloud Run Admin API v2: list services and revisions and read their IAM policies (ingress, invokers, probes, scaling)"
-    "roles/vpcaccess.viewer"      = "Serverless VPC Access API: list connectors, their state, machine type and instance bounds"
-    "roles/compute.networkViewer" = "Compute Engine API: read firewalls, routers and Cloud NAT, and load balancer backends"
-    "roles/cloudsql.viewer"       = "Cloud SQL Admin API: read instances (tier, state, max_connections)"
-    "roles/monitoring.viewer"     = "Cloud Monitoring API: read connector, Cloud Run and Cloud SQL metrics and alert policies"
+    # registry: roles, generated from infradiag/collect/registry.py by `./dev python -m infradiag.collect.registry --write`
+    "roles/run.viewer"            = "Cloud Run Admin API v2: list Cloud Run resources and read the services' IAM policies"
+    "roles/vpcaccess.viewer"      = "Serverless VPC Access API: list connectors (state, machine type, instance bounds)"
+    "roles/compute.networkViewer" = "Compute Engine API: subnets, firewalls and the firewall policies in effect (`networks.getEffectiveFirewalls`), routers and Cloud NAT, load balancer backend services, health checks, NEGs, instance groups and instances"
+    "roles/cloudsql.viewer"       = "Cloud SQL Admin API: list instances (tier, state, max_connections, private IP)"
+    "roles/monitoring.viewer"     = "Cloud Monitoring API: connector, Cloud Run, Cloud SQL and Cloud NAT metrics, and alert policies"
+    # registry: end
   }
 
   swept_projects = distinct([for env in values(var.environments) : env.project])
