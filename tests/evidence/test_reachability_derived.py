@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from infradiag.collect.firewall_policies import FIREWALL_POLICIES
 from infradiag.evidence import (
     ConnectorEvidence,
@@ -203,19 +205,24 @@ def test_a_regional_network_policy_deny_is_named_with_its_type_region_and_rule()
     )
 
 
-def test_a_policy_rule_on_secure_tags_or_service_accounts_cannot_be_told_to_select_a_connector() -> None:
+@pytest.mark.parametrize(
+    "rule",
+    [
+        prule(10, "deny", target_secure_tags=["tagValues/7"]),
+        prule(10, "deny", target_service_accounts=["a@p.iam.gserviceaccount.com"]),
+    ],
+    ids=["secure-tags", "service-accounts"],
+)
+def test_a_policy_rule_on_secure_tags_or_service_accounts_cannot_be_told_to_select_a_connector(
+    rule: FirewallPolicyRuleEvidence,
+) -> None:
     # Google documents no secure tag or service account for connector instances: such a rule that otherwise
     # matches makes the path undetermined, neither blocked by the deny nor allowed by the VPC allow.
-    for target in (
-        {"target_secure_tags": ["tagValues/7"]},
-        {"target_service_accounts": ["a@p.iam.gserviceaccount.com"]},
-    ):
-        rule = prule(10, "deny", **target)
-        policies = [on_vpc(network_policy(rule), order="BEFORE_CLASSIC_FIREWALL")]
-        [path] = connector_reachability([CONNECTOR], [egress("allow-sql", "allow")], [sql()], policies)
-        assert path.allowed is None, target
-        assert "rule 10 of firewall policy net-policy may apply" in (path.undetermined or "")
-        assert (path.deciding_policy, path.deciding_policy_priority) == ("net-policy", 10)
+    policies = [on_vpc(network_policy(rule), order="BEFORE_CLASSIC_FIREWALL")]
+    [path] = connector_reachability([CONNECTOR], [egress("allow-sql", "allow")], [sql()], policies)
+    assert path.allowed is None
+    assert "rule 10 of firewall policy net-policy may apply" in (path.undetermined or "")
+    assert (path.deciding_policy, path.deciding_policy_priority) == ("net-policy", 10)
 
 
 # --- One Unknown per undetermined path -------------------------------------------------------------------
