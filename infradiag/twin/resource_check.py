@@ -20,7 +20,10 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from infradiag.twin.compute_names import PlacementError, placement
+from infradiag.twin.scenario import Google, Scenario
 from infradiag.twin.timeseries.values import VALUE_FIELDS
 
 Loc = tuple[str | int, ...]
@@ -36,29 +39,20 @@ class ResourceProblem(ValueError):
         self.fix = fix
 
 
-# Where each kind of resource sits in a scenario, and its message in the official client library.
-LIST_SECTIONS: tuple[tuple[Loc, str, str], ...] = (
-    (("run", "services"), "google.cloud.run_v2.types", "Service"),
-    (("run", "revisions"), "google.cloud.run_v2.types", "Revision"),
-    (("vpcaccess", "connectors"), "google.cloud.vpcaccess_v1.types", "Connector"),
-    (("compute", "networks"), "google.cloud.compute_v1.types", "Network"),
-    (("compute", "subnetworks"), "google.cloud.compute_v1.types", "Subnetwork"),
-    (("compute", "firewalls"), "google.cloud.compute_v1.types", "Firewall"),
-    (("compute", "routers"), "google.cloud.compute_v1.types", "Router"),
-    (("compute", "backendServices"), "google.cloud.compute_v1.types", "BackendService"),
-    (("compute", "healthChecks"), "google.cloud.compute_v1.types", "HealthCheck"),
-    (("compute", "networkEndpointGroups"), "google.cloud.compute_v1.types", "NetworkEndpointGroup"),
-    (("compute", "urlMaps"), "google.cloud.compute_v1.types", "UrlMap"),
-    (("compute", "forwardingRules"), "google.cloud.compute_v1.types", "ForwardingRule"),
-    (("compute", "instanceGroups"), "google.cloud.compute_v1.types", "InstanceGroup"),
-    (("compute", "instances"), "google.cloud.compute_v1.types", "Instance"),
-    (("compute", "networkFirewallPolicies"), "google.cloud.compute_v1.types", "FirewallPolicy"),
-    (("compute", "regionNetworkFirewallPolicies"), "google.cloud.compute_v1.types", "FirewallPolicy"),
-    (("compute", "hierarchicalFirewallPolicies"), "google.cloud.compute_v1.types", "FirewallPolicy"),
-    (("sql", "instances"), "google.cloud.sqladmin_v1.types", "DatabaseInstance"),
-    (("monitoring", "timeSeries"), "google.cloud.monitoring_v3.types", "TimeSeries"),
-    (("monitoring", "alertPolicies"), "google.cloud.monitoring_v3.types", "AlertPolicy"),
-)
+def _google_lists() -> tuple[tuple[Loc, Google], ...]:
+    found: list[tuple[Loc, Google]] = []
+    for section, field in Scenario.model_fields.items():
+        model = field.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            for key, item in model.model_fields.items():
+                found += [((section, key), marker) for marker in item.metadata if isinstance(marker, Google)]
+    return tuple(found)
+
+
+# Where each kind of resource sits in a scenario, and its message in the official client library: as the
+# scenario's sections declare them (scenario.Google).
+GOOGLE_LISTS = _google_lists()
+LIST_SECTIONS: tuple[tuple[Loc, str, str], ...] = tuple((loc, g.module, g.message) for loc, g in GOOGLE_LISTS)
 MAP_SECTIONS: tuple[tuple[Loc, str, str], ...] = (
     (("compute", "backendServiceHealth"), "google.cloud.compute_v1.types", "BackendServiceGroupHealth"),
     (("iam",), "google.iam.v1.policy_pb2", "Policy"),
@@ -376,20 +370,9 @@ def _checks(
     project: str, number: str | None, now: datetime
 ) -> dict[Loc, Callable[[dict[str, Any], Loc], None]]:
     owners = "|".join(re.escape(p) for p in (project, number) if p)
-    location = rf"projects/(?:{owners})/locations/[^/]+"
+    named = {loc: _name_check(g.name, owners, project) for loc, g in GOOGLE_LISTS if g.name is not None}
     return {
-        ("run", "services"): lambda r, loc: _full_name(
-            r, loc, rf"{location}/services/[^/]+", f"projects/{project}/locations/REGION/services/NAME"
-        ),
-        ("run", "revisions"): lambda r, loc: _full_name(
-            r,
-            loc,
-            rf"{location}/services/[^/]+/revisions/[^/]+",
-            f"projects/{project}/locations/REGION/services/SERVICE/revisions/NAME",
-        ),
-        ("vpcaccess", "connectors"): lambda r, loc: _full_name(
-            r, loc, rf"{location}/connectors/[^/]+", f"projects/{project}/locations/REGION/connectors/NAME"
-        ),
+        **named,
         ("sql", "instances"): lambda r, loc: _require(r, loc, "name", "add `name: INSTANCE_ID`"),
         # A hierarchical policy's name is its numeric id (https://cloud.google.com/compute/docs/reference/
         # rest/v1/firewallPolicies); the twin serves it with its shortName as getEffectiveFirewalls does.
@@ -399,6 +382,13 @@ def _checks(
             r, loc, "name", f"add `name: projects/{project}/alertPolicies/ID`"
         ),
     }
+
+
+def _name_check(form: str, owners: str, project: str) -> Callable[[dict[str, Any], Loc], None]:
+    """A check that a resource's name has `form` (scenario.Google.name)."""
+    pattern = re.sub(r"[A-Z][A-Z_]*", "[^/]+", re.escape(form).replace(r"\{project\}", f"(?:{owners})"))
+    example = form.replace("{project}", project)
+    return lambda r, loc: _full_name(r, loc, pattern, example)
 
 
 def _check_hierarchical(resource: dict[str, Any], loc: Loc) -> None:

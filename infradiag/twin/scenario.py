@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -63,13 +64,37 @@ class Expectation(_Strict):
     unknowns: list[str] = Field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Google:
+    """Marks a scenario collection of Google resources, declared once here: the message of the official client
+    library each resource is checked against (twin/resource_check.py), and, for resources known by their full
+    resource name, that name's form: `{project}` is the scenario's project id or number, every capitalised
+    word one path segment."""
+
+    module: str
+    message: str
+    name: str | None = None
+
+
+_RUN = "google.cloud.run_v2.types"
+_COMPUTE = "google.cloud.compute_v1.types"
+_MONITORING = "google.cloud.monitoring_v3.types"
+_LOCATION = "projects/{project}/locations/REGION"
+
+
 class RunSection(_Strict):
-    services: list[Resource] = Field(default_factory=list)
-    revisions: list[Resource] = Field(default_factory=list)
+    services: Annotated[list[Resource], Google(_RUN, "Service", f"{_LOCATION}/services/NAME")] = Field(
+        default_factory=list
+    )
+    revisions: Annotated[
+        list[Resource], Google(_RUN, "Revision", f"{_LOCATION}/services/SERVICE/revisions/NAME")
+    ] = Field(default_factory=list)
 
 
 class VpcAccessSection(_Strict):
-    connectors: list[Resource] = Field(default_factory=list)
+    connectors: Annotated[
+        list[Resource], Google("google.cloud.vpcaccess_v1.types", "Connector", f"{_LOCATION}/connectors/NAME")
+    ] = Field(default_factory=list)
 
 
 class RouterStatusEntry(_Strict):
@@ -84,36 +109,50 @@ class RouterStatusEntry(_Strict):
 
 
 class ComputeSection(_Strict):
-    networks: list[Resource] = Field(default_factory=list)
-    subnetworks: list[Resource] = Field(default_factory=list)
-    firewalls: list[Resource] = Field(default_factory=list)
-    routers: list[Resource] = Field(default_factory=list)
-    backendServices: list[Resource] = Field(default_factory=list)
-    healthChecks: list[Resource] = Field(default_factory=list)
-    networkEndpointGroups: list[Resource] = Field(default_factory=list)
-    urlMaps: list[Resource] = Field(default_factory=list)
-    forwardingRules: list[Resource] = Field(default_factory=list)
-    instanceGroups: list[Resource] = Field(default_factory=list)
-    instances: list[Resource] = Field(default_factory=list)
+    networks: Annotated[list[Resource], Google(_COMPUTE, "Network")] = Field(default_factory=list)
+    subnetworks: Annotated[list[Resource], Google(_COMPUTE, "Subnetwork")] = Field(default_factory=list)
+    firewalls: Annotated[list[Resource], Google(_COMPUTE, "Firewall")] = Field(default_factory=list)
+    routers: Annotated[list[Resource], Google(_COMPUTE, "Router")] = Field(default_factory=list)
+    backendServices: Annotated[list[Resource], Google(_COMPUTE, "BackendService")] = Field(
+        default_factory=list
+    )
+    healthChecks: Annotated[list[Resource], Google(_COMPUTE, "HealthCheck")] = Field(default_factory=list)
+    networkEndpointGroups: Annotated[list[Resource], Google(_COMPUTE, "NetworkEndpointGroup")] = Field(
+        default_factory=list
+    )
+    urlMaps: Annotated[list[Resource], Google(_COMPUTE, "UrlMap")] = Field(default_factory=list)
+    forwardingRules: Annotated[list[Resource], Google(_COMPUTE, "ForwardingRule")] = Field(
+        default_factory=list
+    )
+    instanceGroups: Annotated[list[Resource], Google(_COMPUTE, "InstanceGroup")] = Field(default_factory=list)
+    instances: Annotated[list[Resource], Google(_COMPUTE, "Instance")] = Field(default_factory=list)
     # Network firewall policies (FirewallPolicy, with their `associations`): global, and regional ones
     # (each with its `region`).
-    networkFirewallPolicies: list[Resource] = Field(default_factory=list)
-    regionNetworkFirewallPolicies: list[Resource] = Field(default_factory=list)
+    networkFirewallPolicies: Annotated[list[Resource], Google(_COMPUTE, "FirewallPolicy")] = Field(
+        default_factory=list
+    )
+    regionNetworkFirewallPolicies: Annotated[list[Resource], Google(_COMPUTE, "FirewallPolicy")] = Field(
+        default_factory=list
+    )
     # Twin-only: the hierarchical firewall policies of the project's organization and folders, each a
     # FirewallPolicy as Google writes it, listed in ancestry order (the organization's first).
-    hierarchicalFirewallPolicies: list[Resource] = Field(default_factory=list)
+    hierarchicalFirewallPolicies: Annotated[list[Resource], Google(_COMPUTE, "FirewallPolicy")] = Field(
+        default_factory=list
+    )
     backendServiceHealth: dict[str, Resource] = Field(default_factory=dict)
     # Twin-only wrapper around Google-shaped RouterStatus results, one per router at most.
     routerStatus: list[RouterStatusEntry] = Field(default_factory=list)
 
 
 class SqlSection(_Strict):
-    instances: list[Resource] = Field(default_factory=list)
+    instances: Annotated[list[Resource], Google("google.cloud.sqladmin_v1.types", "DatabaseInstance")] = (
+        Field(default_factory=list)
+    )
 
 
 class MonitoringSection(_Strict):
-    timeSeries: list[Resource] = Field(default_factory=list)
-    alertPolicies: list[Resource] = Field(default_factory=list)
+    timeSeries: Annotated[list[Resource], Google(_MONITORING, "TimeSeries")] = Field(default_factory=list)
+    alertPolicies: Annotated[list[Resource], Google(_MONITORING, "AlertPolicy")] = Field(default_factory=list)
 
 
 class Scenario(_Strict):
