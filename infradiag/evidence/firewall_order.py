@@ -199,7 +199,7 @@ def policy_rule_matches(rule: FirewallPolicyRuleEvidence, traffic: Traffic) -> M
 def _policy_decision(policy: FirewallPolicyEvidence, traffic: Traffic) -> Decision | None:
     """The decision of one policy: its first matching rule's, or None when it passes the connection on (a
     goto_next rule, or no rule matches)."""
-    layer = LAYER_OF_TYPE.get(policy.type, "network")
+    layer = LAYER_OF_TYPE[policy.type]  # evaluate() decides nothing by a policy of an unknown type
     # Priorities are unique within a policy; should two tie, a deny is taken first, as for VPC rules.
     for rule in sorted(policy.rules, key=lambda r: (r.priority, r.action != "deny")):
         match = policy_rule_matches(rule, traffic)
@@ -236,13 +236,13 @@ def evaluate(
             "unknown",
             undetermined=f"the firewall policies in effect on network {traffic.network} could not be read",
         )
-    by_type: dict[str, list[FirewallPolicyEvidence]] = {}
-    for policy in policies.policies:
-        by_type.setdefault(LAYER_OF_TYPE.get(policy.type, "other"), []).append(policy)
-    unknown_types = by_type.get("other", [])
+    unknown_types = [p for p in policies.policies if p.type not in LAYER_OF_TYPE]
     if unknown_types:
         names = ", ".join(f"{policy_label(p)} ({p.type})" for p in unknown_types)
         return Decision(None, "unknown", undetermined=f"firewall policies of unknown type in effect: {names}")
+    by_type: dict[str, list[FirewallPolicyEvidence]] = {}
+    for policy in policies.policies:
+        by_type.setdefault(LAYER_OF_TYPE[policy.type], []).append(policy)
     network_levels = [*by_type.get("network", []), *by_type.get("regional", [])]
     levels: list[FirewallPolicyEvidence | None] = [*by_type.get("hierarchy", []), *by_type.get("system", [])]
     if policies.enforcement_order == "BEFORE_CLASSIC_FIREWALL":
