@@ -1,4 +1,4 @@
-"""Cloud Run Admin API v2: services, revisions and invoker policies, flattened into evidence."""
+"""Cloud Run Admin API v2: services, revisions, invoker policies and jobs, flattened into evidence."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from infradiag.evidence import (
     ServiceEvidence,
     TrafficTargetEvidence,
 )
+from infradiag.evidence.model import JobEvidence
 
 # https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services#Service
 DEFAULT_TIMEOUT_S = 300.0
@@ -79,7 +80,17 @@ INVOKERS = Read(
     field="invokers",
     route=Route("GET", f"{_LOCATION}/services/{{service}}:getIamPolicy"),
 )
-READS = (SERVICES, REVISIONS, INVOKERS)
+JOBS = Read(
+    "jobs",
+    RUN,
+    "run.projects.locations.jobs.list",
+    paginated=True,
+    consequence="Cloud Run jobs could not be listed: which jobs route through a connector, how they ended",
+    field="jobs",
+    route=Route("GET", f"{_LOCATION}/jobs"),
+    fetch=lambda s, d: list_jobs(s.clients.rest("run_v2", "JobsClient"), s.project, s.region, d),
+)
+READS = (SERVICES, REVISIONS, INVOKERS, JOBS)
 
 
 def get_invokers(client: Any, service_resource: str, timeout: Timeout) -> InvokerEvidence:
@@ -217,4 +228,45 @@ def revision_evidence(revision: Any) -> RevisionEvidence:
         ready=ready,
         message=why.message if why else None,
         reason=why.reason if why else None,
+    )
+
+
+def list_jobs(client: Any, project: str, region: str, timeout: Timeout) -> list[JobEvidence]:
+    """Every job in the region (one paginated list call,
+    https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs/list), as evidence."""
+    pager = client.list_jobs(
+        request={"parent": f"projects/{project}/locations/{region}", "page_size": PAGE_SIZE},
+        timeout=timeout,
+        retry=None,
+    )
+    return [job_evidence(job, project) for job in pager]
+
+
+def job_evidence(job: Any, project: str) -> JobEvidence:
+    """One run_v2.Job as JobEvidence: where its tasks send private traffic (template.template.vpcAccess: a
+    connector, by its full name as for services, or Direct VPC egress), whether it is ready, and how its
+    latest execution ended or stands (EXECUTION_FAILED, EXECUTION_RUNNING...; None when it never ran)."""
+    job = _raw(job)
+    parts = job.name.split("/")
+    region = parts[3]
+    task = job.template.template
+    vpc = task.vpc_access
+    interface = vpc.network_interfaces[0] if vpc.network_interfaces else None
+    condition = job.terminal_condition
+    ready = condition.state == SUCCEEDED if condition.type_ else True
+    latest = job.latest_created_execution
+    status = _enum_name(latest, "completion_status") if latest.name else None
+    return JobEvidence(
+        name=parts[-1],
+        resource=job.name,
+        region=region,
+        connector=_connector_name(vpc.connector, project, region),
+        egress=_enum_name(vpc, "egress") if vpc.connector or interface is not None else None,
+        direct_egress_network=_short(interface.network) if interface is not None else None,
+        direct_egress_subnet=_short(interface.subnetwork) if interface is not None else None,
+        cloudsql_instances=_cloudsql_instances(task),
+        ready=ready,
+        ready_message=None if ready else condition.message or None,
+        latest_execution=_short(latest.name),
+        latest_execution_status=None if status == "COMPLETION_STATUS_UNSPECIFIED" else status,
     )

@@ -145,6 +145,25 @@ class ServiceEvidence(_Evidence):
     load: ServiceLoadEvidence = Field(default_factory=ServiceLoadEvidence)
 
 
+class JobEvidence(_Evidence):
+    """A Cloud Run job as the Admin API v2 describes it (jobs.list), flattened: its tasks' private traffic
+    (template.template.vpcAccess), readiness, and how its latest execution ended."""
+
+    name: str  # short name
+    resource: str  # projects/P/locations/R/jobs/J
+    region: str
+    connector: str | None = None  # full connector name, as ServiceEvidence.connector
+    egress: str | None = None
+    direct_egress_network: str | None = None
+    direct_egress_subnet: str | None = None
+    cloudsql_instances: list[str] = Field(default_factory=list)  # connection names P:R:I
+    ready: bool = True
+    ready_message: str | None = None
+    latest_execution: str | None = None  # short name of latestCreatedExecution
+    # latestCreatedExecution.completionStatus, e.g. EXECUTION_FAILED or EXECUTION_RUNNING; None: it never ran.
+    latest_execution_status: str | None = None
+
+
 class ConnectorEvidence(_Evidence):
     """A Serverless VPC Access connector plus its load over the recent window."""
 
@@ -181,6 +200,7 @@ class Evidence(_Evidence):
     region: str
     now: datetime
     services: list[ServiceEvidence] = Field(default_factory=list)
+    jobs: list[JobEvidence] = Field(default_factory=list)
     connectors: list[ConnectorEvidence] = Field(default_factory=list)
     probes: list[ProbeResult] = Field(default_factory=list)
     unknowns: list[Unknown] = Field(default_factory=list)

@@ -89,6 +89,9 @@ class RunSection(_Strict):
     revisions: Annotated[
         list[Resource], Google(_RUN, "Revision", f"{_LOCATION}/services/SERVICE/revisions/NAME")
     ] = Field(default_factory=list)
+    jobs: Annotated[list[Resource], Google(_RUN, "Job", f"{_LOCATION}/jobs/NAME")] = Field(
+        default_factory=list
+    )
 
 
 class VpcAccessSection(_Strict):

@@ -65,6 +65,46 @@ def distribution(samples: list[float], bounds: list[float]) -> Json:
     }
 
 
+# Two jobs, as jobs.list returns them: one routes through the connector (named by its short name, as the field
+# allows) and its latest execution failed; one uses Direct VPC egress and never ran.
+JOBS: list[Json] = [
+    {
+        "name": f"{LOC}/jobs/nightly-export",
+        "template": {
+            "taskCount": 1,
+            "template": {
+                "containers": [{"image": f"us-docker.pkg.dev/{PROJECT}/apps/export:1"}],
+                "vpcAccess": {"connector": "staging-conn", "egress": "PRIVATE_RANGES_ONLY"},
+                "volumes": [
+                    {"name": "cloudsql", "cloudSqlInstance": {"instances": [f"{PROJECT}:{REGION}:main-db"]}}
+                ],
+            },
+        },
+        "terminalCondition": {"type": "Ready", "state": "CONDITION_SUCCEEDED"},
+        "executionCount": 3,
+        "latestCreatedExecution": {
+            "name": "nightly-export-x7k2p",
+            "createTime": "2026-09-15T22:00:00Z",
+            "completionTime": "2026-09-15T22:04:10Z",
+            "completionStatus": "EXECUTION_FAILED",
+        },
+    },
+    {
+        "name": f"{LOC}/jobs/reindex",
+        "template": {
+            "template": {
+                "containers": [{"image": f"us-docker.pkg.dev/{PROJECT}/apps/reindex:1"}],
+                "vpcAccess": {
+                    "networkInterfaces": [{"network": "staging-vpc", "subnetwork": "run-direct"}],
+                    "egress": "ALL_TRAFFIC",
+                },
+            },
+        },
+        "terminalCondition": {"type": "Ready", "state": "CONDITION_SUCCEEDED"},
+    },
+]
+
+
 def service(index: int) -> Json:
     name = f"svc-{index}"
     full = f"{LOC}/services/{name}"
@@ -433,7 +473,7 @@ def fleet(count: int, **overrides: Any) -> Json:
         "projectNumber": NUMBER,
         "region": REGION,
         "now": NOW_TEXT,
-        "run": {"services": [service(i) for i in range(count)], "revisions": revisions(count)},
+        "run": {"services": [service(i) for i in range(count)], "revisions": revisions(count), "jobs": JOBS},
         "vpcaccess": {
             "connectors": [
                 {

@@ -11,12 +11,13 @@ from infradiag.collect import signals
 from infradiag.evidence import Evidence, InvokerEvidence
 from infradiag.twin.scenario import Scenario
 from infradiag.twin.server import Twin
-from tests.collect.fleet import LOC, PROJECT, REGION, fleet
+from tests.collect.fleet import CONNECTOR, LOC, PROJECT, REGION, fleet
 from tests.collect.gather import gather as gather_from_twin
 
 LIST_CALLS = {
     ("run", "ListServices", "rest"),
     ("run", "ListRevisions", "rest"),
+    ("run", "ListJobs", "rest"),
     ("vpcaccess", "ListConnectors", "rest"),
     ("compute", "firewalls.list", "rest"),
     ("compute", "subnetworks.list", "rest"),
@@ -63,7 +64,17 @@ def test_each_list_once_each_signal_once_health_per_backend_and_nothing_mutating
     assert [c for c in calls if c.mutating] == []
     assert all(c.code == "OK" for c in calls)
     assert evidence.unknowns == []
-    for source in ("run", "vpcaccess", "compute", "sql", "monitoring", "revisions", "nats", "alerting"):
+    for source in (
+        "run",
+        "vpcaccess",
+        "compute",
+        "sql",
+        "monitoring",
+        "revisions",
+        "jobs",
+        "nats",
+        "alerting",
+    ):
         assert source in evidence.checked
     assert "iam" not in evidence.checked and "invokers" not in evidence.checked  # no probe was refused
 
@@ -97,6 +108,26 @@ def test_service_details_and_load(three: tuple[Evidence, Twin]) -> None:
     assert (svc0.load.requests_total, svc0.load.requests_5xx) == (360, 60)
     assert (svc1.load.requests_total, svc1.load.requests_5xx) == (300, 0)
     assert svc0.load.memory_p99 is None  # no such series in the scenario
+
+
+def test_jobs_and_the_connector_they_route_through(three: tuple[Evidence, Twin]) -> None:
+    export, reindex = three[0].jobs
+    assert (export.name, export.connector, export.egress) == (
+        "nightly-export",
+        CONNECTOR,
+        "PRIVATE_RANGES_ONLY",
+    )
+    assert (export.latest_execution, export.latest_execution_status) == (
+        "nightly-export-x7k2p",
+        "EXECUTION_FAILED",
+    )
+    assert export.cloudsql_instances == [f"{PROJECT}:{REGION}:main-db"] and export.ready
+    assert (reindex.connector, reindex.direct_egress_network, reindex.direct_egress_subnet) == (
+        None,
+        "staging-vpc",
+        "run-direct",
+    )
+    assert reindex.latest_execution is None and reindex.latest_execution_status is None
 
 
 def test_network_evidence(three: tuple[Evidence, Twin]) -> None:

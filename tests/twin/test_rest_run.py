@@ -104,6 +104,32 @@ def test_revisions_list_under_their_service_and_get() -> None:
     assert one.name.endswith("svc-1-00001-xyz")
 
 
+JOBS = [
+    {
+        "name": f"{LOCATION}/jobs/job-{i}",
+        "template": {"template": {"vpcAccess": {"connector": f"{LOCATION}/connectors/staging-conn"}}},
+        "latestCreatedExecution": {"name": f"job-{i}-abcde", "completionStatus": "EXECUTION_FAILED"},
+    }
+    for i in range(3)
+]
+
+
+def test_jobs_list_page_by_page_and_get_as_written() -> None:
+    with serve(scenario(run={"services": SERVICES, "jobs": JOBS})) as twin:
+        client = run_v2.JobsClient(**rest_kwargs(twin))
+        pager = client.list_jobs(request={"parent": LOCATION, "page_size": 2})
+        pages = [[j.name.rsplit("/", 1)[-1] for j in page.jobs] for page in pager.pages]
+        one = client.get_job(name=f"projects/{NUMBER}/locations/us-central1/jobs/job-1")
+        with pytest.raises(exceptions.Forbidden):
+            client.run_job(name=f"{LOCATION}/jobs/job-1")
+    assert pages == [["job-0", "job-1"], ["job-2"]]
+    assert one.template.template.vpc_access.connector.endswith("/connectors/staging-conn")
+    assert one.latest_created_execution.completion_status.name == "EXECUTION_FAILED"
+    assert [c.code for c in calls(twin, "ListJobs")] == ["OK", "OK"]
+    (refused,) = [c for c in twin.log.calls() if c.mutating]
+    assert (refused.method, refused.code) == ("RunJob", "PERMISSION_DENIED")
+
+
 def test_unknown_service_is_not_found_in_the_aip193_shape() -> None:
     with serve(run_scenario()) as twin:
         client = run_v2.ServicesClient(**rest_kwargs(twin))

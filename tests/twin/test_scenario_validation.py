@@ -222,6 +222,19 @@ IN_PROCESS_CASES = {
         "twice",
         "rename",
     ),
+    "job named by its short name": (
+        "run:\n  jobs:\n  - name: nightly-export\n",
+        8,
+        "full resource name",
+        "projects/acme-staging/locations/REGION/jobs/NAME",
+    ),
+    "job checked against the v2 Job message": (
+        "run:\n  jobs:\n  - name: projects/acme-staging/locations/us-central1/jobs/j\n"
+        "    latestCreatedExecution: {completionStatus: FAILED}\n",
+        9,
+        "CompletionStatus",
+        "EXECUTION_FAILED",
+    ),
     "two SQL instances with one name": (
         "sql:\n  instances:\n  - name: staging-db\n  - name: staging-db\n",
         9,

@@ -1,6 +1,7 @@
-"""Cloud Run Admin API v2 over REST: services, revisions, and the services' IAM policies.
+"""Cloud Run Admin API v2 over REST: services, revisions, the services' IAM policies, and jobs.
 
-https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services
+https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services and
+https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ VIEWER_VERBS = ("get", "list", "getIamPolicy")
 
 RUN, IAM = "run", "iam"  # the services' IAM methods are logged and faulted as their own api
 SERVICES = "/v2/projects/{project}/locations/{location}/services"
+JOBS = "/v2/projects/{project}/locations/{location}/jobs"
 # The paths this API answers, as (api, path template) pairs the twin routes by (rest/__init__.py): the
-# services and their revisions, and the services' IAM methods
+# services and their revisions, the jobs, and the services' IAM methods
 # (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services/getIamPolicy).
 PATH_PREFIXES = (
     (RUN, SERVICES),
+    (RUN, JOBS),
     (IAM, f"{SERVICES}/{{service}}:(?:getIamPolicy|setIamPolicy|testIamPermissions)"),
 )
 
@@ -54,6 +57,7 @@ class RunApi:
             "services", "services", tuple(_served_service(s, service_urls) for s in scenario.run.services)
         )
         self.revisions = Collection("revisions", "revisions", tuple(scenario.run.revisions))
+        self.jobs = Collection("jobs", "jobs", tuple(scenario.run.jobs))
 
     def _canonical(self, name: str) -> str:
         # Names may use the project number; the scenario writes the project id.
@@ -95,6 +99,7 @@ class RunApi:
     def routes(self) -> list[Route]:
         svc = f"{SERVICES}/{{service}}"
         rev = f"{svc}/revisions/{{revision}}"
+        job = f"{JOBS}/{{job}}"
         return [
             route(RUN, "ListServices", "GET", SERVICES, self._lister(self.services), "run.services.list"),
             route(RUN, "GetService", "GET", svc, self._getter(self.services), "run.services.get"),
@@ -130,4 +135,11 @@ class RunApi:
             ),
             route(RUN, "GetRevision", "GET", rev, self._getter(self.revisions), "run.revisions.get"),
             route(RUN, "DeleteRevision", "DELETE", rev, None, "run.revisions.delete"),
+            # https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.jobs
+            route(RUN, "ListJobs", "GET", JOBS, self._lister(self.jobs), "run.jobs.list"),
+            route(RUN, "GetJob", "GET", job, self._getter(self.jobs), "run.jobs.get"),
+            route(RUN, "CreateJob", "POST", JOBS, None, "run.jobs.create"),
+            route(RUN, "UpdateJob", "PATCH", job, None, "run.jobs.update"),
+            route(RUN, "DeleteJob", "DELETE", job, None, "run.jobs.delete"),
+            route(RUN, "RunJob", "POST", f"{job}:run", None, "run.jobs.run"),
         ]
