@@ -139,6 +139,11 @@ EGRESS_CASES = [
         id="destination-range-with-target-applies",
     ),
     pytest.param(
+        [rule("deny", "deny", destination_ranges=["::/0"])],
+        UNTOUCHED,
+        id="ipv6-destination-range-leaves-ipv4-target-alone",
+    ),
+    pytest.param(
         [rule("deny", "deny", source_ranges=["10.9.0.0/24"])],
         UNTOUCHED,
         id="egress-source-range-without-connector-ignored",
