@@ -49,6 +49,12 @@ def test_json_output_is_only_the_v1_report() -> None:
     assert (top["cause"], top["priority"], top["resources"]) == ("vpc_connector.saturated", "P0", [CONNECTOR])
     assert len(top["affectedServices"]) == 9
     assert top["why"][0]["question"].startswith("Why do 9 services")
+    # The nightly export job routes through the saturated connector too (Cloud Run Jobs, jobs.list).
+    assert {
+        "source": "run",
+        "detail": "job nightly-export routes through staging-conn too "
+        "(template.template.vpcAccess.connector); latest execution nightly-export-x7k2p: EXECUTION_FAILED",
+    } in top["why"][-1]["evidence"]
     assert report["plan"][0] == {
         **report["plan"][0],
         "rank": 1,

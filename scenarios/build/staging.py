@@ -64,6 +64,42 @@ def service(name: str) -> dict[str, Any]:
     }
 
 
+def job(saturated: bool) -> dict[str, Any]:
+    """The nightly export: a Cloud Run job whose tasks reach Cloud SQL through the connector too; during the
+    incident its latest execution failed."""
+    full = f"projects/{PROJECT}/locations/{REGION}/jobs/nightly-export"
+    return {
+        "name": full,
+        "uid": "00000000-0000-4000-8000-00000000a001",
+        "generation": "7",
+        "createTime": "2026-03-02T10:00:00Z",
+        "updateTime": "2026-09-01T08:00:00Z",
+        "creator": "deployer@acme-staging.iam.gserviceaccount.com",
+        "launchStage": "GA",
+        "template": {
+            "taskCount": 1,
+            "template": {
+                "containers": [{"image": f"us-docker.pkg.dev/{PROJECT}/apps/nightly-export:2026-09-01",
+                                "resources": {"limits": {"cpu": "1", "memory": "512Mi"}}}],
+                "maxRetries": 3,
+                "timeout": "3600s",
+                "serviceAccount": f"nightly-export@{PROJECT}.iam.gserviceaccount.com",
+                "vpcAccess": {"connector": CONNECTOR, "egress": "PRIVATE_RANGES_ONLY"},
+            },
+        },
+        "observedGeneration": "7",
+        "terminalCondition": {"type": "Ready", "state": "CONDITION_SUCCEEDED", "lastTransitionTime": "2026-09-01T08:00:20Z"},
+        "executionCount": 15,
+        "latestCreatedExecution": {
+            "name": "nightly-export-x7k2p",
+            "createTime": "2026-09-15T22:00:00Z",
+            "completionTime": "2026-09-15T22:41:13Z" if saturated else "2026-09-15T22:04:10Z",
+            "completionStatus": "EXECUTION_FAILED" if saturated else "EXECUTION_SUCCEEDED",
+        },
+        "etag": '"CLaq/7cGEJDk2cMB"',
+    }
+
+
 def connector(name: str, max_instances: int) -> dict[str, Any]:
     return {
         "name": f"projects/{PROJECT}/locations/{REGION}/connectors/{name}",
@@ -162,7 +198,7 @@ def scenario(saturated: bool) -> dict[str, Any]:
         "projectNumber": NUMBER,
         "region": REGION,
         "now": "2026-09-15T23:06:52Z",
-        "run": {"services": [service(n) for n in SERVICES]},
+        "run": {"services": [service(n) for n in SERVICES], "jobs": [job(saturated)]},
         "vpcaccess": {"connectors": [connector("staging-conn", 3)]},
         "monitoring": {"timeSeries": connector_series(saturated) + request_series(saturated)},
         "endpoints": endpoints(saturated),
