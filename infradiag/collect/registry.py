@@ -43,9 +43,8 @@ INDEPENDENT: tuple[tuple[Read, Fetch], ...] = tuple(
     (read, read.fetch) for read in READS if read.fetch is not None
 )
 APIS: tuple[Api, ...] = tuple(dict.fromkeys(read.api for read in READS))
-# Read-only roles that cover each API's reads, and the API's service name, by the API's name.
+# The read-only role that covers each API's reads, by the API's name.
 VIEWER_ROLES = {api.name: api.role for api in APIS}
-SERVICE_NAMES = {api.name: api.service for api in APIS}
 
 COMMAND = "./dev python -m infradiag.collect.registry --write"
 

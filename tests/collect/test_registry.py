@@ -44,6 +44,9 @@ def test_each_read_is_declared_once_with_what_it_costs_and_fills() -> None:
     assert {"connectors", "revisions", "firewalls", "subnets", "sql_instances", "alerting"} <= {
         read.name for read, _fetch in registry.INDEPENDENT
     }
+    # The collector stores each independent read's value under its field: no two may share one.
+    fields = [read.field for read, _fetch in registry.INDEPENDENT]
+    assert len(fields) == len(set(fields))
 
 
 def test_every_signal_has_a_family_read() -> None:
