@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+# What a user's shell gives every command of these tests: no colour, a wide terminal.
+_CLI_ENV = {"NO_COLOR": "1", "COLUMNS": "160"}
 
 
 def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`infradiag ARGS...` as typed in a shell (cwd, NO_COLOR, 160 columns, stdout and stderr pipes), run by
+    the console script's own entry point (`infradiag.cli.main`) inside this test process, the way Typer's
+    CliRunner drives an app: an interpreter start-up per case would be most of the suite's time. What only a
+    process shows (signals, the console script, imports at start-up, output to a terminal) is tested with
+    `run_process`. `timeout` applies to `run_process` only."""
+    del timeout
+    from infradiag.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with (
+        _environment(_CLI_ENV),
+        contextlib.chdir(cwd),
+        _argv(["infradiag", *args]),
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+    ):
+        try:
+            main()
+        except SystemExit as done:
+            code = _exit_code(done.code, stderr)
+        else:
+            code = 0
+    return subprocess.CompletedProcess(["infradiag", *args], code, stdout.getvalue(), stderr.getvalue())
+
+
+def run_process(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """`infradiag ARGS...` in a fresh interpreter, as typed in a shell."""
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160"}
+    env = {**os.environ, **_CLI_ENV}
     return subprocess.run(
         [sys.executable, "-m", "infradiag", *args],
         cwd=cwd,
@@ -25,6 +56,40 @@ def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.Co
         env=env,
         check=False,
     )
+
+
+def _exit_code(code: object, stderr: io.StringIO) -> int:
+    # sys.exit's own rule: None is 0, an int is itself, anything else is printed and gives 1.
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=stderr)
+    return 1
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _argv(argv: list[str]) -> Iterator[None]:
+    saved = sys.argv
+    sys.argv = argv
+    try:
+        yield
+    finally:
+        sys.argv = saved
 
 
 @pytest.fixture

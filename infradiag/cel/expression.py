@@ -87,6 +87,9 @@ class Dialect:
 
     def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
         self._compiler = Compiler({**TEXT_FUNCTIONS, **(functions or {})})
+        # Compiled expressions are immutable and depend on their source alone: a process that loads the
+        # playbooks again (a sweep's next round, `triage --wait`) parses each expression once.
+        self._compiled: dict[str, Expression] = {}
 
     @property
     def functions(self) -> Mapping[str, Callable[..., Any]]:
@@ -95,6 +98,9 @@ class Dialect:
 
     def compile_expression(self, source: str) -> Expression:
         """Compile CEL source; a syntax error raises CelCompileError with the parser's message."""
+        known = self._compiled.get(source)
+        if known is not None:
+            return known
         try:
             ast = _PARSER.compile(source)
             program = self._compiler.compile(ast)
@@ -102,13 +108,14 @@ class Dialect:
             raise CelCompileError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
         except CelUnsupported as exc:
             raise CelCompileError(str(exc)) from None
-        return Expression(
+        compiled = self._compiled[source] = Expression(
             source=source,
             program=program,
             names=identifiers(ast),
             free=free_identifiers(ast),
             result_type=static_type(ast),
         )
+        return compiled
 
     def compile_template(self, source: str) -> Template:
         """Split `source` into text and compiled `{cel}` placeholders."""
