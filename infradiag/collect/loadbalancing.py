@@ -24,22 +24,11 @@ from infradiag.collect.api import COMPUTE, Read, Route
 from infradiag.collect.calls import Timeout
 from infradiag.collect.compute import short
 from infradiag.evidence import BackendEvidence, BackendServiceEvidence, HealthCheckEvidence
-from infradiag.evidence.lbprobes import link_key
+from infradiag.evidence.lbprobes import SETTINGS_FIELDS, link_key
 from infradiag.evidence.loadbalancing import BackendInstanceEvidence
 
 # https://cloud.google.com/compute/docs/reference/rest/v1/backendServices: timeoutSec defaults to 30.
 DEFAULT_TIMEOUT_SEC = 30
-# The HealthCheck field holding each type's settings
-# (https://cloud.google.com/compute/docs/reference/rest/v1/healthChecks).
-_HEALTH_CHECK_FIELDS = {
-    "HTTP": "http_health_check",
-    "HTTPS": "https_health_check",
-    "HTTP2": "http2_health_check",
-    "TCP": "tcp_health_check",
-    "SSL": "ssl_health_check",
-    "GRPC": "grpc_health_check",
-    "GRPC_WITH_TLS": "grpc_tls_health_check",
-}
 
 _PROJECT = "/compute/v1/projects/{project}"
 BACKEND_SERVICES = Read(
@@ -225,7 +214,7 @@ def backend_service_evidence(service: Any) -> BackendServiceEvidence:
 
 def health_check_evidence(check: Any) -> HealthCheckEvidence:
     """One compute_v1.HealthCheck; HTTP-like checks probe requestPath, "/" when unset."""
-    settings_field = _HEALTH_CHECK_FIELDS.get(check.type_)
+    settings_field = SETTINGS_FIELDS.get(check.type_)
     settings = getattr(check, settings_field) if settings_field and settings_field in check else None
     port = settings.port if settings is not None and "port" in settings else None
     port_name = (settings.port_name or None) if settings is not None else None

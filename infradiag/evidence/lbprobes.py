@@ -44,7 +44,10 @@ GCLOUD_TYPES = {
     "GRPC": "grpc",
     "GRPC_WITH_TLS": "grpc-with-tls",
 }
-TERRAFORM_BLOCKS = {
+# The HealthCheck field holding each type's settings
+# (https://cloud.google.com/compute/docs/reference/rest/v1/healthChecks), in the client library's snake_case;
+# google_compute_health_check names its block for each type the same way.
+SETTINGS_FIELDS = {
     "HTTP": "http_health_check",
     "HTTPS": "https_health_check",
     "HTTP2": "http2_health_check",
@@ -137,7 +140,7 @@ def probe_port(
         terraform_type="google_compute_region_health_check"
         if check.region
         else "google_compute_health_check",
-        terraform_block=TERRAFORM_BLOCKS.get(check.type, "http_health_check"),
+        terraform_block=SETTINGS_FIELDS.get(check.type, "http_health_check"),
         specification=spec,
         request_path=check.request_path,
         port_name=looked_up,
