@@ -60,6 +60,17 @@ def _tags(tags: Any) -> list[str]:
     return [t.name for t in tags if t.state != INEFFECTIVE]
 
 
+def _ignored(rule: Any) -> bool:
+    """Whether Google ignores the rule for its secure tags (FirewallPolicyRule reference): every target secure
+    tag INEFFECTIVE, or, on ingress, every source secure tag INEFFECTIVE and no srcIpRanges. Dropping those
+    tags would instead leave a rule that applies to every instance or matches every source."""
+    targets, sources = rule.target_secure_tags, rule.match.src_secure_tags
+    if targets and not _tags(targets):
+        return True
+    ingress = (rule.direction or "INGRESS") == "INGRESS"
+    return ingress and bool(sources) and not _tags(sources) and not rule.match.src_ip_ranges
+
+
 def rule_evidence(rule: Any) -> FirewallPolicyRuleEvidence:
     """One compute_v1.FirewallPolicyRule with every match field its evaluation reads, and the names of the
     match fields it sets that infradiag cannot evaluate."""
@@ -74,7 +85,7 @@ def rule_evidence(rule: Any) -> FirewallPolicyRuleEvidence:
         priority=rule.priority,
         action=rule.action,
         direction=rule.direction or "INGRESS",
-        disabled=bool(rule.disabled),
+        disabled=bool(rule.disabled) or _ignored(rule),
         rule_name=rule.rule_name or None,
         src_ip_ranges=list(match.src_ip_ranges),
         dest_ip_ranges=list(match.dest_ip_ranges),

@@ -79,3 +79,43 @@ def test_unreadable_vpc_rules_leave_paths_undetermined_not_reachable() -> None:
     (unknown,) = evidence.unknowns
     assert (unknown.source, unknown.reason) == ("compute", "PERMISSION_DENIED")
     assert "firewall rules could not be read" in unknown.consequence
+
+
+def test_a_rule_whose_target_secure_tags_are_all_ineffective_is_ignored_not_applied_to_all() -> None:
+    """A deny tied to a deleted tag: Google ignores the rule; reading it without its tags would deny every
+    instance's egress and report a block that does not exist."""
+    dead_tag = {"name": "tagValues/281484836404786", "state": "INEFFECTIVE"}
+    rule = {**egress(100, "deny", destIpRanges=["10.0.0.0/8"]), "targetSecureTags": [dead_tag]}
+    evidence = gather(hierarchicalFirewallPolicies=[org_policy(rule)])
+    assert evidence.reachability and all(p.allowed is True for p in evidence.reachability)
+
+
+def test_a_rule_keeps_applying_while_one_of_its_target_secure_tags_is_effective() -> None:
+    tags = [
+        {"name": "tagValues/281484836404786", "state": "INEFFECTIVE"},
+        {"name": "tagValues/281484836404787", "state": "EFFECTIVE"},
+    ]
+    rule = {**egress(100, "deny", destIpRanges=["10.0.0.0/8"]), "targetSecureTags": tags}
+    evidence = gather(hierarchicalFirewallPolicies=[org_policy(rule)])
+    # The connector's own secure tags are unknown to infradiag: the live tag may or may not be on it.
+    assert evidence.reachability and all(p.allowed is None for p in evidence.reachability)
+
+
+def test_an_ingress_rule_from_only_ineffective_source_tags_is_ignored_unless_it_has_source_ranges() -> None:
+    from google.cloud import compute_v1
+
+    from infradiag.collect.firewall_policies import rule_evidence
+
+    dead = compute_v1.FirewallPolicyRuleSecureTag(name="tagValues/281484836404786", state="INEFFECTIVE")
+
+    def ingress_deny(**match: Any) -> Any:
+        return compute_v1.FirewallPolicyRule(
+            priority=100,
+            action="deny",
+            direction="INGRESS",
+            match=compute_v1.FirewallPolicyRuleMatcher(src_secure_tags=[dead], **match),
+        )
+
+    assert rule_evidence(ingress_deny()).disabled is True
+    kept = rule_evidence(ingress_deny(src_ip_ranges=["35.191.0.0/16"]))
+    assert (kept.disabled, kept.src_secure_tags, kept.src_ip_ranges) == (False, [], ["35.191.0.0/16"])
