@@ -5,12 +5,10 @@ XML) and control characters; each view shows that text as it is, and nothing cra
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +17,8 @@ import yaml
 from junitparser import JUnitXml, TestCase
 from markdown_it.token import Token
 
-from tests.conftest import SCENARIOS
+from tests import conftest
+from tests.conftest import SCENARIOS, run_cli
 from tests.report.test_markdown import fences, mermaid, tokens
 
 PIECES = (
@@ -76,20 +75,6 @@ class Run:
     stderr: str
 
 
-@dataclass
-class World:
-    folder: Path
-    terminal: Run
-    json: Run
-    markdown: Run
-    probe_terminal: Run
-    probe_json: Run
-
-    @property
-    def junit(self) -> Path:
-        return self.folder / "junit.xml"
-
-
 def _scenario() -> dict[str, Any]:
     doc: dict[str, Any] = yaml.safe_load((SCENARIOS / "cause-run-revision-not-ready.yaml").read_text())
     doc["name"] = "hostile-text"
@@ -111,17 +96,45 @@ def _scenario() -> dict[str, Any]:
 
 
 def _run(folder: Path, *args: str) -> Run:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "5000"}  # wide: no line is wrapped
-    result = subprocess.run(
-        [sys.executable, "-m", "infradiag", *args],
-        cwd=folder,
-        capture_output=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    # Strict decoding: the output must be valid UTF-8, whatever the services sent.
-    return Run(result.returncode, result.stdout.decode(), result.stderr.decode())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(conftest._CLI_ENV, "COLUMNS", "5000")  # wide: no line is wrapped
+        result = run_cli(*args, cwd=folder)
+    # Strict encoding: the output must be valid UTF-8 (no lone surrogate), whatever the services sent.
+    result.stdout.encode()
+    result.stderr.encode()
+    return Run(result.returncode, result.stdout, result.stderr)
+
+
+class World:
+    """The twin's config, and each run of it, made the first time a test looks at it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @property
+    def junit(self) -> Path:
+        _finished(self.terminal)  # the run that writes it
+        return self.folder / "junit.xml"
+
+    @cached_property
+    def terminal(self) -> Run:
+        return _run(self.folder, "triage", "hostile", "--junit", "junit.xml")
+
+    @cached_property
+    def json(self) -> Run:
+        return _run(self.folder, "triage", "hostile", "--format", "json")
+
+    @cached_property
+    def markdown(self) -> Run:
+        return _run(self.folder, "triage", "hostile", "--format", "markdown")
+
+    @cached_property
+    def probe_terminal(self) -> Run:
+        return _run(self.folder, "probe", "hostile")
+
+    @cached_property
+    def probe_json(self) -> Run:
+        return _run(self.folder, "probe", "hostile", "--format", "json")
 
 
 @pytest.fixture(scope="module")
@@ -135,14 +148,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         f'paths = ["{WORKER_PATH}"]\n'
         f"body_check = '{NOTE_CHECK}'\n"
     )
-    return World(
-        folder=folder,
-        terminal=_run(folder, "triage", "hostile", "--junit", "junit.xml"),
-        json=_run(folder, "triage", "hostile", "--format", "json"),
-        markdown=_run(folder, "triage", "hostile", "--format", "markdown"),
-        probe_terminal=_run(folder, "probe", "hostile"),
-        probe_json=_run(folder, "probe", "hostile", "--format", "json"),
-    )
+    return World(folder)
 
 
 def _finished(run: Run) -> None:
