@@ -18,8 +18,8 @@ import pytest
 from infradiag.errors import UsageError
 from infradiag.history import FindingRecord, HistoryStore, SweepRecord
 from infradiag.history.store import PAUSE_INSIDE_WRITE_ENV
-from tests.conftest import ROOT
-from tests.sweep.sweeping import HEALTHY, INCIDENT, command, environ, log_lines, run_here, write_config
+from tests.conftest import ROOT, run_cli
+from tests.sweep.sweeping import HEALTHY, INCIDENT, command, environ, log_lines, write_config
 
 # Writes `count` synthetic sweeps (0: until killed), each a large transaction, printing each committed number.
 WRITER = """
@@ -118,9 +118,15 @@ def test_a_file_that_is_not_a_history_is_a_usage_error(tmp_path: Path) -> None:
     assert "newer" in error.value.problem
 
 
-def test_a_sweep_killed_inside_its_write_leaves_the_last_complete_sweep(tmp_path: Path) -> None:
+def test_a_sweep_killed_inside_its_write_leaves_the_last_complete_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the killed sweep is a process; the others run in this one, in the environment it gets.
+    for name in os.environ:
+        if name.startswith("CLOUD_RUN_"):
+            monkeypatch.delenv(name)
     config = write_config(tmp_path, {"staging": HEALTHY})
-    assert run_here("sweep", "staging", "--config", str(config)).returncode == 0
+    assert run_cli("sweep", "staging", "--config", str(config)).returncode == 0
     database = tmp_path / ".infradiag" / "history.sqlite"
 
     write_config(tmp_path, {"staging": INCIDENT})
@@ -142,10 +148,10 @@ def test_a_sweep_killed_inside_its_write_leaves_the_last_complete_sweep(tmp_path
     with HistoryStore(database) as store:
         [only] = store.timeline("staging", 10)
         assert (only.verdict, only.findings) == ("healthy", ())
-    timeline = run_here("history", "staging", "--config", str(config), "--format", "json")
+    timeline = run_cli("history", "staging", "--config", str(config), "--format", "json")
     assert timeline.returncode == 0 and '"verdict": "healthy"' in timeline.stdout
 
-    again = run_here("sweep", "staging", "--config", str(config))  # the history keeps working
+    again = run_cli("sweep", "staging", "--config", str(config))  # the history keeps working
     [line] = log_lines(again.stderr)
     assert (line["sweepId"], line["previousVerdict"], line["counts"]["newP0P1"]) == (2, "healthy", 1)
 
