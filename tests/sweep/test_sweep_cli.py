@@ -17,7 +17,7 @@ from tests.sweep.sweeping import (
     command,
     environ,
     log_lines,
-    run,
+    run_here,
     sweep_count,
     write_config,
 )
@@ -70,12 +70,12 @@ DOCUMENTED_COUNTS = {
 
 def test_sweeps_of_a_changing_twin_report_the_new_and_then_the_resolved_finding(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"staging": HEALTHY})
-    first = run("sweep", "staging", "--config", str(config))
+    first = run_here("sweep", "staging", "--config", str(config))
     assert first.returncode == 0, first.stderr
     assert "staging: healthy (first sweep)" in first.stdout
 
     write_config(tmp_path, {"staging": INCIDENT})  # the same environment breaks
-    second = run("sweep", "staging", "--config", str(config))
+    second = run_here("sweep", "staging", "--config", str(config))
     assert second.returncode == 1, second.stderr
     assert "staging: down (was healthy)" in second.stdout
     assert f"new          P0 vpc_connector.saturated on {CONNECTOR}" in second.stdout
@@ -88,7 +88,7 @@ def test_sweeps_of_a_changing_twin_report_the_new_and_then_the_resolved_finding(
     assert (line["severity"], line["previousVerdict"], line["counts"]["newP0P1"]) == ("ERROR", "healthy", 1)
 
     write_config(tmp_path, {"staging": HEALTHY})  # and is fixed
-    third = run("sweep", "staging", "--config", str(config))
+    third = run_here("sweep", "staging", "--config", str(config))
     assert third.returncode == 0, third.stderr
     assert "staging: healthy (was down)" in third.stdout
     assert "resolved     P0 vpc_connector.saturated" in third.stdout
@@ -96,20 +96,20 @@ def test_sweeps_of_a_changing_twin_report_the_new_and_then_the_resolved_finding(
     assert set(line["resolvedFindings"]) == appeared
     assert (line["newFindings"], line["counts"]["newP0P1"], line["severity"]) == ([], 0, "NOTICE")
 
-    timeline = run("history", "staging", "--config", str(config), "--format", "json")
+    timeline = run_here("history", "staging", "--config", str(config), "--format", "json")
     assert timeline.returncode == 0, timeline.stderr
     sweeps = json.loads(timeline.stdout)["sweeps"]
     assert [s["verdict"] for s in sweeps] == ["healthy", "down", "healthy"]
     assert [set(s["newFindings"]) for s in sweeps] == [set(), appeared, set()]
     assert [set(s["resolvedFindings"]) for s in sweeps] == [set(), set(), appeared]
-    text = run("history", "staging", "--config", str(config)).stdout
+    text = run_here("history", "staging", "--config", str(config)).stdout
     assert f"+ P0 vpc_connector.saturated [{incident['id']}]" in text
     assert f"- P0 vpc_connector.saturated [{incident['id']}]" in text
 
 
 def test_the_log_line_is_one_json_object_with_the_documented_fields(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"staging": INCIDENT})
-    result = run("sweep", "staging", "--config", str(config))
+    result = run_here("sweep", "staging", "--config", str(config))
     assert result.returncode == 1, result.stderr
     raw = [line for line in result.stderr.splitlines() if line.startswith("{")]
     assert len(raw) == 1  # one line per environment per sweep
@@ -142,6 +142,7 @@ def test_the_log_line_is_one_json_object_with_the_documented_fields(tmp_path: Pa
 def test_two_sweeps_writing_at_once_both_land_in_order(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"staging": HEALTHY})
     args = ["sweep", "staging", "--config", str(config)]
+    # Two processes, as two overlapping scheduled runs: each its own connection and its own lock.
     sweeps = [
         subprocess.Popen(
             command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ()
@@ -164,9 +165,9 @@ def test_two_sweeps_writing_at_once_both_land_in_order(tmp_path: Path) -> None:
 
 def test_a_sweep_past_its_deadline_is_recorded_without_a_verdict_and_resolves_nothing(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"staging": INCIDENT})
-    assert run("sweep", "staging", "--config", str(config)).returncode == 1
+    assert run_here("sweep", "staging", "--config", str(config)).returncode == 1
 
-    late = run("sweep", "staging", "--config", str(config), "--deadline", "1ms")
+    late = run_here("sweep", "staging", "--config", str(config), "--deadline", "1ms")
     assert late.returncode == 3, late.stderr
     [line] = log_lines(late.stderr)
     assert (line["verdict"], line["severity"], line["sweepId"]) == ("unknown", "ERROR", 2)
@@ -178,7 +179,7 @@ def test_a_sweep_past_its_deadline_is_recorded_without_a_verdict_and_resolves_no
 def test_cloud_run_tasks_split_the_environments(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"alpha": HEALTHY, "bravo": HEALTHY})
     # Sorted names dealt round-robin: task 1 of 2 sweeps bravo only, whatever the argument order.
-    result = run(
+    result = run_here(
         "sweep", "bravo", "alpha", "--config", str(config), CLOUD_RUN_TASK_INDEX="1", CLOUD_RUN_TASK_COUNT="2"
     )
     assert result.returncode == 0, result.stderr
@@ -186,7 +187,9 @@ def test_cloud_run_tasks_split_the_environments(tmp_path: Path) -> None:
     assert (line["environment"], line["task"]) == ("bravo", {"index": 1, "count": 2})
     assert "alpha" not in result.stdout
 
-    bad = run("sweep", "alpha", "--config", str(config), CLOUD_RUN_TASK_INDEX="2", CLOUD_RUN_TASK_COUNT="2")
+    bad = run_here(
+        "sweep", "alpha", "--config", str(config), CLOUD_RUN_TASK_INDEX="2", CLOUD_RUN_TASK_COUNT="2"
+    )
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "CLOUD_RUN_TASK_INDEX" in bad.stderr
 
@@ -195,7 +198,7 @@ def test_every_sweeps_again_until_interrupted(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"staging": HEALTHY})
     database = tmp_path / ".infradiag" / "history.sqlite"
     loop = subprocess.Popen(
-        command("sweep", "staging", "--config", str(config), "--every", "1s"),
+        command("sweep", "staging", "--config", str(config), "--every", "100ms"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -206,7 +209,7 @@ def test_every_sweeps_again_until_interrupted(tmp_path: Path) -> None:
         # have printed, wherever the interrupt lands in the third.
         deadline = time.monotonic() + 90
         while sweep_count(database) < 3 and time.monotonic() < deadline and loop.poll() is None:
-            time.sleep(0.2)
+            time.sleep(0.05)
         assert sweep_count(database) >= 3
     finally:
         loop.send_signal(signal.SIGINT)
@@ -219,14 +222,14 @@ def test_every_sweeps_again_until_interrupted(tmp_path: Path) -> None:
 def test_a_published_history_seeds_a_fresh_task(tmp_path: Path) -> None:
     history = '[history]\npath = "local/{environment}.sqlite"\npublish_dir = "bucket"\n'
     config = write_config(tmp_path, {"staging": HEALTHY}, history)
-    assert run("sweep", "staging", "--config", str(config)).returncode == 0
+    assert run_here("sweep", "staging", "--config", str(config)).returncode == 0
     published = tmp_path / "bucket" / "staging.sqlite"
     with closing(sqlite3.connect(published)) as db:  # a self-contained file: rollback journal, no WAL
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert db.execute("SELECT verdict FROM sweeps").fetchall() == [("healthy",)]
 
     (tmp_path / "local" / "staging.sqlite").unlink()  # a new Cloud Run task starts with empty local disk
-    result = run("sweep", "staging", "--config", str(config))
+    result = run_here("sweep", "staging", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert "no change since the last sweep" in result.stdout  # it knew the first sweep
     [line] = log_lines(result.stderr)
@@ -237,18 +240,18 @@ def test_a_published_history_seeds_a_fresh_task(tmp_path: Path) -> None:
 
 def test_bad_history_settings_are_one_line_usage_errors(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"staging": HEALTHY}, '[history]\npublish_dir = "bucket"\n')
-    result = run("sweep", "staging", "--config", str(config))
+    result = run_here("sweep", "staging", "--config", str(config))
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert str(config) in result.stderr and "{environment}" in result.stderr
 
     garbage = tmp_path / "garbage.sqlite"
     garbage.write_text("not a database, just text " * 100)
-    result = run("history", "staging", "--history", str(garbage))
+    result = run_here("history", "staging", "--history", str(garbage))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert str(garbage) in result.stderr
 
-    missing = run("history", "staging", "--history", str(tmp_path / "none.sqlite"))
+    missing = run_here("history", "staging", "--history", str(tmp_path / "none.sqlite"))
     assert missing.returncode == 2 and "infradiag sweep staging" in missing.stderr
 
 
@@ -262,13 +265,13 @@ def test_an_accepted_finding_is_recorded_but_neither_fails_nor_alerts(tmp_path: 
     )
     config = tmp_path / "infradiag.toml"
     config.write_text(f'[environments.staging]\ntwin = "{INCIDENT}"\nsuppressions = "accepted.yaml"\n')
-    result = run("sweep", "staging", "--config", str(config))
+    result = run_here("sweep", "staging", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert "(accepted)" in result.stdout
     [line] = log_lines(result.stderr)
     connector = next(f["id"] for f in line["findings"] if f["cause"] == "vpc_connector.saturated")
     assert connector in line["newFindings"]
     assert (line["counts"]["newP0P1"], line["newP0P1Findings"], line["exitCode"]) == (0, [], 0)
-    timeline = json.loads(run("history", "staging", "--config", str(config), "--format", "json").stdout)
+    timeline = json.loads(run_here("history", "staging", "--config", str(config), "--format", "json").stdout)
     [stored] = [f for f in timeline["sweeps"][0]["findings"] if f["id"] == connector]
     assert stored["suppressed"] is True
