@@ -122,7 +122,7 @@ def test_a_sweep_killed_inside_its_write_leaves_the_last_complete_sweep(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Only the killed sweep is a process; the others run in this one, in the environment it gets.
-    for name in os.environ:
+    for name in list(os.environ):
         if name.startswith("CLOUD_RUN_"):
             monkeypatch.delenv(name)
     config = write_config(tmp_path, {"staging": HEALTHY})
