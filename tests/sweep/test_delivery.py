@@ -19,7 +19,7 @@ from tests.sweep.sweeping import (
     command,
     environ,
     log_lines,
-    run,
+    run_here,
     run_paused,
     sweep_count,
     write_config,
@@ -48,10 +48,10 @@ def test_a_sweep_killed_between_its_commit_and_its_lines_is_reported_late_by_the
     assert killed.stdout == "" and log_lines(killed.stderr) == []  # nothing was written
     assert sweep_count(tmp_path / ".infradiag" / "history.sqlite") == 1  # but the sweep is stored
 
-    nxt = run("sweep", "staging", "--config", str(config))
+    nxt = run_here("sweep", "staging", "--config", str(config))
     assert_late_p0_then_own(nxt, missed=1)
 
-    again = run("sweep", "staging", "--config", str(config))  # delivered once: not again
+    again = run_here("sweep", "staging", "--config", str(config))  # delivered once: not again
     [line] = log_lines(again.stderr)
     assert (line["sweepId"], line["redelivered"]) == (3, False)
     assert "late report" not in again.stdout
@@ -69,16 +69,20 @@ def test_an_interrupted_first_sweep_of_every_cannot_tell_and_its_lines_come_next
     assert interrupted.stderr.strip().count("\n") == 0 and "interrupted" in interrupted.stderr
     assert interrupted.stdout == ""
 
-    assert_late_p0_then_own(run("sweep", "staging", "--config", str(config)), missed=1)
+    assert_late_p0_then_own(run_here("sweep", "staging", "--config", str(config)), missed=1)
 
 
 def _sweep_with_broken_output(config: Path, stream: str, how: str) -> subprocess.CompletedProcess[str]:
     """A sweep whose `stream` (stdout or stderr) is /dev/full ("full") or a pipe nobody reads ("closed")."""
     if how == "full":
         with open("/dev/full", "w") as full:
-            outputs = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, stream: full}
-            process = subprocess.Popen(command("sweep", "staging", "--config", str(config)), text=True,
-                                       env=environ(), **outputs)  # fmt: skip
+            process = subprocess.Popen(
+                command("sweep", "staging", "--config", str(config)),
+                stdout=full if stream == "stdout" else subprocess.PIPE,
+                stderr=full if stream == "stderr" else subprocess.PIPE,
+                text=True,
+                env=environ(),
+            )
             out, err = process.communicate(timeout=120)
     else:
         process = subprocess.Popen(
@@ -112,7 +116,7 @@ def test_a_sweep_that_cannot_write_its_lines_fails_and_they_are_written_next_tim
     else:  # the report went out, the log line could not: the sweep is not delivered
         assert NEW_P0 in failed.stdout and "Traceback" not in failed.stdout
 
-    assert_late_p0_then_own(run("sweep", "staging", "--config", str(config)), missed=1)
+    assert_late_p0_then_own(run_here("sweep", "staging", "--config", str(config)), missed=1)
 
 
 def test_a_healthy_sweep_that_cannot_write_its_lines_never_exits_0(tmp_path: Path) -> None:
@@ -154,7 +158,7 @@ def test_a_v1_history_is_migrated_and_its_sweeps_count_as_delivered(tmp_path: Pa
         db.executescript(V1_SCHEMA)
     config = write_config(tmp_path, {"staging": INCIDENT})
 
-    result = run("sweep", "staging", "--config", str(config))
+    result = run_here("sweep", "staging", "--config", str(config))
     assert result.returncode == 1, result.stderr
     [line] = log_lines(result.stderr)  # the v1 sweep is the baseline, and is not written again
     assert (line["sweepId"], line["previousVerdict"], line["firstSweep"]) == (2, "healthy", False)
@@ -165,8 +169,8 @@ def test_a_v1_history_is_migrated_and_its_sweeps_count_as_delivered(tmp_path: Pa
 
     failed = _sweep_with_broken_output(config, "stdout", "closed")  # the outbox works in the migrated file
     assert failed.returncode == 1
-    nxt = run("sweep", "staging", "--config", str(config))
+    nxt = run_here("sweep", "staging", "--config", str(config))
     assert [(x["sweepId"], x["redelivered"]) for x in log_lines(nxt.stderr)] == [(3, True), (4, False)]
-    timeline = run("history", "staging", "--config", str(config), "--format", "json")
+    timeline = run_here("history", "staging", "--config", str(config), "--format", "json")
     assert timeline.returncode == 0, timeline.stderr
     assert "2026-09-14T23:00:00Z" in timeline.stdout  # the v1 sweep still reads
