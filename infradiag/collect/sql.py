@@ -15,20 +15,8 @@ from infradiag.collect.api import SQL, Read, Route
 from infradiag.collect.calls import Timeout
 from infradiag.collect.compute import short
 from infradiag.evidence import SqlInstanceEvidence
+from infradiag.evidence.sql import POSTGRES_DEFAULT_MAX_CONNECTIONS, DatabaseFlag
 
-# https://cloud.google.com/sql/docs/postgres/flags#postgres-m: the default max_connections of Cloud SQL for
-# PostgreSQL by instance memory (GB): the largest threshold at or below the memory applies.
-POSTGRES_DEFAULT_MAX_CONNECTIONS = (
-    (0.6, 25),
-    (1.7, 50),
-    (3.75, 100),
-    (6.0, 200),
-    (7.5, 400),
-    (15.0, 500),
-    (30.0, 600),
-    (60.0, 800),
-    (120.0, 1000),
-)
 # https://cloud.google.com/sql/docs/postgres/machine-series-overview (and the MySQL page): memory of the
 # shared-core tiers, and per vCPU of the legacy and Enterprise Plus machine types.
 _SHARED_CORE_GB = {"db-f1-micro": 0.6, "db-g1-small": 1.7}
@@ -120,8 +108,9 @@ def sql_instance_evidence(instance: Any, project: str) -> SqlInstanceEvidence:
     flag = _flag(instance, "max_connections")
     max_connections: int | None = int(flag) if flag is not None and flag.isdigit() else None
     source: str | None = "flag" if max_connections is not None else None
+    default = default_max_connections(engine, memory)
     if max_connections is None:
-        max_connections = default_max_connections(engine, memory)
+        max_connections = default
         source = "tier default" if max_connections is not None else None
     private_ip = next((a.ip_address for a in instance.ip_addresses if a.type_.name == "PRIVATE"), None)
     network = instance.settings.ip_configuration.private_network
@@ -150,6 +139,10 @@ def sql_instance_evidence(instance: Any, project: str) -> SqlInstanceEvidence:
         memory_gb=memory,
         max_connections=max_connections,
         max_connections_source=source,
+        default_max_connections=default,
+        database_flags=[
+            DatabaseFlag(name=f.name, value=f.value or None) for f in instance.settings.database_flags
+        ],
         private_ip=private_ip,
         private_network=short(network) if network else None,
         allocated_ip_range=instance.settings.ip_configuration.allocated_ip_range or None,

@@ -6,6 +6,27 @@ from pydantic import Field
 
 from infradiag.evidence.base import EvidenceModel
 
+# https://cloud.google.com/sql/docs/postgres/flags#postgres-m: the default max_connections of Cloud SQL for
+# PostgreSQL by instance memory (GB): the largest threshold at or below the memory applies.
+POSTGRES_DEFAULT_MAX_CONNECTIONS = (
+    (0.6, 25),
+    (1.7, 50),
+    (3.75, 100),
+    (6.0, 200),
+    (7.5, 400),
+    (15.0, 500),
+    (30.0, 600),
+    (60.0, 800),
+    (120.0, 1000),
+)
+
+
+class DatabaseFlag(EvidenceModel):
+    """One entry of settings.databaseFlags, as the API gives it."""
+
+    name: str
+    value: str | None = None  # absent for a flag that takes no value
+
 
 class SqlInstanceEvidence(EvidenceModel):
     name: str
@@ -34,6 +55,10 @@ class SqlInstanceEvidence(EvidenceModel):
     memory_gb: float | None = None
     max_connections: int | None = None
     max_connections_source: str | None = None  # "flag" or "tier default"
+    # Google's default max_connections for the instance's memory (PostgreSQL), whatever the flag says.
+    default_max_connections: int | None = None
+    # settings.databaseFlags, in the API's order: patching flags replaces them all; a fix carries them over.
+    database_flags: list[DatabaseFlag] = Field(default_factory=list)
     private_ip: str | None = None  # the ipAddresses entry of type PRIVATE
     private_network: str | None = None  # short network name
     allocated_ip_range: str | None = None  # settings.ipConfiguration.allocatedIpRange (a range's name)

@@ -1,0 +1,161 @@
+"""Proposed values sized from the evidence: a connector's machine type and instances from its load against
+each machine type's documented throughput, and max_connections bounded by what the tier's memory gets.
+
+Functions over the plain data playbooks see (snake_case evidence dicts), registered as playbook helpers.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from infradiag.evidence.sql import POSTGRES_DEFAULT_MAX_CONNECTIONS
+
+# https://cloud.google.com/vpc/docs/serverless-vpc-access (docs/gcp-reference.md): throughput over 2-10
+# instances is f1-micro 100-500 Mbps, e2-micro 200-1000 Mbps, e2-standard-4 3200-16000 Mbps: per instance,
+# smallest machine type first.
+CONNECTOR_MBPS_PER_INSTANCE = {"f1-micro": 50.0, "e2-micro": 100.0, "e2-standard-4": 1600.0}
+CONNECTOR_MAX_INSTANCES = 10  # maxInstances is 3-10
+# A connector is sized so its observed load uses at most this share of the new capacity: room for the load
+# to double before it saturates again, since a connector never scales back in.
+CONNECTOR_TARGET_SHARE = 0.5
+
+
+def connector_ceiling_mbps(machine_type: Any, instances: Any) -> float:
+    """The documented throughput of `instances` instances of `machine_type`; 0.0 for an unknown type."""
+    return CONNECTOR_MBPS_PER_INSTANCE.get(str(machine_type), 0.0) * float(instances)
+
+
+def _mbps(value: float) -> str:
+    return f"{value:.0f} Mbps"
+
+
+def connector_sizing(connector: Any) -> dict[str, Any]:
+    """The machine type and max instances a saturated connector needs, from its evidence.
+
+    Its load is the larger of its peak throughput and its capacity times its CPU p95; the proposal is the
+    smallest machine type (no smaller than the current one), then the fewest instances (no fewer than the
+    current maxInstances: it only goes up in place), whose documented throughput carries that load at
+    CONNECTOR_TARGET_SHARE, and always more than the current capacity. Without load evidence, max instances
+    go to 10, then the machine type one size up. Returns `machine_type`, `max_instances`, `why_machine_type`,
+    `why_max_instances`, and `note` (what to do when the connector is already the largest there is)."""
+    types = list(CONNECTOR_MBPS_PER_INSTANCE)
+    machine = str(connector.get("machine_type", "e2-micro"))
+    current_max = connector.get("max_instances")
+    sizing: dict[str, Any] = {"machine_type": machine, "max_instances": current_max}
+    largest = f"{CONNECTOR_MAX_INSTANCES} x {types[-1]}"
+    sizing["note"] = (
+        f"{connector['name']} is already the largest a connector can be ({largest}, "
+        f"{_mbps(connector_ceiling_mbps(types[-1], CONNECTOR_MAX_INSTANCES))}): move the services with the "
+        "most traffic to Direct VPC egress, or spread them over more connectors"
+    )
+    if machine not in CONNECTOR_MBPS_PER_INSTANCE or current_max is None:
+        sizing["note"] = (
+            f"{connector['name']} has machine type {machine} and maxInstances "
+            f"{'not set' if current_max is None else current_max}: look up its instances and throughput "
+            "settings (gcloud compute networks vpc-access connectors describe) before sizing it"
+        )
+        sizing["why_machine_type"] = sizing["why_max_instances"] = "unchanged"
+        return sizing
+    capacity = connector_ceiling_mbps(machine, current_max)
+    loads = []
+    if connector.get("throughput_mbps") is not None:
+        loads.append((float(connector["throughput_mbps"]), "peak throughput"))
+    if connector.get("cpu_p95") is not None:
+        loads.append((capacity * float(connector["cpu_p95"]), f"CPU p95 {connector['cpu_p95'] * 100:.1f} %"))
+    candidates = [
+        (kind, count)
+        for kind in types[types.index(machine) :]
+        for count in range(max(int(current_max), 3), CONNECTOR_MAX_INSTANCES + 1)
+        if connector_ceiling_mbps(kind, count) > capacity
+    ]
+    candidates.sort(key=lambda c: (types.index(c[0]), c[1]))
+    if not candidates:
+        sizing["why_machine_type"] = sizing["why_max_instances"] = "already the largest"
+        return sizing
+    now = f"{current_max} x {machine} = {_mbps(capacity)}"
+    if loads:
+        load, source = max(loads)
+        needed = load / CONNECTOR_TARGET_SHARE
+        fitting = [c for c in candidates if connector_ceiling_mbps(*c) >= needed]
+        kind, count = fitting[0] if fitting else (types[-1], CONNECTOR_MAX_INSTANCES)
+        share = f"{CONNECTOR_TARGET_SHARE * 100:.0f} %"
+        reason = (
+            f"load {_mbps(load)} ({source}, of {now}) needs {_mbps(needed)} to run at {share}: "
+            f"{count} x {kind} = {_mbps(connector_ceiling_mbps(kind, count))}"
+        )
+        if not fitting:
+            reason += f", the most a connector has; {sizing['note']}"
+    else:
+        more = current_max < CONNECTOR_MAX_INSTANCES
+        kind, count = (machine, CONNECTOR_MAX_INSTANCES) if more else candidates[0]
+        reason = (
+            f"no throughput or CPU measured for {now}: {count} x {kind} = "
+            f"{_mbps(connector_ceiling_mbps(kind, count))}, the next size up"
+        )
+    sizing.update(machine_type=kind, max_instances=count)
+    sizing["why_max_instances"] = reason if count != current_max else "unchanged"
+    sizing["why_machine_type"] = (
+        f"{reason} ({CONNECTOR_MBPS_PER_INSTANCE[kind]:.0f} Mbps per instance instead of "
+        f"{CONNECTOR_MBPS_PER_INSTANCE[machine]:.0f})"
+        if kind != machine
+        else "unchanged"
+    )
+    return sizing
+
+
+def _memory_for(connections: int) -> tuple[float, int] | None:
+    """The least memory (GB) whose PostgreSQL default max_connections reaches `connections`, with it."""
+    return next(((gb, limit) for gb, limit in POSTGRES_DEFAULT_MAX_CONNECTIONS if limit >= connections), None)
+
+
+def max_connections_sizing(db: Any, warning: Any) -> dict[str, Any]:
+    """max_connections for an instance out of connections, from its evidence: enough for the observed peak
+    to stay under the `warning` share, bounded by Google's default for the tier's memory (more risks running
+    the instance out of memory). Returns `proposed` (the current value when it cannot go up), `flags` (every
+    database flag of the instance, max_connections set to `proposed`: patching flags replaces them all),
+    `why`, and `note` (what to do instead when the flag cannot go up)."""
+    current = int(db["max_connections"])
+    peak = float(db.get("connections_max", current))
+    needed = math.ceil(peak / float(warning))
+    ceiling = db.get("default_max_connections")
+    tier = f"tier {db['tier']}" + (f", {db['memory_gb']:.2f} GB" if db.get("memory_gb") is not None else "")
+    sizing: dict[str, Any] = {"proposed": current, "why": "unchanged"}
+    if ceiling is None:
+        sizing["note"] = (
+            f"look up the max_connections Cloud SQL allows for {db['name']} ({tier}, {db['engine']}) in "
+            f"Google's flag reference before raising it above {current}; or pool connections so the peak of "
+            f"{peak:.0f} fits"
+        )
+    elif current >= ceiling or needed <= current:
+        bigger = _memory_for(needed)
+        sizing["note"] = (
+            f"max_connections of {db['name']} is {current}, and Google's default for its memory ({tier}) is "
+            f"{ceiling}: more connections risk running it out of memory. Pool connections (fewer per Cloud "
+            f"Run instance), or move it to a tier with "
+            + (
+                f"at least {bigger[0]:g} GB, whose default is {bigger[1]}, for a peak of {peak:.0f}"
+                if bigger
+                else f"the most memory, whose default is {POSTGRES_DEFAULT_MAX_CONNECTIONS[-1][1]}"
+            )
+        )
+    else:
+        proposed = min(needed, int(ceiling))
+        sizing["proposed"] = proposed
+        sizing["why"] = (
+            f"peak {peak:.0f} connections stays under {float(warning) * 100:.0f} % with {needed}; "
+            + (
+                f"capped at {ceiling}, Google's default for its memory ({tier})"
+                if needed > ceiling
+                else f"within {ceiling}, Google's default for its memory ({tier})"
+            )
+        )
+        sizing["note"] = ""
+    flags = [dict(f) for f in db.get("database_flags", [])]
+    value = str(sizing["proposed"])
+    if any(f["name"] == "max_connections" for f in flags):
+        flags = [{**f, "value": value} if f["name"] == "max_connections" else f for f in flags]
+    elif sizing["proposed"] != current or db.get("max_connections_source") == "flag":
+        flags.append({"name": "max_connections", "value": value})
+    sizing["flags"] = flags
+    return sizing
