@@ -3,10 +3,14 @@ blocks that a Markdown parser reads back intact, whatever characters the report 
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import re
+import select
 import shutil
 import subprocess
+import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,60 @@ MERMAID_CHECK = Path(__file__).parent / "mermaid"
 NASTY = 'say "hi" [x] (y) {z} <script>alert(1)</script> #1 a|b `tick` ```fence``` & end; %% --> \\ *_'
 
 
+class _Mermaid:
+    """One Node.js process running tests/report/mermaid/parse.mjs for this test process, started at its first
+    use: loading jsdom and Mermaid takes seconds, each parse milliseconds."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[str] | None = None
+        # A file, as a full pipe could block Node; open as long as this test process may start Node.
+        self.errors = tempfile.TemporaryFile("w+")  # noqa: SIM115
+        atexit.register(self.close)
+
+    def parse(self, node: str, sources: list[str]) -> list[dict[str, Any]]:
+        if self.process is None or self.process.poll() is not None:
+            self.process = subprocess.Popen(
+                [node, str(MERMAID_CHECK / "parse.mjs")],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.errors,
+                text=True,
+            )
+        process = self.process
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(json.dumps(sources) + "\n")
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], MERMAID_TIMEOUT_S)
+            line = process.stdout.readline() if ready else ""
+        except BrokenPipeError:
+            line = ""
+        if not line:  # died or stuck: the next call starts another
+            self.close()
+            self.errors.seek(0)
+            pytest.fail(f"Mermaid's parser gave no answer:\n{self.errors.read()[-4000:]}")
+        parsed: list[dict[str, Any]] = json.loads(line)
+        return parsed
+
+    def close(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        assert process.stdin is not None and process.stdout is not None
+        with contextlib.suppress(BrokenPipeError):
+            process.stdin.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+
+_MERMAID = _Mermaid()
+MERMAID_TIMEOUT_S = 180
+
+
 def mermaid(sources: list[str]) -> list[dict[str, Any]]:
     """What Mermaid (Node.js, tests/report/mermaid) makes of each diagram source."""
     node = shutil.which("node")
@@ -41,17 +99,7 @@ def mermaid(sources: list[str]) -> list[dict[str, Any]]:
         pytest.skip("node is not installed: the Mermaid check runs Mermaid on Node.js (CI installs it)")
     if not (MERMAID_CHECK / "node_modules" / "mermaid").is_dir():
         pytest.fail("Mermaid is not installed: run `npm ci --prefix tests/report/mermaid` (.ci/run does)")
-    result = subprocess.run(
-        [node, str(MERMAID_CHECK / "parse.mjs")],
-        input=json.dumps(sources),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    parsed: list[dict[str, Any]] = json.loads(result.stdout)
-    return parsed
+    return _MERMAID.parse(node, sources)
 
 
 def tokens(markdown: str) -> list[Token]:
@@ -142,13 +190,24 @@ def nasty_report() -> TriageReport:
     )
 
 
+# `staging` in infradiag.toml is the twin of the incident scenario. Each triage of it waits out its slow
+# probes (a second or so): each test asks only for what it reads.
 @pytest.fixture(scope="module")
-def incident() -> tuple[str, dict[str, Any]]:
-    # `staging` in infradiag.toml is the twin of the incident scenario.
+def incident_markdown() -> str:
     markdown = run_cli("triage", "staging", "--format", "markdown")
     assert markdown.returncode == 1, markdown.stderr
-    report = run_cli("triage", "staging", "--format", "json")
-    return markdown.stdout, json.loads(report.stdout)
+    return markdown.stdout
+
+
+@pytest.fixture(scope="module")
+def incident_report() -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(run_cli("triage", "staging", "--format", "json").stdout)
+    return report
+
+
+@pytest.fixture
+def incident(incident_markdown: str, incident_report: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return incident_markdown, incident_report
 
 
 def test_incident_mermaid_blocks_parse_into_the_why_chain(incident: tuple[str, dict[str, Any]]) -> None:
@@ -209,10 +268,10 @@ def test_mermaid_label_escapes_what_mermaid_would_read_as_syntax() -> None:
     assert re.fullmatch(r'"[^"]*"', label)
 
 
-def test_readme_shows_the_current_incident_markdown(incident: tuple[str, dict[str, Any]]) -> None:
+def test_readme_shows_the_current_incident_markdown(incident_markdown: str) -> None:
     # The README pastes `./dev infradiag triage staging --format markdown`; paste it again when playbook
     # wording changes. Its diagrams must parse and show the incident's root cause.
-    markdown, _ = incident
+    markdown = incident_markdown
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = fences(readme, "mermaid")
     assert shown, "README.md shows no Mermaid diagram"

@@ -1,11 +1,14 @@
-// Reads a JSON array of Mermaid diagram sources on stdin and prints a JSON array with what Mermaid made of
-// each: {"ok": true, "type": "flowchart-v2", "labels": {"nodeId": "text as displayed"}} or
-// {"ok": false, "error": "..."}.
+// Reads lines of stdin, each a JSON array of Mermaid diagram sources, and prints for each a line with a JSON
+// array of what Mermaid made of each source: {"ok": true, "type": "flowchart-v2", "labels": {"nodeId": "text
+// as displayed"}} or {"ok": false, "error": "..."}. One process answers many lines: loading jsdom and Mermaid
+// takes seconds, parsing milliseconds.
 //
 // Parsing is Mermaid's own (mermaid.parse, then the diagram's node database). Mermaid's parser sanitizes
 // labels with DOMPurify, which needs a DOM: jsdom provides one. The displayed text of a label is what
 // Mermaid's renderer does with it: entity codes (#35; #quot;) become HTML character references, which a
 // browser (here jsdom) decodes.
+import { createInterface } from "node:readline";
+
 import { JSDOM } from "jsdom";
 
 const dom = new JSDOM("<!doctype html><html><body></body></html>");
@@ -22,20 +25,25 @@ function displayed(text) {
   return box.value;
 }
 
-let input = "";
-for await (const chunk of process.stdin) input += chunk;
-const results = [];
-for (const source of JSON.parse(input)) {
-  try {
-    const parsed = await mermaid.parse(source);
-    const diagram = await mermaid.mermaidAPI.getDiagramFromText(source);
-    const labels = {};
-    if (typeof diagram.db.getVertices === "function") {
-      for (const [id, vertex] of diagram.db.getVertices()) labels[id] = displayed(vertex.text ?? "");
+async function parseAll(sources) {
+  const results = [];
+  for (const source of sources) {
+    try {
+      const parsed = await mermaid.parse(source);
+      const diagram = await mermaid.mermaidAPI.getDiagramFromText(source);
+      const labels = {};
+      if (typeof diagram.db.getVertices === "function") {
+        for (const [id, vertex] of diagram.db.getVertices()) labels[id] = displayed(vertex.text ?? "");
+      }
+      results.push({ ok: true, type: parsed.diagramType, labels });
+    } catch (error) {
+      results.push({ ok: false, error: String(error?.message ?? error) });
     }
-    results.push({ ok: true, type: parsed.diagramType, labels });
-  } catch (error) {
-    results.push({ ok: false, error: String(error?.message ?? error) });
   }
+  return results;
 }
-process.stdout.write(JSON.stringify(results) + "\n");
+
+for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+  if (line.trim() === "") continue;
+  process.stdout.write(JSON.stringify(await parseAll(JSON.parse(line))) + "\n");
+}
