@@ -3,6 +3,8 @@ formats, NO_COLOR honoured, --quiet quiet."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import pty
@@ -10,7 +12,6 @@ import re
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -103,26 +104,49 @@ def test_quiet_shows_no_progress_even_on_a_terminal() -> None:
     assert err.strip() == ""
 
 
+def run_to_pipes(*args: str) -> tuple[int, str, str]:
+    """`infradiag ARGS` in this process (no interpreter start-up), stdout and stderr captured, under a colour
+    terminal's TERM and neither NO_COLOR nor FORCE_COLOR: only that the streams are no terminal can keep
+    colour and progress out."""
+    from infradiag.cli import main
+
+    saved = {name: os.environ.get(name) for name in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    os.environ.pop("NO_COLOR", None)
+    os.environ.pop("FORCE_COLOR", None)
+    os.environ["TERM"] = "xterm-256color"
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.chdir(ROOT), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            sys.argv, argv = ["infradiag", *args], sys.argv
+            try:
+                main()
+            except SystemExit as done:
+                code = done.code
+            else:
+                code = 0
+            finally:
+                sys.argv = argv
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    assert isinstance(code, int), code
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
 @pytest.mark.parametrize("command", ["triage", "gate"])
 @pytest.mark.parametrize("output", ["json", "markdown"])
-def test_pipes_get_no_escape_sequences_and_no_progress(command: str, output: str, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
-    result = subprocess.run(
-        [sys.executable, "-m", "infradiag", command, "--scenario", str(INCIDENT), "--format", output],
-        cwd=ROOT,
-        env=env | {"TERM": "xterm-256color"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 1
-    assert "\x1b" not in result.stdout and "\x1b" not in result.stderr
+def test_pipes_get_no_escape_sequences_and_no_progress(command: str, output: str) -> None:
+    code, stdout, stderr = run_to_pipes(command, "--scenario", str(INCIDENT), "--format", output)
+    assert code == 1
+    assert "\x1b" not in stdout and "\x1b" not in stderr
     if output == "json":
-        json.loads(result.stdout)
+        json.loads(stdout)
     else:
-        assert result.stdout.startswith("## infradiag: staging-vpc-connector-saturation is DOWN")
-    assert "probing services" not in result.stderr  # no progress redraws in a log
+        assert stdout.startswith("## infradiag: staging-vpc-connector-saturation is DOWN")
+    assert "probing services" not in stderr  # no progress redraws in a log
 
 
 def test_triage_to_a_pipe_prints_nothing_on_stderr() -> None:
