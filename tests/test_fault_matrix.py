@@ -129,7 +129,7 @@ class Run:
     code: int
     stdout: str
     stderr: str
-    ended: float
+    ended: float  # the command's work, up to its report
     killed: bool  # a process still running after OUTER_TIMEOUT_S
     threads_left: list[str]
 
@@ -224,10 +224,12 @@ def run_as_process(case: Case, folder: Path, port: int) -> Run:
         killer.start()
         try:
             assert process.stdout is not None
-            output = process.stdout.read()
-            process.wait()
-            # The process has exited by itself: no thread of it was left to keep it alive.
+            # The report is written (and flushed) at once, after the twin has stopped: its first byte marks
+            # the end of the command's work. Then the process must exit by itself (or be killed).
+            first = process.stdout.read(1)
             ended = time.time()
+            output = first + process.stdout.read()
+            process.wait()
         finally:
             killer.cancel()
             if process.poll() is None:
