@@ -70,7 +70,7 @@ def test_probe_and_config_do_not_import_diagnose() -> None:
 def test_fixes_sit_below_diagnose() -> None:
     # A Change is a plain API request built from evidence values: it must not reach back into how the
     # evidence was gathered (collect, the twin) nor into the stages above it.
-    above = ("infradiag.collect", "infradiag.twin", "infradiag.diagnose", "infradiag.plan", "infradiag.report")
+    above = tuple(f"infradiag.{name}" for name in ("collect", "twin", "diagnose", "plan", "report"))
     offenders = [
         f"{path.relative_to(ROOT).as_posix()}: {name}"
         for path in (ROOT / "infradiag" / "fixes").rglob("*.py")

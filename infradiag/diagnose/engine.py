@@ -9,9 +9,10 @@ from typing import Any
 from infradiag.cel import CelEvalError
 from infradiag.diagnose.context import FindingSummary
 from infradiag.diagnose.findings import Citation, Finding, Fix, Why, merge_findings
-from infradiag.diagnose.playbook import Node, Playbook, causes_of
+from infradiag.diagnose.playbook import Node, Playbook, Remediation, causes_of
 from infradiag.diagnose.symptoms import fold_explained
 from infradiag.evidence import Evidence, ProbeResult, Unknown
+from infradiag.fixes import FieldChange, build_change, gcloud_command, terraform_block
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,6 @@ class _Walk:
     def finding(self, node: Node, activation: dict[str, Any], chain: list[Why]) -> Finding:
         assert node.cause and node.title and node.resource and node.affected and node.remediation
         level = next(r.level for r in node.priority if r.when is None or self.holds(r.when, activation))
-        fix = node.remediation
         return Finding(
             cause=node.cause,
             priority=level,
@@ -163,15 +163,63 @@ class _Walk:
             resource=str(self.value(node.resource, activation)),
             affected_services=[str(s) for s in self.value(node.affected, activation)],
             why=chain,
-            remediation=Fix(
-                summary=self.text(fix.summary, activation),
-                commands=[self.text(c, activation) for c in fix.commands],
-                terraform=self.text(fix.terraform, activation) if fix.terraform else None,
-                docs=fix.docs,
-            ),
+            remediation=self.fix(node.remediation, activation),
             confidence=node.confidence,
             playbook=self.playbook.id,
             symptom=node.symptom,
+        )
+
+    def fix(self, remediation: Remediation, activation: dict[str, Any]) -> Fix:
+        """The remediation rendered on this item. With a `change`: the request built from the evidence, its
+        command first and its Terraform block; a change that would alter nothing becomes its `unchanged`
+        text, with neither command nor risk (nothing is applied)."""
+        fix = Fix(
+            summary=self.text(remediation.summary, activation),
+            commands=[self.text(c, activation) for c in remediation.commands],
+            terraform=self.text(remediation.terraform, activation) if remediation.terraform else None,
+            docs=remediation.docs,
+            risks=list(remediation.risks),
+            way_back=self.text(remediation.way_back, activation) if remediation.way_back else None,
+        )
+        spec = remediation.change
+        if spec is None:
+            return fix
+        fields = [
+            FieldChange(
+                field=name,
+                current=self.value(field.current, activation),
+                proposed=self.value(field.proposed, activation),
+                why=self.text(field.why, activation),
+            )
+            for name, field in spec.fields.items()
+        ]
+        try:
+            change = build_change(
+                spec.api,
+                spec.method,
+                str(self.value(spec.resource, activation)),
+                fields,
+                {name: self.value(source, activation) for name, source in spec.context.items()},
+                list(remediation.risks),
+                fix.way_back,
+            )
+        except ValueError as error:
+            raise CelEvalError(f"remediation change: {error}") from None
+        if change.empty:
+            return fix.model_copy(
+                update={
+                    "summary": self.text(spec.unchanged, activation),
+                    "commands": [],
+                    "risks": [],
+                    "way_back": None,
+                }
+            )
+        return fix.model_copy(
+            update={
+                "commands": [gcloud_command(change), *fix.commands],
+                "terraform": terraform_block(change),
+                "change": change,
+            }
         )
 
     def run(self, base: dict[str, Any]) -> None:

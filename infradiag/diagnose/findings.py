@@ -6,6 +6,7 @@ import hashlib
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from infradiag.fixes import Change, Risk
 from infradiag.priority import PRIORITY_ORDER as PRIORITY_ORDER  # re-exported for older importers
 from infradiag.priority import Priority
 
@@ -24,10 +25,15 @@ class Why(BaseModel):
 
 
 class Fix(BaseModel):
+    """What to do about a finding. With a `change`, `commands` and `terraform` are rendered from it."""
+
     summary: str
     commands: list[str] = Field(default_factory=list)
     terraform: str | None = None
     docs: str | None = None
+    risks: list[Risk] = Field(default_factory=list)
+    way_back: str | None = None  # how to undo it, for a fix with risks
+    change: Change | None = None  # the API request the fix makes
 
 
 class Finding(BaseModel):

@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from infradiag.cel import CelCompileError, Expression, Template
 from infradiag.diagnose.context import names_in_scope
-from infradiag.diagnose.findings import Fix
 from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.errors import UsageError
+from infradiag.fixes import Risk, method_of
 from infradiag.priority import Priority
 from infradiag.yamlfile import Loc, YamlDocument, load_yaml
 
@@ -38,10 +38,64 @@ class PriorityRule(_Model):
     when: str | None = None  # absent: always
 
 
-class Remediation(Fix):
-    """A finding's Fix as a playbook writes it: its texts are `{cel}` templates the engine renders."""
+class FieldSpec(_Model):
+    """One field of a change: CEL for its value now and the value proposed, a template for why that value."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    current: str
+    proposed: str
+    why: str
+
+
+class ChangeSpec(_Model):
+    """A remediation as one API request (infradiag/fixes): Google's method and field names, values in CEL."""
+
+    api: str
+    method: str
+    resource: str  # CEL string: the full resource name
+    fields: dict[str, FieldSpec]
+    # CEL per current setting the renderings need (Terraform's identifying attributes); null: not set.
+    context: dict[str, str] = Field(default_factory=dict)
+    unchanged: str  # template: the remediation's summary when no field would change
+
+    def problem(self) -> tuple[Loc, str] | None:
+        """Where in this change (relative location) an api, method, field or context name is not one
+        infradiag renders, and why; None when every one is."""
+        try:
+            spec = method_of(self.api, self.method)
+        except ValueError as error:
+            return ("method",), str(error)
+        for name in self.fields:
+            if name not in spec.fields:
+                sets = ", ".join(sorted(spec.fields))
+                return ("fields", name), f"{self.api} {self.method} cannot set {name} (it sets {sets})"
+        for name in self.context:
+            if name not in spec.context:
+                reads = ", ".join(sorted(spec.context))
+                return ("context", name), f"{self.api} {self.method} has no context {name} (it reads {reads})"
+        if not self.fields:
+            return ("fields",), "a change needs at least one field"
+        return None
+
+
+class Remediation(_Model):
+    """A finding's Fix as a playbook writes it: its texts are `{cel}` templates the engine renders. With a
+    `change`, the command and the Terraform block are rendered from it."""
+
+    summary: str
+    commands: list[str] = Field(default_factory=list)
+    terraform: str | None = None
+    docs: str | None = None
+    risks: list[Risk] = Field(default_factory=list)
+    way_back: str | None = None  # template
+    change: ChangeSpec | None = None
+
+    @model_validator(mode="after")
+    def _rendered_or_written(self) -> Remediation:
+        if self.change is not None and self.terraform is not None:
+            raise ValueError(
+                "a remediation with a `change` gets its Terraform block from it: remove `terraform`"
+            )
+        return self
 
 
 class Node(_Model):
@@ -134,11 +188,40 @@ def _cel_fields(playbook: Playbook) -> list[tuple[Loc, str, bool]]:
             found.extend(((*loc, "remediation", "commands", i), c, True) for i, c in enumerate(r.commands))
             if r.terraform:
                 found.append(((*loc, "remediation", "terraform"), r.terraform, True))
+            if r.way_back:
+                found.append(((*loc, "remediation", "way_back"), r.way_back, True))
+            if r.change:
+                at = (*loc, "remediation", "change")
+                found.append(((*at, "resource"), r.change.resource, False))
+                found.append(((*at, "unchanged"), r.change.unchanged, True))
+                for name, value in r.change.fields.items():
+                    found.append(((*at, "fields", name, "current"), value.current, False))
+                    found.append(((*at, "fields", name, "proposed"), value.proposed, False))
+                    found.append(((*at, "fields", name, "why"), value.why, True))
+                found.extend(
+                    ((*at, "context", name), source, False) for name, source in r.change.context.items()
+                )
         for i, child in enumerate(node.then):
             walk(child, (*loc, "then", i))
 
     walk(playbook.tree, ("tree",))
     return found
+
+
+def _check_changes(node: Node, loc: Loc, doc: YamlDocument) -> None:
+    remediation = node.remediation
+    if remediation is not None and remediation.change is not None:
+        found = remediation.change.problem()
+        if found is not None:
+            where, message = found
+            at = (*loc, "remediation", "change", *where)
+            raise UsageError(
+                doc.where(at),
+                f"{'.'.join(map(str, at))}: {message}",
+                "see playbooks/README.md (Fixes as changes)",
+            )
+    for i, child in enumerate(node.then):
+        _check_changes(child, (*loc, "then", i), doc)
 
 
 def evidence_spec_at(playbook: Playbook, loc: Loc) -> EvidenceSpec | None:
@@ -219,6 +302,7 @@ def load_playbook(path: Path) -> Playbook:
         raise UsageError(
             doc.where(loc), f"{place}: {first['msg'].removeprefix('Value error, ')}", fix
         ) from None
+    _check_changes(playbook.tree, ("tree",), doc)
     _compile(playbook, doc)
     return playbook
 

@@ -10,6 +10,7 @@ from infradiag.cel import Dialect, to_text
 from infradiag.cel.text import percent
 from infradiag.diagnose.runfixes import revision_fix
 from infradiag.evidence.metrics import alert_metrics
+from infradiag.fixes.sizing import connector_ceiling_mbps, connector_sizing, max_connections_sizing
 
 
 def connector_capacity(connector: Any, cpu_high: Any, at_max: Any, throughput_high: Any) -> str:
@@ -40,5 +41,9 @@ PLAYBOOK_FUNCTIONS: dict[str, Callable[..., Any]] = {
     # The metric types an alert on a cause would watch (evidence/metrics.py, shared with the collector).
     "alert_metrics": alert_metrics,
     "alert_policy_summary": alert_policy_summary,
+    # Proposed values sized from the evidence (fixes/sizing.py).
+    "connector_ceiling_mbps": connector_ceiling_mbps,
+    "connector_sizing": connector_sizing,
+    "max_connections_sizing": max_connections_sizing,
 }
 PLAYBOOK_CEL = Dialect(PLAYBOOK_FUNCTIONS)

@@ -58,11 +58,16 @@ def connector_sizing(connector: Any) -> dict[str, Any]:
         sizing["why_machine_type"] = sizing["why_max_instances"] = "unchanged"
         return sizing
     capacity = connector_ceiling_mbps(machine, current_max)
+    now = f"{current_max} x {machine} ({_mbps(capacity)})"
     loads = []
     if connector.get("throughput_mbps") is not None:
-        loads.append((float(connector["throughput_mbps"]), "peak throughput"))
+        load = float(connector["throughput_mbps"])
+        loads.append((load, f"peak throughput {_mbps(load)} on {now}"))
     if connector.get("cpu_p95") is not None:
-        loads.append((capacity * float(connector["cpu_p95"]), f"CPU p95 {connector['cpu_p95'] * 100:.1f} %"))
+        load = capacity * float(connector["cpu_p95"])
+        loads.append(
+            (load, f"CPU p95 {connector['cpu_p95'] * 100:.1f} % of {now} is a load of {_mbps(load)}")
+        )
     candidates = [
         (kind, count)
         for kind in types[types.index(machine) :]
@@ -73,15 +78,13 @@ def connector_sizing(connector: Any) -> dict[str, Any]:
     if not candidates:
         sizing["why_machine_type"] = sizing["why_max_instances"] = "already the largest"
         return sizing
-    now = f"{current_max} x {machine} = {_mbps(capacity)}"
     if loads:
-        load, source = max(loads)
+        load, seen = max(loads)
         needed = load / CONNECTOR_TARGET_SHARE
         fitting = [c for c in candidates if connector_ceiling_mbps(*c) >= needed]
         kind, count = fitting[0] if fitting else (types[-1], CONNECTOR_MAX_INSTANCES)
-        share = f"{CONNECTOR_TARGET_SHARE * 100:.0f} %"
         reason = (
-            f"load {_mbps(load)} ({source}, of {now}) needs {_mbps(needed)} to run at {share}: "
+            f"{seen}; carrying it at {CONNECTOR_TARGET_SHARE * 100:.0f} % takes {_mbps(needed)}: "
             f"{count} x {kind} = {_mbps(connector_ceiling_mbps(kind, count))}"
         )
         if not fitting:
@@ -90,7 +93,7 @@ def connector_sizing(connector: Any) -> dict[str, Any]:
         more = current_max < CONNECTOR_MAX_INSTANCES
         kind, count = (machine, CONNECTOR_MAX_INSTANCES) if more else candidates[0]
         reason = (
-            f"no throughput or CPU measured for {now}: {count} x {kind} = "
+            f"no throughput or CPU measured on {now}: {count} x {kind} = "
             f"{_mbps(connector_ceiling_mbps(kind, count))}, the next size up"
         )
     sizing.update(machine_type=kind, max_instances=count)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from infradiag.diagnose.findings import PRIORITY_ORDER, Finding
 from infradiag.evidence import ProbeResult
+from infradiag.fixes import Risk
 
 
 @dataclass
@@ -18,6 +19,8 @@ class PlanStep:
     blast_radius: int
     commands: list[str] = field(default_factory=list)
     terraform: list[str] = field(default_factory=list)
+    risks: list[Risk] = field(default_factory=list)  # every risk of its fixes, in the order first met
+    way_back: list[str] = field(default_factory=list)
 
 
 def _order(finding: Finding) -> tuple[int, int, float]:
@@ -48,6 +51,8 @@ def make_plan(findings: list[Finding]) -> list[PlanStep]:
                 blast_radius=len(affected),
                 commands=list(fix.commands),
                 terraform=[fix.terraform] if fix.terraform else [],
+                risks=list(dict.fromkeys(fix.risks)),
+                way_back=[fix.way_back] if fix.way_back else [],
             )
             continue
         step.findings.append(finding.id)
@@ -55,6 +60,9 @@ def make_plan(findings: list[Finding]) -> list[PlanStep]:
         step.commands += [c for c in fix.commands if c not in step.commands]
         if fix.terraform and fix.terraform not in step.terraform:
             step.terraform.append(fix.terraform)
+        step.risks += [r for r in fix.risks if r not in step.risks]
+        if fix.way_back and fix.way_back not in step.way_back:
+            step.way_back.append(fix.way_back)
     return list(steps.values())
 
 

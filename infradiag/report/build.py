@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from infradiag.diagnose.findings import Finding
+from infradiag.diagnose.findings import Finding, Fix
 from infradiag.evidence import Evidence, ProbeResult, Unknown
+from infradiag.fixes import update_mask
 from infradiag.plan.ranking import PlanStep, ranked
 from infradiag.report.model import (
     ReportEvidence,
+    ReportFieldChange,
     ReportFinding,
     ReportPhases,
     ReportPlanStep,
     ReportProbe,
     ReportRemediation,
+    ReportRequest,
     ReportUnknown,
     ReportWhy,
     TriageReport,
@@ -52,8 +55,35 @@ def _finding(f: Finding) -> ReportFinding:
             )
             for w in f.why
         ],
-        remediation=ReportRemediation(**f.remediation.model_dump()),
+        remediation=_remediation(f.remediation),
         confidence=f.confidence,
+    )
+
+
+def _remediation(fix: Fix) -> ReportRemediation:
+    change = fix.change
+    return ReportRemediation(
+        summary=fix.summary,
+        commands=fix.commands,
+        terraform=fix.terraform,
+        docs=fix.docs,
+        risks=[str(r) for r in fix.risks] or None,
+        way_back=fix.way_back,
+        changes=[
+            ReportFieldChange(field=c.field, current=c.current, proposed=c.proposed, why=c.why)
+            for c in change.changes
+        ]
+        if change
+        else None,
+        request=ReportRequest(
+            api=change.api,
+            method=change.method,
+            resource=change.resource,
+            body=change.body(),
+            update_mask=update_mask(change),
+        )
+        if change
+        else None,
     )
 
 
@@ -66,6 +96,8 @@ def _step(s: PlanStep) -> ReportPlanStep:
         blast_radius=s.blast_radius,
         commands=s.commands,
         terraform=s.terraform,
+        risks=[str(r) for r in s.risks] or None,
+        way_back=s.way_back or None,
     )
 
 

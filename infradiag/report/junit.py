@@ -26,6 +26,7 @@ from pathlib import Path
 
 from infradiag.errors import UsageError
 from infradiag.priority import PRIORITY_ORDER
+from infradiag.report.fixtext import change_text, risks_text
 from infradiag.report.literal import visible
 from infradiag.report.model import NO_URL, NO_URL_DETAIL, ReportFinding, ReportProbe, TriageReport
 
@@ -98,10 +99,19 @@ def _chain(f: ReportFinding) -> str:
     for number, why in enumerate(f.why, 1):
         lines.append(f"why {number}: {why.question} -> {why.answer}")
         lines += [f"  [{e.source}] {e.detail}" for e in why.evidence]
-    lines.append(f"fix: {f.remediation.summary}")
-    lines += [f"  $ {command}" for command in f.remediation.commands]
-    if f.remediation.terraform:
-        lines.append(f"  terraform: {f.remediation.terraform}")
+    fix = f.remediation
+    lines.append(f"fix: {fix.summary}")
+    lines += [f"  change {change_text(c)}" for c in fix.changes or []]
+    if fix.risks:
+        lines.append(f"  risks: {risks_text(fix.risks)}")
+    if fix.way_back:
+        lines.append(f"  way back: {fix.way_back}")
+    lines += [f"  $ {command}" for command in fix.commands]
+    if fix.terraform and "\n" in fix.terraform:
+        lines.append("  terraform:")
+        lines += [f"    {line}" for line in fix.terraform.split("\n")]
+    elif fix.terraform:
+        lines.append(f"  terraform: {fix.terraform}")
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from infradiag.report.fixtext import change_text, risks_text
 from infradiag.report.literal import visible
 from infradiag.report.model import NO_URL, NO_URL_DETAIL, ReportFinding, ReportPlanStep, TriageReport
 
@@ -138,6 +139,13 @@ def _finding(number: int, f: ReportFinding) -> list[str]:
     out += ["", "</details>", ""]
     remedy = f.remediation
     out.append(f"Fix: {text(remedy.summary)}" + (f" ([docs](<{_url(remedy.docs)}>))" if remedy.docs else ""))
+    if remedy.changes or remedy.risks:
+        out.append("")
+        out += [f"- change {text(change_text(c))}" for c in remedy.changes or []]
+        if remedy.risks:
+            out.append(f"- **risks:** {text(risks_text(remedy.risks))}")
+        if remedy.way_back:
+            out.append(f"- way back: {text(remedy.way_back)}")
     return out
 
 
@@ -145,16 +153,20 @@ def _plan_step(step: ReportPlanStep) -> list[str]:
     if not step.commands and not step.terraform:
         return []
     out = [f"#### Step {step.rank}: {text(step.action)}", ""]
+    if step.risks:
+        out += [f"**Risks:** {text(risks_text(step.risks))}", ""]
+    out += [f"Way back: {text(way_back)}\n" for way_back in step.way_back or []]
     if step.commands:
         # One line per command: a newline from outside text would run the rest on its own when pasted.
         out += [fenced("\n".join(visible(c, one_line=True) for c in step.commands), "sh"), ""]
-    if step.terraform:
-        out += [
-            "Terraform:",
-            "",
-            fenced("\n".join(visible(t, one_line=True) for t in step.terraform), "text"),
-            "",
-        ]
+    lines = [t for t in step.terraform if "\n" not in t]
+    blocks = [t for t in step.terraform if "\n" in t]
+    if lines:
+        out += ["Terraform:", "", fenced("\n".join(visible(t, one_line=True) for t in lines), "text"), ""]
+    for block in blocks:
+        # A resource block rendered from a typed change: its strings are HCL-escaped, so each line is its own.
+        body = "\n".join(visible(line, one_line=True) for line in block.split("\n"))
+        out += ["Terraform:", "", fenced(body, "hcl"), ""]
     return out
 
 
@@ -166,10 +178,12 @@ def _plan(report: TriageReport) -> list[str]:
             text(step.action),
             ", ".join(code(f) for f in step.findings),
             f"{step.blast_radius} service(s)",
+            ", ".join(code(r) for r in step.risks or []) or "-",
         ]
         for step in report.plan
     ]
-    out = ["### Remediation plan", "", *_table(["#", "priority", "action", "resolves", "blast radius"], rows)]
+    header = ["#", "priority", "action", "resolves", "blast radius", "risks"]
+    out = ["### Remediation plan", "", *_table(header, rows)]
     out.append("")
     for step in report.plan:
         out += _plan_step(step)

@@ -52,11 +52,36 @@ class ReportWhy(_V1):
     evidence: list[ReportEvidence]
 
 
+class ReportFieldChange(_V1):
+    """One field a fix changes: its value now (absent: not set) and the value proposed, and why."""
+
+    field: str
+    current: Any = None
+    proposed: Any
+    why: str
+
+
+class ReportRequest(_V1):
+    """The API request a fix makes, as Google's REST API takes it (added in v1)."""
+
+    api: str
+    method: str
+    resource: str
+    body: dict[str, Any]
+    update_mask: str | None = None  # absent for a method that takes none
+
+
 class ReportRemediation(_V1):
     summary: str
     commands: list[str]
     terraform: str | None = None
     docs: str | None = None
+    # Added in v1, each only when there is one: what applying the fix risks, how to undo it, the fields it
+    # changes and the request it makes.
+    risks: list[str] | None = None
+    way_back: str | None = None
+    changes: list[ReportFieldChange] | None = None
+    request: ReportRequest | None = None
 
 
 class ReportSuppression(_V1):
@@ -101,6 +126,8 @@ class ReportPlanStep(_V1):
     commands: list[str] = Field(default_factory=list)
     terraform: list[str] = Field(default_factory=list)
     suppressed: bool | None = None  # True when every finding the step resolves is suppressed
+    risks: list[str] | None = None  # added in v1: every risk of the step's fixes, only when there are some
+    way_back: list[str] | None = None  # added in v1: how to undo each risky fix, only when there is one
 
 
 class ReportUnknown(_V1):

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from infradiag.report.fixtext import change_text, risks_text
 from infradiag.report.literal import literal
 from infradiag.report.model import ReportFinding, TriageReport
 
@@ -76,6 +77,15 @@ def _finding(f: ReportFinding) -> Tree:
         )
         for e in why.evidence:
             node.add(literal(f"[{e.source}] {e.detail}", "dim"))
+    fix = f.remediation
+    if fix.changes or fix.risks:
+        branch = tree.add(Text.assemble(("fix: ", "bold"), literal(fix.summary)))
+        for change in fix.changes or []:
+            branch.add(literal(change_text(change)))
+        if fix.risks:
+            branch.add(literal(f"risks: {risks_text(fix.risks)}", "yellow"))
+        if fix.way_back:
+            branch.add(literal(f"way back: {fix.way_back}", "dim"))
     return tree
 
 
@@ -86,10 +96,11 @@ def _plan(report: TriageReport) -> Table:
             Text(step.priority, style=PRIORITY_STYLE[step.priority]),
             literal(step.action + (" (suppressed)" if step.suppressed else "")),
             Text(f"{step.blast_radius} service(s)"),
+            Text(", ".join(step.risks or []) or "-", style="yellow" if step.risks else ""),
         ]
         for step in report.plan
     ]
-    return _table("Remediation plan", ("#", "priority", "action", "blast radius"), rows)
+    return _table("Remediation plan", ("#", "priority", "action", "blast radius", "risks"), rows)
 
 
 def _fixes(report: TriageReport, console: Console) -> None:
@@ -99,10 +110,23 @@ def _fixes(report: TriageReport, console: Console) -> None:
         if not step.commands and not step.terraform:
             continue
         console.print(literal(f"# {step.rank}. {step.action}", "bold", one_line=True), soft_wrap=True)
+        if step.risks:
+            console.print(
+                literal(f"# risks: {risks_text(step.risks)}", "yellow", one_line=True), soft_wrap=True
+            )
+        for way_back in step.way_back or []:
+            console.print(literal(f"# way back: {way_back}", one_line=True), soft_wrap=True)
         for command in step.commands:
             console.print(literal(command, one_line=True), soft_wrap=True)
         for terraform in step.terraform:
-            console.print(literal(f"# terraform: {terraform}", one_line=True), soft_wrap=True)
+            if "\n" not in terraform:
+                console.print(literal(f"# terraform: {terraform}", one_line=True), soft_wrap=True)
+                continue
+            # A whole resource block, line by line (rendered from a typed change: its strings are HCL-escaped,
+            # so no line of it comes from a newline in outside text), for a .tf file.
+            console.print(literal("# terraform (a .tf file):", one_line=True), soft_wrap=True)
+            for line in terraform.split("\n"):
+                console.print(literal(line, one_line=True), soft_wrap=True)
 
 
 def render(report: TriageReport, console: Console) -> None:

@@ -22,6 +22,7 @@ from infradiag.fixes import (
     terraform_block,
     update_mask,
 )
+from tests.fixes import gcloud, terraform
 
 CONNECTOR = "projects/acme-staging/locations/us-central1/connectors/staging-conn"
 INSTANCE = "projects/acme-staging/instances/staging-db"
@@ -217,3 +218,17 @@ def test_terraform_fmt_leaves_the_block_as_it_is(change: Change) -> None:
         ["terraform", "fmt", "-"], input=block, capture_output=True, text=True, check=True
     ).stdout
     assert formatted == block
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _connector(6),
+        _connector(6, "e2-standard-4"),
+        _flags([FLAGS[0], {"name": "max_connections", "value": "62"}]),
+        _flags([]),
+    ],
+)
+def test_the_renderings_pass_the_gcloud_and_terraform_tables(change: Change) -> None:
+    assert gcloud.problems(gcloud_command(change), gcloud.load_table()) == []
+    assert terraform.problems(terraform_block(change), terraform.load_table()) == []

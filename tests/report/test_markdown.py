@@ -253,7 +253,7 @@ def test_every_character_survives_mermaid_and_markdown() -> None:
     probe_table, plan_table = tables(markdown)
     assert [len(row) for row in probe_table] == [6, 6]
     assert probe_table[1][0] == "a|b"
-    assert [len(row) for row in plan_table] == [5, 5]
+    assert [len(row) for row in plan_table] == [6, 6]
     # Commands paste exactly, backticks and all.
     assert fences(markdown, "sh") == finding.remediation.commands
     assert fences(markdown, "text") == [finding.remediation.terraform]
