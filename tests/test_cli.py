@@ -35,7 +35,11 @@ def test_triage_staging_names_the_saturated_connector_and_exits_1() -> None:
     assert "P0" in out
     assert "VPC connector staging-conn is out of capacity" in out
     assert "why 3" in out  # the whole chain: probes -> connector in common -> capacity
-    assert "gcloud compute networks vpc-access connectors update staging-conn" in out
+    assert (
+        "gcloud compute networks vpc-access connectors update staging-conn --region us-central1 "
+        "--project acme-staging --min-instances 2 --max-instances 6"
+    ) in out
+    assert "# risks: can only go up in place" in out
 
 
 def test_json_output_is_only_the_v1_report() -> None:

@@ -193,6 +193,11 @@ class _Walk:
             )
             for name, field in spec.fields.items()
         ]
+        # A field's risks and way back count only when it changes.
+        changing = [(field, spec.fields[field.field]) for field in fields if field.proposed != field.current]
+        risks = list(dict.fromkeys([*remediation.risks, *(r for _, f in changing for r in f.risks)]))
+        way_back = [fix.way_back] if fix.way_back else []
+        way_back += [self.text(f.way_back, activation) for _, f in changing if f.way_back]
         try:
             change = build_change(
                 spec.api,
@@ -200,8 +205,8 @@ class _Walk:
                 str(self.value(spec.resource, activation)),
                 fields,
                 {name: self.value(source, activation) for name, source in spec.context.items()},
-                list(remediation.risks),
-                fix.way_back,
+                risks,
+                "; ".join(way_back) or None,
             )
         except ValueError as error:
             raise CelEvalError(f"remediation change: {error}") from None
@@ -218,6 +223,8 @@ class _Walk:
             update={
                 "commands": [gcloud_command(change), *fix.commands],
                 "terraform": terraform_block(change),
+                "risks": change.risks,
+                "way_back": change.way_back,
                 "change": change,
             }
         )

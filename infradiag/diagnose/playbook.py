@@ -39,11 +39,14 @@ class PriorityRule(_Model):
 
 
 class FieldSpec(_Model):
-    """One field of a change: CEL for its value now and the value proposed, a template for why that value."""
+    """One field of a change: CEL for its value now and the value proposed, a template for why that value;
+    the risks of changing it and the way back, which count only when it does change."""
 
     current: str
     proposed: str
     why: str
+    risks: list[Risk] = Field(default_factory=list)
+    way_back: str | None = None  # template
 
 
 class ChangeSpec(_Model):
@@ -198,6 +201,8 @@ def _cel_fields(playbook: Playbook) -> list[tuple[Loc, str, bool]]:
                     found.append(((*at, "fields", name, "current"), value.current, False))
                     found.append(((*at, "fields", name, "proposed"), value.proposed, False))
                     found.append(((*at, "fields", name, "why"), value.why, True))
+                    if value.way_back:
+                        found.append(((*at, "fields", name, "way_back"), value.way_back, True))
                 found.extend(
                     ((*at, "context", name), source, False) for name, source in r.change.context.items()
                 )
