@@ -204,6 +204,9 @@ class Evidence(_Evidence):
     connectors: list[ConnectorEvidence] = Field(default_factory=list)
     probes: list[ProbeResult] = Field(default_factory=list)
     unknowns: list[Unknown] = Field(default_factory=list)
+    # Who the project was read as (a service account's email, "user credentials (ADC)", "anonymous (twin)");
+    # None when no credentials could be had.
+    identity: str | None = None
     revisions: list[RevisionEvidence] = Field(default_factory=list)
     invokers: list[InvokerEvidence] = Field(default_factory=list)
     subnets: list[SubnetEvidence] = Field(default_factory=list)

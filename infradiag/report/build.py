@@ -130,4 +130,5 @@ def build_report(
         plan=[_step(s) for s in plan],
         unknowns=[_unknown(u) for u in evidence.unknowns],
         services_without_url=services_without_url or None,
+        identity=evidence.identity,
     )

@@ -154,6 +154,8 @@ class TriageReport(_V1):
     # Services that exist but have no URL (none of their revisions serves), so nothing could be probed: they
     # count as failing, for the verdict and the exit code (added in v1: only when there are some).
     services_without_url: list[str] | None = None
+    # Who the project was read as, e.g. a service account's email (added in v1: absent without credentials).
+    identity: str | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
         """The report as the JSON object of the contract (camelCase, RFC 3339 with Z)."""
