@@ -48,8 +48,9 @@ DEAD_PORT_DEADLINE_S = 6.0
 FAR_BEYOND_MS = 600_000
 # Only a catch-all for a process that never ends. The deadline itself is checked on the command's own clock.
 OUTER_TIMEOUT_S = 180.0
-# A thread of the run that is ending may take a moment to be gone.
-THREAD_GRACE_S = 2.0
+# A thread of the run that is ending (a call the stopped twin cut) may need a moment of a loaded CPU to be
+# gone; one still there after this waits on something the run left behind.
+THREAD_GRACE_S = 5.0
 APIS = ("run", "vpcaccess", "compute", "sql", "monitoring", "iam")
 FAULTY, HEALTHY_SERVICE = "backend", "auth"
 
