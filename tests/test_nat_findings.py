@@ -114,4 +114,7 @@ def test_automatic_allocation_failure_points_at_the_address_quota() -> None:
     assert "each NAT IP Google can then add gives 15 more VMs their 4096 ports" in fix["summary"]
     assert "minPortsPerVm 4096 -> 2048" in fix["summary"]
     assert fix["commands"][1] == f"{GCLOUD_UPDATE} --min-ports-per-vm 2048"
-    assert fix["commands"][0].startswith("gcloud compute regions describe us-central1 --project acme-staging")
+    assert fix["commands"][0].startswith(
+        "gcloud compute regions list --project acme-staging --flatten quotas"
+    )
+    assert "name=us-central1 AND quotas.metric ~ ADDRESSES" in fix["commands"][0]

@@ -145,8 +145,8 @@ def test_a_private_ip_in_dockers_bridge_is_named_with_a_range_to_move_to() -> No
     )
     assert commands[2].endswith(',sql-psa-10-100"')
     assert commands[3] == (
-        "gcloud sql instances clone staging-db staging-db-10-100 --allocated-ip-range-name sql-psa-10-100"
-        " --project acme-staging"
+        "gcloud alpha sql instances clone staging-db staging-db-10-100"
+        " --allocated-ip-range-name sql-psa-10-100 --project acme-staging"
     )
     summary = found["remediation"]["summary"]
     assert "cannot be undone" in summary and "restart dockerd" in summary

@@ -64,7 +64,8 @@ def problems(text: str, table: dict[str, Any]) -> list[str]:
 def _body_problems(where: str, body: dict[str, Any], arguments: dict[str, Any], meta: set[str]) -> list[str]:
     found: list[str] = []
     for key, value in body.items():
-        if key == "__is_block__" or key in meta:
+        # python-hcl2's own keys (`__is_block__`, `__comments__`) are not arguments.
+        if key.startswith("__") or key in meta:
             continue
         if key not in arguments:
             found.append(f"{where} has no argument or block {key!r} in the provider's documentation")
@@ -83,7 +84,12 @@ def _placeholders(where: str, key: str, value: Any) -> list[str]:
     if isinstance(value, dict):
         if value.get("__is_block__"):
             return []
-        return [p for item in value.values() for p in _placeholders(where, key, item)]
+        return [
+            p
+            for name, item in value.items()
+            if not name.startswith("__")
+            for p in _placeholders(where, key, item)
+        ]
     if isinstance(value, list):
         return [p for item in value for p in _placeholders(where, key, item)]
     if not isinstance(value, str):

@@ -72,7 +72,7 @@ def test_a_command_of_the_table_with_its_flags_passes(command: str) -> None:
             "gcloud compute routers nats update nat --region r --project p --min-ports-per-vm 64",
             "requires --router",
         ),
-        ("gcloud sql instances clone a b c --project p", "takes 2 positional arguments"),
+        ("gcloud alpha sql instances clone a b c --project p", "takes 2 positional arguments"),
         (f"{NAT} && gcloud run services update a --region r", "does not say --project"),
         (
             "gcloud compute addresses create a --region r --project p"
