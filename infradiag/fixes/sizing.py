@@ -7,6 +7,7 @@ Functions over the plain data playbooks see (snake_case evidence dicts), registe
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from infradiag.evidence.sql import POSTGRES_DEFAULT_MAX_CONNECTIONS
@@ -112,53 +113,102 @@ def _memory_for(connections: int) -> tuple[float, int] | None:
     return next(((gb, limit) for gb, limit in POSTGRES_DEFAULT_MAX_CONNECTIONS if limit >= connections), None)
 
 
+_CUSTOM_TIER = re.compile(r"^db-custom-(\d+)-(\d+)$")  # db-custom-CPUS-MEMORY_MB
+# https://cloud.google.com/sql/docs/postgres/instance-settings: a custom machine type has 1 or an even number
+# of vCPUs and 0.9 to 6.5 GB of memory per vCPU, in multiples of 256 MB, and at least 3.75 GB.
+_MB_STEP = 256
+_GB_PER_VCPU = (0.9, 6.5)
+_MIN_CUSTOM_GB = 3.75
+
+
+def _up_to_step(mb: float) -> int:
+    return math.ceil(mb / _MB_STEP) * _MB_STEP
+
+
+def custom_tier(tier: str, memory_gb: float) -> str | None:
+    """The custom tier with the vCPUs of `tier` (more when the memory needs them) and at least `memory_gb`,
+    as Cloud SQL allows it; None when `tier` is not a custom tier."""
+    match = _CUSTOM_TIER.match(tier)
+    if match is None:
+        return None
+    cpus = int(match.group(1))
+    mb = _up_to_step(max(memory_gb, _MIN_CUSTOM_GB) * 1024)
+    while mb > _GB_PER_VCPU[1] * 1024 * cpus:
+        cpus = 2 if cpus == 1 else cpus + 2
+    mb = max(mb, _up_to_step(_GB_PER_VCPU[0] * 1024 * cpus))
+    return f"db-custom-{cpus}-{mb}"
+
+
 def max_connections_sizing(db: Any, warning: Any) -> dict[str, Any]:
-    """max_connections for an instance out of connections, from its evidence: enough for the observed peak
-    to stay under the `warning` share, bounded by Google's default for the tier's memory (more risks running
-    the instance out of memory). Returns `proposed` (the current value when it cannot go up), `flags` (every
-    database flag of the instance, max_connections set to `proposed`: patching flags replaces them all),
-    `why`, and `note` (what to do instead when the flag cannot go up)."""
+    """How an instance out of connections gets room for its observed peak (under the `warning` share), from
+    its evidence, never past Google's default max_connections for the memory it has (more risks running it
+    out of memory): the max_connections flag raised while it is below that default; else a custom tier with
+    the memory whose default fits the peak (the flag raised with it when one is set). Returns `proposed` (the
+    flag's value), `flags` (every database flag, max_connections set to `proposed`: patching flags replaces
+    them all), `tier`, `why`, `why_tier`, `summary`, and `note` (what to do when neither can go up)."""
     current = int(db["max_connections"])
     peak = float(db.get("connections_max", current))
     needed = math.ceil(peak / float(warning))
     ceiling = db.get("default_max_connections")
-    tier = f"tier {db['tier']}" + (f", {db['memory_gb']:.2f} GB" if db.get("memory_gb") is not None else "")
-    sizing: dict[str, Any] = {"proposed": current, "why": "unchanged"}
-    if ceiling is None:
-        sizing["note"] = (
-            f"look up the max_connections Cloud SQL allows for {db['name']} ({tier}, {db['engine']}) in "
-            f"Google's flag reference before raising it above {current}; or pool connections so the peak of "
-            f"{peak:.0f} fits"
-        )
-    elif current >= ceiling or needed <= current:
-        bigger = _memory_for(needed)
-        sizing["note"] = (
-            f"max_connections of {db['name']} is {current}, and Google's default for its memory ({tier}) is "
-            f"{ceiling}: more connections risk running it out of memory. Pool connections (fewer per Cloud "
-            f"Run instance), or move it to a tier with "
-            + (
-                f"at least {bigger[0]:g} GB, whose default is {bigger[1]}, for a peak of {peak:.0f}"
-                if bigger
-                else f"the most memory, whose default is {POSTGRES_DEFAULT_MAX_CONNECTIONS[-1][1]}"
-            )
-        )
-    else:
+    memory = f"tier {db['tier']}" + (f", {db['memory_gb']:.2f} GB" if db.get("memory_gb") is not None else "")
+    share = f"{float(warning) * 100:.0f} %"
+    sizing: dict[str, Any] = {
+        "proposed": current,
+        "tier": db["tier"],
+        "why": "unchanged",
+        "why_tier": "unchanged",
+    }
+    sizing["summary"] = sizing["note"] = (
+        f"look up the max_connections Cloud SQL allows for {db['name']} ({memory}, {db['engine']}) in "
+        f"Google's flag reference before raising it above {current}; or pool connections so the peak of "
+        f"{peak:.0f} fits"
+    )
+    flag_set = db.get("max_connections_source") == "flag"
+    if ceiling is not None and current < ceiling:
         proposed = min(needed, int(ceiling))
         sizing["proposed"] = proposed
-        sizing["why"] = (
-            f"peak {peak:.0f} connections stays under {float(warning) * 100:.0f} % with {needed}; "
-            + (
-                f"capped at {ceiling}, Google's default for its memory ({tier})"
-                if needed > ceiling
-                else f"within {ceiling}, Google's default for its memory ({tier})"
-            )
+        sizing["why"] = f"peak {peak:.0f} connections stays under {share} with {needed}; " + (
+            f"capped at {ceiling}, Google's default for its memory ({memory})"
+            if needed > ceiling
+            else f"within {ceiling}, Google's default for its memory ({memory})"
         )
+        sizing["summary"] = f"Raise max_connections of {db['name']} from {current} to {proposed}"
         sizing["note"] = ""
+    elif ceiling is not None:
+        bigger = _memory_for(needed)
+        tier = custom_tier(str(db["tier"]), bigger[0]) if bigger else None
+        if bigger is None or tier is None:
+            sizing["summary"] = sizing["note"] = (
+                f"max_connections of {db['name']} is {current}, Google's default for its memory ({memory}): "
+                "more connections risk running it out of memory. Pool connections (fewer per Cloud Run "
+                "instance)"
+                + (
+                    f", or move it to a tier with at least {bigger[0]:g} GB, whose default is {bigger[1]}"
+                    if bigger
+                    else ""
+                )
+            )
+        else:
+            sizing["tier"] = tier
+            sizing["why_tier"] = (
+                f"peak {peak:.0f} connections stays under {share} with {needed}; {current} is Google's "
+                f"default max_connections for {memory}, {bigger[1]} for {bigger[0]:g} GB"
+            )
+            if flag_set:
+                sizing["proposed"] = min(needed, bigger[1])
+                sizing["why"] = (
+                    f"raised with the tier: within {bigger[1]}, Google's default for {bigger[0]:g} GB"
+                )
+            sizing["note"] = ""
+            sizing["summary"] = (
+                f"Move {db['name']} to tier {tier} ({bigger[0]:g} GB: Google's default max_connections "
+                f"{bigger[1]}), or pool connections so the peak of {peak:.0f} fits in {current}"
+            )
     flags = [dict(f) for f in db.get("database_flags", [])]
     value = str(sizing["proposed"])
     if any(f["name"] == "max_connections" for f in flags):
         flags = [{**f, "value": value} if f["name"] == "max_connections" else f for f in flags]
-    elif sizing["proposed"] != current or db.get("max_connections_source") == "flag":
+    elif sizing["proposed"] != current:
         flags.append({"name": "max_connections", "value": value})
     sizing["flags"] = flags
     return sizing

@@ -97,6 +97,19 @@ def test_the_max_connections_flag_wins() -> None:
     assert evidence.private_ip is None and evidence.private_network is None
 
 
+def test_every_database_flag_is_kept_as_the_api_gives_it() -> None:
+    # A fix that patches flags must carry every one over (a patch of databaseFlags replaces them all).
+    primary, _ = sql()["instances"]
+    flags = [{"name": "log_connections", "value": "on"}, {"name": "max_connections", "value": "50"}]
+    flags.append({"name": "skip_show_database"})  # a flag that takes no value
+    evidence = sql_instance_evidence(
+        _instance({**primary, "settings": {**primary["settings"], "databaseFlags": flags}}), PROJECT
+    )
+    assert [f.model_dump(exclude_none=True) for f in evidence.database_flags] == flags
+    # The flag decides the limit; Google's default for the memory (7.5 GB: 400) is kept beside it.
+    assert (evidence.max_connections, evidence.default_max_connections) == (50, 400)
+
+
 def test_sql_server_port_and_no_default_limit() -> None:
     data = {
         "name": "mssql",

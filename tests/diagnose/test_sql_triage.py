@@ -102,9 +102,10 @@ def test_a_replica_is_named_as_such_and_limited_by_its_own_tier() -> None:
         "staging-db-replica: read replica of staging-db, tier db-custom-1-3840 (3.75 GB), "
         "max_connections 100 (tier default)"
     ) in evidence(found)
+    # Its own 3.75 GB already gets Google's default of 100: the fix is a larger tier of its own, not more
+    # connections than its memory holds (nor its primary's tier).
     assert found["remediation"]["commands"] == [
-        "gcloud sql instances patch staging-db-replica --database-flags max_connections=200"
-        " --project acme-staging"
+        "gcloud sql instances patch staging-db-replica --project acme-staging --tier db-custom-1-6144"
     ]
     assert not [f for f in report["findings"] if DB in f["resources"]]  # the primary (400) is not full
 

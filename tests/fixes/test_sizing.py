@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from infradiag.fixes.sizing import connector_ceiling_mbps, connector_sizing, max_connections_sizing
+from infradiag.fixes.sizing import (
+    connector_ceiling_mbps,
+    connector_sizing,
+    custom_tier,
+    max_connections_sizing,
+)
 
 CONNECTOR = {"name": "staging-conn", "machine_type": "e2-micro", "min_instances": 2, "max_instances": 3}
 
@@ -79,12 +84,45 @@ def test_the_proposal_is_capped_at_the_default_for_the_memory() -> None:
     assert max_connections_sizing({**db, "database_flags": []}, 0.8)["proposed"] == 100
 
 
-def test_at_the_default_for_its_memory_it_names_the_tier_that_would_do() -> None:
+def test_at_the_default_for_its_memory_it_moves_to_a_tier_whose_default_fits() -> None:
     db = {**DB, "max_connections": 100, "max_connections_source": "tier default", "connections_max": 98.0}
     sizing = max_connections_sizing({**db, "database_flags": [{"name": "work_mem", "value": "4096"}]}, 0.8)
-    assert sizing["proposed"] == 100
-    assert sizing["flags"] == [{"name": "work_mem", "value": "4096"}]  # nothing to change
-    assert "at least 6 GB, whose default is 200" in sizing["note"]
+    assert (sizing["proposed"], sizing["tier"]) == (100, "db-custom-1-6144")  # 123 needs 6 GB: default 200
+    assert sizing["flags"] == [{"name": "work_mem", "value": "4096"}]  # no flag change
+    assert sizing["summary"].startswith("Move staging-db to tier db-custom-1-6144 (6 GB")
+
+
+def test_a_flag_at_the_default_rises_with_the_tier() -> None:
+    flags = [{"name": "max_connections", "value": "400"}]
+    db = {**DB, "tier": "db-custom-2-7680", "memory_gb": 7.5, "default_max_connections": 400}
+    sizing = max_connections_sizing(
+        {
+            **db,
+            "max_connections": 400,
+            "max_connections_source": "flag",
+            "connections_max": 398.0,
+            "database_flags": flags,
+        },
+        0.8,
+    )
+    # 498 needed: 15 GB (default 500); 15 GB on 2 vCPUs is 7.5 GB per vCPU, past 6.5: 4 vCPUs.
+    assert sizing["tier"] == "db-custom-4-15360"
+    assert sizing["flags"] == [{"name": "max_connections", "value": "498"}]
+
+
+def test_a_tier_that_is_not_custom_is_named_by_the_memory_it_needs() -> None:
+    db = {**DB, "tier": "db-n1-standard-1", "max_connections": 100, "connections_max": 98.0}
+    sizing = max_connections_sizing({**db, "max_connections_source": "tier default"}, 0.8)
+    assert sizing["tier"] == "db-n1-standard-1" and sizing["proposed"] == 100
+    assert "a tier with at least 6 GB, whose default is 200" in sizing["note"]
+
+
+def test_custom_tiers_keep_to_what_cloud_sql_allows() -> None:
+    assert custom_tier("db-custom-1-3840", 6.0) == "db-custom-1-6144"
+    assert custom_tier("db-custom-1-3840", 15.0) == "db-custom-4-15360"  # 1 -> 2 -> 4 vCPUs
+    assert custom_tier("db-custom-8-30720", 60.0) == "db-custom-10-61440"
+    assert custom_tier("db-custom-16-16384", 30.0) == "db-custom-16-30720"
+    assert custom_tier("db-n1-standard-2", 15.0) is None
 
 
 def test_without_a_documented_default_it_says_what_to_look_up() -> None:
