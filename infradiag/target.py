@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from infradiag.config.model import ProbeSettings, Thresholds
+from infradiag.identity import Authenticator
 
 
 @dataclass(frozen=True)
@@ -28,3 +29,10 @@ class Target:
     services: list[str] | None = None  # only these services, if set
     thresholds: Thresholds = field(default_factory=Thresholds)
     probe: ProbeSettings = field(default_factory=ProbeSettings)
+    # The run's credentials (resolved once, shared by every client); None: Application Default Credentials
+    # at Google, anonymous at a twin (one that does not require credentials).
+    auth: Authenticator = None  # type: ignore[assignment]  # always set by __post_init__
+
+    def __post_init__(self) -> None:
+        if self.auth is None:
+            object.__setattr__(self, "auth", Authenticator(anonymous=self.endpoints is not None))

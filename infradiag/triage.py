@@ -12,6 +12,7 @@ from infradiag.diagnose.engine import Diagnosis, diagnose
 from infradiag.diagnose.playbook import Playbook
 from infradiag.evidence import Evidence
 from infradiag.evidence.reachability import with_derived
+from infradiag.identity import AUTH_TIMEOUT_S, AuthFailed, Resolved
 from infradiag.plan import make_plan, verdict
 from infradiag.probe import probe_services
 from infradiag.report.build import build_report
@@ -28,7 +29,14 @@ async def gather_evidence(target: Target, now: datetime, deadline: float | None 
     invoker policies of services that answered 401/403 are read once the probes are back. With a `deadline`
     (a time.monotonic() instant) everything ends by it: probes still running are cut (timeouts), API reads
     without an answer become unknowns that say they timed out."""
-    collector = Collector(target, now, deadline)
+    try:
+        auth = await authenticate(target, deadline)
+    except AuthFailed as failed:
+        # Without credentials every read would fail the same way: one unknown with the fix, none started.
+        return with_derived(
+            Evidence(project=target.project, region=target.region, now=now, unknowns=[failed.unknown])
+        )
+    collector = Collector(target, now, deadline, auth=auth)
     environment = asyncio.create_task(collector.environment())
     try:
         services = await collector.services()
@@ -38,7 +46,15 @@ async def gather_evidence(target: Target, now: datetime, deadline: float | None 
     finally:
         environment.cancel()
         collector.close()
-    return with_derived(collector.evidence(services, probes, invokers, env))
+    evidence = collector.evidence(services, probes, invokers, env)
+    return with_derived(evidence.model_copy(update={"identity": auth.identity}))
+
+
+async def authenticate(target: Target, deadline: float | None) -> Resolved:
+    """The target's credentials with a fresh token, within AUTH_TIMEOUT_S and the deadline (AuthFailed
+    otherwise); fetched on a thread so that the event loop stays free."""
+    left = AUTH_TIMEOUT_S if deadline is None else min(AUTH_TIMEOUT_S, deadline - time.monotonic())
+    return await asyncio.to_thread(target.auth.resolve, left)
 
 
 async def triage(

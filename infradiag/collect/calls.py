@@ -111,6 +111,12 @@ def call_api(read: ApiRead, fn: Callable[[CallDeadline], T], deadline: CallDeadl
             attempt += 1
         except gexc.DeadlineExceeded as exc:
             raise ApiUnavailable(timed_out(read, deadline.elapsed(), exc.message or "")) from exc
+        except gexc.Unauthenticated as exc:
+            if read.endpoint is not None:
+                raise ApiUnavailable(unauthenticated(read, exc)) from exc
+            raise ApiUnavailable(
+                unknown_from_error(read.source, read.consequence, read.project, exc)
+            ) from exc
         except gexc.GoogleAPICallError as exc:
             raise ApiUnavailable(
                 unknown_from_error(read.source, read.consequence, read.project, exc)
@@ -167,6 +173,11 @@ def unknown_from_error(source: str, consequence: str, project: str, exc: gexc.Go
         fix = f"grant {_APIS[source].role} on project {project} to the identity running infradiag"
     elif code == "RESOURCE_EXHAUSTED":
         fix = f"quota of {service} exhausted: retry later or raise the read quota"
+    elif code == "UNAUTHENTICATED":
+        fix = (
+            f"{service} refused the credentials (expired, revoked or not a token it accepts): run "
+            "`gcloud auth application-default login` again, or use a current service account key"
+        )
     elif code == "DEADLINE_EXCEEDED":
         fix = _TIMED_OUT_FIX.format(service=service)
     elif code == "UNAVAILABLE":
@@ -226,15 +237,22 @@ def unreachable(read: ApiRead, why: str, detail: str = "") -> Unknown:
     )
 
 
-def unauthenticated(read: ApiRead, exc: auth_exceptions.GoogleAuthError) -> Unknown:
+def unauthenticated(read: ApiRead, exc: Exception) -> Unknown:
     """The Unknown for a call made without usable credentials."""
+    fix = (
+        "no usable Application Default Credentials: run `gcloud auth application-default login`, or "
+        "set GOOGLE_APPLICATION_CREDENTIALS to a service account key file"
+    )
+    if read.endpoint is not None:
+        # Anonymous credentials cannot answer a twin that requires credentials.
+        fix = (
+            f"{read.endpoint} requires credentials: set `credentials` in the environment's config to the "
+            "key file of that twin (`infradiag twin serve SCENARIO --key-file FILE` writes one)"
+        )
     return Unknown(
         source=read.source,
         reason="UNAUTHENTICATED",
-        fix=(
-            "no usable Application Default Credentials: run `gcloud auth application-default login`, or "
-            "set GOOGLE_APPLICATION_CREDENTIALS to a service account key file"
-        ),
+        fix=fix,
         consequence=read.consequence,
         detail=str(exc),
     )

@@ -1,4 +1,5 @@
-"""Official google-cloud clients, pointed at Google (ADC) or at a twin (anonymous): one code path.
+"""Official google-cloud clients, pointed at Google or at a twin: one code path, one credentials object
+(infradiag/identity.py) shared by every client, REST and gRPC, so its token is fetched once.
 
 The libraries are imported here, lazily, so that `infradiag --help` never loads them.
 """
@@ -9,6 +10,7 @@ import importlib
 from functools import cached_property
 from typing import Any
 
+from infradiag.identity import Resolved
 from infradiag.target import ApiEndpoints
 
 
@@ -23,8 +25,10 @@ def import_libraries() -> None:
 class Clients:
     """Cached clients for one target; REST transport wherever the library has one."""
 
-    def __init__(self, endpoints: ApiEndpoints | None) -> None:
+    def __init__(self, endpoints: ApiEndpoints | None, auth: Resolved | None = None) -> None:
+        """`auth`: the run's credentials; None: anonymous at a twin, ADC at Google."""
         self.endpoints = endpoints
+        self.auth = auth
         self._made: dict[tuple[str, str], Any] = {}
 
     def rest(self, library: str, client: str) -> Any:
@@ -36,17 +40,22 @@ class Clients:
             self._made[key] = getattr(module, client)(**self._rest_kwargs())
         return self._made[key]
 
-    def _rest_kwargs(self) -> dict[str, Any]:
+    def _credentials(self) -> Any:
+        if self.auth is not None:
+            return self.auth.credentials
         if self.endpoints is None:
-            return {"transport": "rest"}
-        from google.api_core.client_options import ClientOptions
+            return None  # the library's own ADC lookup
         from google.auth.credentials import AnonymousCredentials
 
-        return {
-            "transport": "rest",
-            "credentials": AnonymousCredentials(),  # type: ignore[no-untyped-call]
-            "client_options": ClientOptions(api_endpoint=self.endpoints.rest),
-        }
+        return AnonymousCredentials()  # type: ignore[no-untyped-call]
+
+    def _rest_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"transport": "rest", "credentials": self._credentials()}
+        if self.endpoints is not None:
+            from google.api_core.client_options import ClientOptions
+
+            kwargs["client_options"] = ClientOptions(api_endpoint=self.endpoints.rest)
+        return kwargs
 
     def close(self) -> None:
         """Close the Monitoring channel to a twin, if one was opened."""
@@ -165,7 +174,15 @@ class Clients:
         import grpc
 
         assert self.endpoints is not None
-        return grpc.insecure_channel(self.endpoints.grpc)
+        channel = grpc.insecure_channel(self.endpoints.grpc)
+        from google.auth.credentials import AnonymousCredentials
+
+        credentials = self._credentials()
+        if self.auth is None or isinstance(credentials, AnonymousCredentials):
+            return channel
+        # gRPC sends call credentials only over TLS; a twin listens in plain text on loopback, so the
+        # bearer token goes in as metadata, from the same credentials object (refreshed when it expires).
+        return grpc.intercept_channel(channel, _bearer_metadata(credentials, self.auth.request))
 
     @cached_property
     def metrics(self) -> Any:
@@ -173,7 +190,7 @@ class Clients:
         from google.cloud import monitoring_v3
 
         if self.endpoints is None:
-            return monitoring_v3.MetricServiceClient()
+            return monitoring_v3.MetricServiceClient(credentials=self._credentials())
         from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
 
         return monitoring_v3.MetricServiceClient(
@@ -186,7 +203,7 @@ class Clients:
         from google.cloud import monitoring_v3
 
         if self.endpoints is None:
-            return monitoring_v3.AlertPolicyServiceClient()
+            return monitoring_v3.AlertPolicyServiceClient(credentials=self._credentials())
         from google.cloud.monitoring_v3.services.alert_policy_service.transports import (
             AlertPolicyServiceGrpcTransport,
         )
@@ -194,3 +211,27 @@ class Clients:
         return monitoring_v3.AlertPolicyServiceClient(
             transport=AlertPolicyServiceGrpcTransport(channel=self._monitoring_channel)
         )
+
+
+def _bearer_metadata(credentials: Any, auth_request: Any) -> Any:
+    """A unary-unary client interceptor adding `authorization: Bearer TOKEN` from google-auth credentials,
+    as google.auth.transport.grpc's metadata plugin does on a TLS channel; a call refused UNAUTHENTICATED
+    is made once more with a refreshed token, as google-auth's AuthorizedSession does for REST."""
+    import grpc
+
+    class BearerMetadata(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+        def _call(self, continuation: Any, details: Any, request: Any) -> Any:
+            headers: dict[str, str] = {}
+            # before_request refreshes the token first when it has expired.
+            credentials.before_request(auth_request, "POST", details.method, headers)
+            metadata = [*(details.metadata or ()), *((k.lower(), v) for k, v in headers.items())]
+            return continuation(details._replace(metadata=metadata), request)
+
+        def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+            outcome = self._call(continuation, details, request)
+            if outcome.code() != grpc.StatusCode.UNAUTHENTICATED:
+                return outcome
+            credentials.refresh(auth_request)
+            return self._call(continuation, details, request)
+
+    return BearerMetadata()

@@ -76,6 +76,7 @@ from infradiag.evidence import (
     Unknown,
 )
 from infradiag.evidence.reachability import connector_source
+from infradiag.identity import Resolved
 from infradiag.target import Target
 
 T = TypeVar("T")
@@ -131,13 +132,20 @@ class Collector:
     `deadline` (a time.monotonic() instant) every read ends by it, else each within `api_timeout_s`."""
 
     def __init__(
-        self, target: Target, now: datetime, deadline: float | None = None, api_timeout_s: float = 30.0
+        self,
+        target: Target,
+        now: datetime,
+        deadline: float | None = None,
+        api_timeout_s: float = 30.0,
+        auth: Resolved | None = None,
     ) -> None:
+        """`auth`: the run's resolved credentials, shared by every client (None: anonymous at a twin, the
+        libraries' own ADC lookup at Google)."""
         self.target = target
         self.now = now
         self.deadline = deadline
         self.api_timeout_s = api_timeout_s
-        self.clients = Clients(target.endpoints)
+        self.clients = Clients(target.endpoints, auth)
         self._slots = asyncio.Semaphore(MAX_READS_IN_FLIGHT)
         self._unknowns: list[Unknown] = []
         self._answered: set[str] = set()

@@ -59,6 +59,13 @@ SuppressionsOption = Annotated[
 JunitOption = Annotated[
     Path | None, typer.Option("--junit", help="Also write a JUnit XML report to this file.")
 ]
+ImpersonateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--impersonate-service-account",
+        help="Read the project as this service account (needs roles/iam.serviceAccountTokenCreator on it).",
+    ),
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress or status on stderr; warnings and errors only.")
 ]
@@ -107,12 +114,26 @@ def exit_code(report: TriageReport, fail_on: str) -> int:
 
 
 @contextmanager
-def open_target(environment: str | None, scenario: Path | None, config: Path | None) -> Iterator[Target]:
-    """The Target to triage; for a twin environment or --scenario, the twin runs until exit."""
+def open_target(
+    environment: str | None, scenario: Path | None, config: Path | None, impersonate: str | None = None
+) -> Iterator[Target]:
+    """The Target to triage; for a twin environment or --scenario, the twin runs until exit. Its
+    credentials: the config's `credentials` file, else ADC, impersonating `impersonate` (else the config's
+    `impersonate_service_account`) if given; anonymous at a twin that does not require credentials, and at
+    one that does, the key file it writes (unless the config names one)."""
     import dataclasses
+    import tempfile
 
     from infradiag.config import load_config
+    from infradiag.identity import Authenticator
     from infradiag.target import ApiEndpoints, Target
+
+    if impersonate is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+", impersonate):
+        raise UsageError(
+            "--impersonate-service-account",
+            f"{impersonate!r} is not a service account email",
+            "write e.g. infradiag-reader@PROJECT.iam.gserviceaccount.com",
+        )
 
     if scenario is None and environment is None:
         raise UsageError(
@@ -133,12 +154,20 @@ def open_target(environment: str | None, scenario: Path | None, config: Path | N
         env_config = load_config(config).environment(environment)
         scenario = env_config.twin
     name = environment or (scenario.stem if scenario else "twin")
+    key_file = env_config.credentials if env_config is not None else None
+    impersonate = impersonate or (env_config.impersonate_service_account if env_config else None)
+    keys = None
     if scenario is None:
         assert env_config is not None and env_config.project and env_config.region
-        target = Target(environment=name, project=env_config.project, region=env_config.region)
+        auth = Authenticator(key_file, impersonate)
+        target = Target(environment=name, project=env_config.project, region=env_config.region, auth=auth)
         if env_config.api_endpoint is not None and env_config.monitoring_endpoint is not None:
             endpoints = ApiEndpoints(rest=env_config.api_endpoint, grpc=env_config.monitoring_endpoint)
-            target = dataclasses.replace(target, endpoints=endpoints, now=env_config.now)
+            # A running twin is read anonymously unless the config names credentials for it.
+            auth = Authenticator(
+                key_file, impersonate, anonymous=key_file is None, iam_endpoint=endpoints.rest
+            )
+            target = dataclasses.replace(target, endpoints=endpoints, now=env_config.now, auth=auth)
         twin = None
     else:
         from infradiag.twin.scenario import load_scenario
@@ -147,12 +176,20 @@ def open_target(environment: str | None, scenario: Path | None, config: Path | N
         loaded = load_scenario(scenario)
         twin = Twin(loaded)
         addresses = twin.start()
+        if twin.auth is None:
+            auth = Authenticator(anonymous=True)
+        else:
+            if key_file is None:
+                keys = tempfile.TemporaryDirectory(prefix="infradiag-twin-")
+                key_file = twin.write_key_file(Path(keys.name) / "key.json")
+            auth = Authenticator(key_file, impersonate, iam_endpoint=addresses.rest)
         target = Target(
             environment=name,
             project=loaded.project,
             region=loaded.region,
             endpoints=ApiEndpoints(rest=addresses.rest, grpc=addresses.grpc),
             now=loaded.now,
+            auth=auth,
         )
     if env_config is not None:
         target = dataclasses.replace(
@@ -166,6 +203,8 @@ def open_target(environment: str | None, scenario: Path | None, config: Path | N
     finally:
         if twin is not None:
             twin.stop()
+        if keys is not None:
+            keys.cleanup()
 
 
 def accepted_findings(

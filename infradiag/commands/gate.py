@@ -26,6 +26,7 @@ from infradiag.commands.common import (
     ConfigOption,
     EnvironmentArgument,
     Format,
+    ImpersonateOption,
     JunitOption,
     Level,
     QuietOption,
@@ -183,6 +184,7 @@ def gate(
     ] = None,
     quiet: QuietOption = False,
     config: ConfigOption = None,
+    impersonate: ImpersonateOption = None,
 ) -> None:
     """Is ENV fit to test? Exit 0 if so, 1 at a finding at or above --fail-on, 3 if it cannot tell."""
     # The wait counts from here: loading the libraries and starting a twin are part of what CI waits for.
@@ -207,7 +209,7 @@ def gate(
         raise UsageError("--deadline", f"{deadline!r} is not a positive duration", "write e.g. 120s")
     books = load_playbooks(playbooks or PLAYBOOK_DIR)
     accepted = accepted_findings(environment, scenario, suppressions, config, books)
-    with Status(quiet) as status, open_target(environment, scenario, config) as target:
+    with Status(quiet) as status, open_target(environment, scenario, config, impersonate) as target:
         result = runtime.run(judge(target, books, accepted, policy, status, start))
         name = target.environment
     if result.report is not None:

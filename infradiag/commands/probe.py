@@ -10,6 +10,7 @@ from infradiag.commands.common import (
     ConfigOption,
     EnvironmentArgument,
     Format,
+    ImpersonateOption,
     ScenarioOption,
     format_option,
     open_target,
@@ -42,6 +43,7 @@ def probe(
     ] = "60s",
     confirm: ConfirmOption = False,
     config: ConfigOption = None,
+    impersonate: ImpersonateOption = None,
 ) -> None:
     """Probe every service's health endpoints and print the probe table.
 
@@ -65,7 +67,7 @@ def probe(
     seconds = parse_duration(deadline, "--deadline")
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    with open_target(environment, scenario, config) as target:
+    with open_target(environment, scenario, config, impersonate) as target:
         if confirm:
             target = dataclasses.replace(
                 target, probe=target.probe.model_copy(update={"probe_confirm": True})
@@ -107,10 +109,16 @@ async def _probe_environment(target: Target, deadline: float) -> tuple[list[Prob
     from datetime import UTC, datetime
 
     from infradiag.collect.collector import Collector
+    from infradiag.identity import AuthFailed
     from infradiag.probe import probe_services
+    from infradiag.triage import authenticate
 
+    try:
+        auth = await authenticate(target, deadline)
+    except AuthFailed as failed:
+        return [], [failed.unknown]
     # The listing ends by the deadline, as in the triage: the collector bounds each read by the time left.
-    collector = Collector(target, target.now or datetime.now(UTC), deadline=deadline)
+    collector = Collector(target, target.now or datetime.now(UTC), deadline=deadline, auth=auth)
     try:
         services = await collector.services()
     finally:

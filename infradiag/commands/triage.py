@@ -11,6 +11,7 @@ from infradiag.commands.common import (
     ConfigOption,
     EnvironmentArgument,
     Format,
+    ImpersonateOption,
     JunitOption,
     Level,
     QuietOption,
@@ -46,6 +47,7 @@ def triage(
     quiet: QuietOption = False,
     confirm: ConfirmOption = False,
     config: ConfigOption = None,
+    impersonate: ImpersonateOption = None,
 ) -> None:
     """Diagnose an environment (or a scenario's twin) and print the ranked remediation plan."""
     import asyncio
@@ -65,7 +67,7 @@ def triage(
     seconds = parse_duration(deadline, "--deadline")
     books = load_playbooks(playbooks or PLAYBOOK_DIR)
     accepted = accepted_findings(environment, scenario, suppressions, config, books)
-    with Status(quiet) as status, open_target(environment, scenario, config) as target:
+    with Status(quiet) as status, open_target(environment, scenario, config, impersonate) as target:
         status.task(f"triage {target.environment}: probing services, collecting evidence")
         try:
             if confirm:

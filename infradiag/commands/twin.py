@@ -18,18 +18,36 @@ def twin_serve(
     output: Annotated[
         Format, format_option(Format.terminal, Format.json, help="json: one line naming the addresses.")
     ] = Format.terminal,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="Write a service account key file whose token_uri is this twin (a scenario with "
+            "twin.requireCredentials), for `credentials` in infradiag.toml.",
+        ),
+    ] = None,
 ) -> None:
     """Serve a scenario's twin on loopback until Ctrl-C or SIGTERM."""
     import json
     import signal
     import threading
 
+    from infradiag.errors import UsageError
     from infradiag.twin.rest import ENDPOINT_APIS
     from infradiag.twin.scenario import load_scenario
     from infradiag.twin.server import Twin
 
-    twin = Twin(load_scenario(scenario))
+    loaded = load_scenario(scenario)
+    if key_file is not None and not loaded.twin.requireCredentials:
+        raise UsageError(
+            "--key-file",
+            f"{scenario} does not require credentials, so its twin issues no key",
+            "add `twin: {requireCredentials: true}` to the scenario, or drop --key-file",
+        )
+    twin = Twin(loaded)
     addresses = twin.start()
+    if key_file is not None:
+        twin.write_key_file(key_file)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -80,6 +80,12 @@ class EnvironmentConfig(ProbeSettings):
     api_endpoint: str | None = Field(None, pattern=r"^https?://")
     monitoring_endpoint: str | None = Field(None, pattern=r"^\S+:\d+$")
     now: datetime | None = None
+    # A credentials file (a service account key, or any file google-auth loads) instead of Application
+    # Default Credentials; relative to the config file's folder. Against a running twin that requires
+    # credentials: a key file whose `token_uri` is that twin's token endpoint.
+    credentials: Path | None = None
+    # Read the project as this service account, impersonated through the IAM Credentials API.
+    impersonate_service_account: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+$")
 
     def probe_settings(self) -> ProbeSettings:
         """This environment's probe settings, on their own (already validated)."""
@@ -178,6 +184,8 @@ def load_config(path: Path | None = None) -> Config:
     for env in config.environments.values():
         if env.twin is not None and not env.twin.is_absolute():
             env.twin = (path.parent / env.twin).resolve()
+        if env.credentials is not None and not env.credentials.is_absolute():
+            env.credentials = (path.parent / env.credentials).resolve()
         if env.suppressions is not None and not env.suppressions.is_absolute():
             env.suppressions = (path.parent / env.suppressions).resolve()
     if not Path(config.history.path).is_absolute():

@@ -16,10 +16,11 @@ import concurrent.futures
 import os
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from infradiag.errors import UsageError
 from infradiag.evidence.model import ProbeTarget
+from infradiag.identity import Authenticator
 from infradiag.probe.text import redact
 
 T = TypeVar("T")
@@ -32,8 +33,12 @@ ID_TOKEN_FIX = (
 class Credentials:
     """The Authorization header for each target; ID tokens fetched once per audience, in the background."""
 
-    def __init__(self, targets: Iterable[ProbeTarget]) -> None:
-        """Read every `env:VAR` token now: a missing or malformed one is a UsageError before any probe."""
+    def __init__(
+        self, targets: Iterable[ProbeTarget], fetch: Callable[[str, float], str] | None = None
+    ) -> None:
+        """Read every `env:VAR` token now: a missing or malformed one is a UsageError before any probe.
+        `fetch(audience, timeout_s)` mints an ID token (default: as google-auth finds credentials)."""
+        self._fetch = fetch or Authenticator().id_token
         self._static: dict[str, str] = {}
         self._id_tokens: dict[str, asyncio.Future[str]] = {}
         self.secrets: set[str] = set()
@@ -69,7 +74,7 @@ class Credentials:
             return self._static[target.auth], None
         audience = target.audience or target.url
         if audience not in self._id_tokens:
-            self._id_tokens[audience] = _in_daemon_thread(lambda: _fetch_id_token(audience, timeout_s))
+            self._id_tokens[audience] = _in_daemon_thread(lambda: self._fetch(audience, timeout_s))
         try:
             async with asyncio.timeout(timeout_s):
                 token = await asyncio.shield(self._id_tokens[audience])
@@ -80,22 +85,6 @@ class Credentials:
             return None, f"no ID token: {redact(str(exc) or type(exc).__name__)} (fix: {ID_TOKEN_FIX})"
         self.secrets.add(token)
         return f"Bearer {token}", None
-
-
-def _fetch_id_token(audience: str, timeout_s: float) -> str:
-    # Imported here: only runs with `auth = "id_token"` need google-auth's transport.
-    import google.auth.transport.requests
-    import google.oauth2.id_token
-
-    request = google.auth.transport.requests.Request()
-
-    def bounded(*args: Any, **kwargs: Any) -> Any:
-        # google-auth's own defaults wait up to 120 s per request; a probe run has less.
-        kwargs["timeout"] = min(float(kwargs.get("timeout") or timeout_s), timeout_s)
-        return request(*args, **kwargs)
-
-    token: str = google.oauth2.id_token.fetch_id_token(bounded, audience)  # type: ignore[no-untyped-call]
-    return token
 
 
 def _in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:

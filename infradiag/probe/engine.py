@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import httpx
 
@@ -49,6 +49,7 @@ async def probe_all(
     deadline: float | None = None,
     confirm: bool = _DEFAULTS.probe_confirm,
     confirm_pause_s: float = CONFIRM_PAUSE_S,
+    id_token: Callable[[str, float], str] | None = None,
 ) -> list[ProbeResult]:
     """One result per target, in target order, each within min(`timeout_s`, time left before `deadline`).
 
@@ -57,7 +58,7 @@ async def probe_all(
     absolute http(s) URL or has an invalid check; UsageError for an `env:VAR` token that is not set.
     """
     checks = _check_arguments(targets, concurrency)
-    credentials = Credentials(targets)
+    credentials = Credentials(targets, id_token)
     limits = Limits(timeout_s, max_body_bytes, max_redirects, verifies(verify))
     gate = asyncio.Semaphore(concurrency)
     # Loading the trust store takes tens of milliseconds: once per run, and only if something is https
@@ -185,4 +186,5 @@ async def probe_services(
         max_redirects=settings.probe_max_redirects,
         deadline=deadline,
         confirm=settings.probe_confirm,
+        id_token=target.auth.id_token,
     )

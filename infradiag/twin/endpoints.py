@@ -26,6 +26,7 @@ import json
 import socket
 import ssl
 import struct
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
@@ -97,13 +98,31 @@ async def _slow_body(request: web.BaseRequest, behaviour: EndpointBehaviour) -> 
     return response
 
 
-class _Handler:
-    """Answers every request to one service according to its per-path behaviours."""
+# Cloud Run's answers to a private service's caller without a valid ID token: none (403), or one that is
+# not valid for this service (401).
+_FORBIDDEN = "Error: Forbidden\nYour client does not have permission to get URL {path} from this server.\n"
+_UNAUTHORIZED = "Error: Unauthorized\nYour client does not have permission to the requested URL {path}.\n"
 
-    def __init__(self, paths: dict[str, EndpointBehaviour] | None) -> None:
+# Whether an Authorization header value carries a valid ID token for an audience: None without one.
+IdTokenCheck = Callable[[str | None, str], bool | None]
+
+
+class _Handler:
+    """Answers every request to one service according to its per-path behaviours; a private service's
+    requests first need an ID token for its URL (`check`)."""
+
+    def __init__(self, paths: dict[str, EndpointBehaviour] | None, check: IdTokenCheck | None = None) -> None:
         self._paths = paths
+        self._check = check
+        self.url = ""
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        if self._check is not None:
+            valid = self._check(request.headers.get("Authorization"), self.url)
+            if valid is not True:
+                text = (_FORBIDDEN if valid is None else _UNAUTHORIZED).format(path=request.path)
+                status = 403 if valid is None else 401
+                return web.Response(status=status, text=text, content_type="text/html")
         behaviour = behaviour_for(self._paths, request.path)
         if behaviour.delayMs:
             await asyncio.sleep(behaviour.delayMs / 1000)
@@ -199,13 +218,17 @@ class ServiceEndpoints:
         services: list[str],
         behaviours: dict[str, dict[str, EndpointBehaviour]],
         host: str = "127.0.0.1",
+        private: dict[str, IdTokenCheck] | None = None,
     ) -> ServiceEndpoints:
-        """Listen for every service on its own ephemeral port of `host`; `urls` says where each one is."""
+        """Listen for every service on its own ephemeral port of `host`; `urls` says where each one is.
+        The services in `private` answer only requests whose ID token their check accepts."""
         endpoints = cls()
         certificates = _Certificates()
         try:
             for name in dict.fromkeys(services):
-                endpoints.urls[name] = await endpoints._listen(name, behaviours.get(name), host, certificates)
+                endpoints.urls[name] = await endpoints._listen(
+                    name, behaviours.get(name), host, certificates, (private or {}).get(name)
+                )
         except BaseException:
             await endpoints.close()
             raise
@@ -213,7 +236,12 @@ class ServiceEndpoints:
         return endpoints
 
     async def _listen(
-        self, name: str, paths: dict[str, EndpointBehaviour] | None, host: str, certificates: _Certificates
+        self,
+        name: str,
+        paths: dict[str, EndpointBehaviour] | None,
+        host: str,
+        certificates: _Certificates,
+        check: IdTokenCheck | None = None,
     ) -> str:
         fault = port_fault(paths) if paths else None
         self._port_faults[name] = fault
@@ -222,11 +250,12 @@ class ServiceEndpoints:
             self._held.append(sock)
             return f"http://{_url_host(host)}:{sock.getsockname()[1]}"
         context = certificates.server_context(fault, host) if fault is not None else None
-        handler = self._handlers[name] = _Handler(paths)
+        handler = self._handlers[name] = _Handler(paths, check)
         runner = await _serve(handler, host, context)
         self._runners.append(runner)
         scheme = "https" if context is not None else "http"
-        return f"{scheme}://{_url_host(host)}:{runner.addresses[0][1]}"
+        handler.url = f"{scheme}://{_url_host(host)}:{runner.addresses[0][1]}"
+        return handler.url
 
     def swap(self, behaviours: dict[str, dict[str, EndpointBehaviour]]) -> None:
         """Answer with `behaviours` from the next request on, on the same ports. A connection-level fault

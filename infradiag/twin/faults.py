@@ -9,6 +9,7 @@ from infradiag.twin.scenario import ApiFault
 # google.rpc.Code -> HTTP status, per https://cloud.google.com/apis/design/errors#handling_errors
 HTTP_STATUS = {
     "INVALID_ARGUMENT": 400,
+    "UNAUTHENTICATED": 401,
     "PERMISSION_DENIED": 403,
     "NOT_FOUND": 404,
     "RESOURCE_EXHAUSTED": 429,

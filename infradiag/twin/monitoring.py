@@ -24,6 +24,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status  # type: ignore[import-untyped]  # grpcio-status ships no stubs
 
+from infradiag.twin.auth import BearerProblem, TwinAuth
 from infradiag.twin.faults import FaultInjector
 from infradiag.twin.requestlog import LoggedCall, RequestLog
 from infradiag.twin.scenario import ApiFault, Scenario
@@ -249,8 +250,11 @@ def _timestamp(text: str | None) -> datetime | None:
 
 
 class _Twin:
-    def __init__(self, scenario: Scenario, log: RequestLog, faults: FaultInjector) -> None:
+    def __init__(
+        self, scenario: Scenario, log: RequestLog, faults: FaultInjector, auth: TwinAuth | None = None
+    ) -> None:
         self._scenario = scenario
+        self._auth = auth
         self._log = log
         self._faults = faults
         # The delays in progress, ended early by stop(): a sleeping handler thread would outlive the server
@@ -431,7 +435,18 @@ class _Twin:
     def _record(self, rpc: _Rpc, code: str) -> None:
         self._log.record(LoggedCall("monitoring", rpc.name, "grpc", rpc.path, rpc.mutating, code))
 
+    def _check_credentials(self, rpc: _Rpc, context: Any) -> None:
+        if self._auth is None:
+            return
+        metadata = dict(context.invocation_metadata() or ())
+        caller = self._auth.principal(metadata.get("authorization"))
+        if isinstance(caller, BearerProblem):
+            metadata_info = {"service": _API, "method": f"{rpc.service}.{rpc.name}"}
+            info = self._error_info(caller.reason, "googleapis.com", metadata_info)
+            raise _RpcError(grpc.StatusCode.UNAUTHENTICATED, caller.message, [info])
+
     def _answer(self, rpc: _Rpc, answer: Callable[[Any], Any] | None, request: Any, context: Any) -> Any:
+        self._check_credentials(rpc, context)
         fault = self._faults.match("monitoring", rpc.name)
         if fault is not None:
             if fault.delayMs:
@@ -505,12 +520,17 @@ class MonitoringServer:
 
 
 def start_monitoring_server(
-    scenario: Scenario, log: RequestLog, faults: FaultInjector, host: str = "127.0.0.1"
+    scenario: Scenario,
+    log: RequestLog,
+    faults: FaultInjector,
+    host: str = "127.0.0.1",
+    auth: TwinAuth | None = None,
 ) -> MonitoringServer:
-    """Serve the scenario's Monitoring API on host and a free port; calls run on up to 64 threads."""
+    """Serve the scenario's Monitoring API on host and a free port; calls run on up to 64 threads. With
+    `auth`, a call without a valid twin token answers UNAUTHENTICATED."""
     executor = ThreadPoolExecutor(max_workers=64)
     server = grpc.server(executor)
-    servicer = _Twin(scenario, log, faults)
+    servicer = _Twin(scenario, log, faults, auth)
     server.add_generic_rpc_handlers(servicer.generic_handlers())
     port = server.add_insecure_port(f"{host}:0")
     server.start()

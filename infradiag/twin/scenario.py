@@ -50,6 +50,18 @@ class ApiFault(_Strict):
     times: int | None = Field(None, ge=1)
 
 
+class TwinSettings(_Strict):
+    """Twin-only: how the twin itself behaves (docs/scenario-format.md, "Twin settings")."""
+
+    # Every REST and gRPC call must carry a bearer token the twin issued (UNAUTHENTICATED otherwise), and
+    # the endpoints of private services an ID token the twin signed for their URL.
+    requireCredentials: bool = False
+    # The service accounts the twin's key may impersonate (IAM Credentials generateAccessToken and
+    # generateIdToken); any other answers PERMISSION_DENIED.
+    serviceAccounts: list[str] = Field(default_factory=list)
+    tokenLifetimeSeconds: int = Field(3600, ge=1, le=43200)
+
+
 class ExpectedCause(_Strict):
     cause: str
     priority: Priority | None = None
@@ -174,6 +186,7 @@ class Scenario(_Strict):
     iam: dict[str, Resource] = Field(default_factory=dict)
     endpoints: dict[str, dict[str, EndpointBehaviour]] = Field(default_factory=dict)
     apiFaults: list[ApiFault] = Field(default_factory=list)
+    twin: TwinSettings = Field(default_factory=TwinSettings)
     expect: Expectation | None = None
 
     @field_validator("now", mode="before")
@@ -197,6 +210,22 @@ class Scenario(_Strict):
         """Short names of the services that have a `uri`, in order: the ones whose endpoints the twin serves
         (a service without one is served nowhere, as on Cloud Run)."""
         return [str(s.get("name", "")).rsplit("/", 1)[-1] for s in self.run.services if s.get("uri")]
+
+    def private_short_names(self) -> list[str]:
+        """Short names of the services Cloud Run serves only to callers with an ID token: those whose IAM
+        policy (in `iam`) grants roles/run.invoker to no `allUsers`, unless `invokerIamDisabled`."""
+        private = []
+        for service in self.run.services:
+            name = str(service.get("name", ""))
+            bindings = (self.iam.get(name) or {}).get("bindings") or []
+            public = service.get("invokerIamDisabled") is True or any(
+                b.get("role") == "roles/run.invoker" and "allUsers" in (b.get("members") or [])
+                for b in bindings
+                if isinstance(b, dict)
+            )
+            if not public:
+                private.append(name.rsplit("/", 1)[-1])
+        return private
 
 
 def _fix_for(error: Any, loc: tuple[str | int, ...]) -> str:

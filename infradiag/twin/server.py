@@ -7,12 +7,14 @@ import concurrent.futures
 import contextlib
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from infradiag.twin.endpoints import SHUTDOWN_GRACE_S, ServiceEndpoints
+from infradiag.twin.auth import TOKEN_PATH, TwinAuth
+from infradiag.twin.endpoints import SHUTDOWN_GRACE_S, IdTokenCheck, ServiceEndpoints
 from infradiag.twin.faults import FaultInjector
 from infradiag.twin.monitoring import MonitoringServer, start_monitoring_server
 from infradiag.twin.requestlog import RequestLog
@@ -64,6 +66,13 @@ class Twin:
         self.host = host
         self.log = RequestLog()
         self._faults = _CurrentFaults(scenario.apiFaults)
+        settings = scenario.twin
+        # Twin-only: with requireCredentials the twin is its own identity provider (twin/auth.py).
+        self.auth = (
+            TwinAuth(scenario.project, settings.serviceAccounts, settings.tokenLifetimeSeconds)
+            if settings.requireCredentials
+            else None
+        )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="twin", daemon=True)
         self._runner: web.AppRunner | None = None
@@ -78,12 +87,17 @@ class Twin:
         return self.addresses
 
     async def _start(self) -> TwinAddresses:
+        private: dict[str, IdTokenCheck] | None = None
+        if self.auth is not None:
+            private = dict.fromkeys(self.scenario.private_short_names(), self.auth.id_token_valid)
         self._endpoints = await ServiceEndpoints.start(
-            self.scenario.served_short_names(), self.scenario.endpoints, host=self.host
+            self.scenario.served_short_names(), self.scenario.endpoints, host=self.host, private=private
         )
         self._runner = await self._serve_rest(0)
         port = self._runner.addresses[0][1]
-        self._monitoring = start_monitoring_server(self.scenario, self.log, self._faults, host=self.host)
+        self._monitoring = start_monitoring_server(
+            self.scenario, self.log, self._faults, host=self.host, auth=self.auth
+        )
         return TwinAddresses(
             project=self.scenario.project,
             region=self.scenario.region,
@@ -98,11 +112,21 @@ class Twin:
         # Handlers end with their client (one that gave up no longer holds a delayed call open), and closing
         # cancels the ones still running after a short grace: an apiFault's delay never holds up stop().
         runner = web.AppRunner(
-            make_app(apis), access_log=None, handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE_S
+            make_app(apis, self.auth),
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=SHUTDOWN_GRACE_S,
         )
         await runner.setup()
         await web.TCPSite(runner, self.host, port).start()
         return runner
+
+    def write_key_file(self, path: Path) -> Path:
+        """Write a service account key file whose `token_uri` is this twin's token endpoint (a twin that
+        requires credentials only; start it first)."""
+        if self.auth is None or self.addresses is None:
+            raise RuntimeError("only a started twin that requires credentials has a key file")
+        return self.auth.write_key_file(path, f"{self.addresses.rest}{TOKEN_PATH}")
 
     def swap(self, scenario: Scenario) -> None:
         """Serve `scenario` from now on, on the same ports: how a test makes a twin change over time.

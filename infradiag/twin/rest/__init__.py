@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from infradiag.twin.auth import IAM_PREFIX, TOKEN_PATH, BearerProblem, TwinAuth
 from infradiag.twin.faults import FaultInjector
 from infradiag.twin.google_errors import LEGACY_SHAPE_APIS, GoogleError, fault_error, permission_denied
 from infradiag.twin.requestlog import LoggedCall, RequestLog
@@ -183,13 +184,61 @@ def _covered(scopes: tuple[ApiScope, ...], path: str) -> int:
     return max(scope.matched_length(path) or 0 for scope in scopes)
 
 
-def make_app(apis: RestApis) -> web.Application:
-    """An aiohttp app that answers every path from `apis`."""
+def make_app(apis: RestApis, auth: TwinAuth | None = None) -> web.Application:
+    """An aiohttp app that answers every path from `apis`; with `auth` (a twin requiring credentials) it
+    also serves the token endpoint and IAM Credentials, and answers a call without a twin token
+    UNAUTHENTICATED."""
 
     async def handle(request: web.Request) -> web.Response:
-        status, body = await apis.answer(request.method, request.path, request.query, await request.read())
-        return web.json_response(body, status=status)
+        body = await request.read()
+        if auth is not None:
+            answered = _authenticated(auth, apis.log, request, body)
+            if answered is not None:
+                return answered
+        status, answer = await apis.answer(request.method, request.path, request.query, body)
+        return web.json_response(answer, status=status)
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handle)
     return app
+
+
+def _authenticated(auth: TwinAuth, log: RequestLog, request: web.Request, body: bytes) -> web.Response | None:
+    """The answer of the token endpoint, of IAM Credentials, or UNAUTHENTICATED for an API call without a
+    valid twin token; None when the call goes on to the API. Only paths and codes are logged."""
+    path = request.path
+    if path == TOKEN_PATH and request.method == "POST":
+        from urllib.parse import parse_qsl
+
+        form = dict(parse_qsl(body.decode("utf-8", "replace")))
+        token_uri = f"{request.scheme}://{request.host}{TOKEN_PATH}"
+        status, answer = auth.token_endpoint(form, token_uri)
+        log.record(
+            LoggedCall("oauth2", "token", "rest", path, False, "OK" if status == 200 else "INVALID_ARGUMENT")
+        )
+        return web.json_response(answer, status=status)
+    authorization = request.headers.get("Authorization")
+    if path.startswith(IAM_PREFIX) and request.method == "POST":
+        try:
+            payload = json.loads(body) if body.strip() else None
+        except ValueError:
+            payload = None
+        status, answer = auth.iam_credentials(path, authorization, payload)
+        code = "OK" if status == 200 else str(answer["error"].get("status", status))
+        log.record(LoggedCall("iamcredentials", path.rsplit(":", 1)[-1], "rest", path, False, code))
+        return web.json_response(answer, status=status)
+    caller = auth.principal(authorization)
+    if not isinstance(caller, BearerProblem):
+        return None
+    api = api_of(path)
+    error = caller.error(api, f"{request.method} {path}")
+    log.record(
+        LoggedCall(
+            api, f"{request.method} {path}", "rest", path, request.method not in READ_METHODS, error.code
+        )
+    )
+    return web.json_response(
+        error.body(legacy=_legacy(api)),
+        status=error.http_status(),
+        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'},
+    )
