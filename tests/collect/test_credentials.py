@@ -5,15 +5,22 @@ refusals, and no token in any output or log."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from infradiag.collect.clients import Clients
+from infradiag.identity import Authenticator
+from infradiag.target import ApiEndpoints
 from infradiag.twin.scenario import load_scenario
 from infradiag.twin.server import Twin
 from tests.authtwin import PRIVATE, PROJECT, PUBLIC, READER, no_real_google, write_config, write_scenario
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 ADC_FIX = "gcloud auth application-default login"
 
@@ -159,3 +166,76 @@ def test_a_running_twin_that_requires_credentials_read_anonymously_names_the_key
     for unknown in report["unknowns"]:
         assert unknown["reason"] == "UNAUTHENTICATED"
         assert "--key-file" in unknown["fix"]
+
+
+def test_twin_serve_writes_a_key_file_that_triages_its_twin_end_to_end(clean: Path) -> None:
+    """The documented flow: `twin serve --key-file`, then an environment naming that key (README, "A twin
+    that is already running")."""
+    key = clean / "key.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "infradiag",
+            "twin",
+            "serve",
+            str(write_scenario(clean)),
+            "--format",
+            "json",
+            "--key-file",
+            str(key),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        addresses = json.loads(process.stdout.readline())
+        assert key.stat().st_mode & 0o077 == 0, "a private key is readable by its owner only"
+        assert json.loads(key.read_text())["token_uri"] == addresses["rest"]["run"] + "/token"
+        config = write_config(clean, addresses["rest"]["run"], addresses["grpc"]["monitoring"], key=key)
+        result = run_cli("triage", "twin", "--config", str(config), "--format", "json")
+        assert result.returncode == 0, result.stdout + result.stderr
+        report = json.loads(result.stdout)
+        assert report["identity"] == f"infradiag-twin@{PROJECT}.iam.gserviceaccount.com"
+        assert {p["service"]: p["status"] for p in report["probes"]} == {PUBLIC: 200, PRIVATE: 200}
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_the_runs_one_token_is_refreshed_when_the_twin_says_it_expired(twin: Twin, clean: Path) -> None:
+    """REST (the clients' AuthorizedSession) and gRPC (the channel's interceptor) both refresh the run's one
+    credentials object on UNAUTHENTICATED and try again: one new token for both."""
+    assert twin.addresses is not None and twin.auth is not None
+    key = twin.write_key_file(clean / "key.json")
+    auth = Authenticator(key, iam_endpoint=twin.addresses.rest).resolve()
+    clients = Clients(ApiEndpoints(rest=twin.addresses.rest, grpc=twin.addresses.grpc), auth)
+    try:
+
+        def read() -> tuple[int, int]:
+            # Monitoring first: it meets the expired token, and REST then already has the new one.
+            policies = list(clients.alert_policies.list_alert_policies(name=f"projects/{PROJECT}"))
+            services = list(
+                clients.run_services.list_services(parent=f"projects/{PROJECT}/locations/us-central1")
+            )
+            return len(services), len(policies)
+
+        first = read()
+        assert twin.auth.issued() == 1
+        twin.auth.expire_tokens()
+        assert read() == first
+        assert twin.auth.issued() == 2, "one refresh, shared by the REST client and the gRPC channel"
+        codes = [(c.api, c.code) for c in twin.log.calls() if c.api in ("run", "monitoring")]
+        assert codes == [
+            *[("monitoring", "OK"), ("run", "OK")],
+            *[("monitoring", "UNAUTHENTICATED"), ("monitoring", "OK"), ("run", "OK")],
+        ]
+    finally:
+        clients.close()
