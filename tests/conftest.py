@@ -7,7 +7,7 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -18,18 +18,21 @@ SCENARIOS = ROOT / "scenarios"
 _CLI_ENV = {"NO_COLOR": "1", "COLUMNS": "160"}
 
 
-def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path = ROOT, timeout: float = 120, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`infradiag ARGS...` as typed in a shell (cwd, NO_COLOR, 160 columns, stdout and stderr pipes), run by
     the console script's own entry point (`infradiag.cli.main`) inside this test process, the way Typer's
     CliRunner drives an app: an interpreter start-up per case would be most of the suite's time. What only a
     process shows (signals, the console script, imports at start-up, output to a terminal) is tested with
-    `run_process`. `timeout` applies to `run_process` only."""
+    `run_process`. `env` adds to or overrides those variables for this run; `timeout` applies to
+    `run_process` only."""
     del timeout
     from infradiag.cli import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
     with (
-        _environment(_CLI_ENV),
+        _environment({**_CLI_ENV, **(env or {})}),
         contextlib.chdir(cwd),
         _argv(["infradiag", *args]),
         contextlib.redirect_stdout(stdout),
@@ -69,7 +72,7 @@ def _exit_code(code: object, stderr: io.StringIO) -> int:
 
 
 @contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

@@ -17,7 +17,6 @@ import yaml
 from junitparser import JUnitXml, TestCase
 from markdown_it.token import Token
 
-from tests import conftest
 from tests.conftest import SCENARIOS, run_cli
 from tests.report.test_markdown import fences, mermaid, tokens
 
@@ -96,9 +95,7 @@ def _scenario() -> dict[str, Any]:
 
 
 def _run(folder: Path, *args: str) -> Run:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(conftest._CLI_ENV, "COLUMNS", "5000")  # wide: no line is wrapped
-        result = run_cli(*args, cwd=folder)
+    result = run_cli(*args, cwd=folder, env={"COLUMNS": "5000"})  # wide: no line is wrapped
     # Strict encoding: the output must be valid UTF-8 (no lone surrogate), whatever the services sent.
     result.stdout.encode()
     result.stderr.encode()
