@@ -156,10 +156,10 @@ class Authenticator:
                     self._unknown(
                         "PERMISSION_DENIED",
                         f"{source_identity} may not impersonate {self.impersonate}: grant it "
-                        f"roles/iam.serviceAccountTokenCreator on that service account (gcloud iam "
-                        f"service-accounts add-iam-policy-binding {self.impersonate} --member=... "
-                        "--role=roles/iam.serviceAccountTokenCreator), and enable "
-                        "iamcredentials.googleapis.com",
+                        "roles/iam.serviceAccountTokenCreator on that service account: gcloud iam "
+                        f"service-accounts add-iam-policy-binding {self.impersonate} "
+                        f"--member={member_of(source)} --role=roles/iam.serviceAccountTokenCreator "
+                        "(and enable iamcredentials.googleapis.com on its project)",
                         str(exc),
                     )
                 ) from None
@@ -252,6 +252,16 @@ class Authenticator:
 
     def _unknown(self, reason: str, fix: str, detail: str) -> Unknown:
         return Unknown(source=SOURCE, reason=reason, fix=fix, consequence=CONSEQUENCE, detail=redact(detail))
+
+
+def member_of(credentials: Any) -> str:
+    """The IAM member that `credentials` are, for a policy binding: serviceAccount:EMAIL or user:ACCOUNT
+    (user:YOUR_ACCOUNT when google-auth does not know the account)."""
+    email = getattr(credentials, "service_account_email", None)
+    if isinstance(email, str) and "@" in email:
+        return f"serviceAccount:{email}"
+    account = getattr(credentials, "account", None)
+    return f"user:{account}" if isinstance(account, str) and account else "user:YOUR_ACCOUNT"
 
 
 def identity_of(credentials: Any) -> str:

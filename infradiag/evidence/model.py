@@ -186,7 +186,7 @@ class ConnectorEvidence(_Evidence):
 class Unknown(_Evidence):
     """Evidence that could not be gathered, what would fix that, and what it leaves unchecked."""
 
-    source: str  # run | vpcaccess | compute | sql | monitoring | iam | probe
+    source: str  # run | vpcaccess | compute | sql | monitoring | iam | probe | auth (no usable credentials)
     reason: str  # google.rpc code name, e.g. PERMISSION_DENIED
     fix: str
     consequence: str

@@ -5,8 +5,10 @@ requests to the service's own origin (a redirect to another origin is never foll
 every text a probe records is scrubbed of them (`secrets`), even if a server echoes one back.
 
 A private Cloud Run service takes a Google-signed ID token whose audience is the service URL
-(https://cloud.google.com/run/docs/authenticating/service-to-service); google-auth mints one from a service
-account key (GOOGLE_APPLICATION_CREDENTIALS) or the metadata server, never from user credentials.
+(https://cloud.google.com/run/docs/authenticating/service-to-service); the run's credentials mint it
+(`infradiag.identity.Authenticator.id_token`): the configured key file, the impersonated service account
+(IAM Credentials generateIdToken), else a service account key in GOOGLE_APPLICATION_CREDENTIALS or the
+metadata server, never user credentials.
 """
 
 from __future__ import annotations

@@ -116,6 +116,7 @@ def test_impersonation_refused_is_one_unknown_naming_the_role(twin: Twin, clean:
     [unknown] = json.loads(result.stdout)["unknowns"]
     assert (unknown["source"], unknown["reason"]) == ("auth", "PERMISSION_DENIED")
     assert "roles/iam.serviceAccountTokenCreator" in unknown["fix"] and other in unknown["fix"]
+    assert f"--member=serviceAccount:infradiag-twin@{PROJECT}.iam.gserviceaccount.com" in unknown["fix"]
     assert not [c for c in twin.log.calls() if c.api in ("run", "compute", "sql", "monitoring")]
 
 
