@@ -10,7 +10,12 @@ from infradiag.cel import Dialect, to_text
 from infradiag.cel.text import percent
 from infradiag.diagnose.runfixes import revision_fix
 from infradiag.evidence.metrics import alert_metrics
-from infradiag.fixes.sizing import connector_ceiling_mbps, connector_sizing, max_connections_sizing
+from infradiag.fixes.sizing import (
+    connector_ceiling_mbps,
+    connector_sizing,
+    max_connections_sizing,
+    sql_cpu_sizing,
+)
 
 
 def connector_capacity(connector: Any, cpu_high: Any, at_max: Any, throughput_high: Any) -> str:
@@ -45,5 +50,6 @@ PLAYBOOK_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "connector_ceiling_mbps": connector_ceiling_mbps,
     "connector_sizing": connector_sizing,
     "max_connections_sizing": max_connections_sizing,
+    "sql_cpu_sizing": sql_cpu_sizing,
 }
 PLAYBOOK_CEL = Dialect(PLAYBOOK_FUNCTIONS)

@@ -212,3 +212,58 @@ def max_connections_sizing(db: Any, warning: Any) -> dict[str, Any]:
         flags.append({"name": "max_connections", "value": value})
     sizing["flags"] = flags
     return sizing
+
+
+# A database is given the vCPUs for its observed CPU peak to use at most this share of them: room for the
+# load to double before it saturates again.
+SQL_CPU_TARGET_SHARE = 0.5
+_MAX_CUSTOM_VCPUS = 96
+
+
+def _valid_vcpus(count: int) -> int:
+    """The least vCPU count a custom tier allows (1 or an even number) at or above `count`."""
+    return 1 if count <= 1 else count + count % 2
+
+
+def sql_cpu_sizing(db: Any) -> dict[str, Any]:
+    """The custom tier a CPU-saturated instance needs, from its evidence: enough vCPUs for its CPU peak to
+    use at most SQL_CPU_TARGET_SHARE of them (always more than now), its memory kept (raised only to the
+    least Cloud SQL allows for those vCPUs). Returns `tier` (the current one when it cannot say), `why`,
+    `summary`, and `note` (what to look up for a tier that is not custom)."""
+    tier = str(db["tier"])
+    peak = float(db["cpu_max"])
+    sizing: dict[str, Any] = {"tier": tier, "why": "unchanged"}
+    match = _CUSTOM_TIER.match(tier)
+    if match is None:
+        sizing["summary"] = sizing["note"] = (
+            f"Give {db['name']} more vCPUs: its CPU peaks at {peak * 100:.1f} % of tier {tier}; pick a tier "
+            f"with at least {1 / SQL_CPU_TARGET_SHARE * peak:.1f} times its vCPUs (Google's machine series "
+            "list them), and look for expensive queries (Query Insights)"
+        )
+        return sizing
+    cpus, mb = int(match.group(1)), int(match.group(2))
+    wanted = max(math.ceil(cpus * peak / SQL_CPU_TARGET_SHARE), cpus + 1)
+    new = min(_valid_vcpus(wanted), _MAX_CUSTOM_VCPUS)
+    if new <= cpus:
+        sizing["summary"] = sizing["note"] = (
+            f"{db['name']} already has {cpus} vCPUs, the most a custom tier has: look for expensive queries "
+            "(Query Insights) or spread reads over read replicas"
+        )
+        return sizing
+    new_mb = max(mb, _up_to_step(_GB_PER_VCPU[0] * 1024 * new))
+    sizing["tier"] = f"db-custom-{new}-{new_mb}"
+    sizing["why"] = (
+        f"CPU peaks at {peak * 100:.1f} % of {cpus} vCPU{'s' if cpus > 1 else ''}; {new} carry that at "
+        f"{cpus * peak / new * 100:.0f} % (at most {SQL_CPU_TARGET_SHARE * 100:.0f} % wanted), memory "
+        + (
+            f"kept at {mb} MB"
+            if new_mb == mb
+            else f"raised from {mb} to {new_mb} MB, the least {new} vCPUs take"
+        )
+    )
+    sizing["summary"] = (
+        f"Give {db['name']} {new} vCPUs (tier {sizing['tier']}), and look for expensive queries "
+        "(Query Insights)"
+    )
+    sizing["note"] = ""
+    return sizing

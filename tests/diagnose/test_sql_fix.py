@@ -63,3 +63,25 @@ def test_at_the_default_for_its_memory_it_moves_to_a_larger_custom_tier() -> Non
     assert fix.commands == ["gcloud sql instances patch db --project p1 --tier db-custom-1-6144"]
     assert fix.risks == [Risk.RESTARTS, Risk.COSTS_MORE]
     assert fix.change is not None and [c.field for c in fix.change.changes] == ["settings.tier"]
+
+
+def test_a_cpu_saturated_instance_gets_more_vcpus_and_keeps_its_flags_in_terraform() -> None:
+    db = SqlInstanceEvidence(
+        name="db",
+        resource="projects/p1/instances/db",
+        connection_name="p1:r1:db",
+        region="r1",
+        state="RUNNABLE",
+        engine="POSTGRES",
+        database_version="POSTGRES_15",
+        tier="db-custom-2-7680",
+        cpu_max=0.97,
+        database_flags=[DatabaseFlag(name="log_connections", value="on")],
+    )
+    evidence = Evidence(project="p1", region="r1", now=datetime(2026, 9, 15, tzinfo=UTC), sql_instances=[db])
+    (finding,) = diagnose(evidence, [PLAYBOOK], THRESHOLDS).findings
+    fix = finding.remediation
+    assert finding.cause == "sql.cpu_saturated"
+    assert fix.commands == ["gcloud sql instances patch db --project p1 --tier db-custom-4-7680"]
+    assert fix.risks == [Risk.RESTARTS, Risk.COSTS_MORE]
+    assert fix.terraform is not None and 'name  = "log_connections"' in fix.terraform

@@ -9,6 +9,7 @@ from infradiag.fixes.sizing import (
     connector_sizing,
     custom_tier,
     max_connections_sizing,
+    sql_cpu_sizing,
 )
 
 CONNECTOR = {"name": "staging-conn", "machine_type": "e2-micro", "min_instances": 2, "max_instances": 3}
@@ -135,3 +136,22 @@ def test_without_a_documented_default_it_says_what_to_look_up() -> None:
     }
     sizing = max_connections_sizing(db, 0.8)
     assert sizing["proposed"] == 100 and sizing["note"].startswith("look up the max_connections")
+
+
+def test_a_cpu_bound_instance_gets_the_vcpus_that_halve_its_peak() -> None:
+    sizing = sql_cpu_sizing({"name": "db", "tier": "db-custom-2-7680", "cpu_max": 0.97})
+    assert sizing["tier"] == "db-custom-4-7680"  # 1.94 vCPUs busy: 4 at 48 %, the memory kept
+    assert "memory kept at 7680 MB" in sizing["why"]
+
+
+def test_more_vcpus_raise_the_memory_only_to_what_they_take() -> None:
+    sizing = sql_cpu_sizing({"name": "db", "tier": "db-custom-1-3840", "cpu_max": 1.0})
+    assert sizing["tier"] == "db-custom-2-3840"
+    busy = sql_cpu_sizing({"name": "db", "tier": "db-custom-4-3840", "cpu_max": 1.0})
+    assert busy["tier"] == "db-custom-8-7424"  # 8 x 0.9 GB = 7.2 GB, in 256 MB steps
+
+
+def test_a_tier_that_is_not_custom_says_what_to_look_for() -> None:
+    sizing = sql_cpu_sizing({"name": "db", "tier": "db-n1-standard-2", "cpu_max": 0.95})
+    assert sizing["tier"] == "db-n1-standard-2"
+    assert "at least 1.9 times its vCPUs" in sizing["note"]
