@@ -97,6 +97,7 @@ class TwinAuth:
         self._private_pem, self.public_pem = _rsa_pem()
         self._signing_pem, self.signing_public_pem = _rsa_pem()
         self._tokens: dict[str, tuple[str, float]] = {}  # access token -> (principal, expiry, time.time())
+        self._id_tokens: list[str] = []
         self._lock = threading.Lock()
 
     # -- the key file --------------------------------------------------------------------------------
@@ -138,6 +139,11 @@ class TwinAuth:
         """How many access tokens the twin has issued."""
         with self._lock:
             return len(self._tokens)
+
+    def secrets(self) -> list[str]:
+        """Every access and ID token the twin has issued: what no output or log may ever hold."""
+        with self._lock:
+            return [*self._tokens, *self._id_tokens]
 
     def principal(self, authorization: str | None) -> str | BearerProblem:
         """Whose valid twin token `authorization` (an Authorization header value) carries, or why not."""
@@ -187,7 +193,10 @@ class TwinAuth:
             "exp": now + lifetime_s,
         }
         signer = crypt.RSASigner.from_string(self._signing_pem, key_id="twin")  # type: ignore[no-untyped-call]
-        return str(jwt.encode(signer, payload).decode())  # type: ignore[no-untyped-call]
+        token = str(jwt.encode(signer, payload).decode())  # type: ignore[no-untyped-call]
+        with self._lock:
+            self._id_tokens.append(token)
+        return token
 
     def id_token_valid(self, authorization: str | None, audience: str) -> bool | None:
         """None without a bearer token; else whether it is an ID token the twin signed, for `audience`
