@@ -11,6 +11,10 @@ services.
   "expireTime"}`) and `:generateIdToken` (`{"token"}`), for a caller holding a twin token, on the service
   accounts the scenario lists in `twin.serviceAccounts` (others: 403 PERMISSION_DENIED on
   iam.serviceAccounts.getAccessToken, as for a caller without roles/iam.serviceAccountTokenCreator).
+- The metadata server of Cloud Run and Compute Engine (`GCE_METADATA_HOST` and `GCE_METADATA_IP` set to the
+  twin's REST host:port): the ping at `/`, and under `/computeMetadata/v1/` (header `Metadata-Flavor:
+  Google` required, else 403) the default service account's info, `token`, `identity?audience=` and
+  `email`, and `project/project-id`; every answer carries `Metadata-Flavor: Google`.
 - Access tokens are random strings the twin remembers with their expiry; ID tokens are RS256 JWTs signed by
   the twin's own key (`aud` = the audience asked for, `exp` one hour on).
 
@@ -32,9 +36,11 @@ from typing import Any
 from infradiag.twin.google_errors import API_SERVICES, GoogleError, error_info
 
 TOKEN_PATH = "/token"
+METADATA_PREFIX = "/computeMetadata/v1/"
 IAM_PREFIX = "/v1/projects/-/serviceAccounts/"
 TOKEN_LIFETIME_S = 3600
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # Google's texts for a call without, or with a bad, bearer token (the "See ..." link that ends them is left
 # out).
@@ -264,3 +270,31 @@ class TwinAuth:
             return 200, {"token": self.id_token(name, str(audience))}
         expiry = datetime.fromtimestamp(time.time() + self.lifetime_s, UTC)
         return 200, {"accessToken": self._issue(name), "expireTime": expiry.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+    def metadata(self, path: str, query: dict[str, str], flavor: str | None) -> tuple[int, Any]:
+        """The metadata server's answer to GET `path` ("/" is the ping): status and a JSON value or text."""
+        if path == "/":
+            return 200, "computeMetadata/\n"
+        if flavor != "Google":
+            return 403, "Missing required header: Metadata-Flavor\n"
+        item = path.removeprefix(METADATA_PREFIX)
+        if item == "project/project-id":
+            return 200, self.project
+        account, _, leaf = item.removeprefix("instance/service-accounts/").partition("/")
+        if not item.startswith("instance/service-accounts/") or account not in ("default", self.email):
+            return 404, "Not Found\n"
+        if leaf == "" and query.get("recursive") == "true":
+            return 200, {"aliases": ["default"], "email": self.email, "scopes": list(_SCOPES)}
+        if leaf == "email":
+            return 200, self.email
+        if leaf == "token":
+            return 200, {
+                "access_token": self._issue(self.email),
+                "expires_in": self.lifetime_s,
+                "token_type": "Bearer",
+            }
+        if leaf == "identity" and query.get("audience"):
+            return 200, self.id_token(self.email, query["audience"])
+        if leaf == "identity":
+            return 400, "non-empty audience parameter required\n"
+        return 404, "Not Found\n"

@@ -238,3 +238,40 @@ def test_the_runs_one_token_is_refreshed_when_the_twin_says_it_expired(twin: Twi
         ]
     finally:
         clients.close()
+
+
+_ON_CLOUD_RUN = """
+import json, sys
+from infradiag.identity import Authenticator
+auth = Authenticator()
+resolved = auth.resolve()
+token = auth.id_token(sys.argv[1], 10)
+print(json.dumps({"identity": resolved.identity, "id_token": len(token.split("."))}))
+"""
+
+
+def test_on_cloud_run_adc_is_the_metadata_servers_service_account(twin: Twin, clean: Path) -> None:
+    """ADC from the metadata server (the twin plays it, as GCE_METADATA_HOST): google-auth's own detection,
+    token and ID-token requests. A fresh interpreter: google-auth reads GCE_METADATA_HOST when imported."""
+    assert twin.addresses is not None and twin.auth is not None
+    host = twin.addresses.rest.removeprefix("http://")
+    env = {**os.environ, "GCE_METADATA_HOST": host, "GCE_METADATA_IP": host}
+    env.pop("NO_GCE_CHECK", None)
+    private = twin.addresses.services[PRIVATE]
+    done = subprocess.run(
+        [sys.executable, "-c", _ON_CLOUD_RUN, private],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer == {"identity": twin.auth.email, "id_token": 3}
+    served = [(c.target, c.code) for c in twin.log.calls() if c.api == "metadata"]
+    assert ("/computeMetadata/v1/instance/service-accounts/default/token", "OK") in served
+    assert ("/computeMetadata/v1/instance/service-accounts/default/identity", "OK") in served
+    for token in twin.auth.secrets():
+        assert token.split(".")[-1] not in done.stdout + done.stderr

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from infradiag.twin.auth import IAM_PREFIX, TOKEN_PATH, BearerProblem, TwinAuth
+from infradiag.twin.auth import IAM_PREFIX, METADATA_PREFIX, TOKEN_PATH, BearerProblem, TwinAuth
 from infradiag.twin.faults import FaultInjector
 from infradiag.twin.google_errors import LEGACY_SHAPE_APIS, GoogleError, fault_error, permission_denied
 from infradiag.twin.requestlog import LoggedCall, RequestLog
@@ -207,6 +207,13 @@ def _authenticated(auth: TwinAuth, log: RequestLog, request: web.Request, body: 
     """The answer of the token endpoint, of IAM Credentials, or UNAUTHENTICATED for an API call without a
     valid twin token; None when the call goes on to the API. Only paths and codes are logged."""
     path = request.path
+    if request.method == "GET" and (path == "/" or path.startswith(METADATA_PREFIX)):
+        status, answer = auth.metadata(path, dict(request.query), request.headers.get("Metadata-Flavor"))
+        log.record(LoggedCall("metadata", path, "rest", path, False, "OK" if status == 200 else str(status)))
+        flavor = {"Metadata-Flavor": "Google"}
+        if isinstance(answer, str):
+            return web.Response(status=status, text=answer, headers=flavor)
+        return web.json_response(answer, status=status, headers=flavor)
     if path == TOKEN_PATH and request.method == "POST":
         from urllib.parse import parse_qsl
 
