@@ -55,9 +55,16 @@ def test_a_stopped_instance_is_started_with_its_activation_policy() -> None:
     found = finding(triage(SCENARIOS / "cause-sql-stopped.yaml"), "sql.instance_unavailable", DB)
     assert found["title"] == "Cloud SQL instance staging-db is stopped (activation policy NEVER)"
     assert found["remediation"]["commands"] == [
-        "gcloud sql instances patch staging-db --activation-policy ALWAYS --project acme-staging"
+        "gcloud sql instances patch staging-db --project acme-staging --activation-policy ALWAYS"
     ]
-    assert "this starts the instance" in found["remediation"]["summary"]
+    assert found["remediation"]["summary"].startswith("Start staging-db: set its activation policy")
+    assert found["remediation"]["changes"][0] == {
+        **found["remediation"]["changes"][0],
+        "field": "settings.activationPolicy",
+        "current": "NEVER",
+        "proposed": "ALWAYS",
+    }
+    assert found["remediation"]["wayBack"] == "--activation-policy NEVER stops it again"
     assert "staging-db: state RUNNABLE, settings.activationPolicy NEVER" in evidence(found)
 
 
