@@ -287,6 +287,8 @@ def shared(inner: Any) -> Any:
     class Shared(auth_credentials.Credentials):
         def __init__(self) -> None:
             super().__init__()  # type: ignore[no-untyped-call]
+            # gcloud's ADC file may name the project that quota and billing go to (x-goog-user-project).
+            self._quota_project_id = getattr(inner, "quota_project_id", None)
             self._lock = threading.Lock()
             self._take()
 

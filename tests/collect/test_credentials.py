@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from infradiag.collect.clients import Clients
-from infradiag.identity import Authenticator
+from infradiag.identity import Authenticator, shared
 from infradiag.target import ApiEndpoints
 from infradiag.twin.scenario import load_scenario
 from infradiag.twin.server import Twin
@@ -242,7 +242,7 @@ def test_the_runs_one_token_is_refreshed_when_the_twin_says_it_expired(twin: Twi
 
 _ON_CLOUD_RUN = """
 import json, sys
-from infradiag.identity import Authenticator
+from infradiag.identity import Authenticator, shared
 auth = Authenticator()
 resolved = auth.resolve()
 token = auth.id_token(sys.argv[1], 10)
@@ -275,3 +275,17 @@ def test_on_cloud_run_adc_is_the_metadata_servers_service_account(twin: Twin, cl
     assert ("/computeMetadata/v1/instance/service-accounts/default/identity", "OK") in served
     for token in twin.auth.secrets():
         assert token.split(".")[-1] not in done.stdout + done.stderr
+
+
+def test_the_quota_project_of_gcloud_adc_goes_with_every_call() -> None:
+    """`gcloud auth application-default set-quota-project` writes quota_project_id; the run's one shared
+    credentials object must still send it (x-goog-user-project), as the user's credentials would. (The twin
+    cannot play gcloud's user flow: google-auth sends an authorized_user refresh to Google, whatever the
+    file says.)"""
+    from google.oauth2 import credentials as user_credentials
+
+    user = user_credentials.Credentials(token="t", quota_project_id="acme-billing")  # type: ignore[no-untyped-call]
+    headers: dict[str, str] = {}
+    shared(user).apply(headers)
+    assert headers["x-goog-user-project"] == "acme-billing"
+    assert headers["authorization"] == "Bearer t"
