@@ -155,6 +155,12 @@ def open_target(
         scenario = env_config.twin
     name = environment or (scenario.stem if scenario else "twin")
     key_file = env_config.credentials if env_config is not None else None
+    if key_file is not None and not key_file.is_file():
+        raise UsageError(
+            str(config or "infradiag.toml"),
+            f"[environments.{environment}] credentials: {key_file} is not a file",
+            "point `credentials` at a service account key file (relative to the config file's folder)",
+        )
     impersonate = impersonate or (env_config.impersonate_service_account if env_config else None)
     keys = None
     if scenario is None:

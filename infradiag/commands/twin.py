@@ -47,7 +47,13 @@ def twin_serve(
     twin = Twin(loaded)
     addresses = twin.start()
     if key_file is not None:
-        twin.write_key_file(key_file)
+        try:
+            twin.write_key_file(key_file)
+        except OSError as error:
+            twin.stop()
+            raise UsageError(
+                "--key-file", f"cannot write {key_file}: {error.strerror}", "name a writable file"
+            ) from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

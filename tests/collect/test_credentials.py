@@ -289,3 +289,23 @@ def test_the_quota_project_of_gcloud_adc_goes_with_every_call() -> None:
     shared(user).apply(headers)
     assert headers["x-goog-user-project"] == "acme-billing"
     assert headers["authorization"] == "Bearer t"
+
+
+def test_a_credentials_file_that_is_not_there_is_a_usage_error(clean: Path) -> None:
+    config = clean / "infradiag.toml"
+    config.write_text(
+        '[environments.real]\nproject = "acme-staging"\nregion = "us-central1"\ncredentials = "nope.json"\n'
+    )
+    result = run_cli("triage", "real", "--config", str(config))
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "nope.json is not a file" in line
+
+
+def test_impersonating_something_that_is_no_email_is_a_usage_error(clean: Path) -> None:
+    config = clean / "infradiag.toml"
+    config.write_text('[environments.real]\nproject = "acme-staging"\nregion = "us-central1"\n')
+    result = run_cli("gate", "real", "--config", str(config), "--impersonate-service-account", "reader")
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "--impersonate-service-account" in line and "not a service account email" in line
