@@ -30,9 +30,11 @@ def regional_serverless() -> dict[str, dict[str, Any]]:
 def test_regional_backend_service_commands_name_its_region(regional_serverless: dict[str, Any]) -> None:
     fix = regional_serverless["lb.health_check_misconfigured"]["remediation"]
     assert fix["commands"] == [
-        "gcloud compute backend-services update internal-web --region us-central1 --no-health-checks"
+        "gcloud compute backend-services update internal-web --region us-central1 --project acme-staging"
+        " --no-health-checks"
     ]
-    assert fix["terraform"].startswith("google_compute_region_backend_service.internal_web:")
+    assert fix["terraform"].startswith('resource "google_compute_region_backend_service" "internal_web" {')
+    assert '  region        = "us-central1"' in fix["terraform"].splitlines()
 
 
 def test_firewall_deny_ahead_of_the_probe_allow_is_named_and_outranked() -> None:
@@ -40,10 +42,10 @@ def test_firewall_deny_ahead_of_the_probe_allow_is_named_and_outranked() -> None
     lines = [e["detail"] for step in finding["why"] for e in step["evidence"]]
     assert any("denied by rule staging-deny-all-ingress (priority 900)" in line for line in lines)
     assert finding["remediation"]["commands"] == [
-        "gcloud compute firewall-rules create internal-api-allow-health-checks --network staging-vpc"
-        " --direction INGRESS --action allow --rules tcp:8080 --source-ranges 35.191.0.0/16,130.211.0.0/22"
-        " --priority 899 --target-tags internal-api",
-        "gcloud compute backend-services get-health internal-api --region us-central1",
+        "gcloud compute firewall-rules create internal-api-allow-health-checks --project acme-staging"
+        " --network staging-vpc --direction INGRESS --action allow --rules tcp:8080"
+        " --source-ranges 35.191.0.0/16,130.211.0.0/22 --priority 899 --target-tags internal-api",
+        "gcloud compute backend-services get-health internal-api --region us-central1 --project acme-staging",
     ]
 
 
@@ -56,7 +58,9 @@ def test_implied_deny_fix_targets_the_backend_tag_only() -> None:
         "--rules tcp:9000 --source-ranges 35.191.0.0/16,130.211.0.0/22 --priority 1000"
         " --target-tags legacy-api"
     )
-    assert get_health == "gcloud compute backend-services get-health legacy-api --global"
+    assert (
+        get_health == "gcloud compute backend-services get-health legacy-api --global --project acme-staging"
+    )
 
 
 def test_fixed_port_off_the_serving_port_is_switched_to_the_serving_port() -> None:
@@ -67,10 +71,17 @@ def test_fixed_port_off_the_serving_port_is_switched_to_the_serving_port() -> No
     )
     fix = finding["remediation"]
     assert fix["commands"] == [
-        "gcloud compute health-checks update http legacy-api-hc --global --use-serving-port"
+        "gcloud compute health-checks update http legacy-api-hc --global --project acme-staging"
+        " --use-serving-port"
     ]
     assert fix["terraform"] == (
-        'google_compute_health_check.legacy_api_hc: http_health_check.port_specification = "USE_SERVING_PORT"'
+        'resource "google_compute_health_check" "legacy_api_hc" {\n'
+        '  name    = "legacy-api-hc"\n'
+        '  project = "acme-staging"\n'
+        "  http_health_check {\n"
+        '    port_specification = "USE_SERVING_PORT"\n'
+        "  }\n"
+        "}"
     )
 
 
@@ -81,6 +92,7 @@ def test_missing_named_port_shows_what_the_group_defines() -> None:
     assert "it now holds web:8080" in fix["summary"]
     assert fix["commands"] == [
         "gcloud compute instance-groups get-named-ports legacy-api-ig --zone us-central1-a"
+        " --project acme-staging"
     ]
 
 
@@ -93,5 +105,5 @@ def test_a_firewall_that_admits_the_probes_is_not_blamed() -> None:
     # The next step is what the probe asks: HTTP health checks pass on 200 only.
     assert "curl -i http://10.0.0.11:8080/healthz must answer 200" in finding["remediation"]["summary"]
     assert finding["remediation"]["commands"] == [
-        "gcloud compute backend-services get-health legacy-api --global"
+        "gcloud compute backend-services get-health legacy-api --global --project acme-staging"
     ]

@@ -35,6 +35,9 @@ SCOPED_GROUPS = ("compute", "run")
 _OPERATORS = frozenset({"&&", "||", "|", ";", "&"})
 # Stands for a `$(...)` substitution's output once the substitution itself has been checked.
 _SUBSTITUTED = "substituted"
+# Flags that a command takes only together with another, which its help text says and its synopsis does not:
+# `connectors update --help`: for --max-instances, "--min-instances must be provided".
+TOGETHER = {"compute networks vpc-access connectors update": {"--max-instances": "--min-instances"}}
 # Flags whose value is an expression of gcloud's filter or format language, not a name or a list of names.
 EXPRESSION_FLAGS = frozenset({"--filter", "--format", "--flatten", "--condition-filter", "--if"})
 _ANGLE = re.compile(r"<[^<>]*>")
@@ -162,6 +165,9 @@ def invocation_problems(words: list[str], table: dict[str, Any]) -> list[str]:
     for group in count["one_of"]:
         if not given & set(group):
             found.append(f"`gcloud {path}` requires one of {', '.join(group)}")
+    for flag, partner in TOGETHER.get(path, {}).items():
+        if flag in given and partner not in given:
+            found.append(f"`gcloud {path}` takes {flag} only with {partner}")
     if "--project" not in given and path not in PROJECT_POSITIONAL:
         found.append(f"`gcloud {path}` does not say --project")
     scopes = [flag for flag in SCOPE_FLAGS if flag in spec["flags"]]

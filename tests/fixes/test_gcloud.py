@@ -73,6 +73,11 @@ def test_a_command_of_the_table_with_its_flags_passes(command: str) -> None:
             "requires --router",
         ),
         ("gcloud alpha sql instances clone a b c --project p", "takes 2 positional arguments"),
+        (
+            "gcloud compute networks vpc-access connectors update c --region r --project p"
+            " --max-instances 10",
+            "takes --max-instances only with --min-instances",
+        ),
         (f"{NAT} && gcloud run services update a --region r", "does not say --project"),
         (
             "gcloud compute addresses create a --region r --project p"
