@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from infradiag.collect.clients import Clients
 from infradiag.identity import Authenticator, shared
@@ -309,3 +310,22 @@ def test_impersonating_something_that_is_no_email_is_a_usage_error(clean: Path) 
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert "--impersonate-service-account" in line and "not a service account email" in line
+
+
+def test_a_token_endpoint_that_never_answers_is_one_unknown_by_the_deadline(clean: Path) -> None:
+    hanging = write_scenario(clean)
+    data = yaml.safe_load(hanging.read_text())
+    data["endpoints"][PUBLIC] = {"*": {"fault": "hang"}}
+    hanging.write_text(yaml.safe_dump(data))
+    with Twin(load_scenario(hanging)) as twin:
+        assert twin.addresses is not None
+        key = twin.write_key_file(clean / "key.json")
+        info = json.loads(key.read_text())
+        info["token_uri"] = twin.addresses.services[PUBLIC] + "/token"  # accepts, then never answers
+        key.write_text(json.dumps(info))
+        config = _config(twin, clean, key)
+        result = run_cli("triage", "twin", "--config", str(config), "--format", "json", "--deadline", "4s")
+    assert result.returncode == 3, result.stdout + result.stderr
+    [unknown] = json.loads(result.stdout)["unknowns"]
+    assert (unknown["source"], unknown["reason"]) == ("auth", "DEADLINE_EXCEEDED")
+    assert "token endpoint" in unknown["fix"]
