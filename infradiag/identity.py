@@ -226,7 +226,9 @@ class Authenticator:
         from google.auth import exceptions
 
         if isinstance(exc, exceptions.DefaultCredentialsError):
-            return self._unknown("UNAUTHENTICATED", ADC_FIX, str(exc))
+            # Its first sentence says what is missing; the rest points at Google's set-up page, which the
+            # fix already replaces.
+            return self._unknown("UNAUTHENTICATED", ADC_FIX, str(exc).split(". ", 1)[0].rstrip(".") + ".")
         if isinstance(exc, exceptions.TransportError):
             return self._unknown(
                 "UNAVAILABLE",

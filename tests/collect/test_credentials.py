@@ -70,7 +70,7 @@ def test_without_any_credentials_a_real_project_is_one_unknown_naming_the_fix(
     assert (unknown["source"], unknown["reason"]) == ("auth", "UNAUTHENTICATED")
     assert ADC_FIX in unknown["fix"]
     # Found missing before any wait: not a timeout of a token or metadata request.
-    assert "default credentials were not found" in unknown["detail"].lower()
+    assert unknown["detail"] == "Your default credentials were not found."
 
 
 def test_a_key_file_whose_token_uri_is_the_twin_triages_it_end_to_end(twin: Twin, clean: Path) -> None:
