@@ -38,6 +38,13 @@ class PriorityRule(_Model):
     when: str | None = None  # absent: always
 
 
+# Risks that leave the resource other than it was in a way one cannot simply re-run the command to undo: a
+# fix carrying one says how to go back (remediation or field `way_back`). costs_more alone needs none.
+NEEDS_WAY_BACK = frozenset(
+    {Risk.RESTARTS, Risk.DROPS_TRAFFIC, Risk.IRREVERSIBLE, Risk.WIDENS_EXPOSURE, Risk.ONLY_UP_IN_PLACE}
+)
+
+
 class FieldSpec(_Model):
     """One field of a change: CEL for its value now and the value proposed, a template for why that value;
     the risks of changing it and the way back, which count only when it does change."""
@@ -98,6 +105,13 @@ class Remediation(_Model):
             raise ValueError(
                 "a remediation with a `change` gets its Terraform block from it: remove `terraform`"
             )
+        if self.way_back is None:
+            risky = [str(r) for r in sorted(NEEDS_WAY_BACK.intersection(self.risks))]
+            for name, field in (self.change.fields if self.change else {}).items():
+                if field.way_back is None:
+                    risky += [f"{r} ({name})" for r in sorted(NEEDS_WAY_BACK.intersection(field.risks))]
+            if risky:
+                raise ValueError(f"risks {', '.join(risky)} need a `way_back`: say how to undo the fix")
         return self
 
 

@@ -110,6 +110,7 @@ def test_a_change_that_changes_nothing_says_so_and_applies_nothing(tmp_path: Pat
         ),
         ("        network:", "        labels:", 28, "has no context labels"),
         ('    way_back: "recreate', '    terraform: "x"\n    way_back: "recreate', 13, "remove `terraform`"),
+        ('    way_back: "recreate {connector.name}"\n', "", 13, "only_up_in_place need a `way_back`"),
     ],
 )
 def test_a_broken_change_names_file_and_line(
