@@ -24,12 +24,6 @@ TYPED = "issue 14: rendered from a typed change"
 # Per playbook, the scenarios whose commands or Terraform from that playbook do not pass yet, and why.
 PENDING: dict[str, dict[str, Any]] = {
     "sql.yaml": {"reason": TYPED, "commands": ["cause-sql-suspended-kms"], "terraform": []},
-    "run-access.yaml": {
-        # The prober's identity (the service account its ID tokens come from) is not in the evidence.
-        "reason": "issue 14: the prober's identity is not in the evidence (serviceAccount:PROBER_SA)",
-        "commands": ["cause-run-invoker-denied"],
-        "terraform": ["cause-run-invoker-denied"],
-    },
 }
 
 
