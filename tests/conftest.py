@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -16,6 +18,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 # What a user's shell gives every command of these tests: no colour, a wide terminal.
 _CLI_ENV = {"NO_COLOR": "1", "COLUMNS": "160"}
+
+# A suite started in the background of a non-interactive shell (`./dev test &`, some CI runners) inherits
+# SIGINT ignored, and so would every process it starts: Ctrl-C as a user presses it is what these tests
+# send, so each test process (and its children) starts from Python's own default.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run_cli(
@@ -35,6 +43,7 @@ def run_cli(
         _environment({**_CLI_ENV, **(env or {})}),
         contextlib.chdir(cwd),
         _argv(["infradiag", *args]),
+        _process_state(),
         contextlib.redirect_stdout(stdout),
         contextlib.redirect_stderr(stderr),
     ):
@@ -83,6 +92,22 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _process_state() -> Iterator[None]:
+    """What a command may set for its process as a whole, put back after it: signal handlers (`twin serve`
+    stops on SIGINT and SIGTERM) and automatic garbage collection (a triage turns it off)."""
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    collecting = gc.isenabled()
+    try:
+        yield
+    finally:
+        for number, handler in handlers.items():
+            if handler is not None:  # None: set outside Python, not ours to put back
+                signal.signal(number, handler)
+        if collecting:
+            gc.enable()
 
 
 @contextlib.contextmanager
