@@ -6,12 +6,15 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, SCENARIOS, run_cli
 
 INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
 CONNECTOR = "projects/acme-staging/locations/us-central1/connectors/staging-conn"
 
 
+@pytest.mark.process
 def test_help_imports_no_google_cloud_module() -> None:
     code = (
         "import sys\n"

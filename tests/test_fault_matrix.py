@@ -291,6 +291,7 @@ def test_every_api_fault_with_every_endpoint_fault_keeps_the_deadline_and_the_ex
     check(matrix.run(case))
 
 
+@pytest.mark.process
 def test_a_process_with_a_delayed_grpc_api_and_a_hung_endpoint_ends_by_its_deadline(
     tmp_path: Path, dead_port: int
 ) -> None:

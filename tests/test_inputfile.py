@@ -29,6 +29,7 @@ def test_a_folder_is_named_as_one(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.process
 def test_a_fifo_is_refused_at_once_rather_than_waited_on(tmp_path: Path) -> None:
     fifo = tmp_path / "scenario.yaml"
     os.mkfifo(fifo)

@@ -126,6 +126,7 @@ def test_an_environment_and_a_scenario_together_are_refused() -> None:
 @pytest.mark.parametrize(
     "command", [["playbooks", "list"], ["triage", "--scenario", str(HEALTHY), "--format", "json", "-q"]]
 )
+@pytest.mark.process
 def test_output_on_a_full_disk_is_one_line_and_exit_3(command: list[str]) -> None:
     with open("/dev/full", "w") as full:
         result = subprocess.run(

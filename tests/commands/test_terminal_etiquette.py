@@ -71,6 +71,7 @@ def run_on_terminal(*args: str, stdout_tty: bool, no_color: bool) -> tuple[int, 
     return code, out.decode(), err.decode()
 
 
+@pytest.mark.process
 def test_machine_formats_keep_stdout_clean_while_progress_runs_on_the_terminal() -> None:
     code, out, err = run_on_terminal(
         "triage", "--scenario", str(INCIDENT), "--format", "json", stdout_tty=False, no_color=False
@@ -81,6 +82,7 @@ def test_machine_formats_keep_stdout_clean_while_progress_runs_on_the_terminal()
     assert "\x1b[" in err  # drawn and cleared with terminal control sequences
 
 
+@pytest.mark.process
 def test_no_color_on_a_terminal_means_no_colour_anywhere() -> None:
     code, out, err = run_on_terminal("triage", "--scenario", str(INCIDENT), stdout_tty=True, no_color=True)
     assert code == 1
@@ -88,6 +90,7 @@ def test_no_color_on_a_terminal_means_no_colour_anywhere() -> None:
     assert not COLOUR.search(out) and not COLOUR.search(err)
 
 
+@pytest.mark.process
 def test_a_terminal_without_no_color_gets_colour() -> None:
     # The counterpart of the test above: it shows the colour check can see colour.
     code, out, _ = run_on_terminal("triage", "--scenario", str(INCIDENT), stdout_tty=True, no_color=False)
@@ -95,6 +98,7 @@ def test_a_terminal_without_no_color_gets_colour() -> None:
     assert COLOUR.search(out)
 
 
+@pytest.mark.process
 def test_quiet_shows_no_progress_even_on_a_terminal() -> None:
     code, out, err = run_on_terminal(
         "gate", "--scenario", str(HEALTHY), "--quiet", "--format", "json", stdout_tty=False, no_color=False

@@ -118,6 +118,7 @@ def test_a_file_that_is_not_a_history_is_a_usage_error(tmp_path: Path) -> None:
     assert "newer" in error.value.problem
 
 
+@pytest.mark.process
 def test_a_sweep_killed_inside_its_write_leaves_the_last_complete_sweep(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,6 +157,7 @@ def test_a_sweep_killed_inside_its_write_leaves_the_last_complete_sweep(
     assert (line["sweepId"], line["previousVerdict"], line["counts"]["newP0P1"]) == (2, "healthy", 1)
 
 
+@pytest.mark.process
 def test_random_kills_never_leave_a_partial_sweep(tmp_path: Path) -> None:
     database = tmp_path / "h.sqlite"
     chance = random.Random(7)
@@ -177,6 +179,7 @@ def test_random_kills_never_leave_a_partial_sweep(tmp_path: Path) -> None:
         stored = now
 
 
+@pytest.mark.process
 def test_two_writers_at_once_lose_nothing(tmp_path: Path) -> None:
     database = tmp_path / "h.sqlite"
     writers = [

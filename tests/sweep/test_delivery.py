@@ -25,6 +25,9 @@ from tests.sweep.sweeping import (
     write_config,
 )
 
+# Each case kills, interrupts or starves the output of a sweep in a process of its own.
+pytestmark = pytest.mark.process
+
 NEW_P0 = f"new          P0 vpc_connector.saturated on {CONNECTOR}"
 
 

@@ -10,6 +10,8 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from tests.sweep.sweeping import (
     CONNECTOR,
     HEALTHY,
@@ -139,6 +141,7 @@ def test_the_log_line_is_one_json_object_with_the_documented_fields(tmp_path: Pa
     assert line["redelivered"] is False  # written by its own sweep, on time
 
 
+@pytest.mark.process
 def test_two_sweeps_writing_at_once_both_land_in_order(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"staging": HEALTHY})
     args = ["sweep", "staging", "--config", str(config)]
@@ -194,6 +197,7 @@ def test_cloud_run_tasks_split_the_environments(tmp_path: Path) -> None:
     assert bad.stderr.strip().count("\n") == 0 and "CLOUD_RUN_TASK_INDEX" in bad.stderr
 
 
+@pytest.mark.process
 def test_every_sweeps_again_until_interrupted(tmp_path: Path) -> None:
     config = write_config(tmp_path, {"staging": HEALTHY})
     database = tmp_path / ".infradiag" / "history.sqlite"

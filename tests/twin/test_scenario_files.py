@@ -105,6 +105,7 @@ def _limited_memory() -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="bounds the child's memory with RLIMIT_AS")
+@pytest.mark.process
 def test_an_alias_bomb_scenario_is_refused_by_a_real_triage(tmp_path: Path) -> None:
     scenario = tmp_path / "bomb.yaml"
     scenario.write_text(BOMB)

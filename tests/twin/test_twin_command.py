@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1, run_v2
@@ -17,6 +18,7 @@ from google.cloud import compute_v1, run_v2
 from tests.conftest import ROOT, SCENARIOS, run_cli
 
 
+@pytest.mark.process
 def test_serve_prints_its_addresses_then_answers_until_sigint() -> None:
     scenario = SCENARIOS / "staging-healthy.yaml"
     process = subprocess.Popen(
