@@ -27,13 +27,13 @@ if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
 
 
 def run_cli(
-    *args: str, cwd: Path = ROOT, timeout: float = 120, env: Mapping[str, str] | None = None
+    *args: str, cwd: Path = ROOT, timeout: float = 120, env: Mapping[str, str | None] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`infradiag ARGS...` as typed in a shell (cwd, NO_COLOR, 160 columns, stdout and stderr pipes), run by
     the console script's own entry point (`infradiag.cli.main`) inside this test process, the way Typer's
     CliRunner drives an app: an interpreter start-up per case would be most of the suite's time. What only a
     process shows (signals, the console script, imports at start-up, output to a terminal) is tested with
-    `run_process`. `env` adds to or overrides those variables for this run; `timeout` applies to
+    `run_process`. `env` adds to or overrides those variables for this run (None: unset); `timeout` applies to
     `run_process` only."""
     del timeout
     from infradiag.cli import main
@@ -81,9 +81,13 @@ def _exit_code(code: object, stderr: io.StringIO) -> int:
 
 
 @contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
+def _environment(values: Mapping[str, str | None]) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:

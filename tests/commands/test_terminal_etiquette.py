@@ -3,8 +3,6 @@ formats, NO_COLOR honoured, --quiet quiet."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import pty
@@ -112,32 +110,8 @@ def run_to_pipes(*args: str) -> tuple[int, str, str]:
     """`infradiag ARGS` in this process (no interpreter start-up), stdout and stderr captured, under a colour
     terminal's TERM and neither NO_COLOR nor FORCE_COLOR: only that the streams are no terminal can keep
     colour and progress out."""
-    from infradiag.cli import main
-
-    saved = {name: os.environ.get(name) for name in ("NO_COLOR", "FORCE_COLOR", "TERM")}
-    os.environ.pop("NO_COLOR", None)
-    os.environ.pop("FORCE_COLOR", None)
-    os.environ["TERM"] = "xterm-256color"
-    stdout, stderr = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.chdir(ROOT), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            sys.argv, argv = ["infradiag", *args], sys.argv
-            try:
-                main()
-            except SystemExit as done:
-                code = done.code
-            else:
-                code = 0
-            finally:
-                sys.argv = argv
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    assert isinstance(code, int), code
-    return code, stdout.getvalue(), stderr.getvalue()
+    result = run_cli(*args, env={"NO_COLOR": None, "FORCE_COLOR": None, "TERM": "xterm-256color"})
+    return result.returncode, result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("command", ["triage", "gate"])

@@ -4,7 +4,6 @@ process (run_here) unless the process itself is what a test is about (run, run_p
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -12,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -57,28 +55,10 @@ def run(*args: str, cwd: Path = ROOT, timeout: float = 120, **extra: str) -> sub
 
 
 def run_here(*args: str, cwd: Path = ROOT, **extra: str) -> subprocess.CompletedProcess[str]:
-    """`infradiag ARGS...` as run() gives it, with `extra` environment variables, run in this process by
+    """`infradiag ARGS...` as run() gives it (no CLOUD_RUN_* variables, `extra` set), run in this process by
     run_cli (no interpreter start-up)."""
-    with _environ_of_a_run(extra):
-        return run_cli(*args, cwd=cwd)
-
-
-@contextlib.contextmanager
-def _environ_of_a_run(extra: dict[str, str]) -> Iterator[None]:
-    """os.environ as environ() gives it for the time of one in-process run; then as it was."""
-    changed = {k for k in os.environ if k.startswith("CLOUD_RUN_")} | set(extra)
-    saved = {k: os.environ.get(k) for k in changed}
-    for name in changed - set(extra):
-        del os.environ[name]
-    os.environ.update(extra)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    unset: dict[str, str | None] = {name: None for name in os.environ if name.startswith("CLOUD_RUN_")}
+    return run_cli(*args, cwd=cwd, env={**unset, **extra})
 
 
 def log_lines(stderr: str) -> list[dict[str, Any]]:
