@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from infradiag.evidence import (
-    ConnectorEvidence,
     Evidence,
     FirewallEvidence,
     FirewallPolicyEvidence,
@@ -26,15 +25,8 @@ from infradiag.evidence.reachability import (
     connector_reachability,
     with_derived,
 )
+from tests.evidence.network import CONNECTOR
 
-CONNECTOR = ConnectorEvidence(
-    name="conn",
-    resource="projects/p/locations/us-central1/connectors/conn",
-    region="us-central1",
-    state="READY",
-    network="vpc",
-    ip_cidr_range="10.8.0.0/28",
-)
 SQL = SqlInstanceEvidence.model_validate(
     {
         "name": "db",

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from infradiag.evidence import (
-    ConnectorEvidence,
     FirewallEvidence,
     FirewallPolicyEvidence,
     FirewallPolicyRuleEvidence,
@@ -19,15 +18,8 @@ from infradiag.evidence import (
 )
 from infradiag.evidence.firewall_order import Decision, Match, evaluate, policy_rule_matches
 from infradiag.evidence.reachability import Endpoint, Traffic, connector_endpoint
+from tests.evidence.network import CONNECTOR
 
-CONNECTOR = ConnectorEvidence(
-    name="conn",
-    resource="projects/p/locations/us-central1/connectors/conn",
-    region="us-central1",
-    state="READY",
-    network="vpc",
-    ip_cidr_range="10.8.0.0/28",
-)
 DB = Endpoint("10.20.0.3/32")
 # A backend VM whose service account and secure tags are known (ingress is enforced on it).
 VM = Endpoint(

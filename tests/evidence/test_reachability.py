@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from infradiag.evidence import (
-    ConnectorEvidence,
     FirewallEvidence,
     FirewallPortRule,
     SqlInstanceEvidence,
@@ -21,15 +20,8 @@ from infradiag.evidence.reachability import (
     connector_source,
     decide,
 )
+from tests.evidence.network import CONNECTOR
 
-CONNECTOR = ConnectorEvidence(
-    name="conn",
-    resource="projects/p/locations/us-central1/connectors/conn",
-    region="us-central1",
-    state="READY",
-    network="vpc",
-    ip_cidr_range="10.8.0.0/28",
-)
 # The connector's instances: 10.8.0.0/28, tags vpc-connector and vpc-connector-us-central1-conn.
 FROM_CONNECTOR = connector_endpoint(CONNECTOR, "10.8.0.0/28")
 DB = Endpoint("10.20.0.3/32")

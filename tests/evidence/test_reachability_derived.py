@@ -11,7 +11,6 @@ import pytest
 
 from infradiag.collect.firewall_policies import FIREWALL_POLICIES
 from infradiag.evidence import (
-    ConnectorEvidence,
     Evidence,
     FirewallEvidence,
     FirewallPolicyEvidence,
@@ -24,16 +23,9 @@ from infradiag.evidence import (
     Unknown,
 )
 from infradiag.evidence.reachability import connector_reachability, undetermined_unknowns, with_derived
+from tests.evidence.network import CONNECTOR
 from tests.evidence.test_lb_probes import HC_ALLOW, check, service
 
-CONNECTOR = ConnectorEvidence(
-    name="conn",
-    resource="projects/p/locations/us-central1/connectors/conn",
-    region="us-central1",
-    state="READY",
-    network="vpc",
-    ip_cidr_range="10.8.0.0/28",
-)
 DB_IP = "10.20.0.3"
 
 
