@@ -29,6 +29,9 @@ class Target:
     services: list[str] | None = None  # only these services, if set
     thresholds: Thresholds = field(default_factory=Thresholds)
     probe: ProbeSettings = field(default_factory=ProbeSettings)
+    # PEM of a CA the probes trust besides the system's: the CA of a twin this run started, which plays a
+    # public CA for its endpoints. None: the system's trust store only.
+    extra_ca_pem: str | None = None
     # The run's credentials (resolved once, shared by every client); None: Application Default Credentials
     # at Google, anonymous at a twin (one that does not require credentials).
     auth: Authenticator = None  # type: ignore[assignment]  # always set by __post_init__

@@ -196,6 +196,7 @@ def open_target(
             endpoints=ApiEndpoints(rest=addresses.rest, grpc=addresses.grpc),
             now=loaded.now,
             auth=auth,
+            extra_ca_pem=addresses.ca_pem or None,
         )
     if env_config is not None:
         target = dataclasses.replace(

@@ -176,10 +176,16 @@ def probe_deadline(seconds: float) -> float:
 async def probe_services(
     services: list[ServiceEvidence], target: Target, deadline: float | None = None
 ) -> list[ProbeResult]:
-    """Every health URL of `services`, probed with the target's probe settings, ending by `deadline`."""
+    """Every health URL of `services`, probed with the target's probe settings, ending by `deadline`.
+    Certificates verify against the system's trust store plus the target's `extra_ca_pem`, if any."""
     settings = target.probe
+    verify: bool | ssl.SSLContext = True
+    if target.extra_ca_pem:
+        # create_default_context loads the system's CAs first; cadata adds the twin's (PEM as str, not DER).
+        verify = ssl.create_default_context(cadata=target.extra_ca_pem)
     return await probe_all(
         probe_targets(services, target),
+        verify=verify,
         timeout_s=settings.probe_timeout_s,
         concurrency=settings.probe_concurrency,
         max_body_bytes=settings.probe_max_body_bytes,

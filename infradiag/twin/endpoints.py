@@ -4,17 +4,19 @@ One port per service, served by aiohttp inside the caller's event loop.
 
 Faults act at two levels:
 
-- Per connection (the port as a whole): `refuse`, `tls-expired`, `tls-untrusted`. A port has one such fault:
-  the one on `"*"` if it has one, else the first path (in scenario order) that has one. `refuse` means
-  nothing listens on the port. With a TLS fault every path is served over HTTPS with that certificate, and
-  each path still answers with its own status, body, headers and delay, which a client that skips
-  verification can see.
+- Per connection (the port as a whole): `refuse`, `tls-expired`, `tls-expiring`, `tls-untrusted`. A port
+  has one such fault: the one on `"*"` if it has one, else the first path (in scenario order) that has one.
+  `refuse` means nothing listens on the port. With a TLS fault every path is served over HTTPS with that
+  certificate, and each path still answers with its own status, body, headers and delay, which a client that
+  skips verification can see.
 - Per request (the path): `reset`, `hang`, `slow-body`. The request line is read first, because the path
   decides the behaviour; `delayMs` is waited before the fault takes effect.
 
 TLS certificates are made at run time with trustme. `tls-untrusted` is signed by a CA created and thrown
-away on the spot. `tls-expired` is signed by `ServiceEndpoints.ca_pem`, which plays a public CA: a client that
-trusts it sees "certificate has expired" rather than "unknown issuer", as it would against a real server.
+away on the spot. `tls-expired` and `tls-expiring` are signed by `ServiceEndpoints.ca_pem`, which plays a
+public CA: a client that trusts it sees "certificate has expired" rather than "unknown issuer", as it would
+against a real server, and a `tls-expiring` certificate verifies, its notAfter `expiresInDays` after the
+machine's clock.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from typing import TYPE_CHECKING
 from aiohttp import WSMsgType, web
 from multidict import CIMultiDict
 
-from infradiag.twin.scenario import EndpointBehaviour, Fault
+from infradiag.twin.scenario import DEFAULT_EXPIRES_IN_DAYS, EndpointBehaviour, Fault
 
 if TYPE_CHECKING:
     import trustme
 
-PORT_FAULTS: tuple[Fault, ...] = ("refuse", "tls-expired", "tls-untrusted")
+PORT_FAULTS: tuple[Fault, ...] = ("refuse", "tls-expired", "tls-expiring", "tls-untrusted")
+# How long before the machine's clock a `tls-expiring` certificate became valid, as a renewed one would be.
+EXPIRING_VALID_SINCE = dt.timedelta(days=30)
 HEALTHY = EndpointBehaviour.model_validate({"json": {"status": "ok"}})
 NOT_FOUND = EndpointBehaviour.model_validate({"status": 404, "body": "404 Not Found"})
 # A slow body needs bytes to be slow with.
@@ -48,10 +52,15 @@ SHUTDOWN_GRACE_S = 0.1
 
 def port_fault(paths: dict[str, EndpointBehaviour]) -> Fault | None:
     """The service's per-connection fault: from `"*"` if it has one, else from the first path that has one."""
+    behaviour = _port_fault_behaviour(paths)
+    return behaviour.fault if behaviour is not None else None
+
+
+def _port_fault_behaviour(paths: dict[str, EndpointBehaviour]) -> EndpointBehaviour | None:
     default = paths.get("*")
     if default is not None and default.fault in PORT_FAULTS:
-        return default.fault
-    return next((b.fault for b in paths.values() if b.fault in PORT_FAULTS), None)
+        return default
+    return next((b for b in paths.values() if b.fault in PORT_FAULTS), None)
 
 
 def behaviour_for(paths: dict[str, EndpointBehaviour] | None, path: str) -> EndpointBehaviour:
@@ -177,20 +186,23 @@ class _Certificates:
         pem: bytes = self._ca.cert_pem.bytes()
         return pem
 
-    def server_context(self, fault: Fault, host: str) -> ssl.SSLContext:
+    def server_context(self, fault: Fault, host: str, expires_in_days: float | None = None) -> ssl.SSLContext:
+        """A server context for `fault`: `tls-expired` ended a day ago, `tls-expiring` ends `expires_in_days`
+        (default DEFAULT_EXPIRES_IN_DAYS) after the machine's clock, both signed by the twin's CA; anything
+        else by a CA nobody trusts."""
         # Imported here: only scenarios with TLS faults need trustme.
         import trustme
 
-        if fault == "tls-expired":
+        if fault in ("tls-expired", "tls-expiring"):
             if self._ca is None:
                 self._ca = trustme.CA(organization_name="infradiag twin CA")
             now = dt.datetime.now(dt.UTC)
-            leaf = self._ca.issue_cert(
-                host,
-                "localhost",
-                not_before=now - dt.timedelta(days=90),
-                not_after=now - dt.timedelta(days=1),
-            )
+            if fault == "tls-expired":
+                not_before, not_after = now - dt.timedelta(days=90), now - dt.timedelta(days=1)
+            else:
+                days = DEFAULT_EXPIRES_IN_DAYS if expires_in_days is None else expires_in_days
+                not_before, not_after = now - EXPIRING_VALID_SINCE, now + dt.timedelta(days=days)
+            leaf = self._ca.issue_cert(host, "localhost", not_before=not_before, not_after=not_after)
         else:
             leaf = trustme.CA(organization_name="nobody trusts this CA").issue_cert(host, "localhost")
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -202,7 +214,7 @@ class ServiceEndpoints:
     """The endpoints of every listed service, each on its own loopback port."""
 
     urls: dict[str, str]  # service short name -> base URL
-    ca_pem: bytes  # PEM of the CA that signs `tls-expired` certificates; empty when no service has one
+    ca_pem: bytes  # PEM of the CA that signs `tls-expired` and `tls-expiring` certificates; empty without one
 
     def __init__(self) -> None:
         self.urls = {}
@@ -243,13 +255,16 @@ class ServiceEndpoints:
         certificates: _Certificates,
         check: IdTokenCheck | None = None,
     ) -> str:
-        fault = port_fault(paths) if paths else None
+        faulty = _port_fault_behaviour(paths) if paths else None
+        fault = faulty.fault if faulty is not None else None
         self._port_faults[name] = fault
         if fault == "refuse":
             sock = _bound_not_listening(host)
             self._held.append(sock)
             return f"http://{_url_host(host)}:{sock.getsockname()[1]}"
-        context = certificates.server_context(fault, host) if fault is not None else None
+        context = None
+        if faulty is not None and fault is not None:
+            context = certificates.server_context(fault, host, faulty.expiresInDays)
         handler = self._handlers[name] = _Handler(paths, check)
         runner = await _serve(handler, host, context)
         self._runners.append(runner)

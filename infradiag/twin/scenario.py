@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from infradiag.errors import UsageError
 from infradiag.priority import Priority
@@ -19,7 +19,11 @@ RpcCode = Literal[
     "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED", "NOT_FOUND", "INTERNAL"
 ]
 ApiName = Literal["run", "vpcaccess", "compute", "sql", "monitoring", "iam"]
-Fault = Literal["reset", "hang", "refuse", "slow-body", "tls-expired", "tls-untrusted"]
+Fault = Literal["reset", "hang", "refuse", "slow-body", "tls-expired", "tls-expiring", "tls-untrusted"]
+# Twin-only: the days a `tls-expiring` certificate has left when none are given.
+DEFAULT_EXPIRES_IN_DAYS = 7.0
+# A public CA issues nothing valid for longer (398 days); anything above is a typo, not a scenario.
+MAX_EXPIRES_IN_DAYS = 398.0
 
 
 class _Strict(BaseModel):
@@ -38,6 +42,15 @@ class EndpointBehaviour(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     delayMs: int = Field(0, ge=0)
     fault: Fault | None = None
+    # Twin-only (added in v1): with `tls-expiring`, the days until the served certificate's notAfter.
+    expiresInDays: float | None = Field(None, gt=0, le=MAX_EXPIRES_IN_DAYS)
+
+    @field_validator("expiresInDays")
+    @classmethod
+    def _only_with_tls_expiring(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if value is not None and info.data.get("fault") != "tls-expiring":
+            raise ValueError("expiresInDays is given without fault: tls-expiring")
+        return value
 
 
 class ApiFault(_Strict):
@@ -230,6 +243,13 @@ class Scenario(_Strict):
 
 def _fix_for(error: Any, loc: tuple[str | int, ...]) -> str:
     error_type = str(error["type"])
+    if loc and loc[-1] == "expiresInDays":
+        if error_type == "value_error":
+            return "write `fault: tls-expiring` on this path, or remove `expiresInDays`"
+        return (
+            f"write a number of days greater than 0 and at most {MAX_EXPIRES_IN_DAYS:g}, "
+            "next to `fault: tls-expiring`"
+        )
     if error_type == "extra_forbidden":
         return f"remove `{loc[-1]}` or correct its spelling (see docs/scenario-format.md)"
     if error_type == "missing":

@@ -35,6 +35,8 @@ class TwinAddresses:
     rest: str  # base URL shared by every REST API (ENDPOINT_APIS)
     grpc: str  # host:port of Monitoring
     services: dict[str, str] = field(default_factory=dict)
+    # PEM of the CA that plays a public one for the endpoints (twin/endpoints.py); "" when nothing uses it.
+    ca_pem: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """The JSON object of docs/scenario-format.md, "Checking and serving a scenario"."""
@@ -104,6 +106,7 @@ class Twin:
             rest=f"http://{self.host}:{port}",
             grpc=self._monitoring.address,
             services=dict(self._endpoints.urls),
+            ca_pem=self._endpoints.ca_pem.decode("ascii"),
         )
 
     async def _serve_rest(self, port: int) -> web.AppRunner:

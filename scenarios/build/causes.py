@@ -388,6 +388,19 @@ def tls_invalid() -> Fleet:
 
 
 @scenario
+def tls_expiring() -> Fleet:
+    # The twin signs the certificate with its own CA, which a triage that starts the twin trusts as it would
+    # a public one: the certificate verifies, and only its notAfter, 5 days after the machine's clock, is wrong.
+    f = Fleet("cause-tls-certificate-expiring", "frontend serves a valid certificate that expires in 5 days")
+    f.fail(("frontend",), {"status": 200, "fault": "tls-expiring", "expiresInDays": 5})
+    # Every probe passes: the verdict is about now, the finding about the days left (P2 beyond 3 of them).
+    f.expect = {"verdict": "healthy", "causes": [{"cause": "tls.certificate_expiring", "priority": "P2",
+                                                   "resource": service_name("frontend")}],
+                "absent": ["tls.certificate_invalid"]}
+    return f
+
+
+@scenario
 def dns_resolution_failed() -> Fleet:
     # Every Cloud Run URL answers; what fails is the custom domain users reach frontend by, which the
     # `staging-custom-domain` environment of infradiag.toml probes. Its DNS record is gone: `.invalid` never

@@ -114,3 +114,50 @@ def test_no_token_reaches_any_output_format(tmp_path: Path, monkeypatch: pytest.
     probes = json.loads(run_cli("probe", "leaky", "--format", "json", "--config", str(config)).stdout)
     echoed = next(p for p in probes["probes"] if p["service"] == "echo")
     assert echoed["bodyJson"] == {"status": "ok", "debug": "Authorization: [redacted]", "seen": "[redacted]"}
+
+
+def probe_of(report: dict[str, Any], service: str) -> dict[str, Any]:
+    probe: dict[str, Any] = next(p for p in report["probes"] if p["service"] == service)
+    return probe
+
+
+def test_a_twin_the_cli_starts_has_its_expiring_certificate_verified_as_a_public_one() -> None:
+    path = SCENARIOS / "cause-tls-certificate-expiring.yaml"
+    result = run_cli("probe", "--scenario", str(path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    probe = probe_of(json.loads(result.stdout), "frontend")
+    assert (probe["ok"], probe["outcome"], probe["tlsVerified"]) == (True, "ok", True)
+    # expiresInDays: 5 from the moment the twin started, a moment before the probe.
+    assert 4.9 <= probe["tlsExpiresInDays"] <= 5.0
+    assert "tlsError" not in probe
+
+
+def test_trusting_the_twin_ca_keeps_expired_expired_and_untrusted_untrusted(tmp_path: Path) -> None:
+    scenario = fleet_scenario(
+        {
+            "old": {"*": {"fault": "tls-expired"}},
+            "stranger": {"*": {"fault": "tls-untrusted"}},
+            "soon": {"*": {"fault": "tls-expiring", "expiresInDays": 2}},
+        }
+    )
+    result = run_cli("probe", "--scenario", str(write_scenario(tmp_path, scenario)), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    old, stranger, soon = (probe_of(report, name) for name in ("old", "stranger", "soon"))
+    assert (old["outcome"], old["tlsVerified"], old["tlsError"]) == (
+        "tls_error",
+        False,
+        "certificate has expired",
+    )
+    assert (stranger["outcome"], stranger["tlsVerified"]) == ("tls_error", False)
+    assert stranger["tlsError"] == "unable to get local issuer certificate"
+    assert (soon["outcome"], soon["tlsVerified"]) == ("ok", True)
+    assert 1.9 <= soon["tlsExpiresInDays"] <= 2.0
+
+
+def test_a_triage_of_the_expiring_scenario_finds_the_certificate_expiring() -> None:
+    path = SCENARIOS / "cause-tls-certificate-expiring.yaml"
+    result = run_cli("triage", "--scenario", str(path), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    causes = [(f["cause"], f["priority"]) for f in json.loads(result.stdout)["findings"]]
+    assert causes == [("tls.certificate_expiring", "P2")]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import ssl
 import time
@@ -12,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography import x509
 
 from infradiag.twin.endpoints import ServiceEndpoints, port_fault
 from infradiag.twin.scenario import EndpointBehaviour
@@ -202,6 +204,55 @@ def test_tls_expired_serves_https_with_an_expired_certificate() -> None:
         assert failure.value.verify_message == "certificate has expired"
 
     with_endpoints({"svc": {"*": {"fault": "tls-expired"}}}, check)
+
+
+def served_not_after(writer: asyncio.StreamWriter) -> dt.datetime:
+    der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+    return x509.load_der_x509_certificate(der).not_valid_after_utc
+
+
+@pytest.mark.parametrize(
+    ("given", "days"), [({"expiresInDays": 5}, 5.0), ({"expiresInDays": 0.5}, 0.5), ({}, 7.0)]
+)
+def test_tls_expiring_certificate_verifies_against_the_twin_ca_and_ends_in_n_days(
+    given: dict[str, Any], days: float
+) -> None:
+    async def check(endpoints: ServiceEndpoints) -> None:
+        url = httpx.URL(endpoints.urls["svc"])
+        assert url.scheme == "https"
+        before = dt.datetime.now(dt.UTC)
+        # The handshake verifies: the certificate chains to the twin's CA and is valid now.
+        _, writer = await asyncio.open_connection(url.host, url.port, ssl=client_context(endpoints))
+        try:
+            not_after = served_not_after(writer)
+        finally:
+            writer.close()
+        after = dt.datetime.now(dt.UTC)
+        # Certificates carry whole seconds.
+        slack = dt.timedelta(seconds=1)
+        assert before + dt.timedelta(days=days) - slack <= not_after <= after + dt.timedelta(days=days)
+
+    with_endpoints({"svc": {"*": {"fault": "tls-expiring", **given}}}, check)
+
+
+def test_tls_expiring_paths_keep_their_behaviour_behind_a_valid_certificate() -> None:
+    async def check(endpoints: ServiceEndpoints) -> None:
+        health = await get(endpoints.urls["svc"] + "/health", verify=client_context(endpoints))
+        assert (health.status_code, health.text) == (503, "renewal is stuck")
+
+    with_endpoints(
+        {
+            "svc": {
+                "/health": {
+                    "fault": "tls-expiring",
+                    "expiresInDays": 2,
+                    "status": 503,
+                    "body": "renewal is stuck",
+                }
+            }
+        },
+        check,
+    )
 
 
 def test_tls_untrusted_certificate_comes_from_an_unknown_ca() -> None:

@@ -71,6 +71,20 @@ CLI_CASES = {
         "fault",
         "tls-untrusted",
     ),
+    "expiresInDays without tls-expiring": (
+        f"run:\n  services:\n  - name: {SERVICE}\n"
+        'endpoints:\n  backend:\n    "/health": {fault: tls-expired, expiresInDays: 5}\n',
+        11,
+        "without fault: tls-expiring",
+        "remove `expiresInDays`",
+    ),
+    "expiresInDays that is not ahead": (
+        f"run:\n  services:\n  - name: {SERVICE}\n"
+        'endpoints:\n  backend:\n    "/health": {fault: tls-expiring, expiresInDays: 0}\n',
+        11,
+        "expiresInDays",
+        "greater than 0",
+    ),
     "bad now": ("", 5, "now", "RFC 3339"),
     "bad point timestamp": (series(end="2026-09-15 23:06"), 13, "RFC 3339", "2026-09-15T23:06:52Z"),
     "service without name": (
