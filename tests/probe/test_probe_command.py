@@ -161,3 +161,17 @@ def test_a_triage_of_the_expiring_scenario_finds_the_certificate_expiring() -> N
     assert result.returncode == 0, result.stderr
     causes = [(f["cause"], f["priority"]) for f in json.loads(result.stdout)["findings"]]
     assert causes == [("tls.certificate_expiring", "P2")]
+
+
+def test_an_environment_whose_twin_the_cli_starts_trusts_its_ca_under_its_own_probe_settings(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "infradiag.toml"
+    scenario = SCENARIOS / "cause-tls-certificate-expiring.yaml"
+    # probe_confirm is one of the environment's probe settings, which replace the twin target's defaults.
+    config.write_text(f'[environments.soon]\ntwin = "{scenario}"\nprobe_confirm = true\n')
+    result = run_cli("triage", "soon", "--config", str(config), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert [f["cause"] for f in report["findings"]] == ["tls.certificate_expiring"]
+    assert probe_of(report, "frontend")["outcome"] == "ok"
