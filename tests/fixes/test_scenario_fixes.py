@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SCENARIOS, run_cli
+from tests.conftest import SCENARIOS
 from tests.fixes import gcloud, terraform
+from tests.scenario_triage import ALL, group, triage
 
-ALL = sorted(SCENARIOS.glob("*.yaml"))
 TYPED = "issue 14: rendered from a typed change"
 # Per playbook, the scenarios whose commands or Terraform from that playbook do not pass yet, and why.
 PENDING: dict[str, dict[str, Any]] = {
@@ -35,7 +35,7 @@ def _marks(scenario: str, part: str) -> list[pytest.MarkDecorator]:
 
 
 CASES = [
-    pytest.param(path, part, id=f"{path.stem}-{part}", marks=_marks(path.stem, part))
+    pytest.param(path, part, id=f"{path.stem}-{part}", marks=[group(path), *_marks(path.stem, part)])
     for path in ALL
     for part in ("commands", "terraform")
 ]
@@ -45,7 +45,7 @@ CASES = [
 def emitted(path: Path) -> dict[str, list[str]]:
     """The distinct commands and Terraform texts of one scenario's triage: every finding's remediation and
     every plan step."""
-    result = run_cli("triage", "--scenario", str(path), "--format", "json")
+    result = triage(path)
     assert result.stdout, result.stderr
     report = json.loads(result.stdout)
     commands: list[str] = []
