@@ -1,8 +1,9 @@
-"""The network the firewall tests share: one connector on network `vpc` in us-central1."""
+"""The network the firewall tests share: one connector on network `vpc` in us-central1, a Cloud SQL
+instance at 10.20.0.3 on it, and VPC egress rules towards it."""
 
 from __future__ import annotations
 
-from infradiag.evidence import ConnectorEvidence
+from infradiag.evidence import ConnectorEvidence, FirewallEvidence, FirewallPortRule, SqlInstanceEvidence
 
 # Its instances: 10.8.0.0/28, tags vpc-connector and vpc-connector-us-central1-conn.
 CONNECTOR = ConnectorEvidence(
@@ -13,3 +14,33 @@ CONNECTOR = ConnectorEvidence(
     network="vpc",
     ip_cidr_range="10.8.0.0/28",
 )
+DB_IP = "10.20.0.3"
+
+
+def sql(name: str = "db", network: str | None = "vpc", private_ip: str | None = DB_IP) -> SqlInstanceEvidence:
+    """A RUNNABLE PostgreSQL instance with a private IP on `network`."""
+    return SqlInstanceEvidence(
+        name=name,
+        resource=f"projects/p/instances/{name}",
+        connection_name=f"p:us-central1:{name}",
+        region="us-central1",
+        state="RUNNABLE",
+        engine="POSTGRES",
+        database_version="POSTGRES_15",
+        tier="db-f1-micro",
+        private_ip=private_ip,
+        private_network=network,
+    )
+
+
+def egress_to_db(name: str, action: str, priority: int = 1000) -> FirewallEvidence:
+    """A VPC egress rule of network `vpc` on tcp:5432 towards 10.20.0.0/16."""
+    return FirewallEvidence(
+        name=name,
+        network="vpc",
+        direction="EGRESS",
+        priority=priority,
+        action=action,
+        rules=[FirewallPortRule(protocol="tcp", ports=["5432"])],
+        destination_ranges=["10.20.0.0/16"],
+    )

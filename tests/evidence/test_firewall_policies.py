@@ -26,6 +26,7 @@ from infradiag.evidence.reachability import (
     with_derived,
 )
 from tests.evidence.network import CONNECTOR
+from tests.evidence.network import egress_to_db as vpc
 
 SQL = SqlInstanceEvidence.model_validate(
     {
@@ -60,18 +61,6 @@ def policy(name: str, kind: str, *rules: FirewallPolicyRuleEvidence) -> Firewall
     short = name if kind == "HIERARCHY" else None
     return FirewallPolicyEvidence(
         name=name if short is None else "8562", short_name=short, type=kind, rules=list(rules)
-    )
-
-
-def vpc(name: str, action: str, priority: int = 1000) -> FirewallEvidence:
-    return FirewallEvidence(
-        name=name,
-        network="vpc",
-        direction="EGRESS",
-        priority=priority,
-        action=action,
-        rules=[FirewallPortRule(protocol="tcp", ports=["5432"])],
-        destination_ranges=["10.20.0.0/16"],
     )
 
 

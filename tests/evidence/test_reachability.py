@@ -9,7 +9,6 @@ import pytest
 from infradiag.evidence import (
     FirewallEvidence,
     FirewallPortRule,
-    SqlInstanceEvidence,
     SubnetEvidence,
 )
 from infradiag.evidence.reachability import (
@@ -20,7 +19,7 @@ from infradiag.evidence.reachability import (
     connector_source,
     decide,
 )
-from tests.evidence.network import CONNECTOR
+from tests.evidence.network import CONNECTOR, sql
 
 # The connector's instances: 10.8.0.0/28, tags vpc-connector and vpc-connector-us-central1-conn.
 FROM_CONNECTOR = connector_endpoint(CONNECTOR, "10.8.0.0/28")
@@ -259,21 +258,6 @@ def test_ingress_from_connector(firewalls: list[FirewallEvidence], expected: tup
 def test_connector_endpoint_carries_exactly_its_two_tags_and_no_service_account() -> None:
     assert FROM_CONNECTOR.tags == {"vpc-connector", "vpc-connector-us-central1-conn"}
     assert FROM_CONNECTOR.service_accounts == frozenset()
-
-
-def sql(name: str, network: str) -> SqlInstanceEvidence:
-    return SqlInstanceEvidence(
-        name=name,
-        resource=f"projects/p/instances/{name}",
-        connection_name=f"p:us-central1:{name}",
-        region="us-central1",
-        state="RUNNABLE",
-        engine="POSTGRES",
-        database_version="POSTGRES_15",
-        tier="db-f1-micro",
-        private_ip="10.20.0.3",
-        private_network=network,
-    )
 
 
 def test_connectors_are_paired_with_sql_private_ips_on_their_network() -> None:

@@ -12,48 +12,18 @@ import pytest
 from infradiag.collect.firewall_policies import FIREWALL_POLICIES
 from infradiag.evidence import (
     Evidence,
-    FirewallEvidence,
     FirewallPolicyEvidence,
     FirewallPolicyRuleEvidence,
     FirewallPortRule,
     NetworkPoliciesEvidence,
     ReachabilityEvidence,
-    SqlInstanceEvidence,
     SubnetEvidence,
     Unknown,
 )
 from infradiag.evidence.reachability import connector_reachability, undetermined_unknowns, with_derived
-from tests.evidence.network import CONNECTOR
+from tests.evidence.network import CONNECTOR, DB_IP, sql
+from tests.evidence.network import egress_to_db as egress
 from tests.evidence.test_lb_probes import HC_ALLOW, check, service
-
-DB_IP = "10.20.0.3"
-
-
-def sql(name: str = "db", network: str | None = "vpc", private_ip: str | None = DB_IP) -> SqlInstanceEvidence:
-    return SqlInstanceEvidence(
-        name=name,
-        resource=f"projects/p/instances/{name}",
-        connection_name=f"p:us-central1:{name}",
-        region="us-central1",
-        state="RUNNABLE",
-        engine="POSTGRES",
-        database_version="POSTGRES_15",
-        tier="db-f1-micro",
-        private_ip=private_ip,
-        private_network=network,
-    )
-
-
-def egress(name: str, action: str, priority: int = 1000) -> FirewallEvidence:
-    return FirewallEvidence(
-        name=name,
-        network="vpc",
-        direction="EGRESS",
-        priority=priority,
-        action=action,
-        rules=[FirewallPortRule(protocol="tcp", ports=["5432"])],
-        destination_ranges=["10.20.0.0/16"],
-    )
 
 
 def prule(priority: int, action: str, direction: str = "EGRESS", **fields: Any) -> FirewallPolicyRuleEvidence:
