@@ -87,6 +87,15 @@ def _summary(report: TriageReport, fail_on: str) -> str:
     )
 
 
+def standing_report(previous: TriageReport | None, latest: TriageReport, cut_short: bool) -> TriageReport:
+    """The report the gate's verdict rests on after an attempt: the latest, unless the end of the wait cut it
+    short (`cut_short`) and it could not judge, when what it could not read says nothing about the
+    environment and the previous verdict (if any) stands."""
+    if cut_short and latest.verdict == "unknown" and previous is not None:
+        return previous
+    return latest
+
+
 async def judge(
     target: Target,
     books: list[Playbook],
@@ -133,9 +142,14 @@ async def judge(
                     problem = f"no verdict on {name} before the deadline of {policy.attempt_s:g} s"
                     return Judgement(last, 3, problem)
             else:
-                last = apply_suppressions(report, accepted, report.started_at.date())
-                last_code = exit_code(last, policy.fail_on)
-                status.note(f"gate {name}: attempt {attempt}: {_summary(last, policy.fail_on)}")
+                judged = apply_suppressions(report, accepted, report.started_at.date())
+                standing = standing_report(last, judged, cut_short=budget < policy.attempt_s)
+                if standing is last:
+                    status.note(f"gate {name}: attempt {attempt}: cut short by the end of the wait")
+                else:
+                    last = standing
+                    last_code = exit_code(last, policy.fail_on)
+                    status.note(f"gate {name}: attempt {attempt}: {_summary(last, policy.fail_on)}")
                 if last_code == 0 or not waiting:
                     return Judgement(last, last_code, _summary(last, policy.fail_on))
             next_start = max(began + policy.interval_s, time.monotonic())

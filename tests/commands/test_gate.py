@@ -128,6 +128,29 @@ def test_gate_times_out_within_one_interval_when_the_twin_never_recovers(
     assert "vpc_connector.saturated" in junit.read_text()
 
 
+def test_an_attempt_the_end_of_the_wait_cuts_short_leaves_the_verdict_before_it(tmp_path: Path) -> None:
+    """An attempt started with less time left than a triage takes reads nothing: that says nothing about the
+    environment, so the P0 before it stands (exit 1), not "could not check" every API (exit 3)."""
+    from infradiag.commands.gate import standing_report
+    from infradiag.report.model import TriageReport
+
+    def report(*args: str) -> TriageReport:
+        return TriageReport.model_validate_json(run_cli("triage", *args, "--format", "json").stdout)
+
+    # What an attempt with no time left reports: nothing read, verdict unknown (here every API refuses).
+    refused = [{"api": api, "error": "DEADLINE_EXCEEDED"} for api in ("run", "vpcaccess", "compute", "sql")]
+    unread = tmp_path / "unread.yaml"
+    unread.write_text(HEALTHY.read_text() + yaml.safe_dump({"apiFaults": refused}))
+    down = report("--scenario", str(INCIDENT))
+    blind = report("--scenario", str(unread))
+    healthy = report("--scenario", str(HEALTHY))
+    assert (down.verdict, blind.verdict, healthy.verdict) == ("down", "unknown", "healthy")
+    assert standing_report(down, blind, cut_short=True) is down
+    assert standing_report(down, blind, cut_short=False) is blind  # cut by --deadline: the gate cannot tell
+    assert standing_report(None, blind, cut_short=True) is blind
+    assert standing_report(down, healthy, cut_short=True) is healthy
+
+
 def test_gate_that_cannot_judge_exits_3(tmp_path: Path) -> None:
     # The healthy scenario, with every API refusing infradiag.
     denied = [
