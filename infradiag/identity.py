@@ -52,6 +52,7 @@ class Resolved:
     identity: str
     request: Any  # the google.auth.transport.requests.Request every refresh goes through
     inner: Any = None  # the google-auth credentials underneath `credentials`
+    source: Any = None  # when impersonating: the credentials that call the IAM Credentials API
 
 
 class AuthFailed(Exception):
@@ -118,16 +119,9 @@ class Authenticator:
 
     def _resolve(self, timeout_s: float) -> Resolved:
         import google.auth
-        import google.auth.transport.requests
         from google.auth import impersonated_credentials
 
-        base = google.auth.transport.requests.Request()
-
-        def request(*args: Any, **kwargs: Any) -> Any:
-            # google-auth's own default waits up to 120 s per request; a run has less.
-            kwargs["timeout"] = min(float(kwargs.get("timeout") or timeout_s), timeout_s)
-            return base(*args, **kwargs)
-
+        request = bounded_request(timeout_s)
         if self.anonymous:
             from google.auth.credentials import AnonymousCredentials
 
@@ -164,7 +158,7 @@ class Authenticator:
                     )
                 ) from None
             who = f"{self.impersonate} (impersonated by {source_identity})"
-            return Resolved(shared(credentials), who, request, credentials)
+            return Resolved(shared(credentials), who, request, credentials, source)
         credentials.refresh(request)
         return Resolved(shared(credentials), identity_of(credentials), request, credentials)
 
@@ -173,16 +167,10 @@ class Authenticator:
         `timeout_s`: from the configured key file, through the IAM Credentials API for an impersonated
         service account, else as google-auth finds one (GOOGLE_APPLICATION_CREDENTIALS, the metadata server).
         Raises google-auth's errors; never logs the token."""
-        import google.auth.transport.requests
         import google.oauth2.id_token
         from google.oauth2 import service_account
 
-        base = google.auth.transport.requests.Request()
-
-        def request(*args: Any, **kwargs: Any) -> Any:
-            kwargs["timeout"] = min(float(kwargs.get("timeout") or timeout_s), timeout_s)
-            return base(*args, **kwargs)
-
+        request = bounded_request(timeout_s)
         if self.impersonate:
             return self._impersonated_id_token(audience, timeout_s)
         if self.key_file is not None:
@@ -202,7 +190,7 @@ class Authenticator:
         import google.auth.transport.requests
         from google.auth import exceptions
 
-        source = self.resolve(timeout_s).inner._source_credentials
+        source = self.resolve(timeout_s).source
         url = f"{self._iam_base(str(self.impersonate))}:generateIdToken"
         session = google.auth.transport.requests.AuthorizedSession(source)  # type: ignore[no-untyped-call]
         try:
@@ -254,6 +242,20 @@ class Authenticator:
 
     def _unknown(self, reason: str, fix: str, detail: str) -> Unknown:
         return Unknown(source=SOURCE, reason=reason, fix=fix, consequence=CONSEQUENCE, detail=redact(detail))
+
+
+def bounded_request(timeout_s: float) -> Any:
+    """A google-auth transport Request whose every call waits at most `timeout_s` (google-auth's own default
+    is 120 s per request; a run has less)."""
+    import google.auth.transport.requests
+
+    base = google.auth.transport.requests.Request()
+
+    def request(*args: Any, **kwargs: Any) -> Any:
+        kwargs["timeout"] = min(float(kwargs.get("timeout") or timeout_s), timeout_s)
+        return base(*args, **kwargs)
+
+    return request
 
 
 def member_of(credentials: Any) -> str:
