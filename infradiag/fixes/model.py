@@ -67,12 +67,15 @@ class Change(BaseModel):
         """True when applying it would change nothing."""
         return not self.changes
 
+    def sent(self) -> dict[str, Any]:
+        """Every field the request sends, by dotted path: the changed ones at their proposed values and the
+        carried ones."""
+        return {**self.carried, **{c.field: c.proposed for c in self.changes}}
+
     def body(self) -> dict[str, Any]:
-        """The request body: the changed fields at their proposed values and the carried ones, nested by
-        their dotted paths."""
+        """The request body: `sent()` nested by the dotted paths."""
         body: dict[str, Any] = {}
-        values = {**self.carried, **{c.field: c.proposed for c in self.changes}}
-        for path, value in values.items():
+        for path, value in self.sent().items():
             *parents, leaf = path.split(".")
             node = body
             for part in parents:

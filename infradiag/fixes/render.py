@@ -90,7 +90,7 @@ def _connector_gcloud(change: Change, names: dict[str, str]) -> str:
         _flag("--region", names["region"]),
         _flag("--project", names["project"]),
     ]
-    sent = {**change.carried, **{c.field: c.proposed for c in change.changes}}
+    sent = change.sent()
     # gcloud wants --min-instances and --max-instances together (`connectors update --help`).
     for path, flag in (("minInstances", "--min-instances"), ("maxInstances", "--max-instances")):
         if path in sent:
@@ -146,7 +146,7 @@ def _flags_argument(flags: list[dict[str, Any]]) -> str:
 
 def _sql_gcloud(change: Change, names: dict[str, str]) -> str:
     parts = ["gcloud sql instances patch", shlex.quote(names["name"]), _flag("--project", names["project"])]
-    sent = {**change.carried, **{c.field: c.proposed for c in change.changes}}
+    sent = change.sent()
     if "settings.tier" in sent:
         parts.append(_flag("--tier", sent["settings.tier"]))
     if "settings.activationPolicy" in sent:
