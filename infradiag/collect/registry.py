@@ -114,12 +114,12 @@ def rewritten(text: str, block: Generated) -> str:
 
 def stale(root: Path) -> list[str]:
     """The files under `root` whose generated blocks differ from what the registry gives."""
-    return [
-        block.path
-        for block in generated()
-        if rewritten((root / block.path).read_text(encoding="utf-8"), block)
-        != (root / block.path).read_text(encoding="utf-8")
-    ]
+    found = []
+    for block in generated():
+        text = (root / block.path).read_text(encoding="utf-8")
+        if rewritten(text, block) != text:
+            found.append(block.path)
+    return found
 
 
 def write(root: Path) -> list[str]:
