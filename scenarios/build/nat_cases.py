@@ -35,6 +35,15 @@ class NatFleet(Fleet):
         self.nat_allocation_failed = False
         self.nat_series = True  # False: Monitoring holds no Cloud NAT series at all
 
+    def websocket_through_nat(self) -> None:
+        """websocket sends all its egress through the connector, so its public traffic leaves by Cloud NAT;
+        the scenario expects the NAT gateway's exhaustion as the P1 cause."""
+        self.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+        self.expect = {
+            "verdict": "degraded",
+            "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": NAT}],
+        }
+
     def nat(self) -> dict[str, Any]:
         """The staging router's one NAT gateway, as routers.list returns it."""
         nat: dict[str, Any] = self.compute["routers"][0]["nats"][0]
@@ -104,13 +113,9 @@ def manual_ip_short() -> Fleet:
         "Cloud NAT's one manual NAT IP has ports for one VM at minPortsPerVm 32000; the connector runs two",
     )
     one_manual_ip(f)
-    f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    f.websocket_through_nat()
     f.nat_allocation_failed = True
     f.fail(("websocket",), PUBSUB_RESET)
-    f.expect = {
-        "verdict": "degraded",
-        "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": NAT}],
-    }
     return f
 
 
@@ -143,13 +148,9 @@ def router_status_short() -> Fleet:
             },
         }
     ]
-    f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    f.websocket_through_nat()
     f.nat_series = False
     f.fail(("websocket",), PUBSUB_RESET)
-    f.expect = {
-        "verdict": "degraded",
-        "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": NAT}],
-    }
     return f
 
 
@@ -162,16 +163,12 @@ def endpoint_conflict() -> Fleet:
         "Cloud NAT drops websocket's packets for endpoint-independent mapping conflicts",
     )
     f.nat().update({"enableEndpointIndependentMapping": True, "enableDynamicPortAllocation": False})
-    f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    f.websocket_through_nat()
     f.nat_drops = {
         ("ENDPOINT_INDEPENDENCE_CONFLICT", "TCP"): 30,
         ("ENDPOINT_INDEPENDENCE_CONFLICT", "UDP"): 4,
     }
     f.fail(("websocket",), PUBSUB_RESET)
-    f.expect = {
-        "verdict": "degraded",
-        "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": NAT}],
-    }
     return f
 
 
@@ -185,12 +182,8 @@ def auto_allocation_failed() -> Fleet:
         "Cloud NAT allocates its NAT IPs automatically but fails to allocate ports; nothing is dropped yet",
     )
     f.nat().update({"minPortsPerVm": 4096, "enableDynamicPortAllocation": False})
-    f.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
+    f.websocket_through_nat()
     f.nat_allocation_failed = True
-    f.expect = {
-        "verdict": "degraded",
-        "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": NAT}],
-    }
     return f
 
 
