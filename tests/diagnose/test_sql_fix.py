@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from infradiag.diagnose.engine import diagnose
-from infradiag.diagnose.findings import Fix
+from infradiag.diagnose.findings import Finding, Fix
 from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbook
 from infradiag.evidence import Evidence, SqlInstanceEvidence
 from infradiag.evidence.sql import DatabaseFlag
@@ -16,7 +16,14 @@ from tests.diagnose.test_playbook import THRESHOLDS
 PLAYBOOK = load_playbook(PLAYBOOK_DIR / "sql.yaml")
 
 
-def _fix(**fields: object) -> Fix:
+def _finding(**fields: object) -> Finding:
+    """The one finding sql.yaml concludes on instance `db` (a 3.75 GB PostgreSQL instance unless `fields`
+    say otherwise)."""
+    defaults: dict[str, object] = {
+        "tier": "db-custom-1-3840",
+        "memory_gb": 3.75,
+        "default_max_connections": 100,
+    }
     db = SqlInstanceEvidence(
         name="db",
         resource="projects/p1/instances/db",
@@ -25,13 +32,15 @@ def _fix(**fields: object) -> Fix:
         state="RUNNABLE",
         engine="POSTGRES",
         database_version="POSTGRES_15",
-        tier="db-custom-1-3840",
-        memory_gb=3.75,
-        default_max_connections=100,
-        **fields,  # type: ignore[arg-type]
+        **{**defaults, **fields},  # type: ignore[arg-type]
     )
     evidence = Evidence(project="p1", region="r1", now=datetime(2026, 9, 15, tzinfo=UTC), sql_instances=[db])
     (finding,) = diagnose(evidence, [PLAYBOOK], THRESHOLDS).findings
+    return finding
+
+
+def _fix(**fields: object) -> Fix:
+    finding = _finding(**fields)
     assert finding.cause == "sql.max_connections_exhausted"
     return finding.remediation
 
@@ -66,20 +75,13 @@ def test_at_the_default_for_its_memory_it_moves_to_a_larger_custom_tier() -> Non
 
 
 def test_a_cpu_saturated_instance_gets_more_vcpus_and_keeps_its_flags_in_terraform() -> None:
-    db = SqlInstanceEvidence(
-        name="db",
-        resource="projects/p1/instances/db",
-        connection_name="p1:r1:db",
-        region="r1",
-        state="RUNNABLE",
-        engine="POSTGRES",
-        database_version="POSTGRES_15",
+    finding = _finding(
         tier="db-custom-2-7680",
+        memory_gb=None,
+        default_max_connections=None,
         cpu_max=0.97,
         database_flags=[DatabaseFlag(name="log_connections", value="on")],
     )
-    evidence = Evidence(project="p1", region="r1", now=datetime(2026, 9, 15, tzinfo=UTC), sql_instances=[db])
-    (finding,) = diagnose(evidence, [PLAYBOOK], THRESHOLDS).findings
     fix = finding.remediation
     assert finding.cause == "sql.cpu_saturated"
     assert fix.commands == ["gcloud sql instances patch db --project p1 --tier db-custom-4-7680"]
