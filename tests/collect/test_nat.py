@@ -133,8 +133,9 @@ def test_port_users_and_what_a_manual_gateway_would_need(evidence: Evidence) -> 
     assert _nat(evidence, "eim-nat").nat_ips_needed is None  # AUTO_ONLY: Google adds the addresses
 
 
-def test_no_power_of_two_fits_below_the_least_ports_per_vm() -> None:
-    nat = NatEvidence(
+def _manual_gateway(**fields: Any) -> NatEvidence:
+    """A MANUAL_ONLY gateway whose NAT IPs hold 64512 ports, as `fields` (what it serves) complete it."""
+    return NatEvidence(
         name="n",
         router="r",
         network="v",
@@ -142,9 +143,12 @@ def test_no_power_of_two_fits_below_the_least_ports_per_vm() -> None:
         all_subnets=True,
         nat_ip_allocate_option="MANUAL_ONLY",
         port_capacity=64512,
-        vms_with_ports=1008,
-        ports_per_vm=64,
+        **fields,
     )
+
+
+def test_no_power_of_two_fits_below_the_least_ports_per_vm() -> None:
+    nat = _manual_gateway(vms_with_ports=1008, ports_per_vm=64)
     crowded = with_port_demand(nat, ["connector c: 3000 instances"], 3000)
     # 64512 // 3000 = 21 ports each: below the least a VM may be given, so no minPortsPerVm fits.
     assert (crowded.nat_ips_needed, crowded.ports_per_vm_that_fit) == (3, None)
@@ -270,19 +274,7 @@ def test_router_status_says_how_many_nat_ips_a_gateway_lacks(with_status: tuple[
 
 
 def test_status_alone_sets_the_nat_ips_a_manual_gateway_needs() -> None:
-    nat = NatEvidence(
-        name="n",
-        router="r",
-        network="v",
-        region="x",
-        all_subnets=True,
-        nat_ip_allocate_option="MANUAL_ONLY",
-        nat_ips=["ip-1"],
-        port_capacity=64512,
-        vms_with_ports=1,
-        ports_per_vm=32768,
-        min_extra_nat_ips_needed=2,
-    )
+    nat = _manual_gateway(nat_ips=["ip-1"], vms_with_ports=1, ports_per_vm=32768, min_extra_nat_ips_needed=2)
     # No connector or service explains the demand, Google's status still does: 1 + 2 NAT IPs.
     assert with_port_demand(nat, [], None).nat_ips_needed == 3
     auto = nat.model_copy(update={"nat_ip_allocate_option": "AUTO_ONLY", "port_capacity": None})
