@@ -193,11 +193,6 @@ class _Walk:
             )
             for name, field in spec.fields.items()
         ]
-        # A field's risks and way back count only when it changes.
-        changing = [(field, spec.fields[field.field]) for field in fields if field.proposed != field.current]
-        risks = list(dict.fromkeys([*remediation.risks, *(r for _, f in changing for r in f.risks)]))
-        way_back = [fix.way_back] if fix.way_back else []
-        way_back += [self.text(f.way_back, activation) for _, f in changing if f.way_back]
         try:
             change = build_change(
                 spec.api,
@@ -205,11 +200,20 @@ class _Walk:
                 str(self.value(spec.resource, activation)),
                 fields,
                 {name: self.value(source, activation) for name, source in spec.context.items()},
-                risks,
-                "; ".join(way_back) or None,
+                list(remediation.risks),
             )
         except ValueError as error:
             raise CelEvalError(f"remediation change: {error}") from None
+        # A field's risks and way back count only when it changes.
+        moved = [spec.fields[item.field] for item in change.changes]
+        way_back = [fix.way_back] if fix.way_back else []
+        way_back += [self.text(f.way_back, activation) for f in moved if f.way_back]
+        change = change.model_copy(
+            update={
+                "risks": list(dict.fromkeys([*change.risks, *(r for f in moved for r in f.risks)])),
+                "way_back": "; ".join(way_back) or None,
+            }
+        )
         if change.empty:
             return fix.model_copy(
                 update={
