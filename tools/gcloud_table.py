@@ -4,7 +4,7 @@ Run where the Google Cloud SDK is installed (`./dev python tools/gcloud_table.py
 the test suite reads only the JSON it writes, so CI needs no gcloud.
 
 What it takes, and from where:
-- the command paths: every `gcloud WORD ...` in playbooks/ and infradiag/ (and any path given as an
+- the command paths: every `gcloud WORD ...` in infradiag/playbooks/ and infradiag/ (and any path given as an
   argument, e.g. `"compute routers nats update"`), matched against gcloud's own command tree, longest path
   first, tracks (`alpha`, `beta`) included; a match must end on a command, not a group;
 - each command's flags and their kinds (`bool`, `value`, `dynamic`, or the list of accepted values), and
@@ -29,7 +29,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixes" / "gcloud_commands.json"
-SOURCES = [ROOT / "playbooks", ROOT / "infradiag"]
+SOURCES = [ROOT / "infradiag"]
 # `gcloud` and its command words; a CEL template or string concatenation after them chooses a subcommand
 # (`gcloud compute health-checks update {hc.type} ...`, `'gcloud ... update ' + check.type`).
 _WORDS = re.compile(r"\bgcloud((?:\s+[a-z][a-z0-9-]*)+)(\s+\{|\s*['\"]\s*\+)?")

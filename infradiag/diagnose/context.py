@@ -51,7 +51,7 @@ class FindingSummary(BaseModel):
     affected_services: list[str]
 
 
-# Joins and views engine.evidence_context adds to the evidence's own fields (playbooks/README.md).
+# Joins and views engine.evidence_context adds to the evidence's own fields (infradiag/playbooks/README.md).
 DERIVED: dict[str, ValueType] = {
     "connector_users": ValueType("map", item=_STRINGS),
     "revisions_of": ValueType("map", item=ValueType("list", item=value_type(RevisionEvidence))),

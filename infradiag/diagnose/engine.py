@@ -44,7 +44,7 @@ def _worst(probes: list[ProbeResult]) -> ProbeResult:
 
 
 def evidence_context(evidence: Evidence, thresholds: dict[str, Any]) -> dict[str, Any]:
-    """The variables every playbook expression sees, as plain data (see playbooks/README.md).
+    """The variables every playbook expression sees, as plain data (see infradiag/playbooks/README.md).
 
     Fields without a value are left out, so playbooks test presence the CEL way: `has(c.cpu_p95)`.
     """

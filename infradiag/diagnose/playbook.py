@@ -1,4 +1,4 @@
-"""Playbooks: five-whys trees as YAML data under playbooks/, validated and compiled at load.
+"""Playbooks: five-whys trees as YAML data under infradiag/playbooks/, validated and compiled at load.
 
 A playbook walks each item of `for_each` (e.g. every connector) down its tree. A node asks a question,
 holds when its CEL `when` is true, answers, and cites evidence; a node with a `cause` is a root cause.
@@ -6,6 +6,7 @@ holds when its CEL `when` is true, answers, and cites evidence; a node with a `c
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +20,9 @@ from infradiag.fixes import Risk, method_of
 from infradiag.priority import Priority
 from infradiag.yamlfile import Loc, YamlDocument, load_yaml
 
-PLAYBOOK_DIR = Path(__file__).resolve().parent.parent.parent / "playbooks"
+# The playbooks ship inside the package (in the wheel too). infradiag is never installed zipped, so the
+# resource is a real directory and a Path.
+PLAYBOOK_DIR = Path(str(files("infradiag") / "playbooks"))
 
 
 class _Model(BaseModel):
@@ -237,7 +240,7 @@ def _check_changes(node: Node, loc: Loc, doc: YamlDocument) -> None:
             raise UsageError(
                 doc.where(at),
                 f"{'.'.join(map(str, at))}: {message}",
-                "see playbooks/README.md (Fixes as changes)",
+                "see infradiag/playbooks/README.md (Fixes as changes)",
             )
     for i, child in enumerate(node.then):
         _check_changes(child, (*loc, "then", i), doc)
@@ -296,8 +299,8 @@ def _did_you_mean(name: str, known: frozenset[str] | set[str]) -> str:
 
     close = difflib.get_close_matches(name, sorted(known), n=1)
     if close:
-        return f"did you mean `{close[0]}`? (playbooks/README.md lists what expressions see)"
-    return "use a name playbooks/README.md lists, a `let`, or the `as` variable"
+        return f"did you mean `{close[0]}`? (infradiag/playbooks/README.md lists what expressions see)"
+    return "use a name infradiag/playbooks/README.md lists, a `let`, or the `as` variable"
 
 
 def load_playbook(path: Path) -> Playbook:
@@ -305,7 +308,9 @@ def load_playbook(path: Path) -> Playbook:
     doc = load_yaml(path, "playbook")
     if not isinstance(doc.data, dict):
         raise UsageError(
-            f"{path}:1", "a playbook is a YAML mapping", "start from playbooks/vpc-connector-saturation.yaml"
+            f"{path}:1",
+            "a playbook is a YAML mapping",
+            "start from `infradiag playbooks show vpc-connector-saturation`",
         )
     try:
         playbook = Playbook.model_validate({**doc.data, "path": path})
@@ -316,7 +321,7 @@ def load_playbook(path: Path) -> Playbook:
         fix = (
             "remove it or correct its spelling"
             if first["type"] == "extra_forbidden"
-            else "see playbooks/README.md"
+            else "see infradiag/playbooks/README.md"
         )
         raise UsageError(
             doc.where(loc), f"{place}: {first['msg'].removeprefix('Value error, ')}", fix

@@ -70,7 +70,7 @@ def test_gate_with_an_empty_playbook_directory_is_a_usage_error(tmp_path: Path) 
 
 def test_a_down_environment_without_any_finding_never_passes(tmp_path: Path) -> None:
     # One playbook that has nothing to say about a saturated connector: every probe fails, no finding.
-    shutil.copy(ROOT / "playbooks" / "tls-expiry.yaml", tmp_path)
+    shutil.copy(ROOT / "infradiag" / "playbooks" / "tls-expiry.yaml", tmp_path)
     result = run_cli("gate", "staging", "--playbooks", str(tmp_path), "--format", "json")
     report = json.loads(result.stdout)
     assert (report["verdict"], report["findings"]) == ("down", [])
@@ -78,7 +78,7 @@ def test_a_down_environment_without_any_finding_never_passes(tmp_path: Path) -> 
 
 
 def test_a_playbook_that_reads_an_undefined_name_is_refused_by_lint_and_triage(tmp_path: Path) -> None:
-    source = (ROOT / "playbooks" / "vpc-connector-saturation.yaml").read_text(encoding="utf-8")
+    source = (ROOT / "infradiag" / "playbooks" / "vpc-connector-saturation.yaml").read_text(encoding="utf-8")
     assert "\nfor_each: connectors\n" in source
     (tmp_path / "saturation.yaml").write_text(
         source.replace("\nfor_each: connectors\n", "\nfor_each: connectorz\n"), encoding="utf-8"

@@ -1,4 +1,4 @@
-"""playbooks/vpc-nat-exhausted.yaml over NAT evidence: which configuration explains the drops, and the change
+"""vpc-nat-exhausted.yaml over NAT evidence: which configuration explains the drops, and the change
 proposed from the current values (the CLI scenarios in tests/test_nat_findings.py cover the main cases)."""
 
 from __future__ import annotations

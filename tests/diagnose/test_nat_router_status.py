@@ -1,4 +1,4 @@
-"""playbooks/vpc-nat-exhausted.yaml over a gateway's router status (routers.getRouterStatus natStatus[],
+"""vpc-nat-exhausted.yaml over a gateway's router status (routers.getRouterStatus natStatus[],
 https://cloud.google.com/compute/docs/reference/rest/v1/routers/getRouterStatus): a MANUAL_ONLY gateway
 whose minExtraNatIpsNeeded is above 0 lacks NAT IPs even when Monitoring says nothing."""
 

@@ -134,7 +134,7 @@ def test_the_cli_reports_a_bad_file_in_one_line_with_exit_2(tmp_path: Path) -> N
 
 
 def test_causes_of_the_bundled_playbooks_include_the_incident() -> None:
-    assert "vpc_connector.saturated" in causes_of(load_playbooks(ROOT / "playbooks"))
+    assert "vpc_connector.saturated" in causes_of(load_playbooks(ROOT / "infradiag" / "playbooks"))
 
 
 def test_a_suppression_applies_through_its_expiry_date(tmp_path: Path) -> None:
