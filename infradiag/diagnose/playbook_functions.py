@@ -10,6 +10,7 @@ from infradiag.cel import Dialect, to_text
 from infradiag.cel.text import percent
 from infradiag.diagnose.runfixes import revision_fix
 from infradiag.evidence.metrics import alert_metrics
+from infradiag.fixes.names import resource_part
 from infradiag.fixes.sizing import (
     connector_ceiling_mbps,
     connector_sizing,
@@ -51,5 +52,7 @@ PLAYBOOK_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "connector_sizing": connector_sizing,
     "max_connections_sizing": max_connections_sizing,
     "sql_cpu_sizing": sql_cpu_sizing,
+    # A part of a full resource name: the project a KMS key lives in (fixes/names.py).
+    "resource_part": resource_part,
 }
 PLAYBOOK_CEL = Dialect(PLAYBOOK_FUNCTIONS)

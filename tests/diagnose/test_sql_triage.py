@@ -82,10 +82,11 @@ def test_a_kms_suspension_points_at_the_key_version_and_the_service_agent() -> N
     found = finding(report, "sql.instance_unavailable", DB)
     key = "projects/acme-staging/locations/us-central1/keyRings/cloudsql/cryptoKeys/staging-db"
     commands = found["remediation"]["commands"]
-    assert f"gcloud kms keys versions enable {key}/cryptoKeyVersions/2" in commands
-    assert f"gcloud kms keys versions restore {key}/cryptoKeyVersions/2" in commands
+    # --project is the key's own project, read from its name.
+    assert f"gcloud kms keys versions enable {key}/cryptoKeyVersions/2 --project acme-staging" in commands
+    assert f"gcloud kms keys versions restore {key}/cryptoKeyVersions/2 --project acme-staging" in commands
     grant = commands[-1]
-    assert grant.startswith(f"gcloud kms keys add-iam-policy-binding {key} ")
+    assert grant.startswith(f"gcloud kms keys add-iam-policy-binding {key} --project acme-staging ")
     assert "@gcp-sa-cloud-sql.iam.gserviceaccount.com" in grant
     assert grant.endswith("--role roles/cloudkms.cryptoKeyEncrypterDecrypter")
     assert not [c for c in every_command(report) if "--activation-policy" in c]

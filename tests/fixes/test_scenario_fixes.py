@@ -22,9 +22,7 @@ from tests.scenario_triage import ALL, group, triage
 
 TYPED = "issue 14: rendered from a typed change"
 # Per playbook, the scenarios whose commands or Terraform from that playbook do not pass yet, and why.
-PENDING: dict[str, dict[str, Any]] = {
-    "sql.yaml": {"reason": TYPED, "commands": ["cause-sql-suspended-kms"], "terraform": []},
-}
+PENDING: dict[str, dict[str, Any]] = {}
 
 
 def _marks(scenario: str, part: str) -> list[pytest.MarkDecorator]:
