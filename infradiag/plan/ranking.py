@@ -1,4 +1,5 @@
-"""Ranking per docs/report-format.md: priority, then blast radius, then confidence; one step per action."""
+"""Ranking per docs/report-format.md: priority, then restoring before hardening (phases.py), then blast
+radius, then confidence; one step per action."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from infradiag.diagnose.findings import PRIORITY_ORDER, Finding
 from infradiag.evidence import ProbeResult
 from infradiag.fixes import Risk
+from infradiag.plan.phases import phase_of
 
 
 @dataclass
@@ -23,12 +25,18 @@ class PlanStep:
     way_back: list[str] = field(default_factory=list)
 
 
-def _order(finding: Finding) -> tuple[int, int, float]:
-    return (PRIORITY_ORDER[finding.priority], -len(finding.affected_services), -finding.confidence)
+def _order(finding: Finding) -> tuple[int, int, int, float]:
+    return (
+        PRIORITY_ORDER[finding.priority],
+        phase_of(finding),
+        -len(finding.affected_services),
+        -finding.confidence,
+    )
 
 
 def ranked(findings: list[Finding]) -> list[Finding]:
-    """Findings most urgent first."""
+    """Findings most urgent first: by priority; within one, what stops the bleeding before what hardens;
+    then the most affected services, then the highest confidence."""
     return sorted(findings, key=_order)
 
 

@@ -162,3 +162,36 @@ def test_merge_leaves_other_causes_and_resources_apart() -> None:
         ("c", "r2", ["b"]),
         ("d", "r1", ["c"]),
     ]
+
+
+# Phases (infradiag/plan/phases.py): within a priority, restoring service comes before hardening.
+
+
+def test_within_a_priority_restoring_comes_before_hardening_however_wide() -> None:
+    expiring = finding("tls.certificate_expiring", "P1", tuple("abcdef"), 0.99)
+    at_max = finding("run.max_instances_reached", "P1", ("a",), 0.5)
+    assert causes(ranked([expiring, at_max])) == ["run.max_instances_reached", "tls.certificate_expiring"]
+    assert causes(ranked([at_max, expiring])) == ["run.max_instances_reached", "tls.certificate_expiring"]
+
+
+def test_a_headroom_playbook_hardens_though_its_cause_restores_elsewhere() -> None:
+    headroom = finding("vpc_connector.saturated", "P2", tuple("abc"), 0.9).model_copy(
+        update={"playbook": "vpc-connector-headroom"}
+    )
+    slow = finding("run.cold_start", "P2", ("a",), 0.5)
+    assert causes(ranked([headroom, slow])) == ["run.cold_start", "vpc_connector.saturated"]
+    assert causes(ranked([slow, headroom])) == ["run.cold_start", "vpc_connector.saturated"]
+
+
+def test_priority_still_comes_before_phase() -> None:
+    alert = finding("monitoring.alert_gap", "P1", ("a",))
+    latent = finding("run.cold_start", "P2", tuple("abc"))
+    assert causes(ranked([latent, alert])) == ["monitoring.alert_gap", "run.cold_start"]
+    assert causes(ranked([alert, latent])) == ["monitoring.alert_gap", "run.cold_start"]
+
+
+def test_the_plan_puts_the_restoring_step_first() -> None:
+    plan = make_plan(
+        [finding("monitoring.alert_gap", "P1", tuple("abc")), finding("sql.instance_unavailable", "P1")]
+    )
+    assert [s.action for s in plan] == ["fix sql.instance_unavailable", "fix monitoring.alert_gap"]
