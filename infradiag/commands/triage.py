@@ -46,6 +46,14 @@ def triage(
     junit: JunitOption = None,
     quiet: QuietOption = False,
     confirm: ConfirmOption = False,
+    verify_fixes: Annotated[
+        bool,
+        typer.Option(
+            "--verify-fixes",
+            help="Prove each fix on the twin: apply it to a copy of the scenario, triage that again, and "
+            "say whether it clears its finding.",
+        ),
+    ] = False,
     config: ConfigOption = None,
     impersonate: ImpersonateOption = None,
 ) -> None:
@@ -83,6 +91,12 @@ def triage(
                 write_junit(junit, None, fail_on.value, target.environment, problem)
             status.error(problem)
             raise typer.Exit(3) from None
+        if verify_fixes:
+            from infradiag.commands.verify import scenario_of, verify_report
+
+            status.task(f"verifying {len(report.plan)} fix(es) on twins of the scenario")
+            twin_scenario = scenario_of(environment, scenario, config)
+            report = verify_report(report, twin_scenario, target, books, seconds)
     report = apply_suppressions(report, accepted, report.started_at.date())
     for warning in expiry_warnings(report):
         status.warn(warning)

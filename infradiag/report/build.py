@@ -18,6 +18,7 @@ from infradiag.report.model import (
     ReportRemediation,
     ReportRequest,
     ReportUnknown,
+    ReportVerification,
     ReportWhy,
     TriageReport,
 )
@@ -132,3 +133,17 @@ def build_report(
         services_without_url=services_without_url or None,
         identity=evidence.identity,
     )
+
+
+def with_verifications(report: TriageReport, verdicts: dict[str, ReportVerification]) -> TriageReport:
+    """The report with each finding's `remediation.verification` set from `verdicts` (by finding id); a
+    finding without a verdict keeps none. The given report is not modified."""
+    findings = [
+        f.model_copy(
+            update={"remediation": f.remediation.model_copy(update={"verification": verdicts[f.id]})}
+        )
+        if f.id in verdicts
+        else f
+        for f in report.findings
+    ]
+    return report.model_copy(update={"findings": findings})

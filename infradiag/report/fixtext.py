@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from infradiag.fixes import RISK_TEXT
-from infradiag.report.model import ReportFieldChange
+from infradiag.report.model import ReportFieldChange, ReportPlanStep, TriageReport
 
 
 def _value(value: Any) -> str:
@@ -49,3 +49,14 @@ def risks_text(risks: list[str] | None) -> str:
     """The risks in words, `; `-separated (`restarts the resource: ...; costs more`); empty for none."""
     words = {str(risk): text for risk, text in RISK_TEXT.items()}
     return "; ".join(words.get(risk, risk) for risk in risks or [])
+
+
+def step_verification(report: TriageReport, step: ReportPlanStep) -> str | None:
+    """What `triage --verify-fixes` found for a plan step's fixes, on one line: each distinct verdict of its
+    findings (`clears ...`, `does not clear ...`, `cannot be proven: ...`); None when none was verified."""
+    details = [
+        f.remediation.verification.detail
+        for f in report.findings
+        if f.id in step.findings and f.remediation.verification is not None
+    ]
+    return "; ".join(dict.fromkeys(details)) or None

@@ -106,6 +106,8 @@ def _chain(f: ReportFinding) -> str:
         lines.append(f"  risks: {risks_text(fix.risks)}")
     if fix.way_back:
         lines.append(f"  way back: {fix.way_back}")
+    if fix.verification is not None:  # only with `triage --verify-fixes`
+        lines.append(f"  on the twin: {fix.verification.detail}")
     lines += [f"  $ {command}" for command in fix.commands]
     if fix.terraform and "\n" in fix.terraform:
         lines.append("  terraform:")

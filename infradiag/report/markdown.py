@@ -146,6 +146,10 @@ def _finding(number: int, f: ReportFinding) -> list[str]:
             out.append(f"- **risks:** {text(risks_text(remedy.risks))}")
         if remedy.way_back:
             out.append(f"- way back: {text(remedy.way_back)}")
+    if remedy.verification is not None:  # only with `triage --verify-fixes`
+        if not (remedy.changes or remedy.risks):
+            out.append("")
+        out.append(f"- on the twin: {text(remedy.verification.detail)}")
     return out
 
 

@@ -71,6 +71,14 @@ class ReportRequest(_V1):
     update_mask: str | None = None  # absent for a method that takes none
 
 
+class ReportVerification(_V1):
+    """Whether the fix, applied to a twin of the scenario, clears its finding (added in v1: only with
+    `triage --verify-fixes`): `clears`, `does_not_clear`, or `unproven` and why."""
+
+    result: Literal["clears", "does_not_clear", "unproven"]
+    detail: str
+
+
 class ReportRemediation(_V1):
     summary: str
     commands: list[str]
@@ -82,6 +90,7 @@ class ReportRemediation(_V1):
     way_back: str | None = None
     changes: list[ReportFieldChange] | None = None
     request: ReportRequest | None = None
+    verification: ReportVerification | None = None  # added in v1: only with `triage --verify-fixes`
 
 
 class ReportSuppression(_V1):

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from infradiag.report.fixtext import change_text, risks_text
+from infradiag.report.fixtext import change_text, risks_text, step_verification
 from infradiag.report.literal import literal
 from infradiag.report.model import ReportFinding, TriageReport
 
@@ -110,6 +110,8 @@ def _fixes(report: TriageReport, console: Console) -> None:
         if not step.commands and not step.terraform:
             continue
         console.print(literal(f"# {step.rank}. {step.action}", "bold", one_line=True), soft_wrap=True)
+        if (verified := step_verification(report, step)) is not None:  # only with --verify-fixes
+            console.print(literal(f"# on the twin: {verified}", "dim", one_line=True), soft_wrap=True)
         if step.risks:
             console.print(
                 literal(f"# risks: {risks_text(step.risks)}", "yellow", one_line=True), soft_wrap=True
