@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, SCENARIOS, run_cli
 
@@ -14,20 +17,81 @@ INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
 CONNECTOR = "projects/acme-staging/locations/us-central1/connectors/staging-conn"
 
 
+# What `--help` must not pay for: the Google libraries, and Rich (Typer's boxed help, ~100 ms) and pydantic
+# (Typer's value coercion, ~100 ms), which only a command that runs needs.
+_NOT_FOR_HELP = ("google.cloud", "grpc", "rich", "pydantic")
+
+
 @pytest.mark.process
-def test_help_imports_no_google_cloud_module() -> None:
+@pytest.mark.parametrize("args", [["--help"], ["triage", "--help"], ["twin", "serve", "--help"]], ids=str)
+def test_help_imports_no_google_cloud_rich_or_pydantic_module(args: list[str]) -> None:
     code = (
         "import sys\n"
         "from infradiag.cli import main\n"
-        "sys.argv = ['infradiag', '--help']\n"
+        f"sys.argv = ['infradiag', *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith('google.cloud') or m == 'grpc'))\n"
+        f"heavy = {_NOT_FOR_HELP!r}\n"
+        "print(sorted(m for m in sys.modules if any(m == h or m.startswith(h + '.') for h in heavy)))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    assert "triage" in result.stdout
+    assert "Examples:" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+# A child that gets `signal` while it imports Typer, the first heavy import of a start-up: a Ctrl-C or a
+# SIGTERM as a user's or a job runner's arrives at a random moment of the first ~0.1 s, made certain here.
+_SIGNAL_WHILE_STARTING = """
+import os, signal, sys
+
+class SignalOnTyperImport:
+    def find_spec(self, name, path, target=None):
+        if name == "typer":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.{signal})
+        return None
+
+sys.meta_path.insert(0, SignalOnTyperImport())
+sys.argv = ["infradiag", "triage", "staging"]
+from infradiag.cli import main
+main()
+"""
+
+
+@pytest.mark.process
+@pytest.mark.parametrize(
+    ("name", "code", "line"),
+    [("SIGINT", 130, "infradiag: interrupted"), ("SIGTERM", 143, "infradiag: terminated")],
+)
+def test_a_signal_while_starting_up_is_one_line_not_a_traceback(name: str, code: int, line: str) -> None:
+    child = _SIGNAL_WHILE_STARTING.replace("{signal}", name)
+    result = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert (result.returncode, result.stderr, result.stdout) == (code, f"{line}\n", "")
+
+
+@pytest.mark.process
+@pytest.mark.parametrize("command", ["triage", "gate"])
+def test_sigterm_during_triage_or_gate_says_terminated_and_exits_143(command: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    doc = yaml.safe_load((SCENARIOS / "staging-healthy.yaml").read_text())
+    doc["endpoints"]["backend"] = {"*": {"fault": "hang"}}  # the run waits here until its deadline
+    scenario = tmp_path / "hung.yaml"
+    scenario.write_text(yaml.safe_dump(doc))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infradiag", command, "--scenario", str(scenario), "--deadline", "10m"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)  # started up, or still starting: either way SIGTERM must end it the same way
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert (process.returncode, out) == (143, ""), err
+    assert err.splitlines()[-1:] == ["infradiag: terminated"], err
+    assert "Traceback" not in err
 
 
 def test_triage_staging_names_the_saturated_connector_and_exits_1() -> None:

@@ -57,7 +57,9 @@ def sweep(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Triage each environment, store the result in the history, print what changed since the last sweep
+    """Triage environments, once or every --every, keep their history and print what changed.
+
+    Each sweep stores every environment's result in the history, prints what changed since the last sweep
     and one Cloud Logging JSON line per environment on stderr; lines an earlier sweep could not print come
     first, marked late. Exit code: 1 if any environment has a finding at --fail-on or above, else 3 if any
     could not be judged (or the lines could not be written), else 0. Interrupted (Ctrl-C, SIGTERM): the
