@@ -83,5 +83,6 @@ async def triage(
         started_at=started_at,
         duration_ms=int((time.perf_counter() - clock) * 1000),
         services_without_url=without_url,
+        thresholds=target.thresholds.model_dump(),
     )
     return report, diagnosis

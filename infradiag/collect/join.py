@@ -15,6 +15,7 @@ from infradiag.collect.monitoring import Group, peak_of_sum
 from infradiag.collect.sql import database_id
 from infradiag.evidence import (
     ConnectorEvidence,
+    MetricSeries,
     NatEvidence,
     ServiceEvidence,
     ServiceLoadEvidence,
@@ -56,6 +57,34 @@ def connectors_with_load(
             )
         )
     return loaded
+
+
+def connector_series(
+    connectors: list[ConnectorEvidence],
+    metric: str,
+    aggregation: str,
+    points: Points | None,
+    start: datetime,
+    end: datetime,
+    period_s: int,
+) -> list[MetricSeries]:
+    """Per connector with points, its series of `metric` oldest first, joined by connector name."""
+    found = []
+    for connector in connectors:
+        by_time = (points or {}).get((connector.name,))
+        if by_time:
+            found.append(
+                MetricSeries(
+                    metric=metric,
+                    resource=connector.resource,
+                    aggregation=aggregation,
+                    start=start,
+                    end=end,
+                    period_s=period_s,
+                    points=[by_time[t] for t in sorted(by_time)],
+                )
+            )
+    return found
 
 
 def service_load(

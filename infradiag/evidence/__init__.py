@@ -11,6 +11,7 @@ from infradiag.evidence.loadbalancing import BackendEvidence, BackendServiceEvid
 from infradiag.evidence.model import (
     ConnectorEvidence,
     Evidence,
+    MetricSeries,
     Outcome,
     ProbePhases,
     ProbeResult,
@@ -38,6 +39,7 @@ __all__ = [
     "ConditionEvidence",
     "ConnectorEvidence",
     "Evidence",
+    "MetricSeries",
     "FirewallEvidence",
     "FirewallPolicyEvidence",
     "FirewallPolicyRuleEvidence",

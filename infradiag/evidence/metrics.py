@@ -39,3 +39,8 @@ def alert_metrics(cause: str) -> list[str]:
     """The metric types an alert on `cause` would watch, most telling first; empty for a cause no metric
     shows."""
     return list(ALERT_METRICS.get(str(cause), ()))
+
+
+# Per metric the report draws, the threshold (a key of the environment's `thresholds`) its playbook compares
+# it with: the line marked on the sparkline.
+SERIES_THRESHOLDS: dict[str, str] = {CONNECTOR_CPU: "connector_cpu_saturated"}

@@ -183,6 +183,19 @@ class ConnectorEvidence(_Evidence):
     throughput_mbps: float | None = None  # sent + received, peak per-minute rate over the window
 
 
+class MetricSeries(_Evidence):
+    """One metric of one resource over the window a playbook reads, a point per `period_s`, oldest first:
+    what the report draws as a sparkline next to the figure a finding cites."""
+
+    metric: str  # the metric type, e.g. vpcaccess.googleapis.com/connector/cpu/utilizations
+    resource: str  # the full resource name the finding names (projects/P/locations/R/connectors/C)
+    aggregation: str  # how each point summarises its period, e.g. "p95 per minute"
+    start: datetime
+    end: datetime
+    period_s: int
+    points: list[float]
+
+
 class Unknown(_Evidence):
     """Evidence that could not be gathered, what would fix that, and what it leaves unchecked."""
 
@@ -222,3 +235,5 @@ class Evidence(_Evidence):
     alert_policies: list[AlertPolicyEvidence] = Field(default_factory=list)
     # Sources whose evidence was gathered (e.g. "compute", "sql"); lets playbooks tell "none" from "unknown".
     checked: list[str] = Field(default_factory=list)
+    # Per-minute series of the metrics findings cite, for the report's sparklines (not read by playbooks).
+    metric_series: list[MetricSeries] = Field(default_factory=list)

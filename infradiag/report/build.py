@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from infradiag.diagnose.findings import Finding, Fix
-from infradiag.evidence import Evidence, ProbeResult, Unknown
+from infradiag.diagnose.findings import Citation, Finding, Fix
+from infradiag.evidence import Evidence, MetricSeries, ProbeResult, Unknown
+from infradiag.evidence.metrics import SERIES_THRESHOLDS
 from infradiag.fixes import update_mask
 from infradiag.plan.ranking import PlanStep, ranked
+from infradiag.probe.signatures import in_detail
 from infradiag.report.model import (
     ReportEvidence,
     ReportFieldChange,
@@ -17,6 +21,7 @@ from infradiag.report.model import (
     ReportProbe,
     ReportRemediation,
     ReportRequest,
+    ReportSeries,
     ReportUnknown,
     ReportVerification,
     ReportWhy,
@@ -24,7 +29,20 @@ from infradiag.report.model import (
 )
 
 
-def _probe(p: ProbeResult) -> ReportProbe:
+def _explanation(p: ProbeResult, findings: list[Finding]) -> str | None:
+    """What an answer of Google's serving stack means, and the finding that explains it for this service
+    (the most urgent one covering it): the symptom tied to its cause."""
+    signature = in_detail(p.detail)
+    if signature is None:
+        return None
+    text = f"{p.status or ''} from {signature.source}: {signature.explanation}".lstrip()
+    cause = next((f for f in findings if p.service in f.affected_services), None)
+    if cause is not None:
+        text += f"; here because {cause.title} ({cause.priority})"
+    return text
+
+
+def _probe(p: ProbeResult, findings: list[Finding]) -> ReportProbe:
     return ReportProbe(
         service=p.service,
         url=p.url,
@@ -37,10 +55,35 @@ def _probe(p: ProbeResult) -> ReportProbe:
             **{k: None if v is None else round(v, 1) for k, v in p.phases.model_dump().items()}
         ),
         detail=p.detail,
+        explanation=_explanation(p, findings) if not p.ok else None,
     )
 
 
-def _finding(f: Finding) -> ReportFinding:
+def _series(
+    citation: Citation, resource: str, series: list[MetricSeries], thresholds: Mapping[str, Any]
+) -> ReportSeries | None:
+    """The points of the metric a monitoring citation names on the finding's resource, if they were read."""
+    if citation.source != "monitoring":
+        return None
+    found = next((s for s in series if s.resource == resource and s.metric in citation.detail), None)
+    if found is None:
+        return None
+    key = SERIES_THRESHOLDS.get(found.metric)
+    threshold = thresholds.get(key) if key else None
+    return ReportSeries(
+        metric=found.metric,
+        aggregation=found.aggregation,
+        start=found.start,
+        end=found.end,
+        period_seconds=found.period_s,
+        points=[round(v, 4) for v in found.points],
+        threshold=float(threshold) if isinstance(threshold, int | float) else None,
+    )
+
+
+def _finding(
+    f: Finding, series: list[MetricSeries] | None = None, thresholds: Mapping[str, Any] | None = None
+) -> ReportFinding:
     return ReportFinding(
         id=f.id,
         cause=f.cause,
@@ -52,7 +95,14 @@ def _finding(f: Finding) -> ReportFinding:
             ReportWhy(
                 question=w.question,
                 answer=w.answer,
-                evidence=[ReportEvidence(source=e.source, detail=e.detail) for e in w.evidence],
+                evidence=[
+                    ReportEvidence(
+                        source=e.source,
+                        detail=e.detail,
+                        series=_series(e, f.resource, series or [], thresholds or {}),
+                    )
+                    for e in w.evidence
+                ],
             )
             for w in f.why
         ],
@@ -117,8 +167,12 @@ def build_report(
     started_at: datetime,
     duration_ms: int,
     services_without_url: list[str] | None = None,
+    thresholds: Mapping[str, Any] | None = None,
 ) -> TriageReport:
-    """The report of one triage; findings most urgent first; `servicesWithoutUrl` only when some are."""
+    """The report of one triage; findings most urgent first; `servicesWithoutUrl` only when some are. A
+    monitoring citation carries the series of its metric when the evidence holds it, with its threshold
+    from `thresholds` (the environment's); a Google-stack probe answer its explanation."""
+    order = ranked(findings)
     return TriageReport(
         environment=environment,
         project=evidence.project,
@@ -126,8 +180,8 @@ def build_report(
         started_at=started_at,
         duration_ms=duration_ms,
         verdict=verdict,
-        probes=[_probe(p) for p in evidence.probes],
-        findings=[_finding(f) for f in ranked(findings)],
+        probes=[_probe(p, [f for f in order if not f.symptom]) for p in evidence.probes],
+        findings=[_finding(f, evidence.metric_series, thresholds) for f in order],
         plan=[_step(s) for s in plan],
         unknowns=[_unknown(u) for u in evidence.unknowns],
         services_without_url=services_without_url or None,

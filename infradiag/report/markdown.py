@@ -11,8 +11,27 @@ from __future__ import annotations
 import re
 
 from infradiag.report.fixtext import change_text, risks_text
+from infradiag.report.grouping import (
+    FindingGroup,
+    explanation_after,
+    finding_groups,
+    folded_list,
+    folded_text,
+    probe_groups,
+)
 from infradiag.report.literal import visible
-from infradiag.report.model import NO_URL, NO_URL_DETAIL, ReportFinding, ReportPlanStep, TriageReport
+from infradiag.report.model import (
+    NO_URL,
+    NO_URL_DETAIL,
+    ReportEvidence,
+    ReportFinding,
+    ReportPlanStep,
+    TriageReport,
+)
+from infradiag.report.sparkline import sparkline
+
+PROBE_ROWS = 20  # probes listed one per row; past this many, one row per group of probes that failed alike
+SERVICES_SHOWN = 20  # names of a grouped service list before it is folded
 
 # CommonMark lets a backslash escape any ASCII punctuation; these are the ones that start markup inline
 # (`>` only quotes at the start of a line, where this text never goes; `$` starts math on GitHub).
@@ -94,8 +113,46 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
+def _probe_detail(detail: str, explanation: str | None) -> str:
+    return text(detail) + (f": {text(explanation_after(detail, explanation))}" if explanation else "")
+
+
+def _grouped_probes(report: TriageReport) -> list[str]:
+    """One row per group of probes that ended alike, services folded: a fleet-wide outage in a few rows."""
+    rows = []
+    unserved = report.services_without_url or []
+    if unserved:
+        rows.append(
+            [
+                "-",
+                f"**{code(NO_URL)}**",
+                "-",
+                str(len(unserved)),
+                text(folded_list(unserved, SERVICES_SHOWN)),
+                text(NO_URL_DETAIL),
+            ]
+        )
+    for group in probe_groups(report.probes):
+        outcome = code(group.outcome) if group.ok else f"**{code(group.outcome)}**"
+        services = group.services
+        rows.append(
+            [
+                code(group.path),
+                outcome,
+                str(group.status or "-"),
+                str(len(services)),
+                text(folded_list(services, SERVICES_SHOWN)),
+                _probe_detail(group.detail, group.explanation),
+            ]
+        )
+    header = ["path", "outcome", "status", "probes", "services", "detail"]
+    return ["### Probes", "", *_table(header, rows)]
+
+
 def _probes(report: TriageReport) -> list[str]:
     """Failing first: services without a URL (never probed), then failing probes, then passing ones."""
+    if len(report.probes) > PROBE_ROWS:
+        return _grouped_probes(report)
     rows = [
         [text(name), "-", f"**{code(NO_URL)}**", "-", "-", text(NO_URL_DETAIL)]
         for name in report.services_without_url or []
@@ -107,15 +164,27 @@ def _probes(report: TriageReport) -> list[str]:
             (code(p.outcome) if p.ok else f"**{code(p.outcome)}**"),
             str(p.status or "-"),
             f"{p.latency_ms / 1000:.2f} s",
-            text(p.detail),
+            _probe_detail(p.detail, p.explanation),
         ]
         for p in sorted(report.probes, key=lambda p: (p.ok, p.service, p.path))
     ]
     return ["### Probes", "", *_table(["service", "path", "outcome", "status", "latency", "detail"], rows)]
 
 
-def _finding(number: int, f: ReportFinding) -> list[str]:
-    out = [f"#### {number}. {f.priority} · {text(f.title)}", ""]
+def _evidence(e: ReportEvidence) -> list[str]:
+    out = [f"   - {text(e.source)}: {text(folded_text(e.detail, 1000))}"]
+    drawn = sparkline(e.series) if e.series is not None else None
+    if drawn is not None:
+        # The bars as code, so they keep their width; the caption says in words what colour would.
+        out.append(f"     {code(drawn.bars)} {text(drawn.caption)}")
+    return out
+
+
+def _finding(number: int, group: FindingGroup) -> list[str]:
+    f = group.first
+    alike = len(group.findings)
+    title = f.title if alike == 1 else f"{f.title} (and {alike - 1} more alike)"
+    out = [f"#### {number}. {f.priority} · {text(title)}", ""]
     if f.suppressed is not None:
         s = f.suppressed
         out += [
@@ -125,8 +194,10 @@ def _finding(number: int, f: ReportFinding) -> list[str]:
         ]
     out += [
         f"- cause: {code(f.cause)}, confidence {f.confidence:.0%}",
-        f"- resource: {', '.join(code(r) for r in f.resources)}",
-        f"- affects {len(f.affected_services)}: {text(', '.join(f.affected_services)) or 'no service'}",
+        f"- resource: {', '.join(code(r) for r in f.resources)}"
+        + (f" (and {len(group.findings) - 1} more alike)" if len(group.findings) > 1 else ""),
+        f"- affects {len(group.services)}: "
+        + (text(folded_list(group.services, SERVICES_SHOWN)) or "no service"),
         "",
         fenced(why_flowchart(f, prefix=f"f{number}"), "mermaid"),
         "",
@@ -135,7 +206,7 @@ def _finding(number: int, f: ReportFinding) -> list[str]:
     ]
     for index, why in enumerate(f.why, 1):
         out.append(f"{index}. {text(why.question)} {text(why.answer)}")
-        out += [f"   - {text(e.source)}: {text(e.detail)}" for e in why.evidence]
+        out += [line for e in why.evidence for line in _evidence(e)]
     out += ["", "</details>", ""]
     remedy = f.remediation
     out.append(f"Fix: {text(remedy.summary)}" + (f" ([docs](<{_url(remedy.docs)}>))" if remedy.docs else ""))
@@ -228,13 +299,15 @@ def render_markdown(report: TriageReport) -> str:
         + f" · {counted}",
         "",
     ]
+    if report.identity:
+        out += [f"Read as {code(report.identity)}.", ""]
     sections = []
     if report.probes or unserved:
         sections.append(_probes(report))
     if report.findings:
         found = ["### Root causes", ""]
-        for number, finding in enumerate(report.findings, 1):
-            found += [*_finding(number, finding), ""]
+        for number, group in enumerate(finding_groups(report.findings), 1):
+            found += [*_finding(number, group), ""]
         sections.append(found[:-1])
     if report.plan:
         sections.append(_plan(report))

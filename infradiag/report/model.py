@@ -39,11 +39,28 @@ class ReportProbe(_V1):
     latency_ms: float
     phases: ReportPhases
     detail: str
+    # Added in v1, only for an answer of Google's serving stack (probe/signatures.py): what it means, and
+    # which finding explains it here.
+    explanation: str | None = None
+
+
+class ReportSeries(_V1):
+    """The metric an evidence line cites, over the window the playbook read (added in v1): a point per
+    `periodSeconds`, oldest first, and the threshold it is judged against when there is one."""
+
+    metric: str
+    aggregation: str
+    start: datetime
+    end: datetime
+    period_seconds: int
+    points: list[float]
+    threshold: float | None = None
 
 
 class ReportEvidence(_V1):
     source: str
     detail: str
+    series: ReportSeries | None = None  # added in v1: only on a line citing a metric whose points were read
 
 
 class ReportWhy(_V1):

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TextIO
 
 from rich.console import Console
 
 from infradiag.report.model import TriageReport
+
+
+def terminal_console(file: TextIO | None = None) -> Console:
+    """The console the terminal report is printed on: its width from COLUMNS or the terminal, colour as
+    NO_COLOR, FORCE_COLOR and TERM say (rich reads them), never the emoji codes or highlighting of rich's
+    defaults (report text is literal)."""
+    return Console(file=file, emoji=False, highlight=False)
 
 
 def print_report(report: TriageReport, output: str) -> None:
@@ -21,5 +29,5 @@ def print_report(report: TriageReport, output: str) -> None:
     else:
         from infradiag.report.terminal import render
 
-        render(report, Console())
+        render(report, terminal_console())
     sys.stdout.flush()

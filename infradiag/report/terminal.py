@@ -1,20 +1,36 @@
-"""The terminal view: verdict, probes, each finding's chain of whys, the ranked plan, unknowns.
+"""The terminal view, in the order on-call reads it: the verdict with the root cause and its blast radius,
+the first command to copy, the chain of whys, then the probes, the other findings, the plan and what could
+not be checked.
 
 Every text from outside goes to rich as `Text` through `literal` (report/literal.py): shown exactly, never as
-markup, with control characters made visible.
+markup, with control characters made visible. Commands are printed with `soft_wrap`, one line each, so the
+terminal may wrap them on screen but a copy pastes them whole.
 """
 
 from __future__ import annotations
 
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.table import Table
+from rich.console import Console
 from rich.text import Text
-from rich.tree import Tree
 
 from infradiag.report.fixtext import change_text, risks_text, step_verification
+from infradiag.report.grouping import (
+    FindingGroup,
+    explanation_after,
+    finding_groups,
+    folded_list,
+    folded_text,
+    probe_groups,
+)
 from infradiag.report.literal import literal
-from infradiag.report.model import ReportFinding, TriageReport
+from infradiag.report.model import (
+    NO_URL,
+    NO_URL_DETAIL,
+    ReportEvidence,
+    ReportFinding,
+    ReportPlanStep,
+    TriageReport,
+)
+from infradiag.report.sparkline import sparkline
 
 VERDICT_STYLE = {
     "healthy": "bold green",
@@ -23,92 +39,233 @@ VERDICT_STYLE = {
     "unknown": "bold magenta",
 }
 PRIORITY_STYLE = {"P0": "bold white on red", "P1": "bold red", "P2": "yellow", "P3": "cyan"}
+SERVICES_SHOWN = 12  # names of a service list before it is folded
+STEPS_SHOWN = 5  # plan steps printed in full; the JSON report holds every one
 
 
-def _table(title: str, columns: tuple[str, ...], rows: list[list[Text]], expand: bool | None = None) -> Table:
-    table = Table(title=title, title_justify="left")
-    if expand is not None:
-        table.expand = expand
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    return table
+def _line(console: Console, text: Text, indent: int = 0, hang: int = 2) -> None:
+    """One paragraph, wrapped to the console's width: its first row indented by `indent`, the others by
+    `indent + hang`; no trailing spaces."""
+    first, *_ = text.wrap(console, max(20, console.width - indent)) or [Text()]
+    first.rstrip()
+    console.print(Text(" " * indent) + first, soft_wrap=True)
+    rest = text[len(first.plain) :] if text.plain.startswith(first.plain) else Text()
+    rest = rest[len(rest.plain) - len(rest.plain.lstrip(" ")) :]
+    if not rest.plain:
+        return
+    for row in rest.wrap(console, max(20, console.width - indent - hang)):
+        row.rstrip()
+        console.print(Text(" " * (indent + hang)) + row, soft_wrap=True)
 
 
-def _probes(report: TriageReport) -> Table:
-    rows = [
-        [
-            literal(p.service),
-            literal(p.path),
-            literal(p.outcome, "green" if p.ok else "red"),
-            Text(str(p.status or "-")),
-            Text(f"{p.latency_ms / 1000:.2f} s"),
-            literal(p.detail),
-        ]
-        for p in sorted(report.probes, key=lambda p: (p.ok, p.service))
-    ]
-    return _table("Probes", ("service", "path", "outcome", "status", "latency", "detail"), rows, expand=False)
+def _counted(report: TriageReport) -> str:
+    counts: dict[str, int] = {}
+    for finding in report.findings:
+        if finding.suppressed is None:
+            counts[finding.priority] = counts.get(finding.priority, 0) + 1
+    suppressed = sum(1 for f in report.findings if f.suppressed is not None)
+    text = ", ".join(f"{n} {p}" for p, n in sorted(counts.items())) or "no finding"
+    return text + (f" ({suppressed} suppressed)" if suppressed else "")
 
 
-def _finding(f: ReportFinding) -> Tree:
-    head = Text.assemble(
-        (f" {f.priority} ", PRIORITY_STYLE[f.priority]),
-        " ",
-        literal(f.title, "bold"),
-        "  [",
-        literal(f.cause),
-        "]",
+def _header(report: TriageReport, console: Console) -> None:
+    who = f" as {report.identity}" if report.identity else ""
+    _line(
+        console,
+        literal(f"infradiag triage {report.environment} ({report.project}, {report.region}){who}", "bold"),
     )
+    failing = sum(1 for p in report.probes if not p.ok)
+    unserved = report.services_without_url or []
+    _line(
+        console,
+        Text.assemble(
+            (report.verdict.upper(), VERDICT_STYLE[report.verdict]),
+            f"  {failing}/{len(report.probes)} probes failing",
+            literal(f", {len(unserved)} service(s) without URL") if unserved else "",
+            f"; findings: {_counted(report)}; {report.duration_ms / 1000:.1f} s",
+        ),
+    )
+
+
+def _cause_fits(group: FindingGroup, width: int) -> bool:
+    f = group.first
+    alike = len(group.findings)
+    title = f.title if alike == 1 else f"{f.title} (and {alike - 1} more alike)"
+    return len(f.priority) + len(title) + len(f.cause) + 8 <= width
+
+
+def _headline(group: FindingGroup, width: int) -> Text:
+    f = group.first
+    alike = len(group.findings)
+    title = f.title if alike == 1 else f"{f.title} (and {alike - 1} more alike)"
+    head = Text.assemble((f" {f.priority} ", PRIORITY_STYLE[f.priority]), " ", literal(title, "bold"))
+    if _cause_fits(group, width):  # else the blast radius line names it
+        head.append_text(literal(f"  ({f.cause})", "dim"))
     if f.suppressed is not None:
         head.stylize("dim")
-    tree = Tree(head)
-    if f.suppressed is not None:
-        s = f.suppressed
-        tree.add(literal(f"suppressed until {s.expires.isoformat()}: {s.reason} ({s.source})", "yellow"))
-    tree.add(literal(f"resource: {', '.join(f.resources)}", "dim"))
-    tree.add(literal(f"affects {len(f.affected_services)}: {', '.join(f.affected_services)}", "dim"))
-    node = tree
-    for number, why in enumerate(f.why, 1):
-        node = node.add(
+    return head
+
+
+def _blast(group: FindingGroup, report: TriageReport, width: int, lead: FindingGroup | None = None) -> Text:
+    services = group.services
+    cause = Text() if _cause_fits(group, width) else literal(f"{group.first.cause}; ", "dim")
+    if lead is not None and group is not lead and set(services) == set(lead.services):
+        return Text.assemble(cause, ("blast radius: ", "bold"), f"the same {len(services)} service(s)")
+    probed = len({p.service for p in report.probes})
+    of = f" of {probed} probed" if probed else ""
+    return Text.assemble(
+        cause,
+        ("blast radius: ", "bold"),
+        literal(f"{len(services)}{of} service(s): {folded_list(services, SERVICES_SHOWN)}"),
+    )
+
+
+def _first_step(report: TriageReport) -> ReportPlanStep | None:
+    return next((s for s in report.plan if s.commands and not s.suppressed), None)
+
+
+def _first_command(report: TriageReport, console: Console) -> None:
+    step = _first_step(report)
+    if step is None:
+        return
+    head = Text.assemble(("First command", "bold"), f" (plan step {step.rank}, {step.priority})")
+    if step.risks:
+        # The ids keep this to one line; the plan below says each risk and the way back in words.
+        head.append_text(literal(f"; risks: {', '.join(step.risks)}", "yellow"))
+    _line(console, head)
+    console.print(literal(step.commands[0], one_line=True), soft_wrap=True)
+
+
+def _probe_citation(e: ReportEvidence, report: TriageReport) -> bool:
+    """A probe line that only repeats the probes table (`service path -> detail`)."""
+    return e.source == "probe" and any(
+        e.detail == f"{p.service} {p.path} -> {p.detail}" for p in report.probes
+    )
+
+
+def _evidence(e: ReportEvidence, detail: str, console: Console, indent: int) -> None:
+    line = Text.assemble(literal(f"[{e.source}] ", "dim"), literal(detail))
+    _line(console, line, indent)
+    drawn = sparkline(e.series) if e.series is not None else None
+    if drawn is not None:
+        bars = Text()
+        for char, over in zip(drawn.bars, drawn.over, strict=True):
+            bars.append(char, "bold red" if over else "green")
+        _line(console, Text.assemble(bars, "  ", literal(drawn.caption, "dim")), indent + 2, 0)
+
+
+def _short(text: str, finding: ReportFinding) -> str:
+    """`text` folded, with the finding's whole service list (the blast radius above) named, not repeated."""
+    services = finding.affected_services
+    if len(services) >= 3:
+        text = text.replace(", ".join(services), f"the {len(services)} services above")
+    return folded_text(text)
+
+
+def _whys(finding: ReportFinding, report: TriageReport, console: Console, lead: bool) -> None:
+    for number, why in enumerate(finding.why, 1):
+        # Probe lines that say what the Probes section says are counted, not repeated.
+        repeated = [e for e in why.evidence if _probe_citation(e, report)]
+        _line(
+            console,
             Text.assemble(
-                (f"why {number}: ", "bold"), literal(why.question), " -> ", literal(why.answer, "italic")
-            )
+                (f"{number}. ", "bold"),
+                literal(why.question),
+                " ",
+                literal(_short(why.answer, finding), "italic"),
+                literal(f" [probe: {len(repeated)}, see Probes]", "dim") if repeated else "",
+            ),
+            2,
+            3,
         )
         for e in why.evidence:
-            node.add(literal(f"[{e.source}] {e.detail}", "dim"))
-    fix = f.remediation
-    if fix.changes or fix.risks:
-        branch = tree.add(Text.assemble(("fix: ", "bold"), literal(fix.summary)))
-        for change in fix.changes or []:
-            branch.add(literal(change_text(change)))
-        if fix.risks:
-            branch.add(literal(f"risks: {risks_text(fix.risks)}", "yellow"))
-        if fix.way_back:
-            branch.add(literal(f"way back: {fix.way_back}", "dim"))
-    return tree
+            if e not in repeated:
+                _evidence(e, _short(e.detail, finding), console, 5)
+    fix = finding.remediation
+    for change in fix.changes or []:
+        if lead:
+            _line(console, Text.assemble(("change ", "bold"), literal(change_text(change))), 2)
+    if fix.changes and not lead:
+        # A follow-up's field values can be whole API objects: named here, shown in full in the other formats.
+        fields = ", ".join(c.field for c in fix.changes)
+        _line(console, literal(f"changes {fields} (values: --format markdown)", "dim"), 2)
 
 
-def _plan(report: TriageReport) -> Table:
-    rows = [
-        [
-            Text(str(step.rank)),
-            Text(step.priority, style=PRIORITY_STYLE[step.priority]),
-            literal(step.action + (" (suppressed)" if step.suppressed else "")),
-            Text(f"{step.blast_radius} service(s)"),
-            Text(", ".join(step.risks or []) or "-", style="yellow" if step.risks else ""),
-        ]
-        for step in report.plan
-    ]
-    return _table("Remediation plan", ("#", "priority", "action", "blast radius", "risks"), rows)
+def _probes(report: TriageReport, console: Console) -> None:
+    unserved = report.services_without_url or []
+    if not report.probes and not unserved:
+        return
+    paths = {p.path for p in report.probes}
+    # One path for every probe (a fleet's /health) is said once, in the heading.
+    same = next(iter(paths)) if len(paths) == 1 else None
+    heading = Text("Probes", style="bold underline")
+    if same is not None:
+        heading.append_text(literal(f" of {same}"))
+    _line(console, heading)
+    if unserved:
+        _line(
+            console,
+            Text.assemble(
+                ("✗ ", "red"),
+                (NO_URL, "red"),
+                literal(f" {len(unserved)}: {folded_list(unserved, SERVICES_SHOWN)}"),
+            ),
+            2,
+        )
+        _line(console, literal(NO_URL_DETAIL, "dim"), 4)
+    for group in probe_groups(report.probes):
+        mark, style = ("✓ ", "green") if group.ok else ("✗ ", "red")
+        services = group.services
+        # The status says the outcome of an HTTP answer; other outcomes (timeout, dns_error) are named.
+        said = group.status is not None and group.detail.startswith(str(group.status))
+        outcome = "" if said else f"{group.outcome}: "
+        _line(
+            console,
+            Text.assemble(
+                (mark, style),
+                literal("" if same is not None else f"{group.path} ", "bold"),
+                literal(f"{outcome}{group.detail or group.outcome}", style),
+                literal(f" ({group.latency()})", "dim"),
+                literal(f" {len(services)}: {folded_list(services, SERVICES_SHOWN)}"),
+            ),
+            2,
+        )
+        if group.explanation:
+            # "503 from the Google Front End: what it means; here because ...": the detail above already says
+            # who answered, so the meaning follows it.
+            shown = explanation_after(group.detail, group.explanation)
+            _line(console, literal(f"= {folded_text(shown)}", "dim"), 4)
+
+
+def _finding(group: FindingGroup, report: TriageReport, console: Console, lead: FindingGroup | None) -> None:
+    f = group.first
+    if group is not lead:
+        _line(console, _headline(group, console.width))
+        _line(console, _blast(group, report, console.width, lead), 2)
+    if f.suppressed is not None:
+        s = f.suppressed
+        _line(
+            console,
+            literal(f"suppressed until {s.expires.isoformat()}: {s.reason} ({s.source})", "yellow"),
+            2,
+        )
+    if len(group.findings) > 1:
+        _line(console, literal(f"why, for {f.resources[0]} (the others alike):", "dim"), 2)
+    _whys(f, report, console, group is lead)
 
 
 def _fixes(report: TriageReport, console: Console) -> None:
     # soft_wrap: a command broken over lines by the terminal width would not paste. One line each: a newline
     # from outside text inside a command would run its second half on its own when pasted.
-    for step in report.plan:
-        if not step.commands and not step.terraform:
-            continue
+    steps = [s for s in report.plan if s.commands or s.terraform]
+    if not steps:
+        return
+    _line(console, Text("Plan", style="bold underline"))
+    first = _first_step(report)
+    # The outage's own steps (P0, P1, or the most urgent there is) show their commands; a follow-up's command
+    # (an alert policy to add) is for after the outage, and long: named, with where to get it.
+    urgent = {"P0", "P1", steps[0].priority}
+    for step in steps[:STEPS_SHOWN]:
         console.print(literal(f"# {step.rank}. {step.action}", "bold", one_line=True), soft_wrap=True)
         if (verified := step_verification(report, step)) is not None:  # only with --verify-fixes
             console.print(literal(f"# on the twin: {verified}", "dim", one_line=True), soft_wrap=True)
@@ -118,60 +275,75 @@ def _fixes(report: TriageReport, console: Console) -> None:
             )
         for way_back in step.way_back or []:
             console.print(literal(f"# way back: {way_back}", one_line=True), soft_wrap=True)
-        for command in step.commands:
+        if step.priority not in urgent:
+            console.print(literal("# command and terraform: --format markdown or json"), soft_wrap=True)
+            continue
+        for number, command in enumerate(step.commands):
+            if step is first and number == 0:
+                console.print(literal("# command: the first command, at the top"), soft_wrap=True)
+                continue
             console.print(literal(command, one_line=True), soft_wrap=True)
         for terraform in step.terraform:
             if "\n" not in terraform:
                 console.print(literal(f"# terraform: {terraform}", one_line=True), soft_wrap=True)
                 continue
-            # A whole resource block, line by line (rendered from a typed change: its strings are HCL-escaped,
-            # so no line of it comes from a newline in outside text), for a .tf file.
-            console.print(literal("# terraform (a .tf file):", one_line=True), soft_wrap=True)
-            for line in terraform.split("\n"):
-                console.print(literal(line, one_line=True), soft_wrap=True)
+            # A whole resource block is a file's content, not a line to paste mid-outage: named, with where
+            # to get it, so the screen keeps to what is done now.
+            console.print(
+                literal(f"# terraform: {_block_name(terraform)} (--format markdown)", one_line=True),
+                soft_wrap=True,
+            )
+    if len(steps) > STEPS_SHOWN:
+        rest = steps[STEPS_SHOWN:]
+        risky = sum(1 for s in rest if s.risks)
+        console.print(
+            literal(
+                f"# ... {len(rest)} more step(s) ({risky} with risks): every command is in --format json or"
+                " markdown",
+                "yellow" if risky else "",
+            ),
+            soft_wrap=True,
+        )
+
+
+def _block_name(terraform: str) -> str:
+    """`resource "TYPE" "NAME"` of a Terraform block, from its first line."""
+    return terraform.split("\n", 1)[0].removesuffix("{").strip()
+
+
+def _unknowns(report: TriageReport, console: Console) -> None:
+    if report.unknowns:
+        _line(console, Text("Could not check", style="bold underline"))
+    for u in report.unknowns:
+        _line(
+            console, Text.assemble(("? ", "magenta"), literal(f"{u.source} {u.reason}: {u.consequence}")), 2
+        )
+        _line(console, Text.assemble(("fix: ", "bold"), literal(folded_text(u.fix))), 4)
+    if report.expired_suppressions:
+        _line(console, Text("Expired suppressions (they no longer apply)", style="bold underline"))
+    for e in report.expired_suppressions or []:
+        _line(
+            console,
+            literal(f"{e.cause} on {e.resource}: expired {e.expires.isoformat()}: {e.reason} ({e.source})"),
+            2,
+        )
 
 
 def render(report: TriageReport, console: Console) -> None:
-    """Print the whole report to `console`; any text of the report shows literally (see module doc)."""
-    verdict = Text(report.verdict.upper(), style=VERDICT_STYLE[report.verdict])
-    failing = sum(1 for p in report.probes if not p.ok)
-    suppressed = sum(1 for f in report.findings if f.suppressed is not None)
-    header = Text.assemble(
-        literal(f"{report.environment} ({report.project}, {report.region}): "),
-        verdict,
-        f"   {failing}/{len(report.probes)} probes failing, {len(report.findings)} finding(s)",
-        literal(f", not probed (no URL): {', '.join(report.services_without_url)}")
-        if report.services_without_url
-        else "",
-        f" ({suppressed} suppressed)" if suppressed else "",
-        f", {report.duration_ms} ms",
-    )
-    console.print(Panel(header, title="infradiag triage", expand=False))
-    if report.probes:
-        console.print(_probes(report))
-    if report.findings:
-        console.print(
-            Panel(Group(*(_finding(f) for f in report.findings)), title="Root causes", expand=False)
-        )
-    if report.plan:
-        console.print(_plan(report))
-        _fixes(report, console)
-    if report.unknowns:
-        rows = [
-            [literal(u.source), literal(u.reason), literal(u.consequence), literal(u.fix)]
-            for u in report.unknowns
-        ]
-        console.print(_table("Could not check", ("source", "reason", "consequence", "fix"), rows))
-    if report.expired_suppressions:
-        rows = [
-            [
-                literal(e.cause),
-                literal(e.resource),
-                Text(e.expires.isoformat()),
-                literal(e.reason),
-                literal(e.source),
-            ]
-            for e in report.expired_suppressions
-        ]
-        columns = ("cause", "resource", "expired", "reason", "where")
-        console.print(_table("Expired suppressions (they no longer apply)", columns, rows))
+    """Print the whole report to `console`; any text of the report shows literally (see module doc). The
+    most urgent finding's title, blast radius and the first command come first."""
+    _header(report, console)
+    groups = finding_groups(report.findings)
+    lead = next((g for g in groups if g.first.suppressed is None), None)
+    if lead is not None:
+        _line(console, _headline(lead, console.width))
+        _line(console, _blast(lead, report, console.width), 2)
+    _first_command(report, console)
+    if lead is not None:
+        _finding(lead, report, console, lead)
+    _probes(report, console)
+    others = [g for g in groups if g is not lead]
+    for group in others:
+        _finding(group, report, console, lead)
+    _fixes(report, console)
+    _unknowns(report, console)

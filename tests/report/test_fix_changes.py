@@ -101,7 +101,8 @@ def test_the_terminal_shows_risks_way_back_and_the_changed_flag() -> None:
         "gcloud sql instances patch db --project p --database-flags log_connections=on,max_connections=62"
         in text
     )
-    assert '\nresource "google_sql_database_instance" "db" {\n' in text  # the block, line by line
+    # The block is a file's content: named, and whole in the Markdown (test below).
+    assert '\n# terraform: resource "google_sql_database_instance" "db" (--format markdown)\n' in text
 
 
 def test_markdown_shows_the_risks_and_an_hcl_block_that_parses() -> None:

@@ -1,0 +1,122 @@
+"""What the views fold so a report reads at a glance whatever the fleet's size: probes that failed alike,
+findings that repeat across services, long service lists and long messages from outside."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from infradiag.report.model import ReportFinding, ReportProbe
+
+# "503 after 1.3 s from ..." -> "503 from ...": latency is the table's, the rest is what failed.
+_LATENCY = re.compile(r" after \d+(?:\.\d+)? (?:ms|s)\b")
+LONG_TEXT = 300  # characters of an outside text shown before it is folded
+
+
+@dataclass(frozen=True)
+class ProbeGroup:
+    """Probes of one path that ended alike: same outcome, status and detail once latency is set aside."""
+
+    ok: bool
+    path: str
+    outcome: str
+    status: int | None
+    detail: str  # without latency
+    explanation: str | None
+    probes: tuple[ReportProbe, ...]
+
+    @property
+    def services(self) -> list[str]:
+        """The services of the group, each once, in order."""
+        return list(dict.fromkeys(p.service for p in self.probes))
+
+    def latency(self) -> str:
+        """The latency range of the group in seconds (`0.15 s` or `0.94-1.33 s`)."""
+        values = [p.latency_ms / 1000 for p in self.probes]
+        low, high = min(values), max(values)
+        return f"{low:.2f} s" if f"{low:.2f}" == f"{high:.2f}" else f"{low:.2f}-{high:.2f} s"
+
+
+def probe_groups(probes: list[ReportProbe]) -> list[ProbeGroup]:
+    """Failing groups first, the largest first; then passing ones."""
+    groups: dict[tuple[bool, str, str, int | None, str, str | None], list[ReportProbe]] = {}
+    for probe in probes:
+        # The explanation names the finding behind the answer: probes explained by different findings differ.
+        detail = _LATENCY.sub("", probe.detail)
+        key = (probe.ok, probe.path, probe.outcome, probe.status, detail, probe.explanation)
+        groups.setdefault(key, []).append(probe)
+    made = [
+        ProbeGroup(*key, probes=tuple(sorted(found, key=lambda p: p.service)))
+        for key, found in groups.items()
+    ]
+    return sorted(made, key=lambda g: (g.ok, -len(g.probes), g.outcome, g.detail))
+
+
+def folded_list(names: list[str], shown: int) -> str:
+    """`a, b, c` or, past `shown` names, `a, b, ... and N more`."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])}, ... and {len(names) - shown} more"
+
+
+def folded_text(text: str, limit: int = LONG_TEXT) -> str:
+    """`text`, or its first `limit` characters and how many more the JSON report holds."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... (+{len(text) - limit} characters in --format json)"
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """Findings of one cause and priority whose words differ only by the service or resource they name:
+    one headline, the first as the example, every service."""
+
+    findings: tuple[ReportFinding, ...]
+
+    @property
+    def first(self) -> ReportFinding:
+        """The example shown in full."""
+        return self.findings[0]
+
+    @property
+    def services(self) -> list[str]:
+        """Every affected service of the group, each once."""
+        return list(dict.fromkeys(s for f in self.findings for s in f.affected_services))
+
+
+def _shape(finding: ReportFinding) -> str:
+    names = {*finding.affected_services, *(r.rsplit("/", 1)[-1] for r in finding.resources)}
+    title = finding.title
+    for name in sorted(names, key=len, reverse=True):
+        if name:
+            title = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", "\x00", title)
+    return title
+
+
+GROUP_AT = 3  # findings alike before they are folded into one: two are still read one by one
+
+
+def finding_groups(findings: list[ReportFinding]) -> list[FindingGroup]:
+    """Findings in report order, those alike (same cause, priority, suppression and title once service and
+    resource names are set aside) folded into the group of the first of them when there are `GROUP_AT` or
+    more; fewer stay groups of one."""
+    groups: dict[tuple[str, str, bool, str], list[ReportFinding]] = {}
+    for finding in findings:
+        key = (finding.cause, finding.priority, finding.suppressed is not None, _shape(finding))
+        groups.setdefault(key, []).append(finding)
+    made: list[FindingGroup] = []
+    for finding in findings:
+        found = groups[(finding.cause, finding.priority, finding.suppressed is not None, _shape(finding))]
+        if len(found) >= GROUP_AT:
+            if finding is found[0]:
+                made.append(FindingGroup(tuple(found)))
+        else:
+            made.append(FindingGroup((finding,)))
+    return made
+
+
+def explanation_after(detail: str, explanation: str) -> str:
+    """The explanation of a probe's answer as it reads after its detail: `503 from the Google Front End: X;
+    here because Y` becomes `X; here because Y` when the detail already says who answered."""
+    said_by, _, meaning = explanation.partition(": ")
+    return meaning if meaning and said_by.split(" ", 1)[-1] in detail else explanation
