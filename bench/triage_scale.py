@@ -136,6 +136,7 @@ def measure(size: int, runs: int) -> dict[str, Any]:
     cpus: list[float] = []
     calls: list[Counter[str]] = []
     verdicts: set[str] = set()
+    stalls: list[float] = []  # warm probes' latency over the endpoint's delay
     parent, child = multiprocessing.Pipe()
     twin = multiprocessing.get_context("spawn").Process(target=_serve_twin, args=(raw, child), daemon=True)
     twin.start()
@@ -168,6 +169,8 @@ def measure(size: int, runs: int) -> dict[str, Any]:
             calls.append(Counter(methods_called()[before:]))
             verdicts.add(report.verdict)
             assert len(report.probes) == size, f"{len(report.probes)} probes for {size} services"
+            if len(walls) > 1:
+                stalls.extend(p.latency_ms - ENDPOINT_DELAY_MS for p in report.probes)
         gc.collect()
         started = time.perf_counter()
         evidence = runtime.run(gather_evidence(target, loaded.now))
@@ -194,6 +197,8 @@ def measure(size: int, runs: int) -> dict[str, Any]:
         "calls_by_method": dict(sorted(calls[-1].items())),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "verdicts": sorted(verdicts),
+        "stall_p99_ms": round(sorted(stalls)[max(0, round(0.99 * len(stalls)) - 1)], 1),
+        "stall_max_ms": round(max(stalls), 1),
     }
 
 

@@ -33,6 +33,12 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A new event loop of the kind run() uses (uvloop's where installed)."""
+    factory = _loop_factory()
+    return factory() if factory is not None else asyncio.new_event_loop()
+
+
 def run(main: Coroutine[Any, Any, T]) -> T:
     """`main` run to completion on a new event loop, closed afterwards. A SIGINT meanwhile cancels `main`
     and raises KeyboardInterrupt here, however `main` ends; a second one raises it at once."""

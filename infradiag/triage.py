@@ -15,12 +15,15 @@ from infradiag.evidence.reachability import with_derived
 from infradiag.identity import AUTH_TIMEOUT_S, AuthFailed, Resolved
 from infradiag.plan import make_plan, verdict
 from infradiag.probe import probe_services
+from infradiag.probe.process import prestart
 from infradiag.report.build import build_report
 from infradiag.report.model import TriageReport
 from infradiag.target import Target
 
 # The commands import this module just before they start their deadline: the libraries' load time (seconds
-# on a busy machine) must not be taken from the API reads' share of it.
+# on a busy machine) must not be taken from the API reads' share of it. The probe process boots meanwhile,
+# on the other core.
+prestart()
 import_libraries()
 
 
@@ -65,7 +68,9 @@ async def triage(
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     evidence = await gather_evidence(target, target.now or started_at, deadline)
-    diagnosis = diagnose(evidence, playbooks, target.thresholds.model_dump())
+    diagnosis = diagnose(
+        evidence, playbooks, target.thresholds.model_dump(), alerting=target.alerting.model_dump()
+    )
     if diagnosis.failed:  # a playbook that could not be walked leaves its causes unchecked
         evidence = evidence.model_copy(update={"unknowns": [*evidence.unknowns, *diagnosis.unknowns()]})
     plan = make_plan(diagnosis.findings)

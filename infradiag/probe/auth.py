@@ -17,7 +17,7 @@ import asyncio
 import concurrent.futures
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
 from infradiag.errors import UsageError
@@ -36,11 +36,16 @@ class Credentials:
     """The Authorization header for each target; ID tokens fetched once per audience, in the background."""
 
     def __init__(
-        self, targets: Iterable[ProbeTarget], fetch: Callable[[str, float], str] | None = None
+        self,
+        targets: Iterable[ProbeTarget],
+        fetch: Callable[[str, float], str] | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
-        """Read every `env:VAR` token now: a missing or malformed one is a UsageError before any probe.
-        `fetch(audience, timeout_s)` mints an ID token (default: as google-auth finds credentials)."""
+        """Read every `env:VAR` token now, from `environ` (default: os.environ): a missing or malformed one
+        is a UsageError before any probe. `fetch(audience, timeout_s)` mints an ID token (default: as
+        google-auth finds credentials)."""
         self._fetch = fetch or Authenticator().id_token
+        self._environ = os.environ if environ is None else environ
         self._static: dict[str, str] = {}
         self._id_tokens: dict[str, asyncio.Future[str]] = {}
         self.secrets: set[str] = set()
@@ -49,7 +54,7 @@ class Credentials:
                 self._static[target.auth] = self._from_environment(target.auth.removeprefix("env:"))
 
     def _from_environment(self, variable: str) -> str:
-        token = os.environ.get(variable, "").strip()
+        token = self._environ.get(variable, "").strip()
         where = f'auth = "env:{variable}"'
         if not token:
             raise UsageError(

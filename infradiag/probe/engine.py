@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import httpx
 
@@ -50,15 +51,17 @@ async def probe_all(
     confirm: bool = _DEFAULTS.probe_confirm,
     confirm_pause_s: float = CONFIRM_PAUSE_S,
     id_token: Callable[[str, float], str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> list[ProbeResult]:
     """One result per target, in target order, each within min(`timeout_s`, time left before `deadline`).
 
     Whatever a probe sees (refusal, reset, timeout, TLS or DNS failure, any status, failed checks) becomes its
     result. Only invalid arguments raise, before anything is sent: ValueError for a target that is not an
-    absolute http(s) URL or has an invalid check; UsageError for an `env:VAR` token that is not set.
+    absolute http(s) URL or has an invalid check; UsageError for an `env:VAR` token that is not set in
+    `environ` (default: os.environ).
     """
     checks = _check_arguments(targets, concurrency)
-    credentials = Credentials(targets, id_token)
+    credentials = Credentials(targets, id_token, environ)
     limits = Limits(timeout_s, max_body_bytes, max_redirects, verifies(verify))
     gate = asyncio.Semaphore(concurrency)
     # Loading the trust store takes tens of milliseconds: once per run, and only if something is https
@@ -177,20 +180,29 @@ async def probe_services(
     services: list[ServiceEvidence], target: Target, deadline: float | None = None
 ) -> list[ProbeResult]:
     """Every health URL of `services`, probed with the target's probe settings, ending by `deadline`.
-    Certificates verify against the system's trust store plus the target's `extra_ca_pem`, if any."""
+    Certificates verify against the system's trust store plus the target's `extra_ca_pem`, if any.
+
+    The probes run in the probe process (process.py), where no work of this process can stall the event loop
+    that times them; only where that process cannot run do they run here."""
+    from infradiag.probe.process import ProbeProcessGone, probe_in_child
+
     settings = target.probe
+    targets = probe_targets(services, target)
+    options: dict[str, Any] = {
+        "timeout_s": settings.probe_timeout_s,
+        "concurrency": settings.probe_concurrency,
+        "max_body_bytes": settings.probe_max_body_bytes,
+        "max_redirects": settings.probe_max_redirects,
+        "confirm": settings.probe_confirm,
+    }
+    try:
+        return await probe_in_child(targets, options, target.extra_ca_pem, deadline, target.auth.id_token)
+    except ProbeProcessGone:
+        pass  # no child: the probes are still owed, here, within what is left of the deadline
     verify: bool | ssl.SSLContext = True
     if target.extra_ca_pem:
         # create_default_context loads the system's CAs first; cadata adds the twin's (PEM as str, not DER).
         verify = ssl.create_default_context(cadata=target.extra_ca_pem)
     return await probe_all(
-        probe_targets(services, target),
-        verify=verify,
-        timeout_s=settings.probe_timeout_s,
-        concurrency=settings.probe_concurrency,
-        max_body_bytes=settings.probe_max_body_bytes,
-        max_redirects=settings.probe_max_redirects,
-        deadline=deadline,
-        confirm=settings.probe_confirm,
-        id_token=target.auth.id_token,
+        targets, verify=verify, deadline=deadline, id_token=target.auth.id_token, **options
     )
