@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from infradiag.config.model import ProbeSettings, Thresholds
+from infradiag.config.model import AlertingConfig, ProbeSettings, Thresholds
 from infradiag.identity import Authenticator
 
 
@@ -28,6 +28,7 @@ class Target:
     now: datetime | None = None  # None: the wall clock; a twin plays its scenario's `now`
     services: list[str] | None = None  # only these services, if set
     thresholds: Thresholds = field(default_factory=Thresholds)
+    alerting: AlertingConfig = field(default_factory=AlertingConfig)  # where proposed alerts notify
     probe: ProbeSettings = field(default_factory=ProbeSettings)
     # PEM of a CA the probes trust besides the system's: the CA of a twin this run started, which plays a
     # public CA for its endpoints. None: the system's trust store only.

@@ -203,6 +203,7 @@ def open_target(
             target,
             services=env_config.services,
             thresholds=env_config.thresholds,
+            alerting=env_config.alerting,
             probe=env_config.probe_settings(),
         )
     try:

@@ -6,9 +6,17 @@ import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from infradiag.config.probes import FIXES as PROBE_FIXES
 from infradiag.config.probes import ServiceProbes, check_auth
@@ -38,6 +46,23 @@ class Thresholds(BaseModel):
     cold_start_ms: float = Field(5000, gt=0)  # startup p95 (or probe latency) this slow is a cold start
     tls_expiring_days: int = Field(14, ge=1)
     tls_expiring_urgent_days: int = Field(3, ge=0)
+
+
+# A notification channel's full resource name, as
+# `gcloud beta monitoring channels list --format 'value(name)'` prints it
+# (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.notificationChannels).
+NotificationChannel = Annotated[
+    str, StringConstraints(pattern=r"^projects/[^/\s]+/notificationChannels/[^/\s]+$")
+]
+
+
+class AlertingConfig(BaseModel):
+    """The `[environments.NAME.alerting]` table: where the alert policies infradiag proposes notify."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Put in every proposed policy's notificationChannels; none: the fix says one is needed.
+    notification_channels: list[NotificationChannel] = Field(default_factory=list)
 
 
 class ProbeSettings(BaseModel):
@@ -73,6 +98,7 @@ class EnvironmentConfig(ProbeSettings):
     twin: Path | None = None
     services: list[str] | None = None
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    alerting: AlertingConfig = Field(default_factory=AlertingConfig)
     # Accepted findings (YAML, see README "Accepted findings"); relative to the config file's folder.
     suppressions: Path | None = None
     # An already running twin (e.g. from `infradiag twin serve`) instead of Google: its REST base URL, its

@@ -10,7 +10,7 @@ from typing import Any, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from infradiag.cel import TYPES
-from infradiag.config.model import Thresholds
+from infradiag.config.model import AlertingConfig, Thresholds
 from infradiag.evidence import Evidence, ProbeResult, RevisionEvidence, ServiceEvidence
 
 
@@ -61,6 +61,7 @@ DERIVED: dict[str, ValueType] = {
     "failing_services": _STRINGS,
     "unknown_sources": _STRINGS,
     "thresholds": ValueType("model", model=Thresholds),
+    "alerting": ValueType("model", model=AlertingConfig),
     "now": OTHER,
 }
 # What each stage sees besides: fallback playbooks the services already explained, review ones also the

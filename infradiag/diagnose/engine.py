@@ -43,7 +43,9 @@ def _worst(probes: list[ProbeResult]) -> ProbeResult:
     return next((p for p in probes if not p.ok), probes[0])
 
 
-def evidence_context(evidence: Evidence, thresholds: dict[str, Any]) -> dict[str, Any]:
+def evidence_context(
+    evidence: Evidence, thresholds: dict[str, Any], alerting: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The variables every playbook expression sees, as plain data (see infradiag/playbooks/README.md).
 
     Fields without a value are left out, so playbooks test presence the CEL way: `has(c.cpu_p95)`.
@@ -71,6 +73,7 @@ def evidence_context(evidence: Evidence, thresholds: dict[str, Any]) -> dict[str
         "failing_services": sorted(name for name, p in worst.items() if not p["ok"]),
         "unknown_sources": sorted({u.source for u in evidence.unknowns}),
         "thresholds": thresholds,
+        "alerting": alerting or {"notification_channels": []},
         "now": evidence.now.isoformat(),
     }
 
@@ -247,12 +250,17 @@ def _finding_data(findings: list[Finding]) -> list[dict[str, Any]]:
     return [{name: getattr(f, name) for name in FindingSummary.model_fields} for f in findings]
 
 
-def diagnose(evidence: Evidence, playbooks: list[Playbook], thresholds: dict[str, Any]) -> Diagnosis:
+def diagnose(
+    evidence: Evidence,
+    playbooks: list[Playbook],
+    thresholds: dict[str, Any],
+    alerting: dict[str, Any] | None = None,
+) -> Diagnosis:
     """Findings of every playbook, one per cause and resource, without the symptoms a more urgent root
     cause explains (cited under it, symptoms.py). Stages run in order: primary, then fallback (each seeing
     `explained`, the services a finding covers so far), then review (seeing `findings`)."""
     diagnosis = Diagnosis()
-    base = evidence_context(evidence, thresholds)
+    base = evidence_context(evidence, thresholds, alerting)
     for stage in ("primary", "fallback", "review"):
         if stage == "review":
             diagnosis.findings = fold_explained(merge_findings(diagnosis.findings))

@@ -10,6 +10,7 @@ from infradiag.cel import Dialect, to_text
 from infradiag.cel.text import percent
 from infradiag.diagnose.runfixes import revision_fix
 from infradiag.evidence.metrics import alert_metrics
+from infradiag.fixes.alerts import alert_policy
 from infradiag.fixes.names import resource_part
 from infradiag.fixes.sizing import (
     connector_ceiling_mbps,
@@ -47,6 +48,8 @@ PLAYBOOK_FUNCTIONS: dict[str, Callable[..., Any]] = {
     # The metric types an alert on a cause would watch (evidence/metrics.py, shared with the collector).
     "alert_metrics": alert_metrics,
     "alert_policy_summary": alert_policy_summary,
+    # The alert policy that would have paged for a finding, per signal (fixes/alerts.py).
+    "alert_policy": alert_policy,
     # Proposed values sized from the evidence (fixes/sizing.py).
     "connector_ceiling_mbps": connector_ceiling_mbps,
     "connector_sizing": connector_sizing,

@@ -55,6 +55,8 @@ def _hcl_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl_value(item) for item in value) + "]"
     return _hcl_string(value)
 
 
@@ -184,6 +186,72 @@ def _sql_terraform(change: Change, names: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+# --- Cloud Monitoring: projects.alertPolicies.create ------------------------------------------------------
+
+
+def _alert_gcloud(change: Change, names: dict[str, str]) -> str:
+    # --policy takes the AlertPolicy as JSON (https://cloud.google.com/sdk/gcloud/reference/alpha/monitoring/
+    # policies/create): the request body itself, so the command creates exactly the typed change. gcloud 528
+    # has `policies create` in its alpha track only (the table, tests/fixes/gcloud_commands.json).
+    body = json.dumps(change.body(), separators=(",", ":"))
+    return " ".join(
+        [
+            "gcloud alpha monitoring policies create",
+            _flag("--project", names["project"]),
+            _flag("--policy", body),
+        ]
+    )
+
+
+def _alert_terraform(change: Change, names: dict[str, str]) -> str:
+    sent = change.sent()
+    label = _tf_name(re.sub(r"[^A-Za-z0-9_-]", "_", str(sent.get("displayName", "alert"))))
+    pairs: list[tuple[str, Any, str]] = [
+        ("project", names["project"], ""),
+        ("display_name", sent.get("displayName"), ""),
+        ("combiner", sent.get("combiner"), ""),
+    ]
+    if sent.get("notificationChannels"):
+        pairs.append(("notification_channels", sent["notificationChannels"], ""))
+    lines = [f'resource "google_monitoring_alert_policy" {_hcl_string(label)} {{']
+    lines += _attributes([p for p in pairs if p[1] is not None], "  ")
+    for condition in sent.get("conditions") or []:
+        threshold = condition["conditionThreshold"]
+        lines += [
+            "",
+            "  conditions {",
+            *_attributes([("display_name", condition["displayName"], "")], "    "),
+        ]
+        lines += ["    condition_threshold {"]
+        lines += _attributes(
+            [
+                ("filter", threshold["filter"], ""),
+                ("comparison", threshold["comparison"], ""),
+                ("threshold_value", threshold["thresholdValue"], ""),
+                ("duration", threshold["duration"], ""),
+            ],
+            "      ",
+        )
+        for aggregation in threshold.get("aggregations", []):
+            entry = [
+                (attribute, aggregation[key], "")
+                for attribute, key in (
+                    ("alignment_period", "alignmentPeriod"),
+                    ("per_series_aligner", "perSeriesAligner"),
+                    ("cross_series_reducer", "crossSeriesReducer"),
+                    ("group_by_fields", "groupByFields"),
+                )
+                if key in aggregation
+            ]
+            lines += ["      aggregations {", *_attributes(entry, "        "), "      }"]
+        if "trigger" in threshold:
+            count = [("count", threshold["trigger"]["count"], "")]
+            lines += ["      trigger {", *_attributes(count, "        "), "      }"]
+        lines += ["    }", "  }"]
+    lines.append("}")
+    return "\n".join(lines)
+
+
 def _tf_name(name: str) -> str:
     # Terraform local names cannot hold hyphens; the usual one swaps them for underscores.
     return name.replace("-", "_")
@@ -215,6 +283,18 @@ METHODS: dict[tuple[str, str], Method] = {
             update_mask=False,
             gcloud=_sql_gcloud,
             terraform=_sql_terraform,
+        ),
+        Method(
+            api="monitoring",
+            method="projects.alertPolicies.create",
+            # The parent: POST v3/{name=projects/*}/alertPolicies
+            # (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.alertPolicies/create).
+            resource=re.compile(r"projects/(?P<project>[^/]+)"),
+            fields=frozenset({"displayName", "combiner", "conditions", "notificationChannels"}),
+            context=frozenset(),
+            update_mask=False,  # a create sends the whole policy
+            gcloud=_alert_gcloud,
+            terraform=_alert_terraform,
         ),
     )
 }
