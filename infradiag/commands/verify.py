@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -184,10 +184,16 @@ async def _verify_step(
 
 
 async def verify_plan(
-    report: TriageReport, scenario: Scenario, base: Target, books: list[Playbook], seconds: float
+    report: TriageReport,
+    scenario: Scenario,
+    base: Target,
+    books: list[Playbook],
+    seconds: float,
+    priorities: Collection[str] | None = None,
 ) -> dict[str, ReportVerification]:
     """Per finding id of `report`, whether its fix clears it on a twin of `scenario` with the fix applied:
-    the steps of the plan verified CONCURRENT_RETRIAGES at a time, each re-triage within `seconds`."""
+    the steps of the plan (those of `priorities` only, when given) verified CONCURRENT_RETRIAGES at a time,
+    each re-triage within `seconds`."""
     by_id = {f.id: f for f in report.findings}
     gate = asyncio.Semaphore(CONCURRENT_RETRIAGES)
 
@@ -196,7 +202,11 @@ async def verify_plan(
             return await _verify_step(step_findings, scenario, base, books, seconds, report)
 
     results = await asyncio.gather(
-        *(one([by_id[i] for i in step.findings if i in by_id]) for step in report.plan)
+        *(
+            one([by_id[i] for i in step.findings if i in by_id])
+            for step in report.plan
+            if priorities is None or step.priority in priorities
+        )
     )
     verdicts: dict[str, ReportVerification] = {}
     for result in results:
@@ -222,12 +232,15 @@ def verify_report(
     base: Target,
     books: list[Playbook],
     seconds: float,
+    priorities: Collection[str] | None = None,
 ) -> TriageReport:
-    """`report` with every finding's `remediation.verification`: proven on twins of `scenario` with its fix
-    applied, or unproven (NO_TWIN) for every finding when there is no scenario."""
+    """`report` with every finding's `remediation.verification` (of the steps of `priorities` only, when
+    given): proven on twins of `scenario` with its fix applied, or unproven (NO_TWIN) for every finding when
+    there is no scenario."""
     from infradiag import runtime
     from infradiag.report.build import with_verifications
 
     if scenario is None:
         return with_verifications(report, {f.id: unproven(NO_TWIN) for f in report.findings})
-    return with_verifications(report, runtime.run(verify_plan(report, scenario, base, books, seconds)))
+    verdicts = runtime.run(verify_plan(report, scenario, base, books, seconds, priorities))
+    return with_verifications(report, verdicts)

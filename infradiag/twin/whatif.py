@@ -7,8 +7,10 @@ it with the method's semantics:
 - with an updateMask (AIP-134, https://google.aip.dev/134, e.g. Serverless VPC Access
   `projects.locations.connectors.patch`): only the masked fields are replaced; a masked field absent from the
   body is cleared; a repeated or map field is replaced whole, never appended to;
-- without one (Cloud SQL Admin `instances.patch`, "Partially updates settings of a Cloud SQL instance by
-  merging the request with the current configuration. This method supports patch semantics.":
+- a `create` (AIP-133) adds the body as a new resource under the parent the request names, with the name
+  the API gives it (so far Monitoring alert policies);
+- without an updateMask (Cloud SQL Admin `instances.patch`, "Partially updates settings of a Cloud SQL
+  instance by merging the request with the current configuration. This method supports patch semantics.":
   https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/instances/patch; Compute `*.patch`, "JSON
   merge patch format and processing rules", RFC 7396): objects merge field by field, every other value
   (lists included: `settings.databaseFlags` is replaced whole) is replaced, and a JSON null deletes.
@@ -21,6 +23,7 @@ series projected at the same observed load (whatif_capacity.py). Whatever cannot
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,15 +61,21 @@ class CannotApply:
 
 # The methods whose effect the twin can apply: the verb after the last dot of the REST method name.
 _MERGE_VERBS = ("patch",)
+_CREATE_VERBS = ("create",)
+
+
+# A create request's resource: the new resource made from the parent and body, or why it cannot be.
+Creator = Callable[[str, dict[str, Any], list[Resource], Scenario], "Resource | str"]
 
 
 @dataclass(frozen=True)
 class _Kind:
     """Where a kind of resource lives in a scenario and how its name reads there."""
 
-    section: str  # "sql", "vpcaccess", "compute", "run"
+    section: str  # "sql", "vpcaccess", "compute", "run", "monitoring"
     key: str  # the list in that section
     name_of: Callable[[Resource, Scenario], str]  # the resource's full name, as requests write it
+    create: Creator | None = None  # how a `create` request makes one; None: what-if cannot create it
 
 
 def _full_name(resource: Resource, scenario: Scenario) -> str:
@@ -107,6 +116,28 @@ _COMPUTE_KEYS = (
     "instances",
 )
 
+
+def _new_alert_policy(
+    parent: str, body: dict[str, Any], existing: list[Resource], scenario: Scenario
+) -> Resource | str:
+    """projects.alertPolicies.create (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.alertPolicies/create):
+    the request names the project; Monitoring names the policy `projects/P/alertPolicies/ID` and each of its
+    conditions `.../conditions/ID`, and a policy written without `enabled` is enabled ("On write, the default
+    interpretation if unset is that the policy is enabled")."""
+    if parent not in (f"projects/{scenario.project}", f"projects/{scenario.projectNumber}"):
+        return f"{parent} is not the scenario's project (projects/{scenario.project})"
+    taken = {str(p.get("name", "")).rsplit("/", 1)[-1] for p in existing}
+    policy_id = next(str(n) for n in itertools.count(1) if str(n) not in taken)
+    name = f"projects/{scenario.project}/alertPolicies/{policy_id}"
+    policy = {**copy.deepcopy(body), "name": name}
+    policy.setdefault("enabled", True)
+    policy["conditions"] = [
+        {**condition, "name": f"{name}/conditions/{number}"}
+        for number, condition in enumerate(policy.get("conditions") or [], 1)
+    ]
+    return policy
+
+
 # (api, collection as the method names it) -> where the resource lives. Compute names its regional
 # collections apart (regionBackendServices.patch) while a scenario lists both scopes together.
 _KINDS: dict[tuple[str, str], _Kind] = {
@@ -114,6 +145,7 @@ _KINDS: dict[tuple[str, str], _Kind] = {
     ("vpcaccess", "connectors"): _Kind("vpcaccess", "connectors", _full_name),
     ("run", "services"): _Kind("run", "services", _full_name),
     ("run", "jobs"): _Kind("run", "jobs", _full_name),
+    ("monitoring", "alertPolicies"): _Kind("monitoring", "alertPolicies", _full_name, _new_alert_policy),
     **{("compute", key): _Kind("compute", key, _compute_name(key)) for key in _COMPUTE_KEYS},
     **{
         ("compute", "region" + key[0].upper() + key[1:]): _Kind("compute", key, _compute_name(key))
@@ -191,7 +223,7 @@ _THROUGHPUT_PER_INSTANCE = 100
 def _connector_side_effects(before: Resource, after: Resource) -> list[str]:
     notes = []
     for instances, throughput in (("minInstances", "minThroughput"), ("maxInstances", "maxThroughput")):
-        if after.get(instances) != before.get(instances) and throughput in after:
+        if after.get(instances) not in (None, before.get(instances)) and throughput in after:
             after[throughput] = int(after[instances]) * _THROUGHPUT_PER_INSTANCE
             notes.append(f"{throughput} follows {instances}: {after[throughput]}")
     return notes
@@ -212,9 +244,11 @@ def _kind_of(request: Request) -> _Kind | CannotApply:
     if kind is None:
         known = ", ".join(sorted({f"{api} {c}" for api, c in _KINDS}))
         return CannotApply(f"the twin holds no {request.api} {collection} (what-if knows {known})")
-    if verb not in _MERGE_VERBS:
+    if verb not in _MERGE_VERBS and not (verb in _CREATE_VERBS and kind.create is not None):
         return CannotApply(
-            f"what-if applies only {', '.join(_MERGE_VERBS)} requests, not {request.api} {request.method}"
+            f"what-if applies {', '.join(_MERGE_VERBS)} requests, and create for "
+            f"{', '.join(sorted(f'{a} {c}' for (a, c), k in _KINDS.items() if k.create))}; "
+            f"not {request.api} {request.method}"
         )
     return kind
 
@@ -227,6 +261,13 @@ def apply_request(scenario: Scenario, request: Request) -> Applied | CannotApply
     if isinstance(kind, CannotApply):
         return kind
     resources: list[Resource] = getattr(getattr(scenario, kind.section), kind.key)
+    if kind.create is not None and request.method.endswith(_CREATE_VERBS):
+        created = kind.create(request.resource, request.body, resources, scenario)
+        if isinstance(created, str):
+            return CannotApply(created)
+        changed = scenario.model_copy(deep=True)
+        getattr(getattr(changed, kind.section), kind.key).append(created)
+        return Applied(changed, [f"{created['name']} created"])
     index = next((i for i, r in enumerate(resources) if kind.name_of(r, scenario) == request.resource), None)
     if index is None:
         return CannotApply(f"{request.resource} is not in the scenario's {kind.section}.{kind.key}")

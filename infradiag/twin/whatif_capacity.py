@@ -172,8 +172,9 @@ def _sql(timeseries: list[Resource], project: str, before: Resource, after: Reso
             unknown = old_tier if old_cpus is None else new_tier
             return f"the capacity model knows no vCPU count for tier {unknown} ({old_tier} -> {new_tier})"
         factor = old_cpus / new_cpus
-        by_metric[SQL_CPU] = lambda v: _scaled_value(v, factor, 1.0)
-        notes.append(f"{database_id}: {old_cpus} -> {new_cpus} vCPUs; CPU utilisation x {factor:.2f}")
+        if factor != 1:
+            by_metric[SQL_CPU] = lambda v: _scaled_value(v, factor, 1.0)
+            notes.append(f"{database_id}: {old_cpus} -> {new_cpus} vCPUs; CPU utilisation x {factor:.2f}")
     started = (
         old_settings.get("activationPolicy") == "NEVER"
         and new_settings.get("activationPolicy") == "ALWAYS"
