@@ -63,6 +63,7 @@ ImpersonateOption = Annotated[
     str | None,
     typer.Option(
         "--impersonate-service-account",
+        metavar="EMAIL",
         help="Read the project as this service account (needs roles/iam.serviceAccountTokenCreator on it).",
     ),
 ]

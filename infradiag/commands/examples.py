@@ -29,6 +29,11 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
             1,
         ),
         Example(
+            "Prove each fix on a copy of the twin: does applying it clear its finding?",
+            "infradiag triage staging --verify-fixes",
+            1,
+        ),
+        Example(
             "Triage a scenario file's twin; a Markdown report for an incident doc",
             "infradiag triage --scenario scenarios/staging-healthy.yaml --format markdown",
         ),

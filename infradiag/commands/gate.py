@@ -200,7 +200,7 @@ def gate(
     config: ConfigOption = None,
     impersonate: ImpersonateOption = None,
 ) -> None:
-    """Is ENV fit to test? Exit 0 if so, 1 at a finding at or above --fail-on, 3 if it cannot tell."""
+    """Is ENVIRONMENT fit to test? Exit 0 if so, 1 at a finding at or above --fail-on, 3 if it cannot tell."""
     # The wait counts from here: loading the libraries and starting a twin are part of what CI waits for.
     start = time.monotonic()
     from infradiag import runtime

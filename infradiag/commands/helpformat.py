@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import typer
 from typer._click import Context, HelpFormatter
@@ -61,6 +62,14 @@ def _help_option(option: TyperOption | None) -> TyperOption | None:
     return option
 
 
+def _value_name(option: TyperOption) -> str:
+    # Typer would show the Python type (`--deadline <str>`, `--fail-on <P0|P1|P2|P3>`).
+    described = option.type_descriptor
+    if described.is_choice and described.choices is not None:
+        return f"[{'|'.join(str(getattr(c, 'value', c)) for c in described.choices)}]"
+    return max(option.opts, key=len).lstrip("-").replace("-", "_").upper()
+
+
 def _argument_name(argument: TyperArgument) -> str:
     name = argument.metavar or (argument.name or "").upper()
     return f"{name}..." if argument.nargs != 1 else name
@@ -68,7 +77,14 @@ def _argument_name(argument: TyperArgument) -> str:
 
 class HelpCommand(TyperCommand):
     """A command whose help is plain text: `Usage: infradiag triage [OPTIONS] [ENVIRONMENT]`, its help, its
-    arguments by name, its options (a flag has no value placeholder), then its examples."""
+    arguments by name, its options (a flag has no value placeholder, an option's value is named as gcloud
+    names it, `--deadline DEADLINE`, unless the option names it itself), then its examples."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperOption) and not param.is_flag and param.metavar is None:
+                param.metavar = _value_name(param)
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []

@@ -65,9 +65,10 @@ def test_every_command_ends_with_the_examples_of_its_table(path: tuple[str, ...]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(p) or "infradiag")
-def test_a_flag_shows_no_value_placeholder(path: tuple[str, ...]) -> None:
+def test_a_flag_shows_no_value_placeholder_and_a_value_no_python_type(path: tuple[str, ...]) -> None:
     text = _help(path, columns="200")
     assert "<bool>" not in text
+    assert not re.findall(r"<[a-z][\w\[\] ]*>", text)  # <str>, <path>, <int range>: `--deadline DEADLINE`
     flags = [p for p in _command(path).params if isinstance(p, TyperOption) and p.is_flag]
     rows = [line.strip() for line in _section(text, "Options") if line.startswith("  -")]
     for flag in [*flags, "--help"]:
