@@ -37,6 +37,7 @@ def build_app() -> typer.Typer:
     examples (infradiag/commands/examples.py)."""
     import typer
 
+    from infradiag.commands.capture import capture
     from infradiag.commands.examples import EXAMPLES
     from infradiag.commands.gate import gate
     from infradiag.commands.helpformat import with_plain_help
@@ -56,6 +57,7 @@ def build_app() -> typer.Typer:
         rich_markup_mode=None,
     )
     app.command()(triage)
+    app.command()(capture)
     app.command()(gate)
     app.command()(probe)
     app.command()(sweep)

@@ -43,6 +43,21 @@ EXAMPLES: dict[str, tuple[Example, ...]] = {
             run=False,
         ),
     ),
+    "capture": (
+        Example(
+            "Record the healthy twin's answers as a scenario file, redacted",
+            "infradiag capture staging-healthy -o staging-healthy-capture.yaml",
+        ),
+        Example(
+            "Replay the capture: the same findings as the live triage",
+            "infradiag triage --scenario staging-healthy-capture.yaml",
+        ),
+        Example(
+            "Capture a real project, member emails replaced too, within 3 minutes",
+            "infradiag capture acme-staging -o acme-staging.yaml --redact-identities --deadline 3m",
+            run=False,
+        ),
+    ),
     "gate": (
         Example("Is the healthy twin fit to test? Exit 0: yes", "infradiag gate staging-healthy"),
         Example(
