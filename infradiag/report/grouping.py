@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from infradiag.report.model import ReportFinding, ReportProbe
+from infradiag.report.model import ReportFinding, ReportPlanStep, ReportProbe
 
 # "503 after 1.3 s from ..." -> "503 from ...": latency is the table's, the rest is what failed.
 _LATENCY = re.compile(r" after \d+(?:\.\d+)? (?:ms|s)\b")
@@ -41,14 +41,27 @@ def probe_groups(probes: list[ReportProbe]) -> list[ProbeGroup]:
     """Failing groups first, the largest first; then passing ones."""
     groups: dict[tuple[bool, str, str, int | None, str, str | None], list[ReportProbe]] = {}
     for probe in probes:
-        # The explanation names the finding behind the answer: probes explained by different findings differ.
+        # The explanation names the finding behind the answer: probes explained by different findings differ,
+        # unless those differ only by the service they name (a revision per service, failing alike).
         detail = _LATENCY.sub("", probe.detail)
-        key = (probe.ok, probe.path, probe.outcome, probe.status, detail, probe.explanation)
+        explained = _unnamed(probe.explanation, {probe.service}) if probe.explanation else None
+        key = (probe.ok, probe.path, probe.outcome, probe.status, detail, explained)
         groups.setdefault(key, []).append(probe)
-    made = [
-        ProbeGroup(*key, probes=tuple(sorted(found, key=lambda p: p.service)))
-        for key, found in groups.items()
-    ]
+    made = []
+    for found in groups.values():
+        alike = tuple(sorted(found, key=lambda p: p.service))
+        first = alike[0]
+        made.append(
+            ProbeGroup(
+                first.ok,
+                first.path,
+                first.outcome,
+                first.status,
+                _LATENCY.sub("", first.detail),
+                first.explanation,
+                alike,
+            )
+        )
     return sorted(made, key=lambda g: (g.ok, -len(g.probes), g.outcome, g.detail))
 
 
@@ -84,13 +97,18 @@ class FindingGroup:
         return list(dict.fromkeys(s for f in self.findings for s in f.affected_services))
 
 
+_WORDS = re.compile(r"[\w.-]+|[^\w.-]+")
+
+
+def _unnamed(text: str, names: set[str]) -> str:
+    """`text` with each word that is one of `names` (a service, a resource's short name) replaced by one
+    placeholder. Words run over letters, digits, `-`, `_` and `.`, as resource names do."""
+    return "".join("\x00" if word in names else word for word in _WORDS.findall(text))
+
+
 def _shape(finding: ReportFinding) -> str:
     names = {*finding.affected_services, *(r.rsplit("/", 1)[-1] for r in finding.resources)}
-    title = finding.title
-    for name in sorted(names, key=len, reverse=True):
-        if name:
-            title = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", "\x00", title)
-    return title
+    return _unnamed(finding.title, names)
 
 
 GROUP_AT = 3  # findings alike before they are folded into one: two are still read one by one
@@ -101,12 +119,12 @@ def finding_groups(findings: list[ReportFinding]) -> list[FindingGroup]:
     resource names are set aside) folded into the group of the first of them when there are `GROUP_AT` or
     more; fewer stay groups of one."""
     groups: dict[tuple[str, str, bool, str], list[ReportFinding]] = {}
-    for finding in findings:
-        key = (finding.cause, finding.priority, finding.suppressed is not None, _shape(finding))
+    keys = [(f.cause, f.priority, f.suppressed is not None, _shape(f)) for f in findings]
+    for finding, key in zip(findings, keys, strict=True):
         groups.setdefault(key, []).append(finding)
     made: list[FindingGroup] = []
-    for finding in findings:
-        found = groups[(finding.cause, finding.priority, finding.suppressed is not None, _shape(finding))]
+    for finding, key in zip(findings, keys, strict=True):
+        found = groups[key]
         if len(found) >= GROUP_AT:
             if finding is found[0]:
                 made.append(FindingGroup(tuple(found)))
@@ -120,3 +138,52 @@ def explanation_after(detail: str, explanation: str) -> str:
     here because Y` becomes `X; here because Y` when the detail already says who answered."""
     said_by, _, meaning = explanation.partition(": ")
     return meaning if meaning and said_by.split(" ", 1)[-1] in detail else explanation
+
+
+REPEATED = 120  # characters from which a piece of outside text printed before is pointed to, not repeated
+# Where an API message sits inside a sentence of ours: after "...: ", "...; ", or in parentheses.
+_PIECES = re.compile(r"(: |; | \(|\) |\)$)")
+POINTER = "(the message above)"
+_POINTERS = re.compile(rf"{re.escape(POINTER)}(?:(?:: |; ){re.escape(POINTER)})+")
+
+
+class Repeats:
+    """Long messages from outside (a Cloud Run condition quoted in a why, its evidence and the fix) shown
+    once: the first time whole (folded past `LONG_TEXT`), then as a pointer to it."""
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def once(self, text: str) -> str:
+        """`text` with every long piece already shown replaced by `(the message above)`."""
+        out: list[str] = []
+        for piece in _PIECES.split(text):
+            if len(piece) >= REPEATED:
+                if piece in self._seen:
+                    out.append(POINTER)
+                    continue
+                self._seen.add(piece)
+            out.append(piece)
+        # A message split at its own colons shows as one pointer, parentheses included.
+        text = _POINTERS.sub(POINTER, "".join(out)).replace(f"({POINTER})", POINTER)
+        return folded_text(text)
+
+
+def alike_steps(groups: list[FindingGroup], steps: list[ReportPlanStep]) -> list[list[ReportPlanStep]]:
+    """Steps in order, those resolving findings of one folded group (a fix per service, alike) together."""
+    group_of = {
+        f.id: number for number, group in enumerate(groups) if len(group.findings) > 1 for f in group.findings
+    }
+    made: list[list[ReportPlanStep]] = []
+    index: dict[int, list[ReportPlanStep]] = {}
+    for step in steps:
+        owners = {group_of.get(f) for f in step.findings}
+        key = owners.pop() if len(owners) == 1 else None
+        if key is None:
+            made.append([step])
+        elif key in index:
+            index[key].append(step)
+        else:
+            index[key] = [step]
+            made.append(index[key])
+    return made

@@ -13,6 +13,7 @@ import re
 from infradiag.report.fixtext import change_text, risks_text
 from infradiag.report.grouping import (
     FindingGroup,
+    alike_steps,
     explanation_after,
     finding_groups,
     folded_list,
@@ -246,22 +247,34 @@ def _plan_step(step: ReportPlanStep) -> list[str]:
 
 
 def _plan(report: TriageReport) -> list[str]:
-    rows = [
-        [
-            str(step.rank),
-            step.priority + (" (suppressed)" if step.suppressed else ""),
-            text(step.action),
-            ", ".join(code(f) for f in step.findings),
-            f"{step.blast_radius} service(s)",
-            ", ".join(code(r) for r in step.risks or []) or "-",
-        ]
-        for step in report.plan
-    ]
+    """The plan table and each step's commands; steps alike (one per service of a folded finding group)
+    are one row and one section, the first step's, naming the others."""
+    batches = alike_steps(finding_groups(report.findings), report.plan)
+    rows = []
+    for batch in batches:
+        step, more = batch[0], len(batch) - 1
+        rows.append(
+            [
+                str(step.rank) + (f"-{batch[-1].rank}" if more else ""),
+                step.priority + (" (suppressed)" if step.suppressed else ""),
+                text(step.action) + (f" (and {more} more alike, one per service)" if more else ""),
+                ", ".join(code(f) for f in step.findings) + (f" and {more} more" if more else ""),
+                f"{sum(s.blast_radius for s in batch)} service(s)",
+                ", ".join(code(r) for r in step.risks or []) or "-",
+            ]
+        )
     header = ["#", "priority", "action", "resolves", "blast radius", "risks"]
     out = ["### Remediation plan", "", *_table(header, rows)]
     out.append("")
-    for step in report.plan:
-        out += _plan_step(step)
+    for batch in batches:
+        out += _plan_step(batch[0])
+        if len(batch) > 1 and (batch[0].commands or batch[0].terraform):
+            out += [
+                f"Steps {batch[1].rank}-{batch[-1].rank} are alike, one per service"
+                + (", each with the risks above" if batch[0].risks else "")
+                + ": their commands are in `--format json`.",
+                "",
+            ]
     return out
 
 

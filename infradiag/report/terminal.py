@@ -9,12 +9,16 @@ terminal may wrap them on screen but a copy pastes them whole.
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from rich.console import Console
 from rich.text import Text
 
 from infradiag.report.fixtext import change_text, risks_text, step_verification
 from infradiag.report.grouping import (
     FindingGroup,
+    Repeats,
+    alike_steps,
     explanation_after,
     finding_groups,
     folded_list,
@@ -149,20 +153,23 @@ def _evidence(e: ReportEvidence, detail: str, console: Console, indent: int) -> 
     drawn = sparkline(e.series) if e.series is not None else None
     if drawn is not None:
         bars = Text()
-        for char, over in zip(drawn.bars, drawn.over, strict=True):
-            bars.append(char, "bold red" if over else "green")
+        for over, run in groupby(zip(drawn.bars, drawn.over, strict=True), key=lambda bar: bar[1]):
+            bars.append("".join(char for char, _ in run), "bold red" if over else "green")
         _line(console, Text.assemble(bars, "  ", literal(drawn.caption, "dim")), indent + 2, 0)
 
 
-def _short(text: str, finding: ReportFinding) -> str:
-    """`text` folded, with the finding's whole service list (the blast radius above) named, not repeated."""
+def _short(text: str, finding: ReportFinding, repeats: Repeats) -> str:
+    """`text` folded, with the finding's whole service list (the blast radius above) named, not repeated, and
+    a long message shown before pointed to."""
     services = finding.affected_services
     if len(services) >= 3:
         text = text.replace(", ".join(services), f"the {len(services)} services above")
-    return folded_text(text)
+    return repeats.once(text)
 
 
-def _whys(finding: ReportFinding, report: TriageReport, console: Console, lead: bool) -> None:
+def _whys(
+    finding: ReportFinding, report: TriageReport, console: Console, lead: bool, repeats: Repeats
+) -> None:
     for number, why in enumerate(finding.why, 1):
         # Probe lines that say what the Probes section says are counted, not repeated.
         repeated = [e for e in why.evidence if _probe_citation(e, report)]
@@ -172,7 +179,7 @@ def _whys(finding: ReportFinding, report: TriageReport, console: Console, lead: 
                 (f"{number}. ", "bold"),
                 literal(why.question),
                 " ",
-                literal(_short(why.answer, finding), "italic"),
+                literal(_short(why.answer, finding, repeats), "italic"),
                 literal(f" [probe: {len(repeated)}, see Probes]", "dim") if repeated else "",
             ),
             2,
@@ -180,7 +187,7 @@ def _whys(finding: ReportFinding, report: TriageReport, console: Console, lead: 
         )
         for e in why.evidence:
             if e not in repeated:
-                _evidence(e, _short(e.detail, finding), console, 5)
+                _evidence(e, _short(e.detail, finding, repeats), console, 5)
     fix = finding.remediation
     for change in fix.changes or []:
         if lead:
@@ -191,7 +198,7 @@ def _whys(finding: ReportFinding, report: TriageReport, console: Console, lead: 
         _line(console, literal(f"changes {fields} (values: --format markdown)", "dim"), 2)
 
 
-def _probes(report: TriageReport, console: Console) -> None:
+def _probes(report: TriageReport, console: Console, repeats: Repeats) -> None:
     unserved = report.services_without_url or []
     if not report.probes and not unserved:
         return
@@ -234,10 +241,12 @@ def _probes(report: TriageReport, console: Console) -> None:
             # "503 from the Google Front End: what it means; here because ...": the detail above already says
             # who answered, so the meaning follows it.
             shown = explanation_after(group.detail, group.explanation)
-            _line(console, literal(f"= {folded_text(shown)}", "dim"), 4)
+            _line(console, literal(f"= {repeats.once(shown)}", "dim"), 4)
 
 
-def _finding(group: FindingGroup, report: TriageReport, console: Console, lead: FindingGroup | None) -> None:
+def _finding(
+    group: FindingGroup, report: TriageReport, console: Console, lead: FindingGroup | None, repeats: Repeats
+) -> None:
     f = group.first
     if group is not lead:
         _line(console, _headline(group, console.width))
@@ -251,10 +260,46 @@ def _finding(group: FindingGroup, report: TriageReport, console: Console, lead: 
         )
     if len(group.findings) > 1:
         _line(console, literal(f"why, for {f.resources[0]} (the others alike):", "dim"), 2)
-    _whys(f, report, console, group is lead)
+    _whys(f, report, console, group is lead, repeats)
 
 
-def _fixes(report: TriageReport, console: Console) -> None:
+def _step(
+    report: TriageReport,
+    step: ReportPlanStep,
+    console: Console,
+    repeats: Repeats,
+    urgent: set[str],
+    first: ReportPlanStep | None,
+) -> None:
+    action = repeats.once(step.action)
+    console.print(literal(f"# {step.rank}. {action}", "bold", one_line=True), soft_wrap=True)
+    if (verified := step_verification(report, step)) is not None:  # only with --verify-fixes
+        console.print(literal(f"# on the twin: {verified}", "dim", one_line=True), soft_wrap=True)
+    if step.risks:
+        console.print(literal(f"# risks: {risks_text(step.risks)}", "yellow", one_line=True), soft_wrap=True)
+    for way_back in step.way_back or []:
+        console.print(literal(f"# way back: {way_back}", one_line=True), soft_wrap=True)
+    if step.priority not in urgent:
+        console.print(literal("# command and terraform: --format markdown or json"), soft_wrap=True)
+        return
+    for number, command in enumerate(step.commands):
+        if step is first and number == 0:
+            console.print(literal("# command: the first command, at the top"), soft_wrap=True)
+            continue
+        console.print(literal(command, one_line=True), soft_wrap=True)
+    for terraform in step.terraform:
+        if "\n" not in terraform:
+            console.print(literal(f"# terraform: {terraform}", one_line=True), soft_wrap=True)
+            continue
+        # A whole resource block is a file's content, not a line to paste mid-outage: named, with where to
+        # get it, so the screen keeps to what is done now.
+        console.print(
+            literal(f"# terraform: {_block_name(terraform)} (--format markdown)", one_line=True),
+            soft_wrap=True,
+        )
+
+
+def _fixes(report: TriageReport, groups: list[FindingGroup], console: Console, repeats: Repeats) -> None:
     # soft_wrap: a command broken over lines by the terminal width would not paste. One line each: a newline
     # from outside text inside a command would run its second half on its own when pasted.
     steps = [s for s in report.plan if s.commands or s.terraform]
@@ -265,42 +310,27 @@ def _fixes(report: TriageReport, console: Console) -> None:
     # The outage's own steps (P0, P1, or the most urgent there is) show their commands; a follow-up's command
     # (an alert policy to add) is for after the outage, and long: named, with where to get it.
     urgent = {"P0", "P1", steps[0].priority}
-    for step in steps[:STEPS_SHOWN]:
-        console.print(literal(f"# {step.rank}. {step.action}", "bold", one_line=True), soft_wrap=True)
-        if (verified := step_verification(report, step)) is not None:  # only with --verify-fixes
-            console.print(literal(f"# on the twin: {verified}", "dim", one_line=True), soft_wrap=True)
-        if step.risks:
+    batches = alike_steps(groups, steps)
+    for batch in batches[:STEPS_SHOWN]:
+        _step(report, batch[0], console, repeats, urgent, first)
+        if len(batch) > 1:
+            risky = " (each with the risks above)" if batch[0].risks else ""
             console.print(
-                literal(f"# risks: {risks_text(step.risks)}", "yellow", one_line=True), soft_wrap=True
-            )
-        for way_back in step.way_back or []:
-            console.print(literal(f"# way back: {way_back}", one_line=True), soft_wrap=True)
-        if step.priority not in urgent:
-            console.print(literal("# command and terraform: --format markdown or json"), soft_wrap=True)
-            continue
-        for number, command in enumerate(step.commands):
-            if step is first and number == 0:
-                console.print(literal("# command: the first command, at the top"), soft_wrap=True)
-                continue
-            console.print(literal(command, one_line=True), soft_wrap=True)
-        for terraform in step.terraform:
-            if "\n" not in terraform:
-                console.print(literal(f"# terraform: {terraform}", one_line=True), soft_wrap=True)
-                continue
-            # A whole resource block is a file's content, not a line to paste mid-outage: named, with where
-            # to get it, so the screen keeps to what is done now.
-            console.print(
-                literal(f"# terraform: {_block_name(terraform)} (--format markdown)", one_line=True),
+                literal(
+                    f"# ... and {len(batch) - 1} more step(s) alike, one per service{risky}: steps"
+                    f" {batch[1].rank}-{batch[-1].rank} in --format json or markdown",
+                    "yellow" if risky else "",
+                ),
                 soft_wrap=True,
             )
-    if len(steps) > STEPS_SHOWN:
-        rest = steps[STEPS_SHOWN:]
-        risky = sum(1 for s in rest if s.risks)
+    rest = [step for batch in batches[STEPS_SHOWN:] for step in batch]
+    if rest:
+        risky_steps = sum(1 for s in rest if s.risks)
         console.print(
             literal(
-                f"# ... {len(rest)} more step(s) ({risky} with risks): every command is in --format json or"
-                " markdown",
-                "yellow" if risky else "",
+                f"# ... {len(rest)} more step(s) ({risky_steps} with risks): every command is in"
+                " --format json or markdown",
+                "yellow" if risky_steps else "",
             ),
             soft_wrap=True,
         )
@@ -339,11 +369,12 @@ def render(report: TriageReport, console: Console) -> None:
         _line(console, _headline(lead, console.width))
         _line(console, _blast(lead, report, console.width), 2)
     _first_command(report, console)
+    repeats = Repeats()
     if lead is not None:
-        _finding(lead, report, console, lead)
-    _probes(report, console)
+        _finding(lead, report, console, lead, repeats)
+    _probes(report, console, repeats)
     others = [g for g in groups if g is not lead]
     for group in others:
-        _finding(group, report, console, lead)
-    _fixes(report, console)
+        _finding(group, report, console, lead, repeats)
+    _fixes(report, groups, console, repeats)
     _unknowns(report, console)

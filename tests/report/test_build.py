@@ -148,3 +148,49 @@ def test_each_part_of_the_evidence_findings_and_plan_is_carried_into_the_report(
         "no SQL",
         "sql.instances.list",
     )
+
+
+def _gfe(service: str) -> ProbeResult:
+    detail = "503 after 154 ms from the Google Front End: no ready instance or revision"
+    return ProbeResult(
+        service=service, path="/health", url="http://127.0.0.1:1/health", ok=False, outcome="http_5xx",
+        status=503, latency_ms=154.0, detail=detail, served_by="gfe",
+    )  # fmt: skip
+
+
+def test_an_answer_of_googles_serving_stack_is_explained_by_the_finding_behind_it() -> None:
+    findings = [finding("alerts", "P3", ("auth",)), finding("saturated", "P0", ("auth", "frontend"))]
+    plain = ProbeResult(
+        service="backend", path="/health", url="http://127.0.0.1:1/health", ok=False, outcome="http_5xx",
+        status=503, latency_ms=900.0, detail="503 after 900 ms",
+    )  # fmt: skip
+    evidence = Evidence(project="p", region="r", now=NOW, probes=[_gfe("auth"), _gfe("search"), plain])
+    report = build_report("staging", evidence, findings, make_plan(findings), "down", NOW, 12)
+    auth, search, backend = report.probes
+    meaning = (
+        "503 from the Google Front End: no instance was ready to take the request (none started or passed"
+    )
+    assert auth.explanation == f"{meaning} its health checks); here because saturated title (P0)"  # the P0's
+    assert search.explanation == f"{meaning} its health checks)"  # no finding covers it: the meaning alone
+    assert backend.explanation is None  # the service itself answered: nothing to explain
+    assert "explanation" not in report.to_json_dict()["probes"][2]
+
+
+def test_the_report_says_who_read_the_project_in_every_format() -> None:
+    import io
+
+    from rich.console import Console
+
+    from infradiag.report.markdown import render_markdown
+    from infradiag.report.terminal import render
+
+    evidence = Evidence(project="p", region="r", now=NOW, identity="reader@p.iam.gserviceaccount.com")
+    report = build_report("staging", evidence, [], [], "healthy", NOW, 12)
+    out = io.StringIO()
+    render(report, Console(file=out, width=80, color_system=None))
+    assert (
+        out.getvalue().splitlines()[0]
+        == "infradiag triage staging (p, r) as reader@p.iam.gserviceaccount.com"
+    )
+    assert "Read as `reader@p.iam.gserviceaccount.com`." in render_markdown(report)
+    assert report.to_json_dict()["identity"] == "reader@p.iam.gserviceaccount.com"

@@ -1,0 +1,124 @@
+"""A cited metric drawn over the window its playbook read, with its threshold marked: built from the
+evidence's series into the report, and shown by the terminal and Markdown views."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+from rich.console import Console
+
+from infradiag.diagnose.findings import Citation, Finding, Fix, Why
+from infradiag.evidence import ConnectorEvidence, Evidence, MetricSeries
+from infradiag.evidence.metrics import CONNECTOR_CPU
+from infradiag.plan import make_plan
+from infradiag.report.build import build_report
+from infradiag.report.markdown import render_markdown
+from infradiag.report.model import ReportSeries, TriageReport
+from infradiag.report.sparkline import BARS, sparkline
+from infradiag.report.terminal import render
+
+NOW = datetime(2026, 9, 15, 23, 6, 52, tzinfo=UTC)
+CONNECTOR = "projects/p/locations/r/connectors/c"
+RISING = [0.40, 0.45, 0.52, 0.60, 0.71, 0.80, 0.88, 0.93, 0.97, 0.99]
+
+
+def _series(points: list[float], threshold: float | None = 0.9) -> ReportSeries:
+    return ReportSeries(
+        metric=CONNECTOR_CPU,
+        aggregation="p95 per minute",
+        start=NOW - timedelta(minutes=len(points)),
+        end=NOW,
+        period_seconds=60,
+        points=points,
+        threshold=threshold,
+    )
+
+
+def test_a_rising_series_climbs_and_marks_the_points_over_the_threshold() -> None:
+    drawn = sparkline(_series(RISING))
+    assert drawn is not None
+    assert len(drawn.bars) == len(RISING)
+    assert [BARS.index(b) for b in drawn.bars] == sorted(BARS.index(b) for b in drawn.bars)
+    assert drawn.bars[0] != drawn.bars[-1] == BARS[-1]
+    assert drawn.over == tuple(v >= 0.9 for v in RISING)
+    assert drawn.caption == "p95 per minute: 0.40 -> 0.99; 3/10 at or over 0.90"
+
+
+def test_a_long_series_is_summarised_by_the_largest_point_of_each_slice() -> None:
+    points = [0.1] * 90
+    points[45] = 0.95  # one spike must survive the summary
+    drawn = sparkline(_series(points))
+    assert drawn is not None
+    assert len(drawn.bars) == 30
+    assert drawn.bars.count(BARS[-1]) == 1
+    assert drawn.caption.endswith("1/90 at or over 0.90")
+
+
+def test_no_points_no_line_and_no_threshold_no_mark() -> None:
+    assert sparkline(_series([])) is None
+    drawn = sparkline(_series([1.0, 2.0], threshold=None))
+    assert drawn is not None
+    assert drawn.over == (False, False)
+    assert drawn.caption == "p95 per minute: 1.00 -> 2.00"
+
+
+def _saturated() -> TriageReport:
+    finding = Finding(
+        cause="vpc_connector.saturated",
+        priority="P0",
+        title="VPC connector c is out of capacity",
+        resource=CONNECTOR,
+        affected_services=["a"],
+        why=[
+            Why(
+                question="Why would connector c fail them?",
+                answer="It is out of capacity",
+                evidence=[
+                    Citation(source="monitoring", detail=f"{CONNECTOR_CPU} p95 0.99 over 10 min"),
+                    Citation(source="vpcaccess", detail=f"c: state READY ({CONNECTOR_CPU} is not read here)"),
+                ],
+            )
+        ],
+        remediation=Fix(summary="Raise the capacity of c"),
+    )
+    series = MetricSeries(
+        metric=CONNECTOR_CPU,
+        resource=CONNECTOR,
+        aggregation="p95 per minute",
+        start=NOW - timedelta(minutes=10),
+        end=NOW,
+        period_s=60,
+        points=RISING,
+    )
+    other = series.model_copy(update={"resource": "projects/p/locations/r/connectors/other", "points": [0.1]})
+    connector = ConnectorEvidence(name="c", resource=CONNECTOR, region="r", state="READY")
+    evidence = Evidence(
+        project="p", region="r", now=NOW, connectors=[connector], metric_series=[other, series]
+    )
+    thresholds = {"connector_cpu_saturated": 0.9}
+    return build_report("e", evidence, [finding], make_plan([finding]), "down", NOW, 1, thresholds=thresholds)
+
+
+def test_the_report_carries_the_series_of_the_metric_a_monitoring_line_cites() -> None:
+    report = _saturated()
+    cited, read_elsewhere = report.findings[0].why[0].evidence
+    assert cited.series is not None
+    assert cited.series.points == RISING  # the finding's connector, not the other one
+    assert cited.series.threshold == 0.9
+    assert cited.series.period_seconds == 60
+    assert read_elsewhere.series is None  # only monitoring lines carry a series
+    assert report.to_json_dict()["findings"][0]["why"][0]["evidence"][0]["series"]["periodSeconds"] == 60
+
+
+def test_terminal_and_markdown_draw_it_under_the_line() -> None:
+    report = _saturated()
+    drawn = sparkline(_series(RISING))
+    assert drawn is not None
+    out = io.StringIO()
+    render(report, Console(file=out, width=100, color_system=None))
+    assert f"{drawn.bars}  {drawn.caption}" in out.getvalue()
+    assert f"`{drawn.bars}` p95 per minute: 0.40 -> 0.99; 3/10 at or over 0.90" in render_markdown(report)
+    coloured = io.StringIO()
+    render(report, Console(file=coloured, width=100, color_system="standard", force_terminal=True))
+    assert "\x1b[1;31m" + drawn.bars[-3:] in coloured.getvalue()  # the points over the threshold in red
