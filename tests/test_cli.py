@@ -101,7 +101,7 @@ def test_triage_staging_names_the_saturated_connector_and_exits_1() -> None:
     assert "vpc_connector.saturated" in out
     assert "P0" in out
     assert "VPC connector staging-conn is out of capacity" in out
-    assert "why 3" in out  # the whole chain: probes -> connector in common -> capacity
+    assert "  3. Why would connector staging-conn fail them?" in out  # the whole chain, down to capacity
     assert (
         "gcloud compute networks vpc-access connectors update staging-conn --region us-central1 "
         "--project acme-staging --min-instances 2 --max-instances 6"
