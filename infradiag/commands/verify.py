@@ -103,14 +103,16 @@ async def _retriage(
     from infradiag.triage import triage
 
     def run() -> TriageReport | str:
-        with twin_target(scenario, base) as target:
-            try:
+        try:
+            with twin_target(scenario, base) as target:
                 report, _ = runtime.run(
                     asyncio.wait_for(triage(target, books, time.monotonic() + seconds), timeout=seconds)
                 )
-            except TimeoutError:
-                return f"the re-triage did not finish within {seconds:.0f} s"
-            return report
+        except TimeoutError:
+            return f"the re-triage did not finish within {seconds:.0f} s"
+        except Exception as failure:  # reported as the step's verdict: one broken fix spares the others
+            return f"the re-triage of the changed scenario failed: {type(failure).__name__}: {failure}"
+        return report
 
     # Each re-triage on a thread of its own with its own event loop: the twins' threads and the collector's
     # clients never share a loop between two re-triages.

@@ -16,8 +16,8 @@ it with the method's semantics:
   (lists included: `settings.databaseFlags` is replaced whole) is replaced, and a JSON null deletes.
 
 Then the side effects Google documents for that resource (`_SIDE_EFFECTS`), and the resource's Monitoring
-series projected at the same observed load (whatif_capacity.py). Whatever cannot be applied is an explicit
-`CannotApply` with the reason, never a silent no-op.
+series (and Cloud Run's own answers) projected at the same observed load (whatif_capacity.py). Whatever
+cannot be applied is an explicit `CannotApply` with the reason, never a silent no-op.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 from infradiag.twin.compute_names import PlacementError, placement
 from infradiag.twin.scenario import Resource, Scenario
-from infradiag.twin.whatif_capacity import project_series
+from infradiag.twin.whatif_capacity import project_series, project_serving
 
 
 @dataclass(frozen=True)
@@ -281,8 +281,12 @@ def apply_request(scenario: Scenario, request: Request) -> Applied | CannotApply
     projected = project_series(request.api, scenario, before, after)
     if isinstance(projected, str):
         return CannotApply(projected)
-    series, projection_notes = projected
+    serving = project_serving(scenario, request.api, before, after)
+    if isinstance(serving, str):
+        return CannotApply(serving)
+    (series, series_notes), (endpoints, serving_notes) = projected, serving
     changed = scenario.model_copy(deep=True)
     getattr(getattr(changed, kind.section), kind.key)[index] = after
     changed.monitoring.timeSeries = series
-    return Applied(changed, notes + projection_notes)
+    changed.endpoints = copy.deepcopy(endpoints)
+    return Applied(changed, notes + series_notes + serving_notes)

@@ -18,6 +18,13 @@ same playbooks and thresholds as the real ones):
   max_connections follows the new tier's memory through the evidence itself, not through a series.
 - Cloud SQL activation policy NEVER -> ALWAYS: the instance starts, so cloudsql.googleapis.com/database/up
   reads 1 where it read 0.
+- Cloud Run max instances (template.scaling.maxInstanceCount, or the service-level scaling.maxInstanceCount):
+  the load is the peak of active instances observed (run.googleapis.com/container/instance_count, state
+  active, summed over the service's revisions). When the new maximum is above that peak, Cloud Run has an
+  instance for every request of that load, so its own "no instance available" answer (HTTP 429 with the body
+  `Rate exceeded.`, https://cloud.google.com/run/docs/troubleshooting#429) stops: those endpoints of the
+  service answer 200 instead, the app's own answer being unknown (the re-triage judges the capacity cause
+  alone). Without an instance count series the model cannot tell, and the change is not provable.
 - A utilisation never exceeds 1.0 (a smaller capacity saturates, it cannot go past full).
 """
 
@@ -29,8 +36,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from infradiag.evidence.metrics import CONNECTOR_CPU, CONNECTOR_INSTANCES, SQL_CPU, SQL_UP
+from infradiag.evidence.metrics import (
+    CONNECTOR_CPU,
+    CONNECTOR_INSTANCES,
+    RUN_INSTANCE_COUNT,
+    SQL_CPU,
+    SQL_UP,
+)
 from infradiag.fixes.sizing import CONNECTOR_MBPS_PER_INSTANCE, connector_ceiling_mbps
+from infradiag.twin.scenario import EndpointBehaviour
 
 Resource = dict[str, Any]
 # A projection: the scenario's series once projected, and one note per projected series kind; or why not.
@@ -199,3 +213,80 @@ def project_series(api: str, scenario: Any, before: Resource, after: Resource) -
     if api == "sqladmin":
         return _sql(timeseries, scenario.project, before, after)
     return timeseries, []
+
+
+# Cloud Run's own answer when no instance can take a request (https://cloud.google.com/run/docs/troubleshooting#429).
+_NO_INSTANCE_STATUS, _NO_INSTANCE_BODY = 429, "Rate exceeded."
+# An endpoint's answer per service short name, then per path (the scenario's twin-only `endpoints`).
+Endpoints = dict[str, dict[str, EndpointBehaviour]]
+
+
+def _max_instances(service: Resource) -> int | None:
+    counts = [
+        int(value)
+        for value in (
+            ((service.get("template") or {}).get("scaling") or {}).get("maxInstanceCount"),
+            (service.get("scaling") or {}).get("maxInstanceCount"),
+        )
+        if value is not None
+    ]
+    return min(counts) if counts else None
+
+
+def _peak_active_instances(timeseries: list[Resource], service_name: str, location: str) -> int | None:
+    """The most active instances the service ran at one instant, summed over its revisions; None unseen."""
+    totals: dict[str, int] = {}
+    for series in timeseries:
+        kind, labels = _labels(series)
+        metric = series.get("metric") or {}
+        if (
+            metric.get("type") != RUN_INSTANCE_COUNT
+            or kind != "cloud_run_revision"
+            or labels.get("service_name") != service_name
+            or labels.get("location") not in (None, location)
+            or (metric.get("labels") or {}).get("state", "active") != "active"
+        ):
+            continue
+        for point in series.get("points", []):
+            end = str(point["interval"]["endTime"])
+            totals[end] = totals.get(end, 0) + int(point["value"].get("int64Value", 0))
+    return max(totals.values()) if totals else None
+
+
+def project_serving(
+    scenario: Any, api: str, before: Resource, after: Resource
+) -> tuple[Endpoints, list[str]] | str:
+    """The scenario's endpoints once `before` became `after`: a Cloud Run service whose max instances rise
+    above its observed peak stops answering Cloud Run's 429 `Rate exceeded.` (see the module's assumptions);
+    a string saying why when the model cannot tell. The scenario is not modified."""
+    endpoints: Endpoints = scenario.endpoints
+    if api != "run" or "/services/" not in str(after.get("name", "")):
+        return endpoints, []
+    old, new = _max_instances(before), _max_instances(after)
+    if new is None or old == new:
+        return endpoints, []
+    *_, location, _, name = str(after["name"]).split("/")
+    peak = _peak_active_instances(scenario.monitoring.timeSeries, name, location)
+    if peak is None:
+        return (
+            f"no active instance count of {name} was observed ({RUN_INSTANCE_COUNT}): the capacity model "
+            f"cannot tell whether {new} instances carry its load"
+        )
+    if new <= peak:
+        return endpoints, [f"{name}: max instances {old} -> {new}, at or under its observed peak of {peak}"]
+    paths = endpoints.get(name, {})
+    rejected = [
+        path
+        for path, answer in paths.items()
+        if answer.status == _NO_INSTANCE_STATUS and (answer.body or "").strip() == _NO_INSTANCE_BODY
+    ]
+    if not rejected:
+        return endpoints, []
+    served = {
+        **paths,
+        **{path: EndpointBehaviour(status=200, delayMs=paths[path].delayMs) for path in rejected},
+    }
+    return {**endpoints, name: served}, [
+        f"{name}: max instances {old} -> {new}, above its observed peak of {peak} active: Cloud Run's 429 "
+        f"Rate exceeded stops on {', '.join(rejected)} (the app's answer there taken as 200)"
+    ]

@@ -262,3 +262,46 @@ def test_the_twin_serves_the_changed_connector_to_the_official_client(saturated:
     with Twin(after) as twin:
         connector = vpcaccess_v1.VpcAccessServiceClient(**rest_kwargs(twin)).get_connector(name=CONNECTOR)
     assert (connector.max_instances, connector.max_throughput) == (10, 1000)
+
+
+WEBSOCKET = "projects/acme-staging/locations/us-central1/services/websocket"
+
+
+def run_max_instances(count: int) -> Request:
+    body = {"template": {"scaling": {"maxInstanceCount": count}}}
+    mask = "template.scaling.maxInstanceCount"
+    return Request("run", "projects.locations.services.patch", WEBSOCKET, body, mask)
+
+
+@pytest.fixture(scope="module")
+def at_max() -> Scenario:
+    """websocket: maxInstanceCount 10, 10 active instances at peak, every path answering Cloud Run's 429."""
+    return load_scenario(SCENARIOS / "cause-run-max-instances-reached.yaml")
+
+
+def test_more_instances_than_the_observed_peak_stop_cloud_runs_429(at_max: Scenario) -> None:
+    result = apply_request(at_max, run_max_instances(20))
+    assert isinstance(result, Applied)
+    assert at_max.endpoints["websocket"]["*"].status == 429
+    assert result.scenario.endpoints["websocket"]["*"].status == 200
+    assert result.scenario.endpoints["backend"] == at_max.endpoints["backend"]
+    assert any("above its observed peak of 10 active" in note for note in result.notes)
+    service = next(s for s in result.scenario.run.services if s["name"] == WEBSOCKET)
+    assert service["template"]["scaling"]["maxInstanceCount"] == 20
+
+
+def test_no_more_instances_than_the_observed_peak_change_nothing_served(at_max: Scenario) -> None:
+    after = applied(at_max, run_max_instances(10 - 1))
+    assert after.endpoints == at_max.endpoints
+
+
+def test_without_an_instance_count_the_run_capacity_cannot_be_projected(at_max: Scenario) -> None:
+    copy = at_max.model_copy(deep=True)
+    copy.monitoring.timeSeries = [
+        s
+        for s in copy.monitoring.timeSeries
+        if s["metric"]["type"] != "run.googleapis.com/container/instance_count"
+    ]
+    result = apply_request(copy, run_max_instances(20))
+    assert isinstance(result, CannotApply)
+    assert "no active instance count of websocket was observed" in result.why
