@@ -16,6 +16,7 @@ from infradiag.fixes.sizing import (
     connector_ceiling_mbps,
     connector_sizing,
     max_connections_sizing,
+    run_max_instances_sizing,
     sql_cpu_sizing,
 )
 
@@ -55,6 +56,7 @@ PLAYBOOK_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "connector_sizing": connector_sizing,
     "max_connections_sizing": max_connections_sizing,
     "sql_cpu_sizing": sql_cpu_sizing,
+    "run_max_instances_sizing": run_max_instances_sizing,
     # A part of a full resource name: the project a KMS key lives in (fixes/names.py).
     "resource_part": resource_part,
 }

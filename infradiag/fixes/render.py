@@ -186,6 +186,43 @@ def _sql_terraform(change: Change, names: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+# --- Cloud Run Admin v2: projects.locations.services.patch ------------------------------------------------
+
+_RUN_SCALING = (
+    ("template.scaling.minInstanceCount", "--min-instances", "min_instance_count"),
+    ("template.scaling.maxInstanceCount", "--max-instances", "max_instance_count"),
+)
+
+
+def _run_gcloud(change: Change, names: dict[str, str]) -> str:
+    parts = [
+        "gcloud run services update",
+        shlex.quote(names["name"]),
+        _flag("--region", names["region"]),
+        _flag("--project", names["project"]),
+    ]
+    sent = change.sent()
+    parts += [_flag(flag, sent[path]) for path, flag, _ in _RUN_SCALING if path in sent]
+    return " ".join(parts)
+
+
+def _run_terraform(change: Change, names: dict[str, str]) -> str:
+    pairs: list[tuple[str, Any, str]] = [
+        ("name", names["name"], ""),
+        ("location", names["region"], ""),
+        ("project", names["project"], ""),
+    ]
+    scaling = [
+        (attribute, change.value(path), _was(change, path))
+        for path, _, attribute in _RUN_SCALING
+        if change.value(path) is not None
+    ]
+    lines = [f'resource "google_cloud_run_v2_service" {_hcl_string(_tf_name(names["name"]))} {{']
+    lines += _attributes(pairs, "  ")
+    lines += ["", "  template {", "    scaling {", *_attributes(scaling, "      "), "    }", "  }", "}"]
+    return "\n".join(lines)
+
+
 # --- Cloud Monitoring: projects.alertPolicies.create ------------------------------------------------------
 
 
@@ -283,6 +320,20 @@ METHODS: dict[tuple[str, str], Method] = {
             update_mask=False,
             gcloud=_sql_gcloud,
             terraform=_sql_terraform,
+        ),
+        Method(
+            api="run",
+            method="projects.locations.services.patch",
+            # PATCH v2/{service.name} with an updateMask
+            # (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services/patch): a
+            # template change deploys a new revision.
+            resource=re.compile(
+                r"projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/services/(?P<name>[^/]+)"
+            ),
+            fields=frozenset(path for path, _, _ in _RUN_SCALING),
+            context=frozenset(),
+            gcloud=_run_gcloud,
+            terraform=_run_terraform,
         ),
         Method(
             api="monitoring",

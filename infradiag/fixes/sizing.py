@@ -267,3 +267,75 @@ def sql_cpu_sizing(db: Any) -> dict[str, Any]:
     )
     sizing["note"] = ""
     return sizing
+
+
+# Cloud Run's maxInstanceCount when a service sets none (https://cloud.google.com/run/docs/configuring/
+# max-instances), and the factor max instances go up by when nothing else bounds them: a service at its
+# limit sheds the requests past it (429), so how much more it needs is not measured; doubling is a step the
+# next triage can check.
+RUN_DEFAULT_MAX_INSTANCES = 100
+RUN_MAX_INSTANCES_STEP = 2
+
+
+def _databases_of(service: Any, sql_instances: Any, connectors: Any) -> list[dict[str, Any]]:
+    """The Cloud SQL instances `service` reaches: by the Cloud SQL connector, or over a private IP on the
+    network of its VPC connector or Direct VPC egress."""
+    networks = {service.get("direct_egress_network")}
+    networks |= {c.get("network") for c in connectors or [] if c.get("resource") == service.get("connector")}
+    networks.discard(None)
+    return [
+        dict(db)
+        for db in sql_instances or []
+        if db.get("connection_name") in (service.get("cloudsql_instances") or [])
+        or (db.get("private_network") is not None and db.get("private_network") in networks)
+    ]
+
+
+def run_max_instances_sizing(
+    service: Any, sql_instances: Any, connectors: Any, warning: Any
+) -> dict[str, Any]:
+    """The max instances a service at its limit gets: RUN_MAX_INSTANCES_STEP times its current ones, bounded
+    by the connection headroom of every database it reaches (the connections left below `warning` of
+    max_connections, divided by the connections one of its instances holds at the peak: the database's
+    peak over the service's active instances, as if they were all its own). Returns `current` (None when not
+    set), `proposed`, `why`, and `note` (what to do first when no database has room)."""
+    current = service.get("max_instances")
+    base = int(current) if current is not None else RUN_DEFAULT_MAX_INSTANCES
+    named = f"maxInstanceCount {base}" if current is not None else f"Cloud Run's default of {base}"
+    active = (service.get("load") or {}).get("instances_active_max")
+    proposed = base * RUN_MAX_INSTANCES_STEP
+    reasons = [f"{named} in use" + (f" (active max {active:.0f})" if active else "")]
+    reasons.append(f"{RUN_MAX_INSTANCES_STEP} x {base} = {proposed}")
+    sizing: dict[str, Any] = {"current": current, "proposed": proposed, "note": ""}
+    for db in _databases_of(service, sql_instances, connectors):
+        limit, peak = db.get("max_connections"), db.get("connections_max")
+        if limit is None or peak is None or not active:
+            reasons.append(
+                f"{db['name']} is behind it but its max_connections or connection peak is unknown: check "
+                "that it takes the connections of the new instances"
+            )
+            continue
+        per_instance = float(peak) / float(active)
+        room = math.floor(float(limit) * float(warning)) - float(peak)
+        extra = math.floor(room / per_instance) if per_instance > 0 else proposed - base
+        bound = base + max(extra, 0)
+        reasons.append(
+            f"{db['name']} has room for {max(room, 0):.0f} more connections below "
+            f"{float(warning) * 100:.0f} % of max_connections {limit} (peak {float(peak):.0f}); at "
+            f"{per_instance:.1f} per instance that is {max(extra, 0)} more instances"
+        )
+        if bound < proposed:
+            proposed = bound
+    if proposed <= base:
+        sizing["proposed"] = current
+        sizing["why"] = "unchanged"
+        sizing["note"] = (
+            f"Do not raise max instances of {service['name']} yet: " + "; ".join(reasons[2:]) + ". Give the "
+            "database room first (its max_connections or tier), or pool connections, then raise them"
+        )
+        return sizing
+    sizing["proposed"] = proposed
+    sizing["why"] = "; ".join(reasons) + (
+        f": {proposed}" if proposed != base * RUN_MAX_INSTANCES_STEP else ""
+    )
+    return sizing

@@ -171,8 +171,8 @@ def test_a_flag_value_with_a_comma_or_a_quote_survives_the_shell_and_gcloud() ->
 
 
 def test_unknown_methods_and_fields_are_refused() -> None:
-    with pytest.raises(ValueError, match="no renderer for run"):
-        build_change("run", "projects.locations.services.patch", CONNECTOR, [], {}, [])
+    with pytest.raises(ValueError, match="no renderer for run projects"):
+        build_change("run", "projects.locations.jobs.patch", CONNECTOR, [], {}, [])
     with pytest.raises(ValueError, match="cannot set ipCidrRange"):
         build_change(
             "vpcaccess",
