@@ -49,12 +49,22 @@ STEPS_SHOWN = 5  # plan steps printed in full; the JSON report holds every one
 
 def _line(console: Console, text: Text, indent: int = 0, hang: int = 2) -> None:
     """One paragraph, wrapped to the console's width: its first row indented by `indent`, the others by
-    `indent + hang`; no trailing spaces."""
-    first, *_ = text.wrap(console, max(20, console.width - indent)) or [Text()]
+    `indent + hang`; no trailing spaces, nothing of `text` left out."""
+    rows = text.wrap(console, max(20, console.width - indent)) or [Text()]
+    first = rows[0]
+    if not text.plain.startswith(first.plain):
+        # Wrapping changed the characters (a tab expanded): print its rows as they are, none lost.
+        for number, row in enumerate(rows):
+            row.rstrip()
+            console.print(Text(" " * (indent + (hang if number else 0))) + row, soft_wrap=True)
+        return
     first.rstrip()
     console.print(Text(" " * indent) + first, soft_wrap=True)
-    rest = text[len(first.plain) :] if text.plain.startswith(first.plain) else Text()
-    rest = rest[len(rest.plain) - len(rest.plain.lstrip(" ")) :]
+    rest = text[len(first.plain) :]
+    # The break the first row ended at: the spaces wrapping dropped, or the newline it broke at.
+    skipped = len(rest.plain) - len(rest.plain.lstrip(" "))
+    skipped += rest.plain[skipped : skipped + 1] == "\n"
+    rest = rest[skipped:]
     if not rest.plain:
         return
     for row in rest.wrap(console, max(20, console.width - indent - hang)):
