@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from infradiag.collect.capture_redact import redacted
+from infradiag.collect.capture_redact import redacted, redacted_notes
 from infradiag.collect.capture_scenario import scenario_of
 from infradiag.collect.capture_transport import Recording, RecordingClients
 from infradiag.collect.collector import Collector
@@ -57,7 +57,8 @@ async def capture(
         environment.cancel()
         collector.close()
     built = scenario_of(target, name, now, recording.exchanges(), probes, collector.unknowns())
-    return Capture(redacted(built.scenario, redact_identities), built.notes, collector.unknowns(), probes)
+    notes = redacted_notes(built.notes, built.scenario, redact_identities)
+    return Capture(redacted(built.scenario, redact_identities), notes, collector.unknowns(), probes)
 
 
 __all__ = ["AuthFailed", "Capture", "capture"]

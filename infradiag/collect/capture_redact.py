@@ -48,6 +48,12 @@ def redacted(scenario: dict[str, Any], identities: bool = False) -> dict[str, An
     return found
 
 
+def redacted_notes(notes: list[str], scenario: dict[str, Any], identities: bool = False) -> list[str]:
+    """`notes` (what a capture could not record, quoting error messages) redacted as `scenario` is."""
+    emails = _member_emails(scenario.get("iam") or {}) if identities else {}
+    return [_walk(note, emails, None) for note in notes]
+
+
 def _member_emails(policies: dict[str, Any]) -> dict[str, str]:
     """Each member email of the policies -> its stand-in, numbered per member kind in order of appearance."""
     stand_ins: dict[str, str] = {}

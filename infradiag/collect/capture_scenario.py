@@ -11,6 +11,7 @@ note for the file's header.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -337,6 +338,37 @@ def _endpoints(probes: list[ProbeResult], notes: list[str]) -> dict[str, dict[st
     return endpoints
 
 
+def _only_selected(draft: _Draft, selected: set[str]) -> None:
+    """Keep the services the triage looked at (the config's `services`) and their revisions, as the live
+    evidence does: a replay by `--scenario` has no such list."""
+    services = draft.run.get("services")
+    if services is not None:
+        draft.run["services"] = [s for s in services if str(s.get("name", "")).rsplit("/", 1)[-1] in selected]
+    revisions = draft.run.get("revisions")
+    if revisions is not None:
+        draft.run["revisions"] = [r for r in revisions if _service_of(r) in selected]
+
+
+def _service_of(revision: dict[str, Any]) -> str | None:
+    match = re.search(r"/services/([^/]+)/revisions/", str(revision.get("name", "")))
+    return match[1] if match else None
+
+
+_NUMBERED = re.compile(r"projects/(\d+)/")
+
+
+def _project_number(exchanges: list[Exchange]) -> str | None:
+    """The project number, where an answer names a resource by it (Google does, e.g. in Cloud Run's
+    connector and revision references): a scenario must declare it for such names to be its own. Only
+    Cloud Run's and VPC Access's answers are searched: Compute's may name other projects (a Shared VPC)."""
+    for exchange in exchanges:
+        if not exchange.path.startswith(("/v2/", "/v1/")):
+            continue
+        if exchange.answer is not None and (found := _NUMBERED.search(json.dumps(exchange.answer))):
+            return found[1]
+    return None
+
+
 def _unanswered(
     unknowns: list[Unknown], exchanges: list[Exchange], faults: list[dict[str, Any]]
 ) -> list[str]:
@@ -383,14 +415,17 @@ def scenario_of(
         draft.monitoring["timeSeries"] = [
             {**s, "points": _newest_first(s["points"])} for s in draft.series.values() if s["points"]
         ]
+    if target.services is not None:
+        _only_selected(draft, set(target.services))
     with_uri = {s.get("name", "").rsplit("/", 1)[-1] for s in draft.run.get("services", []) if s.get("uri")}
     endpoints = {k: v for k, v in _endpoints(probes, draft.notes).items() if k in with_uri}
     scenario: dict[str, Any] = {
         "apiVersion": "infradiag/twin-v1",
-        "name": name,
+        "name": re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "capture",
         "summary": f"captured from {target.environment} by infradiag capture",
         "project": target.project,
         "region": target.region,
+        **({"projectNumber": number} if (number := _project_number(exchanges)) else {}),
         "now": now.isoformat().replace("+00:00", "Z"),
     }
     blocks = {

@@ -55,7 +55,18 @@ def _unknowns(report: dict[str, Any]) -> set[tuple[str, str]]:
 
 
 def _probes(report: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return sorted((p["service"], p["path"], p["outcome"], p.get("status")) for p in report["probes"])
+    return sorted(
+        (
+            p["service"],
+            p["path"],
+            p["outcome"],
+            p.get("status"),
+            p.get("servedBy"),
+            _steady(p["detail"]),
+            tuple(_steady(c) for c in p.get("failedChecks", [])),
+        )
+        for p in report["probes"]
+    )
 
 
 def capture_of(path: Path, out: Path, *extra: str) -> tuple[int, list[str]]:
@@ -228,3 +239,18 @@ def test_a_read_cut_by_the_deadline_replays_as_the_same_timed_out_unknown(tmp_pa
         == _unknowns(json.loads(live.stdout))
         == {("sql", "DEADLINE_EXCEEDED")}
     )
+
+
+def test_a_capture_of_some_services_replays_as_the_triage_of_those(tmp_path: Path) -> None:
+    config = tmp_path / "infradiag.toml"
+    config.write_text(
+        f'[environments.two]\ntwin = {json.dumps(str(STAGING))}\nservices = ["backend", "auth"]\n'
+    )
+    out = tmp_path / "capture.yaml"
+    assert run_cli("capture", "--config", str(config), "two", "-o", str(out)).returncode == 0
+    names = [s["name"].rsplit("/", 1)[-1] for s in yaml.safe_load(out.read_text())["run"]["services"]]
+    assert sorted(names) == ["auth", "backend"]
+    live = json.loads(run_cli("triage", "--config", str(config), "two", "--format", "json").stdout)
+    replay = json.loads(run_cli("triage", "--scenario", str(out), "--format", "json").stdout)
+    assert _probes(replay) == _probes(live)
+    assert _cited(replay) == _cited(live)
