@@ -20,6 +20,7 @@ from typing import Any
 
 from infradiag.collect.capture_transport import Exchange
 from infradiag.evidence import ProbeResult, Unknown
+from infradiag.probe.signatures import recognise
 from infradiag.target import Target
 
 _P = r"projects/(?P<project>[^/]+)"
@@ -334,6 +335,12 @@ def _endpoints(probes: list[ProbeResult], notes: list[str]) -> dict[str, dict[st
                 f"probe of {probe.service} {probe.path}: {probe.outcome} ({probe.detail}) not replayable"
             )
             continue
+        body = str(behaviour.get("body", ""))
+        if probe.served_by == "gfe" and recognise(body.encode()) is None:
+            # The excerpt keeps a page's text, not its markup (e.g. a GFE error page's <title>).
+            notes.append(
+                f"probe of {probe.service} {probe.path}: the markup of Google's error page is not kept"
+            )
         endpoints.setdefault(probe.service, {}).setdefault(probe.path, behaviour)
     return endpoints
 

@@ -104,10 +104,12 @@ _ENV_VALUE = "pg-password-4f9d2c7e1b"
 _PLAIN_ENV_VALUE = "https://internal-billing.acme.example/v3?sig=77aa01"
 _JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbkBhY21lIn0.c2lnbmF0dXJlLXZhbHVlLTEyMzQ1"
 _API_KEY = "AIzaSyA1b2C3d4E5f6G7h8I9j0KkLlMmNnOoPpQ"
+_OAUTH = "ya29.A0ARrdaM-secret-oauth-token-value"
 
 
 def _with_secrets(tmp_path: Path) -> Path:
-    """staging-healthy with env values on a service, a secret reference, and credentials in its bodies."""
+    """staging-healthy with env values on a service, a secret reference, a token in an API message and
+    credentials in its bodies."""
     scenario = yaml.safe_load((SCENARIOS / "staging-healthy.yaml").read_text())
     service = scenario["run"]["services"][0]
     short = service["name"].rsplit("/", 1)[-1]
@@ -116,6 +118,7 @@ def _with_secrets(tmp_path: Path) -> Path:
         {"name": "BILLING_URL", "value": _PLAIN_ENV_VALUE},
         {"name": "API_TOKEN", "valueSource": {"secretKeyRef": {"secret": "api-token", "version": "3"}}},
     ]
+    service["description"] = f"deployed by CI, called with Authorization: Bearer {_OAUTH}"
     scenario.setdefault("endpoints", {})[short] = {
         "/health": {"json": {"status": "ok", "session": _JWT, "upstream": f"key={_API_KEY}"}}
     }
@@ -130,7 +133,7 @@ def test_no_secret_value_of_the_project_reaches_the_capture(tmp_path: Path) -> N
     result = run_cli("capture", "--scenario", str(_with_secrets(tmp_path)), "-o", str(out))
     assert result.returncode == 0, result.stderr
     text = out.read_text()
-    for secret in (_ENV_VALUE, _PLAIN_ENV_VALUE, _JWT, _API_KEY, "c2lnbmF0dXJlLXZhbHVlLTEyMzQ1"):
+    for secret in (_ENV_VALUE, _PLAIN_ENV_VALUE, _JWT, _API_KEY, _OAUTH, "c2lnbmF0dXJlLXZhbHVlLTEyMzQ1"):
         assert secret not in text
         assert secret not in result.stdout + result.stderr
     captured = yaml.safe_load(text)
@@ -251,6 +254,29 @@ def test_a_capture_of_some_services_replays_as_the_triage_of_those(tmp_path: Pat
     names = [s["name"].rsplit("/", 1)[-1] for s in yaml.safe_load(out.read_text())["run"]["services"]]
     assert sorted(names) == ["auth", "backend"]
     live = json.loads(run_cli("triage", "--config", str(config), "two", "--format", "json").stdout)
+    replay = json.loads(run_cli("triage", "--scenario", str(out), "--format", "json").stdout)
+    assert _probes(replay) == _probes(live)
+    assert _cited(replay) == _cited(live)
+
+
+def test_a_twin_that_requires_credentials_is_captured_without_any_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.authtwin import no_real_google, write_scenario
+
+    no_real_google(monkeypatch, tmp_path / "home")
+    scenario = write_scenario(tmp_path)
+    out = tmp_path / "capture.yaml"
+    result = run_cli("capture", "--scenario", str(scenario), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text()
+    # The twin's tokens (access and ID tokens are JWTs it signs) went with every call; none was recorded.
+    assert "eyJ" not in text and "Bearer" not in text
+    captured = yaml.safe_load(text)
+    assert "twin" not in captured  # the replay is a twin of its own, anonymous by default
+    # Monitoring answered through the credentials' interceptor and the recorder both.
+    assert captured["monitoring"]["timeSeries"]
+    live = json.loads(run_cli("triage", "--scenario", str(scenario), "--format", "json").stdout)
     replay = json.loads(run_cli("triage", "--scenario", str(out), "--format", "json").stdout)
     assert _probes(replay) == _probes(live)
     assert _cited(replay) == _cited(live)
