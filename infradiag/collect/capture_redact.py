@@ -80,10 +80,16 @@ def _walk(value: Any, emails: dict[str, str], key: str | None) -> Any:
     if isinstance(value, str):
         if key is not None and _CREDENTIAL_FIELD.match(key):
             return REDACTED
-        for email, stand_in in emails.items():
-            value = value.replace(email, stand_in)
+        if emails:
+            value = _emails_in(emails).sub(lambda m: emails[m[0]], value)
         return redact_text(value)
     return value
+
+
+def _emails_in(emails: dict[str, str]) -> re.Pattern[str]:
+    """Any of `emails`, whole (not the tail of a longer address)."""
+    alternatives = "|".join(re.escape(e) for e in sorted(emails, key=len, reverse=True))
+    return re.compile(rf"(?<![\w.+-])(?:{alternatives})(?![\w.-])")
 
 
 def _env_var(var: dict[str, Any], emails: dict[str, str]) -> dict[str, Any]:

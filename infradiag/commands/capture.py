@@ -38,7 +38,7 @@ def capture(
     environment: EnvironmentArgument = None,
     scenario: ScenarioOption = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Scenario file to write (required).")
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Scenario file to write (required).")
     ] = None,
     redact_identities: Annotated[
         bool,
