@@ -194,6 +194,14 @@ _RUN_SCALING = (
 )
 
 
+# The v2 API's ingress enum as gcloud's --ingress names it (`gcloud run services update --help`).
+_RUN_INGRESS = {
+    "INGRESS_TRAFFIC_ALL": "all",
+    "INGRESS_TRAFFIC_INTERNAL_ONLY": "internal",
+    "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER": "internal-and-cloud-load-balancing",
+}
+
+
 def _run_gcloud(change: Change, names: dict[str, str]) -> str:
     parts = [
         "gcloud run services update",
@@ -203,6 +211,8 @@ def _run_gcloud(change: Change, names: dict[str, str]) -> str:
     ]
     sent = change.sent()
     parts += [_flag(flag, sent[path]) for path, flag, _ in _RUN_SCALING if path in sent]
+    if "ingress" in sent:
+        parts.append(_flag("--ingress", _RUN_INGRESS[sent["ingress"]]))
     return " ".join(parts)
 
 
@@ -212,6 +222,8 @@ def _run_terraform(change: Change, names: dict[str, str]) -> str:
         ("location", names["region"], ""),
         ("project", names["project"], ""),
     ]
+    if change.value("ingress") is not None:
+        pairs.append(("ingress", change.value("ingress"), _was(change, "ingress")))
     scaling = [
         (attribute, change.value(path), _was(change, path))
         for path, _, attribute in _RUN_SCALING
@@ -219,7 +231,9 @@ def _run_terraform(change: Change, names: dict[str, str]) -> str:
     ]
     lines = [f'resource "google_cloud_run_v2_service" {_hcl_string(_tf_name(names["name"]))} {{']
     lines += _attributes(pairs, "  ")
-    lines += ["", "  template {", "    scaling {", *_attributes(scaling, "      "), "    }", "  }", "}"]
+    if scaling:
+        lines += ["", "  template {", "    scaling {", *_attributes(scaling, "      "), "    }", "  }"]
+    lines.append("}")
     return "\n".join(lines)
 
 
@@ -330,7 +344,7 @@ METHODS: dict[tuple[str, str], Method] = {
             resource=re.compile(
                 r"projects/(?P<project>[^/]+)/locations/(?P<region>[^/]+)/services/(?P<name>[^/]+)"
             ),
-            fields=frozenset(path for path, _, _ in _RUN_SCALING),
+            fields=frozenset({"ingress", *(path for path, _, _ in _RUN_SCALING)}),
             context=frozenset(),
             gcloud=_run_gcloud,
             terraform=_run_terraform,
