@@ -1,5 +1,6 @@
-"""How the terminal and Markdown views scale with a fleet-wide outage: every service down alike, two findings
-and two plan steps per service (tests/report/fleet.py), rendered at 80 columns without colour.
+"""How the terminal and Markdown views scale with a fleet-wide outage (tests/report/fleet.py): every service
+down alike, two findings and two plan steps per service; and every service starved by one connector, one
+finding citing every probe. Rendered at 80 columns without colour.
 
 Prints, per size, the rendering time (best of the runs), the lines and screen rows it takes, and the ratio of
 the time to the budget (issue 17: a 1000-service outage renders in under 1 s; ratio at most 1.0).
@@ -28,7 +29,7 @@ def main() -> None:
 
     from infradiag.report.markdown import render_markdown
     from infradiag.report.terminal import render
-    from tests.report.fleet import fleet_outage
+    from tests.report.fleet import connector_outage, fleet_outage
     from tests.report.golden import rows
 
     parser = argparse.ArgumentParser(
@@ -37,8 +38,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    for size in args.sizes:
-        report = fleet_outage(size)
+    cases = [(f"{size} services down alike", fleet_outage(size), size) for size in args.sizes]
+    cases += [(f"{size} services behind one connector", connector_outage(size), size) for size in args.sizes]
+    for label, report, size in cases:
         terminal: list[float] = []
         markdown: list[float] = []
         text = ""
@@ -53,7 +55,7 @@ def main() -> None:
             markdown.append(time.perf_counter() - start)
         budget = BUDGET_S * size / 1000
         print(
-            f"{size:5d} services, {len(report.findings)} findings: terminal {min(terminal):.3f} s"
+            f"{label}, {len(report.findings)} finding(s): terminal {min(terminal):.3f} s"
             f" ({text.count(chr(10))} lines, {len(rows(text, 80))} rows at 80 columns),"
             f" markdown {min(markdown):.3f} s ({document.count(chr(10))} lines);"
             f" ratio to {budget:.2f} s: {min(terminal) / budget:.2f} terminal,"

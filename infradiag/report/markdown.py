@@ -181,7 +181,7 @@ def _evidence(e: ReportEvidence) -> list[str]:
     return out
 
 
-def _finding(number: int, group: FindingGroup) -> list[str]:
+def _finding(number: int, group: FindingGroup, probe_lines: set[str]) -> list[str]:
     f = group.first
     alike = len(group.findings)
     title = f.title if alike == 1 else f"{f.title} (and {alike - 1} more alike)"
@@ -207,7 +207,12 @@ def _finding(number: int, group: FindingGroup) -> list[str]:
     ]
     for index, why in enumerate(f.why, 1):
         out.append(f"{index}. {text(why.question)} {text(why.answer)}")
-        out += [line for e in why.evidence for line in _evidence(e)]
+        repeats = [e.source == "probe" and e.detail in probe_lines for e in why.evidence]
+        folded = sum(repeats) > PROBE_ROWS  # a fleet's probes: the Probes table lists them
+        if folded:
+            out.append(f"   - probe: {sum(repeats)} probes, as in the Probes table")
+        shown = [e for e, repeat in zip(why.evidence, repeats, strict=True) if not (folded and repeat)]
+        out += [line for e in shown for line in _evidence(e)]
     out += ["", "</details>", ""]
     remedy = f.remediation
     out.append(f"Fix: {text(remedy.summary)}" + (f" ([docs](<{_url(remedy.docs)}>))" if remedy.docs else ""))
@@ -319,8 +324,10 @@ def render_markdown(report: TriageReport) -> str:
         sections.append(_probes(report))
     if report.findings:
         found = ["### Root causes", ""]
+        # What a probe evidence line says when it only repeats the Probes table.
+        probe_lines = {f"{p.service} {p.path} -> {p.detail}" for p in report.probes}
         for number, group in enumerate(finding_groups(report.findings), 1):
-            found += [*_finding(number, group), ""]
+            found += [*_finding(number, group, probe_lines), ""]
         sections.append(found[:-1])
     if report.plan:
         sections.append(_plan(report))

@@ -150,11 +150,9 @@ def _first_command(report: TriageReport, console: Console) -> None:
     console.print(literal(step.commands[0], one_line=True), soft_wrap=True)
 
 
-def _probe_citation(e: ReportEvidence, report: TriageReport) -> bool:
-    """A probe line that only repeats the probes table (`service path -> detail`)."""
-    return e.source == "probe" and any(
-        e.detail == f"{p.service} {p.path} -> {p.detail}" for p in report.probes
-    )
+def _probe_lines(report: TriageReport) -> set[str]:
+    """What a probe evidence line says when it only repeats the Probes section: `service path -> detail`."""
+    return {f"{p.service} {p.path} -> {p.detail}" for p in report.probes}
 
 
 def _evidence(e: ReportEvidence, detail: str, console: Console, indent: int) -> None:
@@ -180,9 +178,10 @@ def _short(text: str, finding: ReportFinding, repeats: Repeats) -> str:
 def _whys(
     finding: ReportFinding, report: TriageReport, console: Console, lead: bool, repeats: Repeats
 ) -> None:
+    probe_lines = _probe_lines(report)
     for number, why in enumerate(finding.why, 1):
         # Probe lines that say what the Probes section says are counted, not repeated.
-        repeated = [e for e in why.evidence if _probe_citation(e, report)]
+        repeated = [e for e in why.evidence if e.source == "probe" and e.detail in probe_lines]
         _line(
             console,
             Text.assemble(
@@ -196,7 +195,7 @@ def _whys(
             3,
         )
         for e in why.evidence:
-            if e not in repeated:
+            if not (e.source == "probe" and e.detail in probe_lines):
                 _evidence(e, _short(e.detail, finding, repeats), console, 5)
     fix = finding.remediation
     for change in fix.changes or []:

@@ -112,3 +112,35 @@ def fleet_outage(size: int = 1000) -> TriageReport:
     findings += [_alert_gap(name) for name in names]
     evidence = Evidence(project=PROJECT, region=REGION, now=NOW, probes=probes, identity="anonymous (twin)")
     return build_report("fleet", evidence, findings, make_plan(findings), "down", NOW, 1500)
+
+
+def connector_outage(size: int = 1000) -> TriageReport:
+    """`size` services starved by one connector: one finding, its first why citing every probe."""
+    names = [f"svc-{index:04d}" for index in range(size)]
+    probes = [_probe(name, index) for index, name in enumerate(names)]
+    finding = Finding(
+        cause="vpc_connector.saturated",
+        priority="P0",
+        title="VPC connector fleet-conn is out of capacity",
+        resource=f"projects/{PROJECT}/locations/{REGION}/connectors/fleet-conn",
+        affected_services=names,
+        why=[
+            Why(
+                question=f"Why do {size} services fail their health probe?",
+                answer=f"{size} of {size} probed services fail: {', '.join(names)}",
+                evidence=[
+                    Citation(source="probe", detail=f"{p.service} {p.path} -> {p.detail}") for p in probes
+                ],
+            )
+        ],
+        remediation=Fix(
+            summary="Raise the capacity of VPC connector fleet-conn",
+            commands=[
+                "gcloud compute networks vpc-access connectors update fleet-conn"
+                f" --region {REGION} --project {PROJECT} --max-instances 10"
+            ],
+        ),
+        confidence=0.9,
+    )
+    evidence = Evidence(project=PROJECT, region=REGION, now=NOW, probes=probes)
+    return build_report("fleet", evidence, [finding], make_plan([finding]), "down", NOW, 1500)

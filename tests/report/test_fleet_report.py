@@ -13,7 +13,7 @@ from rich.console import Console
 from infradiag.report.markdown import render_markdown
 from infradiag.report.model import TriageReport
 from infradiag.report.terminal import render
-from tests.report.fleet import fleet_outage, message
+from tests.report.fleet import connector_outage, fleet_outage, message
 from tests.report.golden import rows
 from tests.report.test_markdown import fences, tables
 
@@ -70,3 +70,18 @@ def test_the_markdown_of_the_outage_folds_alike_findings_probes_and_steps(fleet:
     assert len(fences(markdown, "mermaid")) == 2
     assert fences(markdown, "sh") == [fleet.plan[0].commands[0], fleet.plan[1000].commands[0]]
     assert "Steps 2-1000 are alike, one per service: their commands are in `--format json`." in markdown
+
+
+def test_a_cause_behind_1000_services_cites_their_probes_once_in_each_view() -> None:
+    report = connector_outage(1000)
+    out = io.StringIO()
+    render(report, Console(file=out, width=80, color_system=None))
+    terminal = out.getvalue()
+    assert len(rows(terminal, 80)) < 40
+    assert "1000 of 1000 probed services fail: the 1000 services above [probe: 1000, see Probes]" in re.sub(
+        r"\s+", " ", terminal
+    )
+    assert "svc-0500" not in terminal  # the list is folded everywhere
+    markdown = render_markdown(report)
+    assert markdown.count("\n") < 200
+    assert "   - probe: 1000 probes, as in the Probes table" in markdown

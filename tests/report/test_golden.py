@@ -30,10 +30,11 @@ def _assert_first_screen(text: str, width: int, data: dict[str, Any]) -> None:
     assert lead["priority"] == "P0"
     assert any(lead["title"] in row for row in first), "\n".join(first)
     assert any(f"blast radius: {len(lead['affectedServices'])} " in row for row in first), "\n".join(first)
-    # The first command is one line of its own, whole, and ends within the first screen.
+    # The first command is one line of its own, whole, without a colour code inside it (a copy pastes exactly
+    # the JSON's command), and ends within the first screen.
     command = data["plan"][0]["commands"][0]
+    assert command in text.split("\n")
     lines = _ANSI.sub("", text).split("\n")
-    assert command in lines
     assert len(rows("\n".join(lines[: lines.index(command) + 1]) + "\n", width)) <= FIRST_SCREEN_ROWS
     assert len(screen) <= MOST_ROWS, f"{len(screen)} rows"
 
