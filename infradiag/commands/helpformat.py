@@ -54,9 +54,9 @@ def _write_examples(epilog: str | None, formatter: HelpFormatter) -> None:
 
 
 def _help_option(option: TyperOption | None) -> TyperOption | None:
-    # Typer coerces an option's value through a pydantic TypeAdapter unless it already is a bool, and builds
-    # that adapter (importing pydantic, ~100 ms) even for a None value: the `--help` of `infradiag` when
-    # `infradiag triage --help` is asked has none but for a default of False (typer/core.py, process_value).
+    # Typer coerces a value through a pydantic TypeAdapter unless it already is a bool, and builds the adapter
+    # (importing pydantic, ~100 ms) even for None (typer/core.py, process_value): `infradiag triage --help`
+    # leaves the `--help` of `infradiag` None. A default of False spares that import.
     if option is not None and option.default is None:
         option.default = False
     return option
