@@ -80,7 +80,7 @@ def twin_target(scenario: Scenario, base: Target) -> Iterator[Target]:
             keys.cleanup()
 
 
-def _rejected(scenario: Scenario) -> str | None:
+def rejected_by_google(scenario: Scenario) -> str | None:
     """What Google's client would reject in the changed scenario (a value the request set that its API
     does not take), or None."""
     from infradiag.twin.resource_check import ResourceProblem, check_resources
@@ -158,7 +158,7 @@ async def _verify_step(
                 verdicts[finding.id] = unproven(f"{request.api} {request.method}: {applied.why}")
             return verdicts
         changed, notes = applied.scenario, notes + applied.notes
-    rejected = _rejected(changed)
+    rejected = rejected_by_google(changed)
     report = await _retriage(changed, base, books, seconds) if rejected is None else None
     before = {(u.source, u.reason) for u in original.unknowns}
     for finding, _ in typed:

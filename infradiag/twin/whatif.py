@@ -7,8 +7,9 @@ it with the method's semantics:
 - with an updateMask (AIP-134, https://google.aip.dev/134, e.g. Serverless VPC Access
   `projects.locations.connectors.patch`): only the masked fields are replaced; a masked field absent from the
   body is cleared; a repeated or map field is replaced whole, never appended to;
-- a `create` (AIP-133) adds the body as a new resource under the parent the request names, with the name
-  the API gives it (so far Monitoring alert policies);
+- a `create` (AIP-133; Compute's `insert`) adds the body as a new resource under the parent the request
+  names, with the name and defaults the API gives it (Monitoring alert policies, Compute resources);
+- `setIamPolicy` replaces the masked fields of the resource's policy in the scenario's `iam`;
 - without an updateMask (Cloud SQL Admin `instances.patch`, "Partially updates settings of a Cloud SQL
   instance by merging the request with the current configuration. This method supports patch semantics.":
   https://cloud.google.com/sql/docs/postgres/admin-api/rest/v1/instances/patch; Compute `*.patch`, "JSON
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +63,8 @@ class CannotApply:
 
 # The methods whose effect the twin can apply: the verb after the last dot of the REST method name.
 _MERGE_VERBS = ("patch",)
-_CREATE_VERBS = ("create",)
+_CREATE_VERBS = ("create", "insert")  # AIP-133's create; Compute calls it insert
+_SET_IAM = "setIamPolicy"
 
 
 # A create request's resource: the new resource made from the parent and body, or why it cannot be.
@@ -100,6 +103,43 @@ def _compute_name(collection: str) -> Callable[[Resource, Scenario], str]:
         return where.relative(where.project or scenario.project, collection)
 
     return name_of
+
+
+_COMPUTE_API = "https://www.googleapis.com/compute/v1"
+_COMPUTE_PARENT = re.compile(r"projects/(?P<project>[^/]+)(?:/(?P<scope>global|regions/[^/]+|zones/[^/]+))?")
+
+
+def _compute_insert(collection: str) -> Creator:
+    """Compute `insert` (https://cloud.google.com/compute/docs/reference/rest/v1/firewalls/insert and its
+    siblings): the body names the resource; the request's resource gives its project and scope (global when it
+    names none). Compute adds the selfLink and scope URLs, and, for a firewall rule, its documented defaults:
+    direction INGRESS, priority 1000, the project's `default` network
+    (https://cloud.google.com/compute/docs/reference/rest/v1/firewalls)."""
+
+    def create(
+        parent: str, body: dict[str, Any], existing: list[Resource], scenario: Scenario
+    ) -> Resource | str:
+        name = body.get("name")
+        match = _COMPUTE_PARENT.match(parent)
+        if not name:
+            return f"a Compute insert names the new resource in its body: no `name` in the {collection} body"
+        if match is None:
+            return f"{parent} names no Compute project to insert {name} into"
+        project, scope = match["project"], match["scope"] or "global"
+        resource = copy.deepcopy(body)
+        resource.setdefault("selfLink", f"{_COMPUTE_API}/projects/{project}/{scope}/{collection}/{name}")
+        if scope != "global":
+            resource.setdefault(scope.split("/")[0][:-1], f"{_COMPUTE_API}/projects/{project}/{scope}")
+        if collection == "firewalls":
+            resource.setdefault("direction", "INGRESS")
+            resource.setdefault("priority", 1000)
+            resource.setdefault("network", f"{_COMPUTE_API}/projects/{project}/global/networks/default")
+        full = _compute_name(collection)(resource, scenario)
+        if any(_compute_name(collection)(r, scenario) == full for r in existing):
+            return f"{full} already exists (Compute answers 409 alreadyExists)"
+        return resource
+
+    return create
 
 
 _COMPUTE_KEYS = (
@@ -146,9 +186,14 @@ _KINDS: dict[tuple[str, str], _Kind] = {
     ("run", "services"): _Kind("run", "services", _full_name),
     ("run", "jobs"): _Kind("run", "jobs", _full_name),
     ("monitoring", "alertPolicies"): _Kind("monitoring", "alertPolicies", _full_name, _new_alert_policy),
-    **{("compute", key): _Kind("compute", key, _compute_name(key)) for key in _COMPUTE_KEYS},
     **{
-        ("compute", "region" + key[0].upper() + key[1:]): _Kind("compute", key, _compute_name(key))
+        ("compute", key): _Kind("compute", key, _compute_name(key), _compute_insert(key))
+        for key in _COMPUTE_KEYS
+    },
+    **{
+        ("compute", "region" + key[0].upper() + key[1:]): _Kind(
+            "compute", key, _compute_name(key), _compute_insert(key)
+        )
         for key in ("backendServices", "healthChecks", "urlMaps", "networkEndpointGroups", "instanceGroups")
     },
 }
@@ -244,13 +289,27 @@ def _kind_of(request: Request) -> _Kind | CannotApply:
     if kind is None:
         known = ", ".join(sorted({f"{api} {c}" for api, c in _KINDS}))
         return CannotApply(f"the twin holds no {request.api} {collection} (what-if knows {known})")
-    if verb not in _MERGE_VERBS and not (verb in _CREATE_VERBS and kind.create is not None):
+    if verb not in (*_MERGE_VERBS, _SET_IAM) and not (verb in _CREATE_VERBS and kind.create is not None):
         return CannotApply(
-            f"what-if applies {', '.join(_MERGE_VERBS)} requests, and create for "
-            f"{', '.join(sorted(f'{a} {c}' for (a, c), k in _KINDS.items() if k.create))}; "
-            f"not {request.api} {request.method}"
+            f"what-if applies {', '.join(_MERGE_VERBS)} and {_SET_IAM} requests, create for monitoring "
+            f"alertPolicies and insert for compute; not {request.api} {request.method}"
         )
     return kind
+
+
+def _set_iam_policy(scenario: Scenario, request: Request) -> Applied | CannotApply:
+    """setIamPolicy (https://cloud.google.com/run/docs/reference/rest/v2/projects.locations.services/setIamPolicy,
+    https://cloud.google.com/iam/docs/reference/rest/v1/Policy): the policy's fields in the request's
+    `updateMask` replace the resource's, by default `bindings, etag` ("If no mask is provided, the following
+    default mask is used: paths: "bindings, etag""); the scenario's `iam` holds policies by full name."""
+    policy = request.body.get("policy")
+    if not isinstance(policy, dict):
+        return CannotApply(f"a {_SET_IAM} request carries the new `policy` in its body; this one has none")
+    mask = request.body.get("updateMask") or request.update_mask or "bindings,etag"
+    changed = scenario.model_copy(deep=True)
+    changed.iam[request.resource] = _masked_update(changed.iam.get(request.resource, {}), policy, mask)
+    members = sorted({m for b in policy.get("bindings") or [] for m in b.get("members") or []})
+    return Applied(changed, [f"IAM policy of {request.resource} set ({', '.join(members) or 'no members'})"])
 
 
 def apply_request(scenario: Scenario, request: Request) -> Applied | CannotApply:
@@ -261,6 +320,11 @@ def apply_request(scenario: Scenario, request: Request) -> Applied | CannotApply
     if isinstance(kind, CannotApply):
         return kind
     resources: list[Resource] = getattr(getattr(scenario, kind.section), kind.key)
+    exists = any(kind.name_of(r, scenario) == request.resource for r in resources)
+    if request.method.endswith(_SET_IAM):
+        if not exists:
+            return CannotApply(f"{request.resource} is not in the scenario's {kind.section}.{kind.key}")
+        return _set_iam_policy(scenario, request)
     if kind.create is not None and request.method.endswith(_CREATE_VERBS):
         created = kind.create(request.resource, request.body, resources, scenario)
         if isinstance(created, str):

@@ -305,3 +305,47 @@ def test_without_an_instance_count_the_run_capacity_cannot_be_projected(at_max: 
     result = apply_request(copy, run_max_instances(20))
     assert isinstance(result, CannotApply)
     assert "no active instance count of websocket was observed" in result.why
+
+
+# --- Compute insert and setIamPolicy -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def firewalled() -> Scenario:
+    """staging-vpc: deny-egress-private (EGRESS, priority 900) blocks the connector's traffic."""
+    return load_scenario(SCENARIOS / "cause-vpc-connector-firewall-blocked.yaml")
+
+
+def test_a_firewall_insert_adds_the_rule_with_computes_defaults(firewalled: Scenario) -> None:
+    from infradiag.commands.verify import rejected_by_google
+
+    network = "https://www.googleapis.com/compute/v1/projects/acme-staging/global/networks/staging-vpc"
+    body = {"name": "allow-connector-egress", "network": network, "allowed": [{"IPProtocol": "tcp"}]}
+    request = Request("compute", "firewalls.insert", "projects/acme-staging/global/firewalls", body)
+    after = applied(firewalled, request)
+    rule = after.compute.firewalls[-1]
+    assert len(after.compute.firewalls) == len(firewalled.compute.firewalls) + 1
+    # Compute's documented defaults for what the body leaves out.
+    assert (rule["direction"], rule["priority"], rule["network"]) == ("INGRESS", 1000, network)
+    assert rule["selfLink"].endswith("/projects/acme-staging/global/firewalls/allow-connector-egress")
+    assert rejected_by_google(after) is None  # Google's client takes the new rule as it takes the others
+    again = apply_request(after, request)
+    assert isinstance(again, CannotApply) and "already exists" in again.why
+
+
+def test_set_iam_policy_replaces_bindings_and_etag_by_default() -> None:
+    scenario = load_scenario(SCENARIOS / "cause-run-invoker-denied.yaml")
+    name = "projects/acme-staging/locations/us-central1/services/auth"
+    bindings = [
+        {"role": "roles/run.invoker", "members": ["serviceAccount:web@acme-staging.iam.gserviceaccount.com"]}
+    ]
+    request = Request(
+        "run", "projects.locations.services.setIamPolicy", name, {"policy": {"bindings": bindings}}
+    )
+    policy = applied(scenario, request).iam[name]
+    assert policy["bindings"] == bindings
+    assert "etag" not in policy  # in the default mask, absent from the body: cleared
+    assert policy["version"] == scenario.iam[name]["version"]  # outside the mask: kept
+    missing = Request("run", "projects.locations.services.setIamPolicy", name + "x", {"policy": {}})
+    refused = apply_request(scenario, missing)
+    assert isinstance(refused, CannotApply) and "is not in the scenario's run.services" in refused.why
