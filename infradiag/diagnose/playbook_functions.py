@@ -12,6 +12,7 @@ from infradiag.diagnose.runfixes import revision_fix
 from infradiag.evidence.metrics import alert_metrics
 from infradiag.fixes.alerts import alert_policy
 from infradiag.fixes.names import resource_part
+from infradiag.fixes.ranges import free_connector_range
 from infradiag.fixes.sizing import (
     connector_ceiling_mbps,
     connector_sizing,
@@ -59,5 +60,7 @@ PLAYBOOK_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "run_max_instances_sizing": run_max_instances_sizing,
     # A part of a full resource name: the project a KMS key lives in (fixes/names.py).
     "resource_part": resource_part,
+    # A /28 for a new connector that no subnet or connector holds (fixes/ranges.py).
+    "free_connector_range": free_connector_range,
 }
 PLAYBOOK_CEL = Dialect(PLAYBOOK_FUNCTIONS)
