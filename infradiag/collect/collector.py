@@ -413,15 +413,27 @@ class Collector:
                 ),
                 "backend_services": env.backend_services,
                 "checked": self.checked(),
-                "metric_series": join.connector_series(
-                    connectors,
-                    signals.CONNECTOR_CPU_P95_PER_MINUTE.metric_type,
-                    "p95 per minute",
-                    env.signals[signals.CONNECTOR_CPU_P95_PER_MINUTE.name],
-                    self.now - signals.CONNECTOR_CPU_P95_PER_MINUTE.window,
-                    self.now,
-                    60,
-                ),
+                "metric_series": [
+                    *join.connector_series(
+                        connectors,
+                        signals.CONNECTOR_CPU_P95_PER_MINUTE.metric_type,
+                        "p95 per minute",
+                        env.signals[signals.CONNECTOR_CPU_P95_PER_MINUTE.name],
+                        self.now - signals.CONNECTOR_CPU_P95_PER_MINUTE.window,
+                        self.now,
+                        60,
+                    ),
+                    *join.connector_series(
+                        connectors,
+                        signals.CONNECTOR_INSTANCES_MAX_PER_MINUTE.metric_type,
+                        "max per minute",
+                        env.signals[signals.CONNECTOR_INSTANCES_MAX_PER_MINUTE.name],
+                        self.now - signals.CONNECTOR_INSTANCES_MAX_PER_MINUTE.window,
+                        self.now,
+                        60,
+                        limit=lambda c: c.max_instances,
+                    ),
+                ],
             }
         )
 

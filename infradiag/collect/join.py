@@ -7,7 +7,7 @@ counted (5xx requests of a service that served requests, Cloud NAT drops): those
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from infradiag.collect.compute import with_port_demand
@@ -67,8 +67,10 @@ def connector_series(
     start: datetime,
     end: datetime,
     period_s: int,
+    limit: Callable[[ConnectorEvidence], float | None] | None = None,
 ) -> list[MetricSeries]:
-    """Per connector with points, its series of `metric` oldest first, joined by connector name."""
+    """Per connector with points, its series of `metric` oldest first, joined by connector name, with the
+    connector's own `limit` on it when one is given (its maxInstances for the instance count)."""
     found = []
     for connector in connectors:
         by_time = (points or {}).get((connector.name,))
@@ -82,6 +84,7 @@ def connector_series(
                     end=end,
                     period_s=period_s,
                     points=[by_time[t] for t in sorted(by_time)],
+                    limit=limit(connector) if limit is not None else None,
                 )
             )
     return found

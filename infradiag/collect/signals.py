@@ -48,6 +48,15 @@ CONNECTOR_INSTANCES_MAX = Signal(
     "REDUCE_MAX",
     _CONNECTOR,
 )
+CONNECTOR_INSTANCES_MAX_PER_MINUTE = Signal(  # the curve of the figure above
+    "connector_instances_max_per_minute",
+    metrics.CONNECTOR_INSTANCES,
+    "vpc_access_connector",
+    "ALIGN_MAX",
+    "REDUCE_MAX",
+    _CONNECTOR,
+    period=timedelta(minutes=1),
+)
 # {sent,received}_bytes_count: DELTA INT64 bytes, sampled every 60 s. Aligned per minute (the sampling
 # period, the finest resolution there is) with ALIGN_RATE (bytes/s), so the peak minute shows: a 15-minute
 # average would hide the bursts that saturate a connector.
@@ -193,6 +202,7 @@ SIGNALS = (
     CONNECTOR_CPU_P95,
     CONNECTOR_CPU_P95_PER_MINUTE,
     CONNECTOR_INSTANCES_MAX,
+    CONNECTOR_INSTANCES_MAX_PER_MINUTE,
     CONNECTOR_SENT_BYTES_RATE,
     CONNECTOR_RECEIVED_BYTES_RATE,
     RUN_INSTANCES_ACTIVE,

@@ -194,6 +194,9 @@ class MetricSeries(_Evidence):
     end: datetime
     period_s: int
     points: list[float]
+    # A limit of the resource itself the playbook compares the metric with (a connector's maxInstances), when
+    # the threshold is not one of the environment's.
+    limit: float | None = None
 
 
 class Unknown(_Evidence):

@@ -38,7 +38,7 @@ def _explanation(p: ProbeResult, findings: list[Finding]) -> str | None:
     text = f"{p.status or ''} from {signature.source}: {signature.explanation}".lstrip()
     cause = next((f for f in findings if p.service in f.affected_services), None)
     if cause is not None:
-        text += f"; here because {cause.title} ({cause.priority})"
+        text += f"; here because {cause.title}"
     return text
 
 
@@ -69,7 +69,7 @@ def _series(
     if found is None:
         return None
     key = SERIES_THRESHOLDS.get(found.metric)
-    threshold = thresholds.get(key) if key else None
+    threshold = thresholds.get(key) if key else found.limit
     return ReportSeries(
         metric=found.metric,
         aggregation=found.aggregation,

@@ -28,6 +28,8 @@ def _slices(points: list[float], width: int) -> list[float]:
 
 
 def _number(value: float) -> str:
+    if value == int(value) and abs(value) >= 1:
+        return f"{value:.0f}"  # a count (instances)
     return f"{value:.2f}" if abs(value) < 10 else f"{value:.0f}"
 
 

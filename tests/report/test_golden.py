@@ -66,9 +66,12 @@ def test_a_live_triage_at_80_columns_leads_with_the_cause_and_a_copyable_command
     assert result.returncode == 1, result.stderr
     _assert_first_screen(result.stdout, 80, data)
     assert "as anonymous (twin)" in result.stdout.splitlines()[0]
-    # The CPU the P0 cites is drawn over the window the playbook read, with its threshold.
-    [series] = [e["series"] for w in data["findings"][0]["why"] for e in w["evidence"] if "series" in e]
-    assert series["metric"] == "vpcaccess.googleapis.com/connector/cpu/utilizations"
-    assert series["threshold"] == 0.9
-    assert len(series["points"]) == 15
-    assert f"{len(series['points'])}/{len(series['points'])} at or over 0.90" in result.stdout
+    # The CPU and instance count the P0 cites are drawn over the window the playbook read, each with the
+    # threshold it is judged against: the environment's, and the connector's own maxInstances.
+    cpu, instances = [e["series"] for w in data["findings"][0]["why"] for e in w["evidence"] if "series" in e]
+    assert cpu["metric"] == "vpcaccess.googleapis.com/connector/cpu/utilizations"
+    assert (cpu["threshold"], len(cpu["points"])) == (0.9, 15)
+    assert instances["metric"] == "vpcaccess.googleapis.com/connector/instances"
+    assert (instances["threshold"], instances["points"]) == (3, [3] * 15)
+    assert "p95 per minute: 0.99 -> 0.99; 15/15 at or over 0.90" in result.stdout
+    assert "max per minute: 3 -> 3; 15/15 at or over 3" in result.stdout

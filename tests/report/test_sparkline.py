@@ -60,7 +60,7 @@ def test_no_points_no_line_and_no_threshold_no_mark() -> None:
     drawn = sparkline(_series([1.0, 2.0], threshold=None))
     assert drawn is not None
     assert drawn.over == (False, False)
-    assert drawn.caption == "p95 per minute: 1.00 -> 2.00"
+    assert drawn.caption == "p95 per minute: 1 -> 2"  # whole numbers (an instance count) without decimals
 
 
 def _saturated() -> TriageReport:
