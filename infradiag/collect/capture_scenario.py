@@ -119,25 +119,23 @@ def _effective(d: _Draft, m: re.Match[str], e: Exchange) -> None:
     finds it: hierarchical ones to the twin-only list, network ones associated with the network asked."""
     answer = e.answer or {}
     d.add(d.compute, "firewalls", [_strip_kind(f) for f in answer.get("firewalls", [])])
-    network = m.groupdict().get("name") or (e.query.get("network") or [""])[0]
-    network_url = (
-        network if "/" in network else f"{_COMPUTE_URL}/projects/{m['project']}/global/networks/{network}"
-    )
-    d.networks_in_effect.add(_url_of(network_url, m["project"]))
+    network_url = _url_of(m.groupdict().get("name") or (e.query.get("network") or [""])[0], m["project"])
+    d.networks_in_effect.add(network_url)
+    association = {"name": f"infradiag-capture-{_last(network_url)}", "attachmentTarget": network_url}
     for policy in answer.get("firewallPolicys", []):
         kind = policy.get("type")
         body = {k: v for k, v in policy.items() if k not in ("type", "priority")}
         if kind == "HIERARCHY":
             d.add(d.compute, "hierarchicalFirewallPolicies", [body])
             continue
-        body["associations"] = [
-            {"name": f"{body.get('name')}-{_last(network_url)}", "attachmentTarget": network_url}
-        ]
+        key = "regionNetworkFirewallPolicies" if kind == "NETWORK_REGIONAL" else "networkFirewallPolicies"
         if kind == "NETWORK_REGIONAL":
             body["region"] = m["region"]
-            d.add(d.compute, "regionNetworkFirewallPolicies", [body])
-        else:
-            d.add(d.compute, "networkFirewallPolicies", [body])
+        kept = next((p for p in d.compute.get(key, []) if _identity(p) == _identity(body)), None)
+        if kept is None:
+            d.add(d.compute, key, [{**body, "associations": [association]}])
+        elif association not in kept["associations"]:  # one policy in effect on several networks
+            kept["associations"].append(association)
 
 
 def _sql(d: _Draft, m: re.Match[str], e: Exchange) -> None:
