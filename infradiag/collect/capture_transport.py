@@ -131,12 +131,27 @@ def _recording_interceptor(recording: Recording) -> Any:
                 answer = _message_json(outcome.result())
                 recording.add(Exchange("grpc", "gRPC", details.method, {}, _message_json(request), answer))
             else:
-                recording.add(
-                    Exchange("grpc", "gRPC", details.method, {}, _message_json(request), None, code.name)
-                )
+                sent = _message_json(request)
+                reason = _grpc_reason(outcome)
+                recording.add(Exchange("grpc", "gRPC", details.method, {}, sent, None, code.name, reason))
             return outcome
 
     return Recorder()
+
+
+def _grpc_reason(call: Any) -> str | None:
+    """The ErrorInfo reason of a failed gRPC call (in `grpc-status-details-bin`, as google.rpc.Status), if
+    it sent one: https://cloud.google.com/apis/design/errors#error_info"""
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status  # type: ignore[import-untyped]
+
+    status = rpc_status.from_call(call)
+    for detail in status.details if status is not None else ():
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            return str(info.reason) or None
+    return None
 
 
 def _without_aggregation(request: Any) -> Any:

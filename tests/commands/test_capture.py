@@ -200,14 +200,24 @@ def test_series_are_trimmed_to_the_windows_the_triage_reads(tmp_path: Path) -> N
 
 
 def test_a_refused_read_is_captured_as_the_fault_that_replays_it(tmp_path: Path) -> None:
+    scenario = yaml.safe_load((SCENARIOS / "missing-permissions.yaml").read_text())
+    # Monitoring (gRPC) refused as a disabled API too: its reason travels in grpc-status-details-bin.
+    scenario["apiFaults"][0]["reason"] = "SERVICE_DISABLED"
+    refusing = tmp_path / "refusing.yaml"
+    refusing.write_text(yaml.safe_dump(scenario, sort_keys=False))
     out = tmp_path / "capture.yaml"
-    result = run_cli("capture", "--scenario", str(SCENARIOS / "missing-permissions.yaml"), "-o", str(out))
-    assert result.returncode in (0, 3), result.stderr
+    result = run_cli("capture", "--scenario", str(refusing), "-o", str(out))
+    assert result.returncode == 3, result.stderr  # reads failed: the capture says so
     faults = yaml.safe_load(out.read_text())["apiFaults"]
-    # The scenario refuses every Monitoring call, and every Compute call as a disabled API does.
+    # Every Monitoring and every Compute call was refused as a disabled API refuses it.
     assert {f["api"] for f in faults} == {"monitoring", "compute"}
-    assert all(f["error"] == "PERMISSION_DENIED" for f in faults)
-    assert {f.get("reason") for f in faults if f["api"] == "compute"} == {"SERVICE_DISABLED"}
+    assert {(f["error"], f.get("reason")) for f in faults} == {("PERMISSION_DENIED", "SERVICE_DISABLED")}
+    live = run_cli("triage", "--scenario", str(refusing), "--format", "json")
+    replay = run_cli("triage", "--scenario", str(out), "--format", "json")
+    fixes = [
+        sorted((u["source"], u["fix"]) for u in json.loads(r.stdout)["unknowns"]) for r in (live, replay)
+    ]
+    assert fixes[0] == fixes[1]
 
 
 @pytest.mark.parametrize(
