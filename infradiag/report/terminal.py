@@ -22,7 +22,6 @@ from infradiag.report.grouping import (
     explanation_after,
     finding_groups,
     folded_list,
-    folded_text,
     probe_groups,
 )
 from infradiag.report.literal import literal
@@ -96,7 +95,9 @@ def _header(report: TriageReport, console: Console) -> None:
             (report.verdict.upper(), VERDICT_STYLE[report.verdict]),
             f"  {failing}/{len(report.probes)} probes failing",
             literal(f", {len(unserved)} service(s) without URL") if unserved else "",
-            f"; findings: {_counted(report)}; {report.duration_ms / 1000:.1f} s",
+            f"; findings: {_counted(report)}",
+            (f"; {len(report.unknowns)} source(s) not checked", "magenta") if report.unknowns else "",
+            f"; {report.duration_ms / 1000:.1f} s",
         ),
     )
 
@@ -357,7 +358,8 @@ def _unknowns(report: TriageReport, console: Console) -> None:
         _line(
             console, Text.assemble(("? ", "magenta"), literal(f"{u.source} {u.reason}: {u.consequence}")), 2
         )
-        _line(console, Text.assemble(("fix: ", "bold"), literal(folded_text(u.fix))), 4)
+        # One line, never folded: the fix often holds a command to paste (`gcloud services enable ...`).
+        console.print(Text.assemble("    ", ("fix: ", "bold"), literal(u.fix, one_line=True)), soft_wrap=True)
     if report.expired_suppressions:
         _line(console, Text("Expired suppressions (they no longer apply)", style="bold underline"))
     for e in report.expired_suppressions or []:

@@ -13,6 +13,7 @@ from infradiag.report.model import (
     ReportFinding,
     ReportPlanStep,
     ReportRemediation,
+    ReportUnknown,
     ReportWhy,
     TriageReport,
 )
@@ -89,3 +90,13 @@ def test_probes_of_several_paths_name_their_path() -> None:
     assert "✗ /ready 500" in shown
     single = _shown(degraded_report(probes=probes[:1]), 80)
     assert "Probes of /health\n" in single
+
+
+def test_what_could_not_be_checked_is_counted_up_top_and_its_fix_pastes_whole() -> None:
+    fix = "enable the API: gcloud services enable compute.googleapis.com --project acme-staging-long-name"
+    unknown = ReportUnknown(
+        source="compute", reason="SERVICE_DISABLED", fix=fix, consequence="firewall rules could not be read"
+    )
+    lines = _shown(degraded_report(unknowns=[unknown]), 80).splitlines()
+    assert "; 1 source(s) not checked; " in lines[1]
+    assert f"    fix: {fix}" in lines  # one line, however wide: the command inside it copies whole
