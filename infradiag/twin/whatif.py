@@ -19,6 +19,10 @@ it with the method's semantics:
 Then the side effects Google documents for that resource (`_SIDE_EFFECTS`), and the resource's Monitoring
 series (and Cloud Run's own answers) projected at the same observed load (whatif_capacity.py). Whatever
 cannot be applied is an explicit `CannotApply` with the reason, never a silent no-op.
+
+Not modelled: a Cloud Run change to a service's `template` makes a new revision at Google
+(https://cloud.google.com/run/docs/resource-model#revisions); here the service's template changes and its
+revisions stay as they were (the diagnosis reads a service's settings from its template).
 """
 
 from __future__ import annotations
