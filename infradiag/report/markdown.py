@@ -115,7 +115,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _probe_detail(detail: str, explanation: str | None) -> str:
-    return text(detail) + (f": {text(explanation_after(detail, explanation))}" if explanation else "")
+    return text(detail) + (f" ({text(explanation_after(detail, explanation))})" if explanation else "")
 
 
 def _grouped_probes(report: TriageReport) -> list[str]:
