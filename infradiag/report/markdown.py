@@ -319,6 +319,17 @@ def render_markdown(report: TriageReport) -> str:
     ]
     if report.identity:
         out += [f"Read as {code(report.identity)}.", ""]
+    groups = finding_groups(report.findings)
+    lead = next((g for g in groups if g.first.suppressed is None), None)
+    if lead is not None:  # the answer first: the root cause and its blast radius, then the details
+        f, more = lead.first, len(lead.findings) - 1
+        services = text(folded_list(lead.services, SERVICES_SHOWN))
+        out += [
+            f"**Root cause ({f.priority}):** {text(f.title)}"
+            + (f" (and {more} more alike)" if more else "")
+            + f" · blast radius {len(lead.services)} service(s): {services}",
+            "",
+        ]
     sections = []
     if report.probes or unserved:
         sections.append(_probes(report))

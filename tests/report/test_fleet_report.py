@@ -63,6 +63,10 @@ def test_a_long_api_message_is_shown_once_then_pointed_to(terminal: str) -> None
 def test_the_markdown_of_the_outage_folds_alike_findings_probes_and_steps(fleet: TriageReport) -> None:
     markdown = render_markdown(fleet)
     assert markdown.count("\n") < 200
+    assert (
+        "**Root cause (P0):** The newest revision of svc-0000 is not ready (and 999 more alike) · blast"
+        in markdown
+    )
     probe_table, plan_table = tables(markdown)
     assert probe_table[0] == ["path", "outcome", "status", "probes", "services", "detail"]
     assert [row[3] for row in probe_table[1:]] == ["1000"]
