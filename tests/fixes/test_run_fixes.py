@@ -55,3 +55,18 @@ def test_max_instances_are_doubled_within_the_databases_headroom() -> None:
     )
     assert "staging-db has room for" in change["why"]
     assert found["request"]["updateMask"] == "template.scaling.maxInstanceCount"
+
+
+MEMORY = SCENARIOS / "cause-run-memory-exhausted.yaml"
+
+
+@group(MEMORY)
+def test_the_memory_fix_guesses_no_limit_and_says_what_to_read() -> None:
+    found = fix(MEMORY, "run.memory_exhausted")
+    # The limit is not in the evidence: no update with a made-up value (the old --memory 1Gi could lower it).
+    assert not [c for c in found["commands"] if "--memory" in c]
+    assert found["commands"] == [
+        "gcloud run services describe worker --region us-central1 --project acme-staging"
+        " --format 'value(spec.template.spec.containers[0].resources.limits.memory)'"
+    ]
+    assert "at least twice" in found["summary"] and "99.9 %" in found["summary"]
