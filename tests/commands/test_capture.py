@@ -281,7 +281,7 @@ def test_a_twin_that_requires_credentials_is_captured_without_any_token(
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     # The twin's tokens (access and ID tokens are JWTs it signs) went with every call; none was recorded.
-    assert "eyJ" not in text and "Bearer" not in text
+    assert "eyJ" not in text and "ya29." not in text and "Bearer" not in text
     captured = yaml.safe_load(text)
     assert "twin" not in captured  # the replay is a twin of its own, anonymous by default
     # Monitoring answered through the credentials' interceptor and the recorder both.
@@ -290,3 +290,19 @@ def test_a_twin_that_requires_credentials_is_captured_without_any_token(
     replay = json.loads(run_cli("triage", "--scenario", str(out), "--format", "json").stdout)
     assert _probes(replay) == _probes(live)
     assert _cited(replay) == _cited(live)
+
+
+def test_without_any_credentials_nothing_is_written_and_the_fix_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.authtwin import no_real_google
+
+    no_real_google(monkeypatch, tmp_path / "home")
+    config = tmp_path / "infradiag.toml"
+    config.write_text('[environments.real]\nproject = "acme-staging"\nregion = "us-central1"\n')
+    out = tmp_path / "capture.yaml"
+    result = run_cli("capture", "real", "--config", str(config), "-o", str(out))
+    assert result.returncode == 3
+    assert "gcloud auth application-default login" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
