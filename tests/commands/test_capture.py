@@ -306,3 +306,30 @@ def test_without_any_credentials_nothing_is_written_and_the_fix_is_named(
     assert "gcloud auth application-default login" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_a_capture_makes_the_calls_of_a_triage_and_no_other(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from infradiag.twin.scenario import load_scenario
+    from infradiag.twin.server import Twin
+
+    with Twin(load_scenario(SCENARIOS / "staging-incident-full.yaml")) as twin:
+        assert twin.addresses is not None
+        config = tmp_path / "infradiag.toml"
+        config.write_text(
+            "[environments.running]\n"
+            f'project = "{twin.addresses.project}"\n'
+            f'region = "{twin.addresses.region}"\n'
+            f'api_endpoint = "{twin.addresses.rest}"\n'
+            f'monitoring_endpoint = "{twin.addresses.grpc}"\n'
+            f"now = {twin.scenario.now:%Y-%m-%dT%H:%M:%SZ}\n"
+        )
+        run_cli("triage", "running", "--config", str(config), "--format", "json")
+        triaged = twin.log.calls()
+        result = run_cli("capture", "running", "--config", str(config), "-o", str(tmp_path / "capture.yaml"))
+        captured = twin.log.calls()[len(triaged) :]
+    assert result.returncode == 0, result.stderr
+    assert not any(call.mutating for call in captured)
+    # The same reads, as often: every list, get and query of the triage (raw series fit in the same pages).
+    assert Counter((c.api, c.method) for c in captured) == Counter((c.api, c.method) for c in triaged)
