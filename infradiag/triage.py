@@ -21,8 +21,8 @@ from infradiag.report.model import TriageReport
 from infradiag.target import Target
 
 # The commands import this module just before they start their deadline: the libraries' load time (seconds
-# on a busy machine) must not be taken from the API reads' share of it. The probe process boots meanwhile,
-# on the other core.
+# on a busy machine) must not be taken from the API reads' share of it. The probe process (started first
+# thing by `infradiag triage`) boots meanwhile on the other core.
 prestart()
 import_libraries()
 

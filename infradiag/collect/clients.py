@@ -1,25 +1,121 @@
 """Official google-cloud clients, pointed at Google or at a twin: one code path, one credentials object
 (infradiag/identity.py) shared by every client, REST and gRPC, so its token is fetched once.
 
-The libraries are imported here, lazily, so that `infradiag --help` never loads them.
+The libraries are imported here, lazily, so that `infradiag --help` never loads them, and narrowly: each
+client from its own module (`google.cloud.compute_v1.services.networks.client`), never through its library's
+package. On Python before 3.15 a library's package `__init__` imports every client and type it has, eagerly
+(its `__lazy_modules__` list is for PEP 810's lazy imports, which only 3.15 has): for compute_v1 that is a
+hundred services and about half of its load time; a service package's `__init__` adds the asyncio client we
+never use. lean_packages() makes those packages load without their `__init__`; anything that asks one of
+them for a name it does not have yet (e.g. `from google.cloud import compute_v1; compute_v1.Firewall`) gets
+the whole package loaded there and then, so other code sees the libraries as documented, only later.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import re
+import sys
+import threading
 from functools import cached_property
 from typing import Any
 
 from infradiag.identity import Resolved
 from infradiag.target import ApiEndpoints
 
+# Every library a triage reads through, and the clients it makes of each (by the client's class name).
+LIBRARIES = ("run_v2", "vpcaccess_v1", "compute_v1", "sqladmin_v1beta4", "monitoring_v3")
+_full_load = threading.RLock()
+
+
+def lean_packages() -> None:
+    """Let google.cloud.<library> (for each of LIBRARIES not imported yet) load without its `__init__`'s
+    eager imports; a name missing from it later loads the whole package, once. (Not api_core's
+    operations_v1, whose `__init__` loads aiohttp: the clients' transports name its classes in annotations
+    evaluated at import, which would load it whole anyway.)"""
+    for library in LIBRARIES:
+        _lean(f"google.cloud.{library}")
+
+
+def _lean(name: str) -> None:
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None or spec.submodule_search_locations is None:
+        return  # not installed (the import that needs it will say so) or not a package
+    module = importlib.util.module_from_spec(spec)
+    loaded = False
+
+    def whole_package(attribute: str) -> Any:
+        nonlocal loaded
+        if attribute.startswith("__"):
+            raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
+        # `from google.cloud.compute_v1 import gapic_version` asks for a submodule: that module only.
+        if importlib.util.find_spec(f"{name}.{attribute}") is not None:
+            return importlib.import_module(f"{name}.{attribute}")
+        with _full_load:
+            if not loaded:
+                loaded = True
+                assert spec.loader is not None
+                spec.loader.exec_module(module)
+        try:
+            return module.__dict__[attribute]
+        except KeyError:
+            raise AttributeError(f"module {name!r} has no attribute {attribute!r}") from None
+
+    module.__getattr__ = whole_package  # type: ignore[method-assign]  # PEP 562: only for missing names
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    importlib.import_module(parent)
+    setattr(sys.modules[parent], child, module)
+
+
+lean_packages()  # before any collector module imports from a library (collect/__init__.py imports this)
+
+
+def client_class(library: str, client: str) -> Any:
+    """The class `client` of google.cloud.<library>, from its own module: e.g. ("compute_v1",
+    "NetworksClient") is google.cloud.compute_v1.services.networks.client.NetworksClient."""
+    lean_packages()
+    service = re.sub(r"(?<!^)(?=[A-Z])", "_", client.removesuffix("Client")).lower()
+    package = f"google.cloud.{library}.services.{service}"
+    _lean(package)
+    return getattr(importlib.import_module(f"{package}.client"), client)
+
 
 def import_libraries() -> None:
-    """Load every client library a triage uses (without making a client): a few seconds of CPU on a busy
-    machine (compute_v1 alone is over one), best spent before a deadline starts rather than inside the first
-    API read of each library."""
+    """Load every client a triage uses (without making one): a few seconds of CPU on a busy machine,
+    best spent before a deadline starts rather than inside the first API read of each library. The Cloud
+    Run clients first: listing the services needs nothing else."""
     import grpc  # noqa: F401
-    from google.cloud import compute_v1, monitoring_v3, run_v2, sqladmin_v1beta4, vpcaccess_v1  # noqa: F401
+
+    for library, client in CLIENTS:
+        client_class(library, client)
+    importlib.import_module("google.cloud.monitoring_v3.types")  # the requests collect/monitoring.py builds
+
+
+# In the order import_libraries() loads them.
+CLIENTS = (
+    ("run_v2", "ServicesClient"),
+    ("run_v2", "RevisionsClient"),
+    ("run_v2", "JobsClient"),
+    ("vpcaccess_v1", "VpcAccessServiceClient"),
+    ("compute_v1", "FirewallsClient"),
+    ("compute_v1", "NetworksClient"),
+    ("compute_v1", "RegionNetworkFirewallPoliciesClient"),
+    ("compute_v1", "SubnetworksClient"),
+    ("compute_v1", "RoutersClient"),
+    ("compute_v1", "BackendServicesClient"),
+    ("compute_v1", "RegionBackendServicesClient"),
+    ("compute_v1", "HealthChecksClient"),
+    ("compute_v1", "InstanceGroupsClient"),
+    ("compute_v1", "InstancesClient"),
+    ("compute_v1", "NetworkEndpointGroupsClient"),
+    ("sqladmin_v1beta4", "SqlInstancesServiceClient"),
+    ("monitoring_v3", "MetricServiceClient"),
+    ("monitoring_v3", "AlertPolicyServiceClient"),
+)
 
 
 class Clients:
@@ -36,8 +132,7 @@ class Clients:
         `rest("run_v2", "JobsClient")`: a new read's client needs no property of its own."""
         key = (library, client)
         if key not in self._made:
-            module = importlib.import_module(f"google.cloud.{library}")
-            self._made[key] = getattr(module, client)(**self._rest_kwargs())
+            self._made[key] = client_class(library, client)(**self._rest_kwargs())
         return self._made[key]
 
     def _credentials(self) -> Any:
@@ -66,108 +161,78 @@ class Clients:
     @cached_property
     def run_services(self) -> Any:
         """run_v2.ServicesClient."""
-        from google.cloud import run_v2
-
-        return run_v2.ServicesClient(**self._rest_kwargs())
+        return client_class("run_v2", "ServicesClient")(**self._rest_kwargs())
 
     @cached_property
     def vpc_access(self) -> Any:
         """vpcaccess_v1.VpcAccessServiceClient."""
-        from google.cloud import vpcaccess_v1
-
-        return vpcaccess_v1.VpcAccessServiceClient(**self._rest_kwargs())
+        return client_class("vpcaccess_v1", "VpcAccessServiceClient")(**self._rest_kwargs())
 
     @cached_property
     def run_revisions(self) -> Any:
         """run_v2.RevisionsClient."""
-        from google.cloud import run_v2
-
-        return run_v2.RevisionsClient(**self._rest_kwargs())
+        return client_class("run_v2", "RevisionsClient")(**self._rest_kwargs())
 
     @cached_property
     def firewalls(self) -> Any:
         """compute_v1.FirewallsClient (Compute's library is REST only)."""
-        from google.cloud import compute_v1
-
-        return compute_v1.FirewallsClient(**self._rest_kwargs())
+        return client_class("compute_v1", "FirewallsClient")(**self._rest_kwargs())
 
     @cached_property
     def networks(self) -> Any:
         """compute_v1.NetworksClient (networks.get and getEffectiveFirewalls)."""
-        from google.cloud import compute_v1
-
-        return compute_v1.NetworksClient(**self._rest_kwargs())
+        return client_class("compute_v1", "NetworksClient")(**self._rest_kwargs())
 
     @cached_property
     def region_network_firewall_policies(self) -> Any:
         """compute_v1.RegionNetworkFirewallPoliciesClient (getEffectiveFirewalls of a region)."""
-        from google.cloud import compute_v1
-
-        return compute_v1.RegionNetworkFirewallPoliciesClient(**self._rest_kwargs())
+        return client_class("compute_v1", "RegionNetworkFirewallPoliciesClient")(**self._rest_kwargs())
 
     @cached_property
     def subnetworks(self) -> Any:
         """compute_v1.SubnetworksClient."""
-        from google.cloud import compute_v1
-
-        return compute_v1.SubnetworksClient(**self._rest_kwargs())
+        return client_class("compute_v1", "SubnetworksClient")(**self._rest_kwargs())
 
     @cached_property
     def routers(self) -> Any:
         """compute_v1.RoutersClient."""
-        from google.cloud import compute_v1
-
-        return compute_v1.RoutersClient(**self._rest_kwargs())
+        return client_class("compute_v1", "RoutersClient")(**self._rest_kwargs())
 
     @cached_property
     def backend_services(self) -> Any:
         """compute_v1.BackendServicesClient (global backend services, and the aggregated list)."""
-        from google.cloud import compute_v1
-
-        return compute_v1.BackendServicesClient(**self._rest_kwargs())
+        return client_class("compute_v1", "BackendServicesClient")(**self._rest_kwargs())
 
     @cached_property
     def region_backend_services(self) -> Any:
         """compute_v1.RegionBackendServicesClient (getHealth of regional backend services)."""
-        from google.cloud import compute_v1
-
-        return compute_v1.RegionBackendServicesClient(**self._rest_kwargs())
+        return client_class("compute_v1", "RegionBackendServicesClient")(**self._rest_kwargs())
 
     @cached_property
     def health_checks(self) -> Any:
         """compute_v1.HealthChecksClient."""
-        from google.cloud import compute_v1
-
-        return compute_v1.HealthChecksClient(**self._rest_kwargs())
+        return client_class("compute_v1", "HealthChecksClient")(**self._rest_kwargs())
 
     @cached_property
     def instance_groups(self) -> Any:
         """compute_v1.InstanceGroupsClient (the aggregated list of zonal and regional groups)."""
-        from google.cloud import compute_v1
-
-        return compute_v1.InstanceGroupsClient(**self._rest_kwargs())
+        return client_class("compute_v1", "InstanceGroupsClient")(**self._rest_kwargs())
 
     @cached_property
     def instances(self) -> Any:
         """compute_v1.InstancesClient."""
-        from google.cloud import compute_v1
-
-        return compute_v1.InstancesClient(**self._rest_kwargs())
+        return client_class("compute_v1", "InstancesClient")(**self._rest_kwargs())
 
     @cached_property
     def network_endpoint_groups(self) -> Any:
         """compute_v1.NetworkEndpointGroupsClient."""
-        from google.cloud import compute_v1
-
-        return compute_v1.NetworkEndpointGroupsClient(**self._rest_kwargs())
+        return client_class("compute_v1", "NetworkEndpointGroupsClient")(**self._rest_kwargs())
 
     @cached_property
     def sql_instances(self) -> Any:
         """sqladmin_v1beta4.SqlInstancesServiceClient: v1beta4, because in this library only v1beta4 has a
         REST transport (sqladmin_v1 is gRPC only); both describe the same DatabaseInstance."""
-        from google.cloud import sqladmin_v1beta4
-
-        return sqladmin_v1beta4.SqlInstancesServiceClient(**self._rest_kwargs())
+        return client_class("sqladmin_v1beta4", "SqlInstancesServiceClient")(**self._rest_kwargs())
 
     @cached_property
     def _monitoring_channel(self) -> Any:
@@ -187,30 +252,24 @@ class Clients:
     @cached_property
     def metrics(self) -> Any:
         """monitoring_v3.MetricServiceClient over gRPC, the only transport its library has."""
-        from google.cloud import monitoring_v3
-
+        client = client_class("monitoring_v3", "MetricServiceClient")
         if self.endpoints is None:
-            return monitoring_v3.MetricServiceClient(credentials=self._credentials())
+            return client(credentials=self._credentials())
         from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
 
-        return monitoring_v3.MetricServiceClient(
-            transport=MetricServiceGrpcTransport(channel=self._monitoring_channel)
-        )
+        return client(transport=MetricServiceGrpcTransport(channel=self._monitoring_channel))
 
     @cached_property
     def alert_policies(self) -> Any:
         """monitoring_v3.AlertPolicyServiceClient over gRPC."""
-        from google.cloud import monitoring_v3
-
+        client = client_class("monitoring_v3", "AlertPolicyServiceClient")
         if self.endpoints is None:
-            return monitoring_v3.AlertPolicyServiceClient(credentials=self._credentials())
+            return client(credentials=self._credentials())
         from google.cloud.monitoring_v3.services.alert_policy_service.transports import (
             AlertPolicyServiceGrpcTransport,
         )
 
-        return monitoring_v3.AlertPolicyServiceClient(
-            transport=AlertPolicyServiceGrpcTransport(channel=self._monitoring_channel)
-        )
+        return client(transport=AlertPolicyServiceGrpcTransport(channel=self._monitoring_channel))
 
 
 def _bearer_metadata(credentials: Any, auth_request: Any) -> Any:

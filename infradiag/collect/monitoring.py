@@ -70,7 +70,7 @@ def query_series(
 ) -> Series:
     """Group-by label values -> {point end time: value} over the window ending at `now` (one call,
     paginated). Groups without points are left out."""
-    from google.cloud import monitoring_v3
+    from google.cloud.monitoring_v3 import types as monitoring_v3
 
     period = signal.period or signal.window
     request = monitoring_v3.ListTimeSeriesRequest(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.cloud import run_v2
+from google.cloud.run_v2 import types as run_v2
 
 from infradiag.collect.api import IAM, RUN, Read, Route
 from infradiag.collect.calls import Timeout

@@ -58,6 +58,9 @@ def triage(
     impersonate: ImpersonateOption = None,
 ) -> None:
     """Diagnose an environment (or a scenario's twin) and print the ranked remediation plan."""
+    from infradiag.probe.process import prestart
+
+    prestart()  # first: the probe process boots on the other core while the imports below load
     import asyncio
     import dataclasses
 

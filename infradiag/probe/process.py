@@ -24,10 +24,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from infradiag.errors import UsageError
-from infradiag.evidence.model import ProbeResult, ProbeTarget
+
+if TYPE_CHECKING:  # loaded when a probe is asked for: prestart() must cost next to nothing
+    from infradiag.evidence.model import ProbeResult, ProbeTarget
 
 IdToken = Callable[[str, float], str]
 
@@ -115,6 +117,8 @@ class ProbeProcess:
             self._pending.pop(ident, None)
             self._id_tokens.pop(ident, None)
         if reply["op"] == "results":
+            from infradiag.evidence.model import ProbeResult
+
             return [ProbeResult.model_validate(r) for r in reply["results"]]
         if "usage" in reply:
             raise UsageError(*reply["usage"])

@@ -59,8 +59,11 @@ class Channel:
         """One message, written and flushed whole."""
         line = json.dumps(message, separators=(",", ":")).encode() + b"\n"
         with self._lock:
-            self._out.write(line)
-            self._out.flush()
+            try:
+                self._out.write(line)
+                self._out.flush()
+            except BrokenPipeError:
+                os._exit(0)  # the parent is gone: nobody is left to probe for
 
     def id_token(self, request: int, audience: str, timeout_s: float) -> str:
         """An ID token for `audience` from the parent's credentials (blocking; called on a thread by
