@@ -32,7 +32,7 @@ _SIGNATURES = (
         re.compile(r"The service you requested is not available yet"),
         "no ready instance or revision",
         True,
-        "no instance was ready to take the request (none started or passed its health checks)",
+        "no instance was ready to take the request: none started or passed its health checks",
     ),
     Signature(
         re.compile(r"Your client does not have permission to get URL"),

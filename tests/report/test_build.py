@@ -168,10 +168,10 @@ def test_an_answer_of_googles_serving_stack_is_explained_by_the_finding_behind_i
     report = build_report("staging", evidence, findings, make_plan(findings), "down", NOW, 12)
     auth, search, backend = report.probes
     meaning = (
-        "503 from the Google Front End: no instance was ready to take the request (none started or passed"
+        "503 from the Google Front End: no instance was ready to take the request: none started or passed"
     )
-    assert auth.explanation == f"{meaning} its health checks); here because saturated title"  # the P0's
-    assert search.explanation == f"{meaning} its health checks)"  # no finding covers it: the meaning alone
+    assert auth.explanation == f"{meaning} its health checks; here because saturated title"  # the P0's
+    assert search.explanation == f"{meaning} its health checks"  # no finding covers it: the meaning alone
     assert backend.explanation is None  # the service itself answered: nothing to explain
     assert "explanation" not in report.to_json_dict()["probes"][2]
 
