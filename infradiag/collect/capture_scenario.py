@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from infradiag.collect.capture_transport import Exchange
 from infradiag.evidence import ProbeResult, Unknown
@@ -339,7 +340,9 @@ def _endpoints(probes: list[ProbeResult], notes: list[str]) -> dict[str, dict[st
             notes.append(
                 f"probe of {probe.service} {probe.path}: the markup of Google's error page is not kept"
             )
-        endpoints.setdefault(probe.service, {}).setdefault(probe.path, behaviour)
+        # A probe of another URL (a custom domain) answers for the service at that URL's path.
+        path = probe.path if probe.path.startswith("/") else urlsplit(probe.path).path or "/"
+        endpoints.setdefault(probe.service, {}).setdefault(path, behaviour)
     return endpoints
 
 

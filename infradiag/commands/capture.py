@@ -123,11 +123,17 @@ def write_capture(output: Path, captured: Capture, environment: str) -> None:
     ]
     if captured.notes:
         header.append("# Not recorded (the replay does not reproduce these):")
-        header += [f"#   - {' '.join(redact_text(note).split())}" for note in captured.notes]
+        header += [f"#   - {_comment_text(redact_text(note))}" for note in captured.notes]
     body = yaml.safe_dump(captured.scenario, sort_keys=False, allow_unicode=True, width=120)
     partial = output.with_name(f".{output.name}.partial")
     partial.write_text("\n".join(header) + "\n" + body, encoding="utf-8")
     os.replace(partial, output)
+
+
+def _comment_text(text: str) -> str:
+    """`text` on one line of a YAML comment: whitespace collapsed, characters YAML forbids in a stream (C0
+    controls, which a server's message may hold) shown as `?`."""
+    return "".join(ch if ch.isprintable() else "?" for ch in " ".join(text.split()))
 
 
 def validate(output: Path) -> None:

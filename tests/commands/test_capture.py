@@ -308,6 +308,21 @@ def test_without_any_credentials_nothing_is_written_and_the_fix_is_named(
     assert not out.exists()
 
 
+def _running(twin: Any, folder: Path, extra: str = "") -> Path:
+    """An infradiag.toml whose environment `running` is the running `twin`."""
+    assert twin.addresses is not None
+    config = folder / "infradiag.toml"
+    config.write_text(
+        "[environments.running]\n"
+        f'project = "{twin.addresses.project}"\n'
+        f'region = "{twin.addresses.region}"\n'
+        f'api_endpoint = "{twin.addresses.rest}"\n'
+        f'monitoring_endpoint = "{twin.addresses.grpc}"\n'
+        f"now = {twin.scenario.now:%Y-%m-%dT%H:%M:%SZ}\n{extra}"
+    )
+    return config
+
+
 def test_a_capture_makes_the_calls_of_a_triage_and_no_other(tmp_path: Path) -> None:
     from collections import Counter
 
@@ -315,16 +330,7 @@ def test_a_capture_makes_the_calls_of_a_triage_and_no_other(tmp_path: Path) -> N
     from infradiag.twin.server import Twin
 
     with Twin(load_scenario(SCENARIOS / "staging-incident-full.yaml")) as twin:
-        assert twin.addresses is not None
-        config = tmp_path / "infradiag.toml"
-        config.write_text(
-            "[environments.running]\n"
-            f'project = "{twin.addresses.project}"\n'
-            f'region = "{twin.addresses.region}"\n'
-            f'api_endpoint = "{twin.addresses.rest}"\n'
-            f'monitoring_endpoint = "{twin.addresses.grpc}"\n'
-            f"now = {twin.scenario.now:%Y-%m-%dT%H:%M:%SZ}\n"
-        )
+        config = _running(twin, tmp_path)
         run_cli("triage", "running", "--config", str(config), "--format", "json")
         triaged = twin.log.calls()
         result = run_cli("capture", "running", "--config", str(config), "-o", str(tmp_path / "capture.yaml"))
@@ -333,3 +339,19 @@ def test_a_capture_makes_the_calls_of_a_triage_and_no_other(tmp_path: Path) -> N
     assert not any(call.mutating for call in captured)
     # The same reads, as often: every list, get and query of the triage (raw series fit in the same pages).
     assert Counter((c.api, c.method) for c in captured) == Counter((c.api, c.method) for c in triaged)
+
+
+def test_a_probe_of_a_custom_url_is_replayed_at_that_urls_path(tmp_path: Path) -> None:
+    from infradiag.twin.scenario import load_scenario
+    from infradiag.twin.server import Twin
+
+    with Twin(load_scenario(STAGING)) as twin:
+        assert twin.addresses is not None
+        # The service reached by another address (as a custom domain reaches it), at a path of its own.
+        url = f"{twin.addresses.services['backend']}/health"
+        config = _running(twin, tmp_path, f'[environments.running.probes.backend]\npaths = ["{url}"]\n')
+        out = tmp_path / "capture.yaml"
+        result = run_cli("capture", "running", "--config", str(config), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert run_cli("twin", "check", str(out)).returncode == 0
+    assert list(yaml.safe_load(out.read_text())["endpoints"]["backend"]) == ["/health"]
