@@ -148,7 +148,10 @@ def max_connections_sizing(db: Any, warning: Any) -> dict[str, Any]:
     them all), `tier`, `why`, `why_tier`, `summary`, and `note` (what to do when neither can go up)."""
     current = int(db["max_connections"])
     peak = float(db.get("connections_max", current))
-    needed = math.ceil(peak / float(warning))
+    # Strictly under the share: the playbook holds an instance at or over it (peak / max >= warning).
+    needed = math.floor(peak / float(warning)) + 1
+    while peak >= float(warning) * needed:
+        needed += 1
     ceiling = db.get("default_max_connections")
     memory = f"tier {db['tier']}" + (f", {db['memory_gb']:.2f} GB" if db.get("memory_gb") is not None else "")
     share = f"{float(warning) * 100:.0f} %"

@@ -155,3 +155,11 @@ def test_a_tier_that_is_not_custom_says_what_to_look_for() -> None:
     sizing = sql_cpu_sizing({"name": "db", "tier": "db-n1-standard-2", "cpu_max": 0.95})
     assert sizing["tier"] == "db-n1-standard-2"
     assert "at least 1.9 times its vCPUs" in sizing["note"]
+
+
+def test_a_peak_exactly_at_the_warning_share_of_the_proposal_is_sized_past_it() -> None:
+    """The playbook holds an instance at or over the share: 400 of 500 is 80 %, so 500 would not clear it."""
+    db = {**DB, "max_connections": 100, "max_connections_source": "flag", "connections_max": 400.0}
+    sizing = max_connections_sizing({**db, "default_max_connections": 1000, "database_flags": []}, 0.8)
+    assert sizing["proposed"] == 501
+    assert 400 / sizing["proposed"] < 0.8
