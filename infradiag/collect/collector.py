@@ -433,6 +433,13 @@ class Collector:
                         60,
                         limit=lambda c: c.max_instances,
                     ),
+                    *join.connector_throughput_series(
+                        connectors,
+                        env.signals[signals.CONNECTOR_SENT_BYTES_RATE.name],
+                        env.signals[signals.CONNECTOR_RECEIVED_BYTES_RATE.name],
+                        self.now - signals.CONNECTOR_SENT_BYTES_RATE.window,
+                        self.now,
+                    ),
                 ],
             }
         )

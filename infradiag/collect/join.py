@@ -21,6 +21,8 @@ from infradiag.evidence import (
     ServiceLoadEvidence,
     SqlInstanceEvidence,
 )
+from infradiag.evidence.metrics import CONNECTOR_SENT_BYTES
+from infradiag.fixes.sizing import connector_ceiling_mbps
 
 Values = Mapping[Group, float]
 Points = Mapping[Group, Mapping[datetime, float]]
@@ -87,6 +89,46 @@ def connector_series(
                     limit=limit(connector) if limit is not None else None,
                 )
             )
+    return found
+
+
+def connector_throughput_series(
+    connectors: list[ConnectorEvidence],
+    sent_rate: Points | None,
+    received_rate: Points | None,
+    start: datetime,
+    end: datetime,
+) -> list[MetricSeries]:
+    """Per connector, sent + received in Mbps per minute (the curve of `throughput_mbps`, its busiest
+    minute), oldest first; its limit is the documented throughput of its machine type at maxInstances, the
+    ceiling the playbook compares it with. Both rates must have been read: one alone would draw half."""
+    if sent_rate is None or received_rate is None:
+        return []
+    found = []
+    for connector in connectors:
+        by_time: dict[datetime, float] = {}
+        for part in (sent_rate, received_rate):
+            for time, value in part.get((connector.name,), {}).items():
+                by_time[time] = by_time.get(time, 0.0) + value
+        if not by_time:
+            continue
+        ceiling = (
+            connector_ceiling_mbps(connector.machine_type, connector.max_instances)
+            if connector.max_instances
+            else 0.0
+        )
+        found.append(
+            MetricSeries(
+                metric=CONNECTOR_SENT_BYTES,
+                resource=connector.resource,
+                aggregation="sent + received Mbps per minute",
+                start=start,
+                end=end,
+                period_s=60,
+                points=[by_time[t] * BITS_PER_BYTE / 1e6 for t in sorted(by_time)],
+                limit=ceiling or None,
+            )
+        )
     return found
 
 

@@ -42,5 +42,9 @@ def alert_metrics(cause: str) -> list[str]:
 
 
 # Per metric the report draws, the threshold (a key of the environment's `thresholds`) its playbook compares
-# it with: the line marked on the sparkline.
-SERIES_THRESHOLDS: dict[str, str] = {CONNECTOR_CPU: "connector_cpu_saturated"}
+# it with: the line marked on the sparkline. A series with a limit of its own (a connector's throughput
+# ceiling) is judged against that share of the limit.
+SERIES_THRESHOLDS: dict[str, str] = {
+    CONNECTOR_CPU: "connector_cpu_saturated",
+    CONNECTOR_SENT_BYTES: "connector_throughput_saturated",  # sent + received, of the connector's ceiling
+}

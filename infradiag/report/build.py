@@ -69,7 +69,8 @@ def _series(
     if found is None:
         return None
     key = SERIES_THRESHOLDS.get(found.metric)
-    threshold = thresholds.get(key) if key else found.limit
+    share = thresholds.get(key) if key else None
+    threshold: Any = share if found.limit is None else found.limit * (share if share is not None else 1.0)
     return ReportSeries(
         metric=found.metric,
         aggregation=found.aggregation,
@@ -77,7 +78,7 @@ def _series(
         end=found.end,
         period_seconds=found.period_s,
         points=[round(v, 4) for v in found.points],
-        threshold=float(threshold) if isinstance(threshold, int | float) else None,
+        threshold=round(float(threshold), 4) if isinstance(threshold, int | float) else None,
     )
 
 

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from infradiag.diagnose.findings import Citation, Finding, Fix, Why
 from infradiag.evidence import ConnectorEvidence, Evidence, MetricSeries
-from infradiag.evidence.metrics import CONNECTOR_CPU
+from infradiag.evidence.metrics import CONNECTOR_CPU, CONNECTOR_SENT_BYTES
 from infradiag.plan import make_plan
 from infradiag.report.build import build_report
 from infradiag.report.markdown import render_markdown
@@ -122,3 +122,40 @@ def test_terminal_and_markdown_draw_it_under_the_line() -> None:
     coloured = io.StringIO()
     render(report, Console(file=coloured, width=100, color_system="standard", force_terminal=True))
     assert "\x1b[1;31m" + drawn.bars[-3:] in coloured.getvalue()  # the points over the threshold in red
+
+
+def test_a_series_with_a_limit_of_its_own_is_judged_against_the_environments_share_of_it() -> None:
+    citation = Citation(
+        source="monitoring",
+        detail=f"{CONNECTOR_SENT_BYTES} + received_bytes_count peak 290 Mbps of a 300 Mbps ceiling",
+    )
+    finding = Finding(
+        cause="vpc_connector.saturated",
+        priority="P0",
+        title="VPC connector c is out of capacity",
+        resource=CONNECTOR,
+        affected_services=["a"],
+        why=[Why(question="Why?", answer="throughput", evidence=[citation])],
+        remediation=Fix(summary="Raise the capacity of c"),
+    )
+    series = MetricSeries(
+        metric=CONNECTOR_SENT_BYTES,
+        resource=CONNECTOR,
+        aggregation="sent + received Mbps per minute",
+        start=NOW - timedelta(minutes=3),
+        end=NOW,
+        period_s=60,
+        points=[100.0, 200.0, 290.0],
+        limit=300.0,  # the connector's documented ceiling
+    )
+    evidence = Evidence(project="p", region="r", now=NOW, metric_series=[series])
+    thresholds = {"connector_throughput_saturated": 0.9}
+    report = build_report(
+        "e", evidence, [finding], make_plan([finding]), "down", NOW, 1, thresholds=thresholds
+    )
+    drawn = report.findings[0].why[0].evidence[0].series
+    assert drawn is not None
+    assert drawn.threshold == 270.0  # 90 % of 300 Mbps
+    shown = sparkline(drawn)
+    assert shown is not None
+    assert shown.caption == "sent + received Mbps per minute: 100 -> 290; 1/3 at or over 270"
