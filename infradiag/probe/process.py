@@ -137,8 +137,12 @@ class ProbeProcess:
 
     def _read(self, out: IO[bytes]) -> None:
         for line in out:
-            message = json.loads(line)
-            op = message["op"]
+            try:
+                message = json.loads(line)
+                op = message["op"]
+            except (ValueError, KeyError, TypeError):
+                continue  # not a message of the protocol: nothing to act on
+
             if op == "ready":
                 self.child_pid = message["pid"]
             elif op == "token":

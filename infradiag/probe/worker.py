@@ -155,7 +155,9 @@ async def serve(channel: Channel, requests: BinaryIO) -> None:
 def main() -> None:
     """Serve the parent on stdin/stdout; exit when stdin closes (at once: probes still running are moot)."""
     gc.disable()
-    channel = Channel(sys.stdout.buffer)
+    # The protocol gets fd 1 to itself: anything printed in this process goes to stderr instead.
+    channel = Channel(os.fdopen(os.dup(1), "wb"))
+    os.dup2(2, 1)
     channel.send({"op": "ready", "pid": os.getpid()})
     loop = new_event_loop()
     try:
