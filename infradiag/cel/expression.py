@@ -14,6 +14,7 @@ from celpy.celparser import CELParseError
 
 from infradiag.cel.analysis import free_identifiers, identifiers, static_type
 from infradiag.cel.compiler import Compiler
+from infradiag.cel.parser_cache import install_cached_parser
 from infradiag.cel.text import TEXT_FUNCTIONS, to_text
 from infradiag.cel.values import CelError, CelUnsupported, Compiled
 
@@ -77,6 +78,7 @@ class Template:
         )
 
 
+install_cached_parser()  # celpy's parser without rebuilding its grammar tables on every start
 _PARSER = celpy.Environment()  # used for its parser only
 # `{cel}` is a placeholder; `{{` and `}}` stand for literal braces (Terraform blocks need them).
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
