@@ -76,8 +76,14 @@ def test_a_flag_below_the_tier_default_goes_up_to_what_the_peak_needs() -> None:
     flags = [{"name": "log_connections", "value": "on"}, {"name": "max_connections", "value": "50"}]
     db = {**DB, "max_connections": 50, "max_connections_source": "flag", "connections_max": 49.0}
     sizing = max_connections_sizing({**db, "database_flags": flags}, 0.8)
-    assert sizing["proposed"] == 62  # 49 / 0.8, rounded up
+    assert sizing["proposed"] == 62  # 49 / 0.8 = 61.25: the least count that keeps it under 80 %
     assert sizing["flags"] == [flags[0], {"name": "max_connections", "value": "62"}]  # the others kept
+
+
+def test_a_peak_exactly_at_the_warning_share_gets_one_connection_more() -> None:
+    # 40 of 50 is 80 %, which still reads as the finding (usage >= warning): 51 leaves it below.
+    db = {**DB, "max_connections": 45, "max_connections_source": "flag", "connections_max": 40.0}
+    assert max_connections_sizing({**db, "database_flags": []}, 0.8)["proposed"] == 51
 
 
 def test_the_proposal_is_capped_at_the_default_for_the_memory() -> None:
