@@ -21,6 +21,12 @@ RULES: list[tuple[re.Pattern[str], frozenset[str]]] = [
         frozenset({"widens_exposure"}),
     ),
     (re.compile(r"--ingress all\b"), frozenset({"widens_exposure"})),
+    # A Cloud Run template change deploys a new revision.
+    (
+        re.compile(r"\brun services update\b.*--(vpc-connector|min-instances|max-instances)\b"),
+        frozenset({"restarts"}),
+    ),
+    (re.compile(r"\bconnectors create\b"), frozenset({"costs_more", "drops_traffic"})),
     (re.compile(r"\baddresses create\b|\bnats create\b"), frozenset({"costs_more"})),
     (
         re.compile(r"\b(update|patch)\b.*--(max-instances|min-instances|tier|machine-type)\b"),
