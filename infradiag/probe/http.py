@@ -82,7 +82,8 @@ async def probe_once(
             await _exchange(transport, target, attempt.authorization, clock, seen, limits)
     except (TimeoutError, httpx.TransportError, WebSocketFailure) as exc:
         error = exc
-    total = clock.elapsed_ms()
+    # An answer's time is the service's up to its last byte; a failure's, until it was seen.
+    total = clock.answered_ms() if error is None else clock.elapsed_ms()
     tls = await _tls(seen.url, clock, error, limits, attempt.budget_s - total / 1000)
     # A WebSocket reply is the application's message, not a page of Google's serving stack.
     answered_http = error is None and not (target.kind == "websocket" and seen.status == 101)

@@ -26,8 +26,10 @@ import asyncio
 import contextlib
 import socket
 import ssl
+import time
 import typing
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import SupportsIndex
 
 import httpcore
 import httpx
@@ -36,12 +38,37 @@ _READ_ERRORS = (OSError, asyncio.IncompleteReadError)
 Trace = Callable[[str, dict[str, typing.Any]], Awaitable[None]]
 
 
+class ArrivalReader(asyncio.StreamReader):
+    """A StreamReader that notes when bytes last arrived (time.perf_counter()), in the event loop's I/O
+    callback, before any coroutine gets to them.
+
+    A fleet's answers arrive together and are then parsed one after the other on one loop: the time at which
+    a probe's coroutine sees its answer includes the parsing of every answer before it, which is the probe
+    engine's own work, not the service's (issue 16). The I/O callbacks of one loop iteration run before any
+    of the coroutines they wake, so this instant is the service's."""
+
+    arrived_at: float | None = None
+
+    def feed_data(self, data: Iterable[SupportsIndex]) -> None:
+        self.arrived_at = time.perf_counter()
+        super().feed_data(data)
+
+    def feed_eof(self) -> None:
+        self.arrived_at = time.perf_counter()
+        super().feed_eof()
+
+
 class AsyncioStream(httpcore.AsyncNetworkStream):
     """One TCP (or TLS) connection."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
+
+    @property
+    def arrived_at(self) -> float | None:
+        """When bytes (or the end of the stream) last arrived, on time.perf_counter(); None before any."""
+        return getattr(self._reader, "arrived_at", None)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
@@ -124,12 +151,21 @@ async def _resolve(host: str, port: int) -> list[tuple[str, int]]:
     return [(str(info[4][0]), int(info[4][1])) for info in infos]
 
 
+async def _open_connection(host: str, port: int) -> tuple[ArrivalReader, asyncio.StreamWriter]:
+    """asyncio.open_connection, with an ArrivalReader (the same steps as asyncio's own)."""
+    loop = asyncio.get_running_loop()
+    reader = ArrivalReader(loop=loop)
+    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+    transport, _ = await loop.create_connection(lambda: protocol, host, port)
+    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
+
+
 async def _connect(addresses: list[tuple[str, int]]) -> AsyncioStream:
     """A TCP connection to the first address that accepts one, as asyncio.create_connection tries them."""
     failures: list[OSError] = []
     for address, port in addresses:
         try:
-            reader, writer = await asyncio.open_connection(address, port)
+            reader, writer = await _open_connection(address, port)
         except OSError as exc:
             failures.append(exc)
             continue

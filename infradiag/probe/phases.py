@@ -42,10 +42,15 @@ class PhaseClock:
         # DER of the server certificate of the last completed TLS handshake (verified by then).
         self.peer_certificate: bytes | None = None
         self.round_trip_ms: float | None = None
+        self._stream: Any = None  # the connection of the current hop (network.AsyncioStream)
 
     async def event(self, name: str, info: dict[str, Any]) -> None:
         """The `trace` callback httpcore calls at each step."""
         now = time.perf_counter()
+        if name == "connection.connect_tcp.complete":
+            self._stream = info.get("return_value")
+        if name == "http11.receive_response_headers.complete":
+            now = self._arrival(self._began.get("first_byte", now), now)
         if name in _STARTS:
             phase = _STARTS[name]
             self._began[phase] = now
@@ -61,6 +66,18 @@ class PhaseClock:
     def elapsed_ms(self) -> float:
         """Milliseconds since the clock started."""
         return (time.perf_counter() - self._t0) * 1000
+
+    def answered_ms(self) -> float:
+        """Milliseconds from the start to the arrival of the last bytes of the answer (of the last hop), as
+        the event loop's I/O callback saw them (network.ArrivalReader); since the clock started if no
+        bytes arrived. What the probe engine did with the answer afterwards is not the service's time."""
+        now = time.perf_counter()
+        return (self._arrival(self._t0, now) - self._t0) * 1000
+
+    def _arrival(self, since: float, now: float) -> float:
+        """The last arrival on the current connection if it falls in [since, now], else now."""
+        arrived = getattr(self._stream, "arrived_at", None)
+        return arrived if arrived is not None and since <= arrived <= now else now
 
     def phases(self, total_ms: float) -> ProbePhases:
         """The timings as evidence, rounded to microseconds."""

@@ -5,9 +5,10 @@ The probes run in the probe process (infradiag/probe/worker.py). Here a fleet of
 twin in a process of its own (a twin in this process would stall with it), listed by the Cloud Run client
 as a triage lists them, and probed by probe_services while this process blocks its event loop for
 STALL_S, as importing the Google libraries, parsing API answers or compiling playbooks did: each probe's
-latency must still exceed its endpoint's delay by far less than that stall, and its phases must add up
-to its total. The stall is large on purpose, so that the test holds on a loaded machine too; the quiet
-machine's figure (self-stall p99 at most 25 ms at 200 services) is bench/cold_start.py's to report.
+latency over its endpoint's delay must stay within far less than that stall of what it is while this
+process does nothing (the twin and a loaded machine add their own), and its phases must add up to its
+total. The stall is large on purpose, so that the test holds on a loaded machine too; the quiet machine's
+figure (self-stall p99 at most 25 ms at 200 services) is bench/cold_start.py's to report.
 """
 
 from __future__ import annotations
@@ -64,9 +65,9 @@ def fleet(
         twin.wait(timeout=30)
 
 
-def probe_while_stalling(target: Target, stall_after_s: float) -> list[ProbeResult]:
+def probe_while_stalling(target: Target, stall_after_s: float | None) -> list[ProbeResult]:
     """The fleet listed, then probed, while this process's event loop is blocked for STALL_S from
-    `stall_after_s` after the probes were asked for."""
+    `stall_after_s` after the probes were asked for (None: not blocked)."""
 
     def own_work() -> None:
         until = time.perf_counter() + STALL_S
@@ -80,7 +81,8 @@ def probe_while_stalling(target: Target, stall_after_s: float) -> list[ProbeResu
         finally:
             collector.close()
         assert len(services) == FLEET
-        asyncio.get_running_loop().call_later(stall_after_s, own_work)
+        if stall_after_s is not None:
+            asyncio.get_running_loop().call_later(stall_after_s, own_work)
         return await probe_services(services, target, time.monotonic() + 30)
 
     return runtime.run(main())
@@ -88,13 +90,18 @@ def probe_while_stalling(target: Target, stall_after_s: float) -> list[ProbeResu
 
 def test_the_triages_own_work_never_shows_as_a_services_latency(fleet: tuple[Target, int]) -> None:
     target, delay = fleet
-    probe_while_stalling(target, 0.0)  # the probe process started and warm, as for a triage's probes
+    probe_while_stalling(target, None)  # the probe process started and warm, as for a triage's probes
+    # What the twin and the machine alone add (a twin serving 200 requests at once on a loaded machine
+    # takes its time): the same fleet probed while this process does nothing.
+    quiet = max(r.latency_ms - delay for r in probe_while_stalling(target, None))
     # Within the probes' flight: from the first connections (0 ms endpoints) or mid-wait (300 ms ones).
     results = probe_while_stalling(target, 0.005 if delay == 0 else 0.1)
     assert len(results) == FLEET and all(r.ok for r in results), [r.detail for r in results if not r.ok][:3]
     excess = sorted(r.latency_ms - delay for r in results)
     median, worst = excess[len(excess) // 2], excess[-1]
-    assert worst < MARGIN_MS, f"over the endpoint's {delay} ms: {median:.0f} ms median, {worst:.0f} ms max"
+    assert worst < quiet + MARGIN_MS, (
+        f"over {delay} ms: {median:.0f} ms median, {worst:.0f} max ({quiet:.0f})"
+    )
     for result in results:
         phases = result.phases
         accounted = sum(p or 0.0 for p in (phases.dns, phases.connect, phases.tls, phases.first_byte))
