@@ -21,6 +21,7 @@ RULES: list[tuple[re.Pattern[str], frozenset[str]]] = [
         frozenset({"widens_exposure"}),
     ),
     (re.compile(r"--ingress all\b"), frozenset({"widens_exposure"})),
+    (re.compile(r"\brun services add-iam-policy-binding\b"), frozenset({"widens_exposure"})),
     # A Cloud Run template change deploys a new revision.
     (
         re.compile(r"\brun services update\b.*--(vpc-connector|min-instances|max-instances)\b"),
