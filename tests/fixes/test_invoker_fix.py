@@ -30,7 +30,7 @@ def test_the_invoker_grant_names_the_service_account_the_run_reads_as(tmp_path: 
     assert f'  member   = "serviceAccount:{PROBER}"' in fix["terraform"].splitlines()
     # A grant widens who may invoke the service: marked, with the binding's removal as the way back.
     assert fix["risks"] == ["widens_exposure"]
-    assert fix["wayBack"].startswith("gcloud run services remove-iam-policy-binding auth --region us-central1")
+    assert fix["wayBack"].startswith("gcloud run services remove-iam-policy-binding auth --region")
     assert gcloud.problems(fix["wayBack"], gcloud.load_table()) == []
     assert gcloud.problems(fix["commands"][0], gcloud.load_table()) == []
     assert terraform.problems(fix["terraform"], terraform.load_table()) == []
