@@ -51,16 +51,19 @@ def peak_kib(pid):
         return None
 sys.argv = ["infradiag", *sys.argv[1:]]
 from infradiag.cli import main
+code = 0
 try:
     main()
 except SystemExit as ended:
     code = ended.code
 finally:
+    sys.stdout.flush()
     from infradiag.probe import process
     child = process.child_pid()
     with os.fdopen(int(os.environ["INFRADIAG_BENCH_FD"]), "w") as out:
         json.dump({"rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                    "probe_rss_kib": peak_kib(child) if child else None}, out)
+sys.exit(code)
 """
 
 
