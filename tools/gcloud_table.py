@@ -11,7 +11,10 @@ What it takes, and from where:
   the flags every command takes (`--project`, `--format`, ...): from the static completion tree the SDK
   ships (`data/cli/gcloud_completions.py`), which gcloud itself builds from its command definitions;
 - each command's positional arguments (how many are required, how many at most) and the flags it requires:
-  from the SYNOPSIS of `gcloud COMMAND --help`, which only prints help.
+  from the SYNOPSIS of `gcloud COMMAND --help`, which only prints help;
+- commands Google's gcloud reference documents in a track that this SDK has only in a pre-release one
+  (PROMOTED): the reference's synopsis lists the same flags as the local pre-release command, so its entry
+  is taken from that command and says so.
 """
 
 from __future__ import annotations
@@ -36,6 +39,19 @@ _WORDS = re.compile(r"\bgcloud((?:\s+[a-z][a-z0-9-]*)+)(\s+\{|\s*['\"]\s*\+)?")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _DEFAULT = re.compile(r';\s*default="[^"]*"')
 
+# GA command -> (the local SDK's pre-release command with the same synopsis, the reference page saying so).
+# https://cloud.google.com/sdk/gcloud/reference/monitoring/policies/create (GA) lists exactly the flags of
+# `alpha monitoring policies create` in gcloud 528: --notification-channels, --aggregation,
+# --condition-display-name, --condition-filter, --duration, --if, --trigger-count | --trigger-percent,
+# --combiner, --display-name, --[no-]enabled, --user-labels, --documentation-format, --documentation |
+# --documentation-from-file, --policy | --policy-from-file.
+PROMOTED: dict[tuple[str, ...], tuple[tuple[str, ...], str]] = {
+    ("monitoring", "policies", "create"): (
+        ("alpha", "monitoring", "policies", "create"),
+        "https://cloud.google.com/sdk/gcloud/reference/monitoring/policies/create",
+    ),
+}
+
 
 def sdk_root() -> Path:
     """The installed Cloud SDK's root directory (from `gcloud` on PATH)."""
@@ -55,6 +71,20 @@ def load_tree(root: Path) -> dict[str, Any]:
     spec.loader.exec_module(module)
     tree: dict[str, Any] = module.STATIC_COMPLETION_CLI_TREE
     return tree
+
+
+def promote(tree: dict[str, Any]) -> dict[tuple[str, ...], str]:
+    """Graft each PROMOTED command the SDK lacks into `tree` as a copy of its pre-release twin; returns the
+    grafted paths with the reference page that documents each."""
+    grafted: dict[tuple[str, ...], str] = {}
+    for path, (source, url) in PROMOTED.items():
+        node = tree
+        for word in path[:-1]:
+            node = node["commands"].setdefault(word, {"commands": {}, "flags": {}})
+        if path[-1] not in node["commands"]:
+            node["commands"][path[-1]] = _node(tree, source)
+            grafted[path] = url
+    return grafted
 
 
 def longest_command(tree: dict[str, Any], words: list[str]) -> list[str] | None:
@@ -196,12 +226,15 @@ def main() -> None:
     options = parser.parse_args()
     root = sdk_root()
     tree = load_tree(root)
+    grafted = promote(tree)
     commands: dict[str, Any] = {}
     for command in sorted(used_paths(tree, options.extra)):
         node = _node(tree, command)
+        source = PROMOTED[command][0] if command in grafted else command
         commands[" ".join(command)] = {
             "flags": dict(sorted(node["flags"].items())),
-            "positionals": arguments(synopsis(command)),
+            "positionals": arguments(synopsis(source)),
+            **({"reference": grafted[command]} if command in grafted else {}),
         }
     table = {
         "gcloud_version": (root / "VERSION").read_text().strip(),

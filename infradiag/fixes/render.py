@@ -241,13 +241,13 @@ def _run_terraform(change: Change, names: dict[str, str]) -> str:
 
 
 def _alert_gcloud(change: Change, names: dict[str, str]) -> str:
-    # --policy takes the AlertPolicy as JSON (https://cloud.google.com/sdk/gcloud/reference/alpha/monitoring/
-    # policies/create): the request body itself, so the command creates exactly the typed change. gcloud 528
-    # has `policies create` in its alpha track only (the table, tests/fixes/gcloud_commands.json).
+    # --policy takes the AlertPolicy as JSON (https://cloud.google.com/sdk/gcloud/reference/monitoring/
+    # policies/create, GA): the request body itself, so the command creates exactly the typed change. Older
+    # SDKs (528) have it in the alpha track only, with the same flags (tools/gcloud_table.py, PROMOTED).
     body = json.dumps(change.body(), separators=(",", ":"))
     return " ".join(
         [
-            "gcloud alpha monitoring policies create",
+            "gcloud monitoring policies create",
             _flag("--project", names["project"]),
             _flag("--policy", body),
         ]

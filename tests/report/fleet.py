@@ -98,7 +98,7 @@ def _alert_gap(name: str) -> Finding:
         ],
         remediation=Fix(
             summary=f"Add an alert policy on run.googleapis.com/request_count for {name}",
-            commands=[f"gcloud alpha monitoring policies create --project {PROJECT} --display-name {name}"],
+            commands=[f"gcloud monitoring policies create --project {PROJECT} --display-name {name}"],
         ),
         confidence=0.7,
     )
