@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import inspect
 import io
 import os
 import signal
@@ -24,6 +25,19 @@ _CLI_ENV = {"NO_COLOR": "1", "COLUMNS": "160"}
 # send, so each test process (and its children) starts from Python's own default.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under `--dist loadgroup`, pytest-xdist groups a test by renaming its `_nodeid`; a pytest whose node id
+    no longer reads `_nodeid` (9.2) would silently spread each group over every worker (a scenario triaged
+    once per worker, one virtualenv reinstalled by several at once), so the run refuses to start."""
+    if config.getoption("dist", default="no") != "loadgroup" or hasattr(config, "workerinput"):
+        return
+    if "_nodeid" not in inspect.getsource(inspect.unwrap(pytest.Item.nodeid.fget)):  # type: ignore[attr-defined]
+        raise pytest.UsageError(
+            f"pytest {pytest.__version__} ignores pytest-xdist's loadgroup: install the versions "
+            "pyproject.toml pins (./dev test does)"
+        )
 
 
 def run_cli(
