@@ -85,7 +85,17 @@ class Twin:
     def start(self) -> TwinAddresses:
         """Bind every listener on ephemeral loopback ports; returns where they are."""
         self._thread.start()
-        self.addresses = asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        starting = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
+        try:
+            self.addresses = starting.result(timeout=30)
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM) or failed part-way: the start goes on on the twin's loop, and a
+            # listener it opens after this point would outlive the command (a gRPC server left running can
+            # hold the process at exit). Let it settle, then stop whatever it started.
+            with contextlib.suppress(concurrent.futures.TimeoutError):
+                starting.exception(timeout=STOP_TIMEOUT_S)
+            self.stop()
+            raise
         return self.addresses
 
     async def _start(self) -> TwinAddresses:

@@ -83,3 +83,34 @@ def test_stop_cancels_a_call_sleeping_in_a_delay(api: str, call: Callable[[Twin]
     while lasting_threads(before) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert lasting_threads(before) == []
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_a_start_interrupted_part_way_leaves_nothing_running() -> None:
+    """Ctrl-C while a twin starts (a sweep's next environment, a triage's --scenario): whatever the start
+    had opened is stopped, its thread ended and its Monitoring port closed, so nothing holds the process."""
+    import signal
+    import socket
+
+    interrupted = 0
+    for after_s in (0.001, 0.005, 0.02, 0.05, 0.1, 0.2):
+        twin = Twin(load_scenario(HEALTHY))
+        previous = signal.signal(signal.SIGALRM, _interrupt)
+        signal.setitimer(signal.ITIMER_REAL, after_s)
+        try:
+            twin.start()
+        except KeyboardInterrupt:
+            interrupted += 1
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        twin.stop()
+        assert not twin._thread.is_alive(), f"interrupted after {after_s} s: the twin's loop still runs"
+        if twin._monitoring is not None:
+            host, port = twin._monitoring.address.rsplit(":", 1)
+            with pytest.raises(ConnectionRefusedError), socket.create_connection((host, int(port)), 1):
+                pass
+    assert interrupted, "no start was interrupted part-way: the delays need to be shorter"
