@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import celpy
@@ -14,6 +15,7 @@ from celpy.celparser import CELParseError
 
 from infradiag.cel.analysis import free_identifiers, identifiers, static_type
 from infradiag.cel.compiler import Compiler
+from infradiag.cel.outline_cache import Outline, OutlineCache
 from infradiag.cel.parser_cache import install_cached_parser
 from infradiag.cel.text import TEXT_FUNCTIONS, to_text
 from infradiag.cel.values import CelError, CelUnsupported, Compiled
@@ -29,13 +31,18 @@ class CelEvalError(Exception):
 
 @dataclass(frozen=True)
 class Expression:
-    """A compiled CEL expression and its source text."""
+    """A CEL expression known to compile, and its source text; its program is built on first use."""
 
     source: str
-    program: Compiled
+    build: Callable[[], Compiled] = field(repr=False, compare=False)
     names: frozenset[str] = frozenset()  # every identifier the expression mentions
     free: frozenset[str] = frozenset()  # the identifiers it reads from its activation (not macro variables)
     result_type: str | None = None  # what it always gives: "bool", or e.g. "an int"; None: that depends
+
+    @cached_property
+    def program(self) -> Compiled:
+        """The compiled program (compiled once, the first time it is needed)."""
+        return self.build()
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """The value of the expression as plain data; CelEvalError when it fails on this evidence."""
@@ -92,6 +99,7 @@ class Dialect:
         # Compiled expressions are immutable and depend on their source alone: a process that loads the
         # playbooks again (a sweep's next round, `triage --wait`) parses each expression once.
         self._compiled: dict[str, Expression] = {}
+        self._outlines = OutlineCache(sorted(self._compiler.functions))
 
     @property
     def functions(self) -> Mapping[str, Callable[..., Any]]:
@@ -99,25 +107,39 @@ class Dialect:
         return self._compiler.functions
 
     def compile_expression(self, source: str) -> Expression:
-        """Compile CEL source; a syntax error raises CelCompileError with the parser's message."""
+        """Compile CEL source; a syntax error raises CelCompileError with the parser's message. An
+        expression that compiled before (outline_cache) is parsed again only when first evaluated."""
         known = self._compiled.get(source)
         if known is not None:
             return known
-        try:
-            ast = _PARSER.compile(source)
-            program = self._compiler.compile(ast)
-        except CELParseError as exc:
-            raise CelCompileError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
-        except CelUnsupported as exc:
-            raise CelCompileError(str(exc)) from None
-        compiled = self._compiled[source] = Expression(
-            source=source,
-            program=program,
-            names=identifiers(ast),
-            free=free_identifiers(ast),
-            result_type=static_type(ast),
-        )
+        outline = self._outlines.get(source)
+        if outline is not None:
+            compiled = Expression(
+                source, lambda: self._program(source), outline.names, outline.free, outline.result_type
+            )
+        else:
+            try:
+                ast = _PARSER.compile(source)
+                program = self._compiler.compile(ast)
+            except CELParseError as exc:
+                raise CelCompileError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
+            except CelUnsupported as exc:
+                raise CelCompileError(str(exc)) from None
+            outline = Outline(identifiers(ast), free_identifiers(ast), static_type(ast))
+            self._outlines.put(source, outline)
+            compiled = Expression(source, lambda: program, outline.names, outline.free, outline.result_type)
+        self._compiled[source] = compiled
         return compiled
+
+    def _program(self, source: str) -> Compiled:
+        try:
+            return self._compiler.compile(_PARSER.compile(source))
+        except (CELParseError, CelUnsupported) as exc:  # it compiled when its outline was kept
+            raise CelEvalError(f"{source}: no longer compiles: {str(exc)[:200]}") from None
+
+    def remember(self) -> None:
+        """Keep the outlines of the expressions compiled so far for the next process (outline_cache)."""
+        self._outlines.save()
 
     def compile_template(self, source: str) -> Template:
         """Split `source` into text and compiled `{cel}` placeholders."""

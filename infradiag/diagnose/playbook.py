@@ -348,6 +348,7 @@ def load_playbooks(directory: Path = PLAYBOOK_DIR) -> list[Playbook]:
             )
         seen[playbook.id] = path
         playbooks.append(playbook)
+    PLAYBOOK_CEL.remember()  # the next start need not parse what evaluations do not reach
     return playbooks
 
 

@@ -1,0 +1,87 @@
+"""CEL outlines kept across processes (infradiag/cel/outline_cache.py): an expression that compiled before
+is parsed only when first evaluated, evaluates as a fresh one does, and a damaged or unwritable cache only
+costs the parse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from infradiag.cel import CelCompileError
+from infradiag.cel.expression import Dialect
+
+SOURCE = "services.filter(s, s.failing).size() > limit"
+ACTIVATION = {"services": [{"failing": True}, {"failing": False}, {"failing": True}], "limit": 1}
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path / "infradiag"
+
+
+def _remembered(home: Path) -> dict[str, list[object]]:
+    [path] = home.glob("cel-outlines-*.json")
+    data: dict[str, list[object]] = json.loads(path.read_text())
+    return data
+
+
+def test_a_remembered_expression_is_parsed_on_first_evaluation_only(cache_home: Path) -> None:
+    first = Dialect()
+    fresh = first.compile_expression(SOURCE)
+    first.remember()
+    assert SOURCE in _remembered(cache_home)
+
+    later = Dialect()
+    known = later.compile_expression(SOURCE)
+    assert "program" not in known.__dict__, "parsed at load although its outline was remembered"
+    assert (known.names, known.free, known.result_type) == (fresh.names, fresh.free, fresh.result_type)
+    assert known.free == {"services", "limit"} and known.result_type == "bool"
+    assert known.is_true(ACTIVATION) is fresh.is_true(ACTIVATION) is True
+    assert "program" in known.__dict__
+
+
+def test_an_expression_that_does_not_compile_is_never_remembered(cache_home: Path) -> None:
+    dialect = Dialect()
+    with pytest.raises(CelCompileError):
+        dialect.compile_expression("services.filter(s, ")
+    dialect.compile_expression("1 + 1 == 2")
+    dialect.remember()
+    assert list(_remembered(cache_home)) == ["1 + 1 == 2"]
+    with pytest.raises(CelCompileError):  # still refused at load in the next process
+        Dialect().compile_expression("services.filter(s, ")
+
+
+def test_each_dialect_keeps_its_own_outlines(cache_home: Path) -> None:
+    """An expression calling a helper of one dialect must still be refused by a dialect without it."""
+    helper = Dialect({"twice": lambda value: value * 2})
+    helper.compile_expression("twice(limit) > 1")
+    helper.remember()
+    with pytest.raises(CelCompileError):
+        Dialect().compile_expression("twice(limit) > 1")
+
+
+def test_a_damaged_cache_is_rebuilt(cache_home: Path) -> None:
+    first = Dialect()
+    first.compile_expression(SOURCE)
+    first.remember()
+    [path] = cache_home.glob("cel-outlines-*.json")
+    path.write_text('{"half a write')
+    again = Dialect()
+    assert again.compile_expression(SOURCE).is_true(ACTIVATION)
+    again.remember()
+    assert SOURCE in _remembered(cache_home)
+
+
+def test_without_a_writable_cache_directory_it_only_parses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    dialect = Dialect()
+    assert dialect.compile_expression(SOURCE).is_true(ACTIVATION)
+    dialect.remember()  # nothing to write to: no error
+    assert Dialect().compile_expression(SOURCE).is_true(ACTIVATION)
