@@ -112,20 +112,18 @@ def test_the_installed_tool_triages_a_bundled_scenario(wheel: Path, outside: Pat
     assert report["verdict"] == "down"
     assert report["plan"][0]["priority"] == "P0"
     assert "vpc_connector.saturated" in {f["cause"] for f in report["findings"]}
-    lint = _installed(outside, "playbooks", "lint")
-    assert lint.returncode == 0, lint.stdout + lint.stderr
 
 
 def test_without_credentials_the_installed_tool_exits_3_naming_the_fix(wheel: Path, outside: Path) -> None:
     config = outside / "infradiag.toml"
     config.write_text('[environments.real]\nproject = "acme-staging"\nregion = "us-central1"\n')
-    for command in ("triage", "gate"):
-        result = _installed(outside, command, "real", "--config", str(config), "--format", "json")
-        assert result.returncode == 3, result.stderr
-        assert "Traceback" not in result.stderr
-        [unknown] = json.loads(result.stdout)["unknowns"]
-        assert unknown["source"] == "auth"
-        assert "gcloud auth application-default login" in unknown["fix"]
+    # gate takes the same path (tests/collect/test_credentials.py runs both in-process).
+    result = _installed(outside, "triage", "real", "--config", str(config), "--format", "json")
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    [unknown] = json.loads(result.stdout)["unknowns"]
+    assert unknown["source"] == "auth"
+    assert "gcloud auth application-default login" in unknown["fix"]
 
 
 @pytest.fixture
