@@ -173,18 +173,23 @@ class Twin:
     def stop(self) -> None:
         """Close every listener and end the twin's thread, cancelling calls in flight (delayed or hung ones
         included); returns within about STOP_TIMEOUT_S whatever they do, never raises; safe to call twice."""
-        if not self._thread.is_alive():
-            return
+        if self._thread.is_alive():
+            if self._monitoring is not None:
+                self._monitoring.stop()
+            closing = asyncio.run_coroutine_threadsafe(self._stop(), self._loop)
+            with contextlib.suppress(concurrent.futures.TimeoutError):
+                closing.result(timeout=STOP_TIMEOUT_S)
+            closing.cancel()
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=STOP_TIMEOUT_S)
+            if (
+                not self._thread.is_alive()
+            ):  # else the daemon thread still runs it: leave it to the process end
+                self._loop.close()
+        # A start cut short (start()) may have opened the Monitoring server after the check above: it is
+        # not served by the loop, so it would outlive it. Stopping a stopped server returns at once.
         if self._monitoring is not None:
             self._monitoring.stop()
-        closing = asyncio.run_coroutine_threadsafe(self._stop(), self._loop)
-        with contextlib.suppress(concurrent.futures.TimeoutError):
-            closing.result(timeout=STOP_TIMEOUT_S)
-        closing.cancel()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=STOP_TIMEOUT_S)
-        if not self._thread.is_alive():  # else the daemon thread still runs it: leave it to the process end
-            self._loop.close()
 
     async def _stop(self) -> None:
         if self._endpoints is not None:
