@@ -54,7 +54,7 @@ def run_cli(
 
     stdout, stderr = io.StringIO(), io.StringIO()
     with (
-        _environment({**_CLI_ENV, **(env or {})}),
+        environment_set({**_CLI_ENV, **(env or {})}),
         contextlib.chdir(cwd),
         _argv(["infradiag", *args]),
         _process_state(),
@@ -95,7 +95,8 @@ def _exit_code(code: object, stderr: io.StringIO) -> int:
 
 
 @contextlib.contextmanager
-def _environment(values: Mapping[str, str | None]) -> Iterator[None]:
+def environment_set(values: Mapping[str, str | None]) -> Iterator[None]:
+    """os.environ with `values` set (None: unset) until the block ends, then as it was."""
     saved = {name: os.environ.get(name) for name in values}
     for name, value in values.items():
         if value is None:

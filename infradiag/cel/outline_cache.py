@@ -15,6 +15,7 @@ anything unreadable counts as empty and is rebuilt; with no writable cache direc
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -35,6 +36,7 @@ class Outline:
     result_type: str | None
 
 
+@functools.cache  # both dialects key their file by it: the sources are read once
 def _code_version() -> str:
     digest = hashlib.sha256()
     for source in sorted(Path(__file__).parent.glob("*.py")):

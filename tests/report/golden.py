@@ -18,10 +18,7 @@ import argparse
 import io
 import json
 import math
-import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +28,7 @@ from rich.cells import cell_len
 from infradiag.report.model import TriageReport
 from infradiag.report.output import terminal_console
 from infradiag.report.terminal import render
+from tests.conftest import environment_set
 
 GOLDEN = Path(__file__).parent / "golden"
 INCIDENT = GOLDEN / "staging.json"
@@ -62,24 +60,6 @@ class Variant:
 VARIANTS = tuple(Variant(width, colour) for width in (80, 120) for colour in (False, True))
 
 
-@contextmanager
-def _environment(values: dict[str, str | None]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def incident() -> dict[str, Any]:
     """The captured JSON report of the bundled incident."""
     data: dict[str, Any] = json.loads(INCIDENT.read_text(encoding="utf-8"))
@@ -89,7 +69,7 @@ def incident() -> dict[str, Any]:
 def rendered(report: TriageReport, variant: Variant) -> str:
     """The terminal report as the CLI prints it in this variant's terminal."""
     out = io.StringIO()
-    with _environment(variant.environment):
+    with environment_set(variant.environment):
         render(report, terminal_console(out))
     return out.getvalue()
 
