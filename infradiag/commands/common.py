@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,9 +15,12 @@ from infradiag.errors import UsageError
 
 if TYPE_CHECKING:
     from infradiag.diagnose.playbook import Playbook
+    from infradiag.identity import Authenticator
     from infradiag.report.model import TriageReport
     from infradiag.suppress import Suppression
     from infradiag.target import Target
+    from infradiag.twin.scenario import Scenario
+    from infradiag.twin.server import TwinAddresses
 
 
 class Format(StrEnum):
@@ -123,7 +126,6 @@ def open_target(
     `impersonate_service_account`) if given; anonymous at a twin that does not require credentials, and at
     one that does, the key file it writes (unless the config names one)."""
     import dataclasses
-    import tempfile
 
     from infradiag.config import load_config
     from infradiag.identity import Authenticator
@@ -163,57 +165,66 @@ def open_target(
             "point `credentials` at a service account key file (relative to the config file's folder)",
         )
     impersonate = impersonate or (env_config.impersonate_service_account if env_config else None)
-    keys = None
-    if scenario is None:
-        assert env_config is not None and env_config.project and env_config.region
-        auth = Authenticator(key_file, impersonate)
-        target = Target(environment=name, project=env_config.project, region=env_config.region, auth=auth)
-        if env_config.api_endpoint is not None and env_config.monitoring_endpoint is not None:
-            endpoints = ApiEndpoints(rest=env_config.api_endpoint, grpc=env_config.monitoring_endpoint)
-            # A running twin is read anonymously unless the config names credentials for it.
-            auth = Authenticator(
-                key_file, impersonate, anonymous=key_file is None, iam_endpoint=endpoints.rest
-            )
-            target = dataclasses.replace(target, endpoints=endpoints, now=env_config.now, auth=auth)
-        twin = None
-    else:
-        from infradiag.twin.scenario import load_scenario
-        from infradiag.twin.server import Twin
-
-        loaded = load_scenario(scenario)
-        twin = Twin(loaded)
-        addresses = twin.start()
-        if twin.auth is None:
-            auth = Authenticator(anonymous=True)
+    with ExitStack() as stack:
+        if scenario is None:
+            assert env_config is not None and env_config.project and env_config.region
+            auth = Authenticator(key_file, impersonate)
+            target = Target(environment=name, project=env_config.project, region=env_config.region, auth=auth)
+            if env_config.api_endpoint is not None and env_config.monitoring_endpoint is not None:
+                endpoints = ApiEndpoints(rest=env_config.api_endpoint, grpc=env_config.monitoring_endpoint)
+                # A running twin is read anonymously unless the config names credentials for it.
+                auth = Authenticator(
+                    key_file, impersonate, anonymous=key_file is None, iam_endpoint=endpoints.rest
+                )
+                target = dataclasses.replace(target, endpoints=endpoints, now=env_config.now, auth=auth)
         else:
-            if key_file is None:
-                keys = tempfile.TemporaryDirectory(prefix="infradiag-twin-")
-                key_file = twin.write_key_file(Path(keys.name) / "key.json")
-            auth = Authenticator(key_file, impersonate, iam_endpoint=addresses.rest)
-        target = Target(
-            environment=name,
-            project=loaded.project,
-            region=loaded.region,
-            endpoints=ApiEndpoints(rest=addresses.rest, grpc=addresses.grpc),
-            now=loaded.now,
-            auth=auth,
-            extra_ca_pem=addresses.ca_pem or None,
-        )
-    if env_config is not None:
-        target = dataclasses.replace(
-            target,
-            services=env_config.services,
-            thresholds=env_config.thresholds,
-            alerting=env_config.alerting,
-            probe=env_config.probe_settings(),
-        )
-    try:
+            from infradiag.twin.scenario import load_scenario
+
+            loaded = load_scenario(scenario)
+            addresses, auth = stack.enter_context(twin_of(loaded, key_file, impersonate))
+            target = Target(
+                environment=name,
+                project=loaded.project,
+                region=loaded.region,
+                endpoints=ApiEndpoints(rest=addresses.rest, grpc=addresses.grpc),
+                now=loaded.now,
+                auth=auth,
+                extra_ca_pem=addresses.ca_pem or None,
+            )
+        if env_config is not None:
+            target = dataclasses.replace(
+                target,
+                services=env_config.services,
+                thresholds=env_config.thresholds,
+                alerting=env_config.alerting,
+                probe=env_config.probe_settings(),
+            )
         yield target
+
+
+@contextmanager
+def twin_of(
+    scenario: Scenario, key_file: Path | None, impersonate: str | None
+) -> Iterator[tuple[TwinAddresses, Authenticator]]:
+    """A twin of `scenario`, started here and stopped on exit, and the credentials to read it with:
+    anonymous, or at a twin that requires credentials `key_file` (else a key file the twin writes, removed
+    on exit), impersonating `impersonate` if given."""
+    import tempfile
+
+    from infradiag.identity import Authenticator
+    from infradiag.twin.server import Twin
+
+    twin = Twin(scenario)
+    addresses = twin.start()  # a start that fails stops what it began
+    try:
+        with tempfile.TemporaryDirectory(prefix="infradiag-twin-") as keys:
+            if twin.auth is None:
+                yield addresses, Authenticator(anonymous=True)
+            else:
+                key = key_file or twin.write_key_file(Path(keys) / "key.json")
+                yield addresses, Authenticator(key, impersonate, iam_endpoint=addresses.rest)
     finally:
-        if twin is not None:
-            twin.stop()
-        if keys is not None:
-            keys.cleanup()
+        twin.stop()
 
 
 def accepted_findings(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import tempfile
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,20 +52,10 @@ def twin_target(scenario: Scenario, base: Target) -> Iterator[Target]:
     """`base` pointed at a twin of `scenario`, started here and stopped on exit, with its credentials as
     `open_target` (commands/common.py) gives them for `--scenario`; the base's services, thresholds and
     probe settings kept."""
-    from infradiag.identity import Authenticator
+    from infradiag.commands.common import twin_of
     from infradiag.target import ApiEndpoints
-    from infradiag.twin.server import Twin
 
-    twin = Twin(scenario)
-    keys: tempfile.TemporaryDirectory[str] | None = None
-    try:
-        addresses = twin.start()
-        if twin.auth is None:
-            auth = Authenticator(anonymous=True)
-        else:
-            keys = tempfile.TemporaryDirectory(prefix="infradiag-whatif-")
-            key_file = twin.write_key_file(Path(keys.name) / "key.json")
-            auth = Authenticator(key_file, base.auth.impersonate, iam_endpoint=addresses.rest)
+    with twin_of(scenario, None, base.auth.impersonate) as (addresses, auth):
         yield dataclasses.replace(
             base,
             endpoints=ApiEndpoints(rest=addresses.rest, grpc=addresses.grpc),
@@ -74,10 +63,6 @@ def twin_target(scenario: Scenario, base: Target) -> Iterator[Target]:
             auth=auth,
             extra_ca_pem=addresses.ca_pem or None,
         )
-    finally:
-        twin.stop()
-        if keys is not None:
-            keys.cleanup()
 
 
 def rejected_by_google(scenario: Scenario) -> str | None:
