@@ -1,28 +1,28 @@
-"""What a CEL parse tree says before it is evaluated: the names it reads and the type it always gives."""
+"""What a CEL parse tree (infradiag.cel.tree) says before it is evaluated: the names it reads and the type it
+always gives."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import lark
-
 from infradiag.cel.macros import MACROS, unwrap
+from infradiag.cel.tree import WRAPPERS, Node
 
 
-def identifiers(ast: Any) -> frozenset[str]:
+def identifiers(ast: Node) -> frozenset[str]:
     """Every identifier `ast` mentions."""
     # Over-approximates (macro variables count too): good enough to know which names to have ready.
-    return frozenset(str(tree.children[0]) for tree in ast.iter_subtrees() if tree.data == "ident")
+    return frozenset(str(tree.children[0]) for tree in ast.subtrees() if tree.data == "ident")
 
 
-def free_identifiers(ast: Any) -> frozenset[str]:
+def free_identifiers(ast: Node) -> frozenset[str]:
     """The identifiers `ast` reads from its activation: every `ident` except the variables that the macros
     around it bind (`xs.all(x, x > 0)` reads `xs`, not `x`). CEL's type names count as free too."""
     found: set[str] = set()
     pending: list[tuple[Any, frozenset[str]]] = [(ast, frozenset())]
     while pending:
         tree, bound = pending.pop()
-        if not isinstance(tree, lark.Tree):
+        if not isinstance(tree, Node):
             continue
         if tree.data == "ident":
             name = str(tree.children[0])
@@ -41,11 +41,6 @@ def free_identifiers(ast: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-# Parse-tree nodes that only wrap their one child.
-_WRAPPERS = frozenset(
-    {"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication", "unary", "member"}
-    | {"primary", "paren_expr"}
-)
 _LITERAL_TYPES = {
     "INT_LIT": "an int",
     "UINT_LIT": "a uint",
@@ -83,18 +78,18 @@ _METHOD_TYPES = {
 }
 
 
-def static_type(ast: Any) -> str | None:
+def static_type(ast: Node) -> str | None:
     """What `ast` gives whatever the data: "bool", a phrase such as "an int" or "a sum", or None when that
     depends on the data (a field of a JSON body may hold anything). Lets a boolean check be refused at load
     time when it can never be true or false (`body.status + 1`)."""
     tree = ast
-    while tree.data in _WRAPPERS and len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree):
+    while tree.data in WRAPPERS and len(tree.children) == 1 and isinstance(tree.children[0], Node):
         tree = tree.children[0]
     kind = tree.data
     if kind in ("conditionalor", "conditionaland"):  # a || b, a && b
         return "bool"
     first = tree.children[0] if tree.children else None
-    operator = first.data if isinstance(first, lark.Tree) else ""
+    operator = first.data if isinstance(first, Node) else ""
     if len(tree.children) == 2 and (operator.startswith("relation_") or operator in _NODE_TYPES):
         return "bool" if operator.startswith("relation_") else _NODE_TYPES[operator]  # binary or unary
     if kind == "expr" and len(tree.children) == 3:  # a ? b : c

@@ -1,4 +1,5 @@
-"""CEL evaluation: celpy's parse tree compiled once into Python closures over plain data.
+"""CEL evaluation: celpy's parse tree (as infradiag.cel.tree nodes) compiled once into Python closures over
+plain data.
 
 Why not celpy's own evaluator: it walks the parse tree and wraps every value in celtypes on every step, about
 half a millisecond per list element, so one `services.filter(...)` over 200 services took 100-300 ms and a
@@ -25,12 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import lark
-from celpy.evaluation import celstr
-
 from infradiag.cel.functions import STANDARD
 from infradiag.cel.macros import MACRO_BUILDERS, MACROS, unwrap
 from infradiag.cel.operators import ARITHMETIC, RELATIONS, UNARY, index, select
+from infradiag.cel.tree import Leaf, Node
 from infradiag.cel.values import (
     TYPES,
     Activation,
@@ -45,12 +44,12 @@ from infradiag.cel.values import (
 
 
 class Compiler:
-    """Turns one celpy parse tree into a closure; `functions` are the extra functions callers allow."""
+    """Turns one parse tree into a closure; `functions` are the extra functions callers allow."""
 
     def __init__(self, functions: Mapping[str, Callable[..., Any]]) -> None:
         self.functions = {**STANDARD, **functions}
 
-    def compile(self, tree: lark.Tree[Any]) -> Compiled:
+    def compile(self, tree: Node) -> Compiled:
         """The closure computing `tree` over an activation; CelUnsupported for what it cannot compile."""
         method = getattr(self, f"_{tree.data}", None)
         if method is None:
@@ -58,15 +57,15 @@ class Compiler:
         compiled: Compiled = method(tree)
         return compiled
 
-    def _only_child(self, tree: lark.Tree[Any]) -> Compiled:
+    def _only_child(self, tree: Node) -> Compiled:
         return self.compile(tree.children[0])
 
     _member = _primary = _only_child
 
-    def _paren_expr(self, tree: lark.Tree[Any]) -> Compiled:
+    def _paren_expr(self, tree: Node) -> Compiled:
         return self.compile(tree.children[0])
 
-    def _expr(self, tree: lark.Tree[Any]) -> Compiled:
+    def _expr(self, tree: Node) -> Compiled:
         if len(tree.children) == 1:
             return self.compile(tree.children[0])
         test, yes, no = (self.compile(child) for child in tree.children)
@@ -79,13 +78,13 @@ class Compiler:
 
         return conditional
 
-    def _conditionalor(self, tree: lark.Tree[Any]) -> Compiled:
+    def _conditionalor(self, tree: Node) -> Compiled:
         return self._logical(tree, absorbing=True)
 
-    def _conditionaland(self, tree: lark.Tree[Any]) -> Compiled:
+    def _conditionaland(self, tree: Node) -> Compiled:
         return self._logical(tree, absorbing=False)
 
-    def _logical(self, tree: lark.Tree[Any], *, absorbing: bool) -> Compiled:
+    def _logical(self, tree: Node, *, absorbing: bool) -> Compiled:
         if len(tree.children) == 1:
             return self.compile(tree.children[0])
         left, right = (self.compile(child) for child in tree.children)
@@ -112,7 +111,7 @@ class Compiler:
 
         return logical
 
-    def _binary(self, tree: lark.Tree[Any], table: Mapping[str, Callable[[Any, Any], Any]]) -> Compiled:
+    def _binary(self, tree: Node, table: Mapping[str, Callable[[Any, Any], Any]]) -> Compiled:
         if len(tree.children) == 1:
             return self.compile(tree.children[0])
         operator, operand = tree.children
@@ -120,15 +119,15 @@ class Compiler:
         left, right = self.compile(operator.children[0]), self.compile(operand)
         return lambda env: op(left(env), right(env))
 
-    def _relation(self, tree: lark.Tree[Any]) -> Compiled:
+    def _relation(self, tree: Node) -> Compiled:
         return self._binary(tree, RELATIONS)
 
-    def _addition(self, tree: lark.Tree[Any]) -> Compiled:
+    def _addition(self, tree: Node) -> Compiled:
         return self._binary(tree, ARITHMETIC)
 
     _multiplication = _addition
 
-    def _unary(self, tree: lark.Tree[Any]) -> Compiled:
+    def _unary(self, tree: Node) -> Compiled:
         if len(tree.children) == 1:
             return self.compile(tree.children[0])
         operator, operand = tree.children
@@ -136,9 +135,9 @@ class Compiler:
         op = UNARY[operator.data]
         return lambda env: op(compiled(env))
 
-    def _literal(self, tree: lark.Tree[Any]) -> Compiled:
+    def _literal(self, tree: Node) -> Compiled:
         token = tree.children[0]
-        assert isinstance(token, lark.Token)
+        assert isinstance(token, Leaf)
         kind, text = token.type, str(token)
         value: Any
         if kind == "INT_LIT":
@@ -149,7 +148,7 @@ class Compiler:
         elif kind == "FLOAT_LIT":
             value = float(text)
         elif kind == "STRING_LIT":
-            value = str(celstr(token))
+            value = token.value
         elif kind == "MLSTRING_LIT":
             value = _multiline(text)
         elif kind == "BOOL_LIT":
@@ -160,7 +159,7 @@ class Compiler:
             raise CelUnsupported(f"{kind} literals ({text}) are not supported")
         return lambda env: value
 
-    def _ident(self, tree: lark.Tree[Any]) -> Compiled:
+    def _ident(self, tree: Node) -> Compiled:
         name = str(tree.children[0])
         fallback = TYPES.get(name)
 
@@ -176,11 +175,11 @@ class Compiler:
 
     _dot_ident = _ident
 
-    def _list_lit(self, tree: lark.Tree[Any]) -> Compiled:
+    def _list_lit(self, tree: Node) -> Compiled:
         items = self._arguments(tree.children[0] if tree.children else None)
         return lambda env: [item(env) for item in items]
 
-    def _map_lit(self, tree: lark.Tree[Any]) -> Compiled:
+    def _map_lit(self, tree: Node) -> Compiled:
         inits = tree.children[0] if tree.children else None
         parts = [self.compile(child) for child in inits.children] if inits is not None else []
         pairs = list(zip(parts[::2], parts[1::2], strict=True))
@@ -196,21 +195,21 @@ class Compiler:
 
         return map_literal
 
-    def _member_object(self, tree: lark.Tree[Any]) -> Compiled:
+    def _member_object(self, tree: Node) -> Compiled:
         raise CelUnsupported("message construction is not supported")
 
-    def _member_dot(self, tree: lark.Tree[Any]) -> Compiled:
+    def _member_dot(self, tree: Node) -> Compiled:
         target, field = self.compile(tree.children[0]), str(tree.children[1])
         return lambda env: select(target(env), field)
 
-    def _member_index(self, tree: lark.Tree[Any]) -> Compiled:
+    def _member_index(self, tree: Node) -> Compiled:
         target, key = self.compile(tree.children[0]), self.compile(tree.children[1])
         return lambda env: index(target(env), key(env))
 
-    def _arguments(self, exprlist: lark.Tree[Any] | None) -> list[Compiled]:
+    def _arguments(self, exprlist: Node | None) -> list[Compiled]:
         return [self.compile(child) for child in exprlist.children] if exprlist is not None else []
 
-    def _ident_arg(self, tree: lark.Tree[Any]) -> Compiled:
+    def _ident_arg(self, tree: Node) -> Compiled:
         name = str(tree.children[0])
         exprlist = tree.children[1] if len(tree.children) > 1 else None
         if name == "has":
@@ -235,7 +234,7 @@ class Compiler:
 
         return call
 
-    def _has(self, exprlist: lark.Tree[Any] | None) -> Compiled:
+    def _has(self, exprlist: Node | None) -> Compiled:
         arguments = exprlist.children if exprlist is not None else []
         argument = unwrap(arguments[0]) if len(arguments) == 1 else None
         if argument is None or argument.data != "member_dot":
@@ -250,7 +249,7 @@ class Compiler:
 
         return has
 
-    def _member_dot_arg(self, tree: lark.Tree[Any]) -> Compiled:
+    def _member_dot_arg(self, tree: Node) -> Compiled:
         target = self.compile(tree.children[0])
         name = str(tree.children[1])
         exprlist = tree.children[2] if len(tree.children) > 2 else None
@@ -259,7 +258,7 @@ class Compiler:
         arguments = self._arguments(exprlist)
         return self._call(name, [target, *arguments])
 
-    def _macro(self, name: str, target: Compiled, exprlist: lark.Tree[Any] | None) -> Compiled:
+    def _macro(self, name: str, target: Compiled, exprlist: Node | None) -> Compiled:
         children = exprlist.children if exprlist is not None else []
         variable = unwrap(children[0]) if children else None
         if variable is None or variable.data != "ident" or len(children) not in (2, 3):

@@ -4,20 +4,18 @@ as the playbook engine adds)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-import celpy
-from celpy.celparser import CELParseError
-
 from infradiag.cel.analysis import free_identifiers, identifiers, static_type
 from infradiag.cel.compiler import Compiler
 from infradiag.cel.outline_cache import Outline, OutlineCache
-from infradiag.cel.parser_cache import install_cached_parser
 from infradiag.cel.text import TEXT_FUNCTIONS, to_text
+from infradiag.cel.tree import Node, decode, encode, from_lark
 from infradiag.cel.values import CelError, CelUnsupported, Compiled
 
 
@@ -85,8 +83,31 @@ class Template:
         )
 
 
-install_cached_parser()  # celpy's parser without rebuilding its grammar tables on every start
-_PARSER = celpy.Environment()  # used for its parser only
+class _ParseError(Exception):
+    """celpy could not parse the source; the message is its parser's."""
+
+
+@functools.cache  # celpy, lark and the parser tables load on the first parse only (outline_cache)
+def _parser() -> Any:
+    import celpy
+
+    from infradiag.cel.parser_cache import install_cached_parser
+
+    install_cached_parser()  # celpy's parser without rebuilding its grammar tables on every start
+    return celpy.Environment()  # used for its parser only
+
+
+def _parse(source: str) -> Node:
+    """The parse tree of `source`; _ParseError with celpy's message when it is not CEL."""
+    from celpy.celparser import CELParseError
+
+    parser = _parser()
+    try:
+        return from_lark(parser.compile(source))
+    except CELParseError as exc:
+        raise _ParseError(str(exc)) from None
+
+
 # `{cel}` is a placeholder; `{{` and `}}` stand for literal braces (Terraform blocks need them).
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 
@@ -114,27 +135,32 @@ class Dialect:
             return known
         outline = self._outlines.get(source)
         if outline is not None:
+            tree = outline.tree
             compiled = Expression(
-                source, lambda: self._program(source), outline.names, outline.free, outline.result_type
+                source, lambda: self._program(source, tree), outline.names, outline.free, outline.result_type
             )
         else:
             try:
-                ast = _PARSER.compile(source)
+                ast = _parse(source)
                 program = self._compiler.compile(ast)
-            except CELParseError as exc:
+            except _ParseError as exc:
                 raise CelCompileError(str(exc).splitlines()[0] if str(exc) else "syntax error") from None
             except CelUnsupported as exc:
                 raise CelCompileError(str(exc)) from None
-            outline = Outline(identifiers(ast), free_identifiers(ast), static_type(ast))
+            outline = Outline(identifiers(ast), free_identifiers(ast), static_type(ast), encode(ast))
             self._outlines.put(source, outline)
             compiled = Expression(source, lambda: program, outline.names, outline.free, outline.result_type)
         self._compiled[source] = compiled
         return compiled
 
-    def _program(self, source: str) -> Compiled:
+    def _program(self, source: str, tree: str) -> Compiled:
         try:
-            return self._compiler.compile(_PARSER.compile(source))
-        except (CELParseError, CelUnsupported) as exc:  # it compiled when its outline was kept
+            ast = decode(tree)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):  # a damaged cache: parse again
+            ast = None
+        try:
+            return self._compiler.compile(ast if ast is not None else _parse(source))
+        except (_ParseError, CelUnsupported) as exc:  # it compiled when its outline was kept
             raise CelEvalError(f"{source}: no longer compiles: {str(exc)[:200]}") from None
 
     def remember(self) -> None:

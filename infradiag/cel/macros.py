@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import lark
-
+from infradiag.cel.tree import Node
 from infradiag.cel.values import Activation, CelError, Compiled, type_name
 
 MACROS = frozenset({"has", "all", "exists", "exists_one", "map", "filter"})
 
 
-def unwrap(tree: lark.Tree[Any]) -> lark.Tree[Any]:
+def unwrap(tree: Node) -> Node:
     """The innermost node of a chain of single-child wrappers (expr -> ... -> primary -> ident)."""
-    while isinstance(tree, lark.Tree) and len(tree.children) == 1 and isinstance(tree.children[0], lark.Tree):
+    while isinstance(tree, Node) and len(tree.children) == 1 and isinstance(tree.children[0], Node):
         tree = tree.children[0]
     return tree
 

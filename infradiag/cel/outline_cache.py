@@ -2,10 +2,12 @@
 
 Loading checks every expression (the names it reads, whether it is always a bool) but a triage evaluates
 few of them (104 of the bundled playbooks' 610 for the bundled incident, 41 for a healthy project), and
-lark's parse is most of the load (issue 16). An expression whose outline is known is therefore parsed on
-its first evaluation only. Only expressions that compiled in full are remembered, per dialect (its
-function names) and per version of the code that derives outlines (the SHA-256 of infradiag/cel's sources
-and the cel-python and lark versions), so an outline is never older than the code that would derive it.
+lark's parse is most of the load (issue 16). An expression whose outline is known is therefore not parsed
+at load, and its outline holds its parse tree too (infradiag.cel.tree's text form), compiled on its first
+evaluation: a start whose expressions are all known neither parses nor imports celpy and lark. Only
+expressions that compiled in full are remembered, per dialect (its function names) and per version of the
+code that derives outlines (the SHA-256 of infradiag/cel's sources and the cel-python and lark versions),
+so an outline is never older than the code that would derive it.
 
 The file lives beside lark's parser cache ($XDG_CACHE_HOME/infradiag). It is written whole to a temporary
 file then renamed over (a concurrent reader sees the old file or the new one), and read tolerantly:
@@ -29,11 +31,13 @@ from infradiag.cel.parser_cache import cache_directory
 
 @dataclass(frozen=True)
 class Outline:
-    """An expression's identifiers, the ones it reads from its activation, and its static result type."""
+    """An expression's identifiers, the ones it reads from its activation, its static result type, and its
+    parse tree (infradiag.cel.tree.encode)."""
 
     names: frozenset[str]
     free: frozenset[str]
     result_type: str | None
+    tree: str
 
 
 @functools.cache  # both dialects key their file by it: the sources are read once
@@ -61,8 +65,8 @@ class OutlineCache:
             with contextlib.suppress(OSError, ValueError, TypeError, KeyError):  # unreadable: rebuilt
                 data = json.loads(self.path.read_text(encoding="utf-8"))
                 self._known = {
-                    source: Outline(frozenset(names), frozenset(free), result_type)
-                    for source, (names, free, result_type) in data.items()
+                    source: Outline(frozenset(names), frozenset(free), result_type, tree)
+                    for source, (names, free, result_type, tree) in data.items()
                 }
         return self._known
 
@@ -81,7 +85,9 @@ class OutlineCache:
         """Write the outlines if any were added; does nothing when the cache directory cannot be written."""
         if not self._added:
             return
-        data = {s: [sorted(o.names), sorted(o.free), o.result_type] for s, o in self._entries().items()}
+        data = {
+            s: [sorted(o.names), sorted(o.free), o.result_type, o.tree] for s, o in self._entries().items()
+        }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)

@@ -5,11 +5,14 @@ costs the parse."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from infradiag.cel import CelCompileError
+from infradiag.cel import CelCompileError, CelEvalError
 from infradiag.cel.expression import Dialect
 
 SOURCE = "services.filter(s, s.failing).size() > limit"
@@ -85,3 +88,57 @@ def test_without_a_writable_cache_directory_it_only_parses(
     assert dialect.compile_expression(SOURCE).is_true(ACTIVATION)
     dialect.remember()  # nothing to write to: no error
     assert Dialect().compile_expression(SOURCE).is_true(ACTIVATION)
+
+
+def test_a_remembered_tree_evaluates_as_the_parse_it_came_from(cache_home: Path) -> None:
+    """Every case of the language tests, compiled from its remembered tree in a later process (celpy and
+    lark untouched), gives the same value or the same error as when freshly parsed."""
+    from tests.cel.test_celvm import DATA, ERRORS, VALUES
+
+    sources = [source for source, _ in VALUES + ERRORS] + [
+        r"""'tab\there' + "quote\"d" + '\x41\u00e9\101' + r'raw\n'""",
+        "'''multi\nline''' + \"\"\"x\\ty\"\"\"",
+        "has(body.status) ? [1, 2].map(i, i * 2) : {'a': 1}['a']",
+    ]
+
+    def outcome(dialect: Dialect, source: str) -> object:
+        try:
+            return ("value", dialect.compile_expression(source).evaluate(DATA))
+        except CelEvalError as error:
+            return ("error", str(error))
+
+    first = Dialect()
+    fresh = {source: outcome(first, source) for source in sources}
+    first.remember()
+    later = Dialect()
+    assert set(_remembered(cache_home)) == set(sources)
+    assert {source: outcome(later, source) for source in sources} == fresh
+    assert all("program" in later.compile_expression(s).__dict__ for s in sources)
+
+
+# Compiles and evaluates an expression, then says whether celpy or lark were imported to do it.
+_EVALUATE = """
+import sys
+from infradiag.cel.expression import Dialect
+dialect = Dialect()
+assert dialect.compile_expression(sys.argv[1]).is_true({"services": [{"failing": True}] * 2, "limit": 1})
+dialect.remember()
+print(sorted(name for name in ("celpy", "lark") if name in sys.modules))
+"""
+
+
+@pytest.mark.process
+def test_a_start_whose_expressions_are_remembered_imports_no_parser(cache_home: Path) -> None:
+    def evaluate() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", _EVALUATE, SOURCE],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "XDG_CACHE_HOME": str(cache_home.parent)},
+            check=True,
+            timeout=120,
+        )
+        return done.stdout.strip()
+
+    assert evaluate() == "['celpy', 'lark']"  # the first start parses
+    assert evaluate() == "[]"
