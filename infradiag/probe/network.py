@@ -18,12 +18,29 @@ httpcore's Request, URL, Response, AsyncNetworkStream, AsyncHTTP11Connection and
 Each step is reported to the request's `trace` extension as httpcore reports its own (`<step>.started`, then
 `.complete` or `.failed`): `connection.connect_tcp` and `connection.start_tls` with httpcore's names, and
 `connection.resolve` for name resolution, which httpcore folds into its connect step.
+
+The connections also keep what the probes' phases (phases.py) are measured by, the kernel's view where the
+event loop's is late (one loop runs a whole fleet's probes, so it notices a connect or an arrival only after
+the work queued before it; issue 16):
+
+- the TCP handshake's round trip: tcpi_rtt of TCP_INFO right after connect (Linux sets it from the
+  SYN / SYN-ACK sample, in microseconds), used unless a SYN was retransmitted (handshake_s);
+- when bytes arrived: time.perf_counter() minus tcpi_last_data_recv, read in the I/O callback that hands
+  them over (ArrivalReader). The kernel counts it in jiffies (4 ms at HZ=250), so an arrival is known within
+  a jiffy, and never before our last send (kernel_arrival);
+- when the request went out: noted right before its first bytes are written (AsyncioStream.write);
+- TLS: the handshake runs on the ssl module's SSLObject over memory buffers (TlsStream, as asyncio's own TLS
+  transport does), so that each flight's sending and the arrival of the answer to it are timed as above.
+
+Where TCP_INFO cannot be read (not Linux, a socket that is not TCP, a failed read), arrivals are when the I/O
+callback ran and the connect is what the loop saw.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import socket
 import ssl
 import time
@@ -34,81 +51,229 @@ from typing import SupportsIndex
 import httpcore
 import httpx
 
+from infradiag.probe.kernel import SocketLike, TcpInfo, kernel_arrival, tcp_info
+
 _READ_ERRORS = (OSError, asyncio.IncompleteReadError)
+_TLS_READ_CHUNK = 65536
 Trace = Callable[[str, dict[str, typing.Any]], Awaitable[None]]
 
 
 class ArrivalReader(asyncio.StreamReader):
-    """A StreamReader that notes when bytes last arrived (time.perf_counter()), in the event loop's I/O
-    callback, before any coroutine gets to them.
+    """A StreamReader that knows when bytes last arrived (`arrived_at`, on time.perf_counter()): by the
+    kernel's account where it can be read (Linux), else when the event loop's I/O callback handed them over.
 
-    A fleet's answers arrive together and are then parsed one after the other on one loop: the time at which
-    a probe's coroutine sees its answer includes the parsing of every answer before it, which is the probe
-    engine's own work, not the service's (issue 16). The I/O callbacks of one loop iteration run before any
-    of the coroutines they wake, so this instant is the service's."""
+    A fleet's answers arrive together and are handled one after the other on one loop, so even the I/O
+    callback that hands bytes over runs late by the work queued before it (issue 16); the kernel notes each
+    arrival as it happens (tcpi_last_data_recv, in jiffies: see kernel_arrival)."""
 
     arrived_at: float | None = None
+    sock: SocketLike | None = None  # the connection's TCP socket, once connected
+    sent_at: float = -math.inf  # our last send: nothing that answers it arrived before
+    _stopped = False
 
     def feed_data(self, data: Iterable[SupportsIndex]) -> None:
-        self.arrived_at = time.perf_counter()
+        self._note()
         super().feed_data(data)
 
     def feed_eof(self) -> None:
-        self.arrived_at = time.perf_counter()
+        self._note()
         super().feed_eof()
+
+    def stop(self) -> None:
+        """Stop noting arrivals: we are closing the connection, and its end is not an arrival."""
+        self._stopped = True
+
+    def _note(self) -> None:
+        if self._stopped:
+            return
+        now = time.perf_counter()
+        info = tcp_info(self.sock)
+        self.arrived_at = now if info is None else kernel_arrival(now, info.last_data_recv_ms, self.sent_at)
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
-    """One TCP (or TLS) connection."""
+    """One TCP connection, which knows when the request went out and when answers arrived."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: ArrivalReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
+        # When the first write began: the request's (TLS records go out by send(), not write()).
+        self.request_sent_at: float | None = None
 
     @property
     def arrived_at(self) -> float | None:
         """When bytes (or the end of the stream) last arrived, on time.perf_counter(); None before any."""
-        return getattr(self._reader, "arrived_at", None)
+        return self._reader.arrived_at
+
+    def tcp_info(self) -> TcpInfo | None:
+        """The kernel's view of this connection now (None where it cannot be read)."""
+        return tcp_info(self._reader.sock)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
-            return await self._reader.read(max_bytes)
+            return await self.receive(max_bytes)
         except _READ_ERRORS as exc:
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
             return
+        if self.request_sent_at is None:
+            self.request_sent_at = time.perf_counter()
         try:
-            self._writer.write(buffer)
-            await self._writer.drain()
+            await self.send(buffer)
         except OSError as exc:
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+
+    async def receive(self, max_bytes: int) -> bytes:
+        """Up to `max_bytes` bytes, b"" at the end; raises what the connection fails with (OSError...)."""
+        return await self._reader.read(max_bytes)
+
+    async def send(self, buffer: bytes) -> None:
+        """Write `buffer`, not noted as the request (the connection's own bytes, such as TLS records);
+        raises the OSError the connection fails with."""
+        # Noted just before the write: asyncio hands the bytes to the kernel within it.
+        self._reader.sent_at = time.perf_counter()
+        self._writer.write(buffer)
+        await self._writer.drain()
 
     async def aclose(self) -> None:
         # Not wait_closed(): on a reset connection it raises the very OSError the probe is reporting, and
         # re-raising that object inside httpcore's handler breaks the exception's cause chain.
+        self._reader.stop()
         self._writer.close()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.AsyncNetworkStream:
+        tls = TlsStream(self, ssl_context, server_hostname)
         try:
-            await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
+            await tls.handshake()
         except (OSError, ssl.SSLError) as exc:
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        return self
+        return tls
 
     def get_extra_info(self, info: str) -> typing.Any:
         if info == "is_readable":
             return self._reader.at_eof()  # httpcore asks only to spot a dropped kept-alive connection
-        if info in ("ssl_object", "socket"):
+        if info == "socket":
             return self._writer.get_extra_info(info)
         if info == "client_addr":
             return self._writer.get_extra_info("sockname")
         if info == "server_addr":
             return self._writer.get_extra_info("peername")
         return None
+
+
+class TlsStream(httpcore.AsyncNetworkStream):
+    """TLS over an AsyncioStream, with the ssl module's SSLObject and memory buffers (what asyncio's own TLS
+    transport is made of), so that the handshake's flights go out and come in where they are timed.
+
+    `handshake_s` is the server's part of the handshake: for each flight we send, the time from its sending
+    to the arrival (kernel-timed) of what let the handshake go on. Neither the event loop's delay before we
+    send the ClientHello nor our own work between flights counts."""
+
+    def __init__(self, raw: AsyncioStream, context: ssl.SSLContext, server_hostname: str | None) -> None:
+        self._raw = raw
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=server_hostname)
+        self.handshake_s = 0.0
+
+    @property
+    def arrived_at(self) -> float | None:
+        """When bytes last arrived on the connection below, on time.perf_counter(); None before any."""
+        return self._raw.arrived_at
+
+    async def handshake(self) -> None:
+        """Shake hands; raises what SSLObject.do_handshake raises (ssl.SSLCertVerificationError...), the
+        OSError the connection fails with, ConnectionResetError if the server closes it first."""
+        waiting_since: float | None = None  # when we last sent a flight, or else last heard back
+        while not self._shaken():
+            sent = await self._flush()
+            if sent is not None:
+                waiting_since = sent
+            data = await self._raw.receive(_TLS_READ_CHUNK)
+            if not data:
+                raise ConnectionResetError("the server closed the connection during the TLS handshake")
+            arrived = self._raw.arrived_at
+            if waiting_since is not None and arrived is not None:
+                self.handshake_s += max(0.0, arrived - waiting_since)
+                waiting_since = arrived
+            self._incoming.write(data)
+        await self._flush()
+
+    def _shaken(self) -> bool:
+        try:
+            self._tls.do_handshake()
+        except ssl.SSLWantReadError:
+            return False
+        return True
+
+    async def _flush(self) -> float | None:
+        """Send what the TLS layer has to send; when it went out, or None if there was nothing."""
+        data = self._outgoing.read()
+        if not data:
+            return None
+        sent = time.perf_counter()
+        await self._raw.send(data)
+        return sent
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        try:
+            while True:
+                try:
+                    return self._tls.read(max_bytes)
+                except ssl.SSLWantReadError:
+                    await self._flush()  # a post-handshake message may want an answer
+                    data = await self._raw.receive(_TLS_READ_CHUNK)
+                    if not data:
+                        return b""  # an end without close_notify, as asyncio's TLS transport reads it
+                    self._incoming.write(data)
+        except ssl.SSLZeroReturnError:
+            return b""
+        except _READ_ERRORS as exc:  # ssl.SSLError is an OSError
+            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        try:
+            self._tls.write(buffer)
+        except ssl.SSLError as exc:
+            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+        data = self._outgoing.read()
+        await self._raw.write(data)
+
+    async def aclose(self) -> None:
+        # A close_notify if the TLS layer can send one now; the answer to it is not awaited.
+        with contextlib.suppress(ssl.SSLError):
+            self._tls.unwrap()
+        data = self._outgoing.read()
+        if data:
+            with contextlib.suppress(OSError):  # the connection is going anyway
+                await self._raw.send(data)
+        await self._raw.aclose()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.UnsupportedProtocol("TLS within TLS (an https proxy) is not something probes do")
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        if info == "ssl_object":
+            return self._tls
+        return self._raw.get_extra_info(info)
+
+
+async def _open_connection(host: str, port: int) -> tuple[ArrivalReader, asyncio.StreamWriter]:
+    """asyncio.open_connection, with an ArrivalReader that knows the TCP socket (asyncio's steps)."""
+    loop = asyncio.get_running_loop()
+    reader = ArrivalReader(loop=loop)
+    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+    transport, _ = await loop.create_connection(lambda: protocol, host, port)
+    reader.sock = transport.get_extra_info("socket")
+    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
 
 
 class _Step:
@@ -151,15 +316,6 @@ async def _resolve(host: str, port: int) -> list[tuple[str, int]]:
     return [(str(info[4][0]), int(info[4][1])) for info in infos]
 
 
-async def _open_connection(host: str, port: int) -> tuple[ArrivalReader, asyncio.StreamWriter]:
-    """asyncio.open_connection, with an ArrivalReader (the same steps as asyncio's own)."""
-    loop = asyncio.get_running_loop()
-    reader = ArrivalReader(loop=loop)
-    protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
-    transport, _ = await loop.create_connection(lambda: protocol, host, port)
-    return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
-
-
 async def _connect(addresses: list[tuple[str, int]]) -> AsyncioStream:
     """A TCP connection to the first address that accepts one, as asyncio.create_connection tries them."""
     failures: list[OSError] = []
@@ -191,17 +347,18 @@ class FreshConnections:
                 step.return_value = addresses = await _resolve(host, origin.port)
         async with _Step(trace, "connect_tcp", {"host": host, "port": origin.port}) as step:
             step.return_value = stream = await _connect(addresses)
+        connected: httpcore.AsyncNetworkStream = stream
         try:
             if origin.scheme == b"https":
                 server_hostname = request.extensions.get("sni_hostname") or host
                 tls = {"ssl_context": self._ssl_context, "server_hostname": server_hostname}
                 async with _Step(trace, "start_tls", tls) as step:
-                    step.return_value = await stream.start_tls(self._ssl_context, server_hostname)
-            connection = httpcore.AsyncHTTP11Connection(origin=origin, stream=stream)
+                    step.return_value = connected = await stream.start_tls(self._ssl_context, server_hostname)
+            connection = httpcore.AsyncHTTP11Connection(origin=origin, stream=connected)
             response = await connection.handle_async_request(request)
             body = typing.cast(typing.AsyncIterable[bytes], response.stream)
         except BaseException:
-            await stream.aclose()
+            await connected.aclose()
             raise
         return httpcore.Response(
             status=response.status,

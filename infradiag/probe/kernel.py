@@ -1,0 +1,97 @@
+"""What the kernel knows of a probe's TCP connection (Linux's TCP_INFO), read where the event loop's view of
+an instant is late (network.py, phases.py; issue 16).
+
+- tcpi_rtt, read right after connect, is the SYN / SYN-ACK round trip, in microseconds (the first RTT sample
+  sets the smoothed RTT), unless a SYN was retransmitted (handshake_s).
+- tcpi_last_data_recv is the time since data last arrived, counted in jiffies (4 ms at HZ=250) and given in
+  milliseconds: an arrival is known within a jiffy (kernel_arrival).
+
+Elsewhere (not Linux), or on a socket that is not TCP, tcp_info is None and the callers keep the loop's view.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import sys
+import time
+import typing
+from dataclasses import dataclass
+
+# struct tcp_info (linux/tcp.h): the byte offsets of the u32 fields read here, and the length that has them.
+_TCP_INFO_BYTES = 104
+_LAST_DATA_RECV_AT = 52  # milliseconds since data last arrived, counted in jiffies
+_RTT_AT = 68  # smoothed round-trip time, microseconds
+_TOTAL_RETRANS_AT = 100
+_CLOCK_MONOTONIC_COARSE = 6  # linux/time.h; Python 3.11's time module has no name for it
+
+
+def _jiffy_s() -> float:
+    # CLOCK_MONOTONIC_COARSE advances once a kernel tick, so its resolution is the tick (4 ms at HZ=250);
+    # else 10 ms, the coarsest usual tick (HZ=100), so that the arrival windows stay wide enough.
+    if sys.platform != "linux":
+        return 0.01
+    try:
+        return time.clock_getres(_CLOCK_MONOTONIC_COARSE)
+    except OSError:
+        return 0.01
+
+
+JIFFY_S = _jiffy_s()
+
+
+class SocketLike(typing.Protocol):
+    """What tcp_info reads from: a socket, or asyncio's TransportSocket for one."""
+
+    def getsockopt(self, level: int, option: int, buflen: int, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class TcpInfo:
+    """What the kernel knows of a TCP connection (Linux's TCP_INFO), as far as the probes' timings use it."""
+
+    rtt_us: int  # smoothed RTT; right after connect, the SYN / SYN-ACK sample's
+    last_data_recv_ms: int  # since data last arrived, in whole jiffies
+    total_retrans: int  # segments retransmitted (with a SYN among them, rtt_us is not the handshake's)
+
+
+def tcp_info(sock: SocketLike | None) -> TcpInfo | None:
+    """The kernel's view of the TCP connection of `sock`; None where TCP_INFO does not exist (not Linux), the
+    socket is not a TCP one, or reading it fails (a closed socket)."""
+    option = getattr(socket, "TCP_INFO", None)
+    if sock is None or option is None:
+        return None
+    try:
+        raw = sock.getsockopt(socket.IPPROTO_TCP, option, _TCP_INFO_BYTES)
+    except OSError:
+        return None
+    if len(raw) < _TCP_INFO_BYTES:
+        return None
+    (rtt,) = struct.unpack_from("=I", raw, _RTT_AT)
+    (last_recv,) = struct.unpack_from("=I", raw, _LAST_DATA_RECV_AT)
+    (retrans,) = struct.unpack_from("=I", raw, _TOTAL_RETRANS_AT)
+    return TcpInfo(rtt_us=rtt, last_data_recv_ms=last_recv, total_retrans=retrans)
+
+
+def kernel_arrival(now: float, since_ms: int, not_before: float, jiffy_s: float = JIFFY_S) -> float:
+    """When data arrived, on time.perf_counter(), from the kernel's `since_ms` (tcpi_last_data_recv: whole
+    jiffies between the arrival's jiffy and the current one) read at `now`: the middle of the instants that
+    allows, within [`not_before`, `now`] (`not_before` is our last send: no answer to it came earlier).
+
+    The current jiffy began at most one jiffy before `now`, so the arrival lies within
+    (now - since - 1 jiffy, now - since + 1 jiffy): the estimate is at most a jiffy off."""
+    since_s = since_ms / 1000
+    earliest = max(now - since_s - jiffy_s, not_before)
+    latest = min(now - since_s + jiffy_s, now)
+    if earliest > latest:  # our send after the kernel's window (clocks at a tick's edge): trust the send
+        return min(not_before, now)
+    return (earliest + latest) / 2
+
+
+def handshake_s(observed_s: float, info: TcpInfo | None) -> float:
+    """The TCP handshake's own duration: the kernel's RTT sample of the SYN / SYN-ACK exchange when it is
+    that (nothing retransmitted, a sample taken, no longer than observed); else `observed_s`, what the event
+    loop saw, which includes its delay in noticing the connection."""
+    if info is None or info.total_retrans or not 0 < info.rtt_us <= observed_s * 1e6:
+        return observed_s
+    return info.rtt_us / 1e6
