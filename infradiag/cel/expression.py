@@ -66,12 +66,12 @@ class Template:
     source: str
     parts: tuple[str | Expression, ...]
 
-    @property
+    @cached_property
     def names(self) -> frozenset[str]:
         """Every identifier its placeholders mention."""
         return frozenset().union(*(p.names for p in self.parts if not isinstance(p, str)))
 
-    @property
+    @cached_property
     def free(self) -> frozenset[str]:
         """The identifiers its placeholders read from the activation."""
         return frozenset().union(*(p.free for p in self.parts if not isinstance(p, str)))
@@ -120,6 +120,7 @@ class Dialect:
         # Compiled expressions are immutable and depend on their source alone: a process that loads the
         # playbooks again (a sweep's next round, `triage --wait`) parses each expression once.
         self._compiled: dict[str, Expression] = {}
+        self._templates: dict[str, Template] = {}
         self._outlines = OutlineCache(sorted(self._compiler.functions))
 
     @property
@@ -169,6 +170,9 @@ class Dialect:
 
     def compile_template(self, source: str) -> Template:
         """Split `source` into text and compiled `{cel}` placeholders."""
+        known = self._templates.get(source)
+        if known is not None:
+            return known
         parts: list[str | Expression] = []
         position = 0
         for match in _PLACEHOLDER.finditer(source):
@@ -177,7 +181,9 @@ class Dialect:
             parts.append(token[0] if token in ("{{", "}}") else self.compile_expression(match.group(1)))
             position = match.end()
         parts.append(source[position:])
-        return Template(source=source, parts=tuple(p for p in parts if p != ""))
+        template = Template(source=source, parts=tuple(p for p in parts if p != ""))
+        self._templates[source] = template  # immutable, and depends on its source alone
+        return template
 
 
 # CEL with the formatting helpers only: what probe checks evaluate.

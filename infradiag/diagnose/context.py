@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import types
 from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin
@@ -80,6 +81,7 @@ def root_types(stage: str = "review") -> dict[str, ValueType]:
     return {**roots, **DERIVED, **STAGE_NAMES[stage]}
 
 
+@functools.cache  # the loader asks once per playbook; the models and tables above are fixed
 def names_in_scope(stage: str) -> frozenset[str]:
     """Every top-level name an expression of a playbook of `stage` can read (CEL type names included)."""
     return frozenset(root_types(stage)) | frozenset(TYPES)

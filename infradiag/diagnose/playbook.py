@@ -259,8 +259,8 @@ def evidence_spec_at(playbook: Playbook, loc: Loc) -> EvidenceSpec | None:
 
 def _compile(playbook: Playbook, doc: YamlDocument) -> None:
     known = names_in_scope(playbook.stage) | set(playbook.let) | {playbook.as_}
+    kept = playbook._compiled  # a private attribute: each read goes through pydantic's __getattr__
     for loc, source, is_template in _cel_fields(playbook):
-        place = ".".join(map(str, loc))
         try:
             compiled = (
                 PLAYBOOK_CEL.compile_template(source)
@@ -268,30 +268,36 @@ def _compile(playbook: Playbook, doc: YamlDocument) -> None:
                 else PLAYBOOK_CEL.compile_expression(source)
             )
         except CelCompileError as exc:
+            place = ".".join(map(str, loc))
             raise UsageError(doc.where(loc), f"invalid CEL in {place}: {exc}", "fix the expression") from None
-        allowed = set(known)
-        spec = evidence_spec_at(playbook, loc) if loc[-1] == "detail" else None
-        if spec is not None and spec.each:
-            allowed.add("it")  # the current item of the evidence list, bound in `detail` only
-        if loc == ("for_each",):
-            allowed.discard(playbook.as_)  # the loop variable is bound only below the root
-        for name in sorted(compiled.free - allowed):
-            raise UsageError(
-                doc.where(loc),
-                f"{place} reads `{name}`, which is not defined there",
-                _did_you_mean(name, allowed),
-            )
+        # Almost every expression reads only names in scope everywhere: the exceptions below (`it`, the
+        # loop variable at the root) are worked out for the few that do not, not for all 1700 (issue 16).
+        if not compiled.free <= known or loc == ("for_each",):
+            allowed = set(known)
+            spec = evidence_spec_at(playbook, loc) if loc[-1] == "detail" else None
+            if spec is not None and spec.each:
+                allowed.add("it")  # the current item of the evidence list, bound in `detail` only
+            if loc == ("for_each",):
+                allowed.discard(playbook.as_)  # the loop variable is bound only below the root
+            for name in sorted(compiled.free - allowed):
+                place = ".".join(map(str, loc))
+                raise UsageError(
+                    doc.where(loc),
+                    f"{place} reads `{name}`, which is not defined there",
+                    _did_you_mean(name, allowed),
+                )
         if (
             loc[-1] == "when"
             and isinstance(compiled, Expression)
             and compiled.result_type not in (None, "bool")
         ):
+            place = ".".join(map(str, loc))
             raise UsageError(
                 doc.where(loc),
                 f"{place} is never true or false: it gives {compiled.result_type}",
                 "write a condition, e.g. a comparison",
             )
-        playbook._compiled[f"{'t' if is_template else 'e'}:{source}"] = compiled
+        kept[f"{'t' if is_template else 'e'}:{source}"] = compiled
 
 
 def _did_you_mean(name: str, known: frozenset[str] | set[str]) -> str:

@@ -119,6 +119,10 @@ def _broken(tmp_path: Path, text: str) -> Path:
     [
         (VALID_LEAF.replace("when: 'true'", "when: size("), 6, "invalid CEL"),
         (VALID_LEAF.replace("resource: '\"r\"'", "resource: a +"), 9, "invalid CEL"),
+        # names out of scope: anywhere, and the loop variable at the root (bound only below it)
+        (VALID_LEAF.replace("when: 'true'", "when: nosuch > 1"), 6, "reads `nosuch`"),
+        (VALID_LEAF.replace("title: t\n", "title: t\nfor_each: item.xs\n", 1), 3, "reads `item`"),
+        (VALID_LEAF.replace("when: 'true'", "when: '1 + 1'"), 6, "never true or false"),
         ("id: x\ntitle: t\ntree:\n  question: q\n  answer: a\n  bogus: 1\n", 6, "bogus"),
         ("id: x\ntitle: t\ntree:\n  question: q\n  answer: a\n", 3, "then"),
         ("id: x\n  title: : t\n", 2, "invalid YAML"),
