@@ -39,8 +39,9 @@ class Diagnosis:
         ]
 
 
-def _worst(probes: list[ProbeResult]) -> ProbeResult:
-    return next((p for p in probes if not p.ok), probes[0])
+def _worst(probes: list[tuple[ProbeResult, dict[str, Any]]]) -> dict[str, Any]:
+    """The plain form of a service's first failing probe, else of its first probe."""
+    return next((dumped for probe, dumped in probes if not probe.ok), probes[0][1])
 
 
 def evidence_context(
@@ -50,11 +51,12 @@ def evidence_context(
 
     Fields without a value are left out, so playbooks test presence the CEL way: `has(c.cpu_p95)`.
     """
-    by_service: dict[str, list[ProbeResult]] = {}
-    for probe in evidence.probes:
-        by_service.setdefault(probe.service, []).append(probe)
-    worst = {name: _dump(_worst(results)) for name, results in by_service.items()}
     data = evidence.model_dump(mode="json", exclude_none=True, exclude={"now"})
+    # Each probe's plain form is in `data` already (dumped the same way): no second dump per service.
+    by_service: dict[str, list[tuple[ProbeResult, dict[str, Any]]]] = {}
+    for probe, dumped in zip(evidence.probes, data["probes"], strict=True):
+        by_service.setdefault(probe.service, []).append((probe, dumped))
+    worst = {name: _worst(results) for name, results in by_service.items()}
     # Joins built once here, so playbooks look them up instead of filtering every service per item.
     connector_users: dict[str, list[str]] = {}
     for service in evidence.services:
@@ -76,11 +78,6 @@ def evidence_context(
         "alerting": alerting or {"notification_channels": []},
         "now": evidence.now.isoformat(),
     }
-
-
-def _dump(model: Any) -> dict[str, Any]:
-    dumped: dict[str, Any] = model.model_dump(mode="json", exclude_none=True)
-    return dumped
 
 
 class _Walk:
