@@ -56,10 +56,10 @@ class TcpInfo:
 
 
 def tcp_info(sock: SocketLike | None) -> TcpInfo | None:
-    """The kernel's view of the TCP connection of `sock`; None where TCP_INFO does not exist (not Linux), the
-    socket is not a TCP one, or reading it fails (a closed socket)."""
+    """The kernel's view of the TCP connection of `sock`; None but on Linux (FreeBSD's TCP_INFO has a layout
+    of its own), for a socket that is not a TCP one, or if reading it fails (a closed socket)."""
     option = getattr(socket, "TCP_INFO", None)
-    if sock is None or option is None:
+    if sock is None or option is None or sys.platform != "linux":
         return None
     try:
         raw = sock.getsockopt(socket.IPPROTO_TCP, option, _TCP_INFO_BYTES)
