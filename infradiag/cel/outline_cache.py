@@ -91,9 +91,14 @@ class OutlineCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
+        except OSError:
+            return  # e.g. a read-only home: the next start parses again
+        try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(data, out, separators=(",", ":"))
             os.replace(temporary, self.path)
         except OSError:
-            return  # e.g. a read-only home: the next start parses again
+            with contextlib.suppress(OSError):  # a full disk, or the name taken by a directory
+                os.unlink(temporary)
+            return
         self._added = False

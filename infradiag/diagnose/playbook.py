@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from infradiag.cel import CelCompileError, Expression, Template
 from infradiag.diagnose.context import names_in_scope
+from infradiag.diagnose.parsed_cache import ParsedCache, text_key
 from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.errors import UsageError
 from infradiag.fixes import Risk, method_of
+from infradiag.inputfile import read_text
 from infradiag.priority import Priority
-from infradiag.yamlfile import Loc, YamlDocument, load_yaml
+
+if TYPE_CHECKING:
+    from infradiag.yamlfile import Loc, YamlDocument
 
 # The playbooks ship inside the package (in the wheel too). infradiag is never installed zipped, so the
 # resource is a real directory and a Path.
@@ -230,7 +234,7 @@ def _cel_fields(playbook: Playbook) -> list[tuple[Loc, str, bool]]:
     return found
 
 
-def _check_changes(node: Node, loc: Loc, doc: YamlDocument) -> None:
+def _check_changes(node: Node, loc: Loc, doc: _Where) -> None:
     remediation = node.remediation
     if remediation is not None and remediation.change is not None:
         found = remediation.change.problem()
@@ -257,7 +261,7 @@ def evidence_spec_at(playbook: Playbook, loc: Loc) -> EvidenceSpec | None:
     return None
 
 
-def _compile(playbook: Playbook, doc: YamlDocument) -> None:
+def _compile(playbook: Playbook, doc: _Where) -> None:
     known = names_in_scope(playbook.stage) | set(playbook.let) | {playbook.as_}
     kept = playbook._compiled  # a private attribute: each read goes through pydantic's __getattr__
     for loc, source, is_template in _cel_fields(playbook):
@@ -309,9 +313,46 @@ def _did_you_mean(name: str, known: frozenset[str] | set[str]) -> str:
     return "use a name infradiag/playbooks/README.md lists, a `let`, or the `as` variable"
 
 
+class _Where(Protocol):
+    def where(self, loc: Loc) -> str: ...
+
+
+class _ParsedBefore:
+    """A playbook text parsed in an earlier start (parsed_cache): its data, and the lines of its keys for an
+    error, which only then parses it again."""
+
+    def __init__(self, path: Path, data: dict[str, object]) -> None:
+        self.path = path
+        self.data = data
+
+    def where(self, loc: Loc) -> str:
+        """`file:line` of `loc`, as YamlDocument.where gives it."""
+        from infradiag.yamlfile import load_yaml
+
+        return load_yaml(self.path, "playbook").where(loc)
+
+
+# One per process: `remember()` (load_playbooks) writes what this start parsed for the next one.
+_PARSED = ParsedCache()
+
+
+def _document(path: Path) -> tuple[YamlDocument | _ParsedBefore, str | None]:
+    """The playbook file parsed, or as an earlier start parsed the same text; and the key to keep a fresh
+    parse under (None when it was kept already, or the file changed while it was read)."""
+    text = read_text(path, "playbook")
+    key = text_key(text)
+    data = _PARSED.get(key)
+    if isinstance(data, dict):
+        return _ParsedBefore(path, data), None
+    from infradiag.yamlfile import load_yaml  # PyYAML is loaded only when a playbook must be parsed
+
+    doc = load_yaml(path, "playbook")
+    return doc, (key if read_text(path, "playbook") == text else None)
+
+
 def load_playbook(path: Path) -> Playbook:
     """Parse, validate and compile one playbook; problems are UsageErrors with file and line."""
-    doc = load_yaml(path, "playbook")
+    doc, fresh = _document(path)
     if not isinstance(doc.data, dict):
         raise UsageError(
             f"{path}:1",
@@ -334,6 +375,8 @@ def load_playbook(path: Path) -> Playbook:
         ) from None
     _check_changes(playbook.tree, ("tree",), doc)
     _compile(playbook, doc)
+    if fresh is not None:
+        _PARSED.put(fresh, doc.data)  # it loaded in full: the next start may skip parsing it
     return playbook
 
 
@@ -355,6 +398,7 @@ def load_playbooks(directory: Path = PLAYBOOK_DIR) -> list[Playbook]:
         seen[playbook.id] = path
         playbooks.append(playbook)
     PLAYBOOK_CEL.remember()  # the next start need not parse what evaluations do not reach
+    _PARSED.save()  # nor the playbook files that did not change
     return playbooks
 
 

@@ -1,0 +1,89 @@
+"""Playbook files as an earlier start parsed them, kept by the SHA-256 of their text: a start whose playbooks
+did not change neither imports PyYAML nor parses them (issue 16: about 25 ms of every cold start).
+
+What is kept is what `infradiag.yamlfile.load_yaml` gave for that exact text, and only when it survives a
+JSON round trip unchanged (plain mappings with string keys, lists, strings, numbers, booleans, null). The
+file is keyed by the code that parses (the SHA-256 of infradiag/yamlfile.py and the PyYAML version), lives
+beside the CEL outlines ($XDG_CACHE_HOME/infradiag), is written whole then renamed over, and is read
+tolerantly: anything unreadable counts as empty; with no writable cache directory nothing is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from infradiag.cel.parser_cache import cache_directory
+
+_YAMLFILE = Path(__file__).resolve().parent.parent / "yamlfile.py"
+
+
+@functools.cache
+def _parser_version() -> str:
+    digest = hashlib.sha256(_YAMLFILE.read_bytes())
+    digest.update(f"PyYAML={importlib.metadata.version('PyYAML')}".encode())
+    return digest.hexdigest()[:16]
+
+
+def text_key(text: str) -> str:
+    """The key of a file's text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ParsedCache:
+    """Parsed playbook texts by key; `save()` writes what was added since loading."""
+
+    def __init__(self) -> None:
+        self.path = cache_directory() / f"playbook-yaml-{_parser_version()}.json"
+        self._known: dict[str, Any] | None = None
+        self._added = False
+
+    def _entries(self) -> dict[str, Any]:
+        if self._known is None:
+            self._known = {}
+            with contextlib.suppress(OSError, ValueError):  # unreadable: rebuilt
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(data, dict):
+                    self._known = data
+        return self._known
+
+    def get(self, key: str) -> Any | None:
+        """What the text with this key parsed to, if it was kept (None also for an empty document)."""
+        return self._entries().get(key)
+
+    def put(self, key: str, data: Any) -> None:
+        """Keep what a text parsed to, if JSON gives it back exactly as it is."""
+        try:
+            same = json.loads(json.dumps(data)) == data
+        except (TypeError, ValueError):  # e.g. a key JSON cannot hold
+            return
+        entries = self._entries()
+        if same and entries.get(key) != data:
+            entries[key] = data
+            self._added = True
+
+    def save(self) -> None:
+        """Write the entries if any were added; does nothing when the cache directory cannot be written."""
+        if not self._added:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
+        except OSError:
+            return  # e.g. a read-only home: the next start parses again
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(self._entries(), out, separators=(",", ":"))
+            os.replace(temporary, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):  # a full disk, or the name taken by a directory
+                os.unlink(temporary)
+            return
+        self._added = False

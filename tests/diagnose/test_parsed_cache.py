@@ -1,0 +1,115 @@
+"""Playbook files parsed in an earlier start (infradiag/diagnose/parsed_cache.py): an unchanged playbook loads
+the same without PyYAML, an edited one is parsed again, and errors still name their line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infradiag.diagnose.parsed_cache import ParsedCache, text_key
+from infradiag.diagnose.playbook import PLAYBOOK_DIR, _ParsedBefore
+from infradiag.yamlfile import load_yaml
+
+# Loads a playbook directory, then prints whether PyYAML was imported to do it and what was loaded.
+_LOAD = """
+import json, sys
+from pathlib import Path
+from infradiag.diagnose.playbook import load_playbooks
+books = load_playbooks(Path(sys.argv[1]))
+print(json.dumps(["yaml" in sys.modules, [b.model_dump(mode="json", exclude={"path"}) for b in books]]))
+"""
+
+
+def _load_in_fresh_interpreter(directory: Path, cache_home: Path) -> tuple[bool, list[object]]:
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD, str(directory)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "XDG_CACHE_HOME": str(cache_home)},
+        check=True,
+        timeout=120,
+    )
+    parsed, books = json.loads(done.stdout)
+    return parsed, books
+
+
+@pytest.mark.process
+def test_unchanged_playbooks_load_the_same_without_parsing(tmp_path: Path) -> None:
+    parsed, first = _load_in_fresh_interpreter(PLAYBOOK_DIR, tmp_path)
+    assert parsed
+    parsed, again = _load_in_fresh_interpreter(PLAYBOOK_DIR, tmp_path)
+    assert not parsed, "PyYAML was loaded although no playbook changed"
+    assert again == first
+
+
+@pytest.mark.process
+def test_an_edited_playbook_is_parsed_again(tmp_path: Path) -> None:
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    playbook = folder / "sql.yaml"
+    shutil.copy(PLAYBOOK_DIR / "sql.yaml", playbook)
+    _load_in_fresh_interpreter(folder, tmp_path / "cache")
+    text = playbook.read_text()
+    title = next(line for line in text.splitlines() if line.startswith("title:"))
+    playbook.write_text(text.replace(title, "title: Edited since"))
+    parsed, [book] = _load_in_fresh_interpreter(folder, tmp_path / "cache")
+    assert parsed and isinstance(book, dict) and book["title"] == "Edited since"
+
+
+def test_a_playbook_parsed_before_names_the_line_of_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("id: x\ntitle: t\ntree:\n  question: q\n  answer: a\n  then:\n  - question: r\n")
+    document = load_yaml(path, "playbook")
+    before = _ParsedBefore(path, document.data)
+    for loc in [("tree", "then", 0, "question"), ("tree", "answer"), ("id",)]:
+        assert before.where(loc) == document.where(loc)
+    assert before.where(("tree", "then", 0, "question")) == f"{path}:7"
+
+
+@pytest.fixture
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path / "infradiag"
+
+
+def test_only_what_json_gives_back_unchanged_is_kept(cache_home: Path) -> None:
+    cache = ParsedCache()
+    cache.put("keys", {1: "an int key"})
+    cache.put("nan", {"value": float("nan")})
+    cache.put("plain", {"id": "x", "confidence": 0.8, "on": True, "none": None, "list": [1, "a"]})
+    cache.save()
+    later = ParsedCache()
+    assert later.get("keys") is None and later.get("nan") is None
+    assert later.get("plain") == {"id": "x", "confidence": 0.8, "on": True, "none": None, "list": [1, "a"]}
+
+
+def test_a_damaged_cache_counts_as_empty_and_is_rewritten(cache_home: Path) -> None:
+    key = text_key("id: x\n")
+    cache = ParsedCache()
+    cache.put(key, {"id": "x"})
+    cache.save()
+    cache.path.write_text('{"half a wri')
+    damaged = ParsedCache()
+    assert damaged.get(key) is None
+    damaged.put(key, {"id": "x"})
+    damaged.save()
+    assert ParsedCache().get(key) == {"id": "x"}
+    assert [p.name for p in cache_home.iterdir()] == [cache.path.name]  # no temporary file left
+
+
+def test_without_a_writable_cache_directory_nothing_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    cache = ParsedCache()
+    cache.put("k", {"id": "x"})
+    cache.save()  # nothing to write to: no error
+    assert ParsedCache().get("k") is None
