@@ -4,7 +4,9 @@ an instant is late (network.py, phases.py; issue 16).
 - tcpi_rtt, read right after connect, is the SYN / SYN-ACK round trip, in microseconds (the first RTT sample
   sets the smoothed RTT), unless a SYN was retransmitted (handshake_s).
 - tcpi_last_data_recv is the time since data last arrived, counted in jiffies (4 ms at HZ=250) and given in
-  milliseconds: an arrival is known within a jiffy (kernel_arrival).
+  milliseconds: an arrival is known within a jiffy (kernel_instant).
+- tcpi_last_data_sent likewise, for when a request went out while the process may have been preempted
+  between noting the time and writing.
 
 Elsewhere (not Linux), or on a socket that is not TCP, tcp_info is None and the callers keep the loop's view.
 """
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 
 # struct tcp_info (linux/tcp.h): the byte offsets of the u32 fields read here, and the length that has them.
 _TCP_INFO_BYTES = 104
+_LAST_DATA_SENT_AT = 44  # milliseconds since data was last sent, counted in jiffies
 _LAST_DATA_RECV_AT = 52  # milliseconds since data last arrived, counted in jiffies
 _RTT_AT = 68  # smoothed round-trip time, microseconds
 _TOTAL_RETRANS_AT = 100
@@ -52,6 +55,7 @@ class TcpInfo:
 
     rtt_us: int  # smoothed RTT; right after connect, the SYN / SYN-ACK sample's
     last_data_recv_ms: int  # since data last arrived, in whole jiffies
+    last_data_sent_ms: int  # since data last went out, in whole jiffies
     total_retrans: int  # segments retransmitted (with a SYN among them, rtt_us is not the handshake's)
 
 
@@ -69,22 +73,29 @@ def tcp_info(sock: SocketLike | None) -> TcpInfo | None:
         return None
     (rtt,) = struct.unpack_from("=I", raw, _RTT_AT)
     (last_recv,) = struct.unpack_from("=I", raw, _LAST_DATA_RECV_AT)
+    (last_sent,) = struct.unpack_from("=I", raw, _LAST_DATA_SENT_AT)
     (retrans,) = struct.unpack_from("=I", raw, _TOTAL_RETRANS_AT)
-    return TcpInfo(rtt_us=rtt, last_data_recv_ms=last_recv, total_retrans=retrans)
+    return TcpInfo(
+        rtt_us=rtt, last_data_recv_ms=last_recv, last_data_sent_ms=last_sent, total_retrans=retrans
+    )
 
 
-def kernel_arrival(now: float, since_ms: int, not_before: float, jiffy_s: float = JIFFY_S) -> float:
-    """When data arrived, on time.perf_counter(), from the kernel's `since_ms` (tcpi_last_data_recv: whole
-    jiffies between the arrival's jiffy and the current one) read at `now`: the middle of the instants that
-    allows, within [`not_before`, `now`] (`not_before` is our last send: no answer to it came earlier).
+def kernel_instant(
+    since_ms: int, read_from: float, read_to: float, not_before: float, jiffy_s: float = JIFFY_S
+) -> float:
+    """When the kernel last saw data arrive or go out, on time.perf_counter(), from its `since_ms`
+    (tcpi_last_data_recv or tcpi_last_data_sent: whole jiffies between that jiffy and the current one) read
+    between `read_from` and `read_to`: the middle of the instants that allows, never before `not_before`
+    (for an arrival, our last send: no answer to it came earlier) nor after `read_to`.
 
-    The current jiffy began at most one jiffy before `now`, so the arrival lies within
-    (now - since - 1 jiffy, now - since + 1 jiffy): the estimate is at most a jiffy off."""
+    The jiffy of the reading began at most one jiffy before it, so the instant lies within
+    (read_from - since - 1 jiffy, read_to - since + 1 jiffy): the estimate is at most a jiffy off, however
+    long the reading took (the process may be preempted between the clock and the kernel)."""
     since_s = since_ms / 1000
-    earliest = max(now - since_s - jiffy_s, not_before)
-    latest = min(now - since_s + jiffy_s, now)
-    if earliest > latest:  # our send after the kernel's window (clocks at a tick's edge): trust the send
-        return min(not_before, now)
+    earliest = max(read_from - since_s - jiffy_s, not_before)
+    latest = min(read_to - since_s + jiffy_s, read_to)
+    if earliest > latest:  # `not_before` after all the kernel allows (clocks at a tick's edge): trust it
+        return min(not_before, read_to)
     return (earliest + latest) / 2
 
 

@@ -27,8 +27,9 @@ the work queued before it; issue 16):
   SYN / SYN-ACK sample, in microseconds), used unless a SYN was retransmitted (handshake_s);
 - when bytes arrived: time.perf_counter() minus tcpi_last_data_recv, read in the I/O callback that hands
   them over (ArrivalReader). The kernel counts it in jiffies (4 ms at HZ=250), so an arrival is known within
-  a jiffy, and never before our last send (kernel_arrival);
-- when the request went out: noted right before its first bytes are written (AsyncioStream.write);
+  a jiffy, and never before our last send (kernel_instant);
+- when the request went out: its first bytes' write, narrowed down by tcpi_last_data_sent if the process was
+  preempted during it (AsyncioStream.send);
 - TLS: the handshake runs on the ssl module's SSLObject over memory buffers (TlsStream, as asyncio's own TLS
   transport does), so that each flight's sending and the arrival of the answer to it are timed as above.
 
@@ -51,7 +52,7 @@ from typing import SupportsIndex
 import httpcore
 import httpx
 
-from infradiag.probe.kernel import SocketLike, TcpInfo, kernel_arrival, tcp_info
+from infradiag.probe.kernel import SocketLike, TcpInfo, kernel_instant, tcp_info
 
 _READ_ERRORS = (OSError, asyncio.IncompleteReadError)
 _TLS_READ_CHUNK = 65536
@@ -64,7 +65,7 @@ class ArrivalReader(asyncio.StreamReader):
 
     A fleet's answers arrive together and are handled one after the other on one loop, so even the I/O
     callback that hands bytes over runs late by the work queued before it (issue 16); the kernel notes each
-    arrival as it happens (tcpi_last_data_recv, in jiffies: see kernel_arrival)."""
+    arrival as it happens (tcpi_last_data_recv, in jiffies: see kernel_instant)."""
 
     arrived_at: float | None = None
     sock: SocketLike | None = None  # the connection's TCP socket, once connected
@@ -86,9 +87,13 @@ class ArrivalReader(asyncio.StreamReader):
     def _note(self) -> None:
         if self._stopped:
             return
-        now = time.perf_counter()
+        read_from = time.perf_counter()
         info = tcp_info(self.sock)
-        self.arrived_at = now if info is None else kernel_arrival(now, info.last_data_recv_ms, self.sent_at)
+        read_to = time.perf_counter()
+        if info is None:
+            self.arrived_at = read_to
+        else:
+            self.arrived_at = kernel_instant(info.last_data_recv_ms, read_from, read_to, self.sent_at)
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
@@ -118,24 +123,31 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
             return
-        if self.request_sent_at is None:
-            self.request_sent_at = time.perf_counter()
         try:
-            await self.send(buffer)
+            sent = await self.send(buffer)
         except OSError as exc:
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+        if self.request_sent_at is None:
+            self.request_sent_at = sent
 
     async def receive(self, max_bytes: int) -> bytes:
         """Up to `max_bytes` bytes, b"" at the end; raises what the connection fails with (OSError...)."""
         return await self._reader.read(max_bytes)
 
-    async def send(self, buffer: bytes) -> None:
-        """Write `buffer`, not noted as the request (the connection's own bytes, such as TLS records);
-        raises the OSError the connection fails with."""
-        # Noted just before the write: asyncio hands the bytes to the kernel within it.
-        self._reader.sent_at = time.perf_counter()
+    async def send(self, buffer: bytes) -> float:
+        """Write `buffer`, not noted as the request (the connection's own bytes, such as TLS records), and
+        return when it went out, on time.perf_counter(); raises the OSError the connection fails with."""
+        # asyncio hands the bytes to the kernel within write(): they went out between these two instants,
+        # which the kernel narrows down if the process was preempted in between (kernel_instant).
+        before = self._reader.sent_at = time.perf_counter()
         self._writer.write(buffer)
+        after = time.perf_counter()
+        info = tcp_info(self._reader.sock)
+        read_to = time.perf_counter()
         await self._writer.drain()
+        if info is None:
+            return before
+        return min(kernel_instant(info.last_data_sent_ms, after, read_to, before), after)
 
     async def aclose(self) -> None:
         # Not wait_closed(): on a reset connection it raises the very OSError the probe is reporting, and
@@ -215,9 +227,7 @@ class TlsStream(httpcore.AsyncNetworkStream):
         data = self._outgoing.read()
         if not data:
             return None
-        sent = time.perf_counter()
-        await self._raw.send(data)
-        return sent
+        return await self._raw.send(data)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:

@@ -5,10 +5,11 @@ account a probe's timings are checked against (test_phase_timing.py).
     python tests/probe/stamping_server.py COUNT [--tls CERT KEY]
 
 listens on COUNT loopback ports, prints them as a JSON list on one line, and serves until stdin closes.
-`GET /delay/MS` is answered MS milliseconds after the request was received, with a JSON body:
+`GET /delay/MS/ANY` is answered MS milliseconds after the request was received, with a JSON body:
 `receivedEarliest` and `receivedLatest` bound when the request's last bytes arrived (the kernel's
 tcpi_last_data_recv, read independently of infradiag's own reading of it, and this server's own noticing),
-`answered` is just before the answer was written. A server of its own (not the twin) so that its account is
+`answered` is just before the answer was written. `GET /written` answers when each answer had been written,
+by "PORT/delay/MS/ANY". A server of its own (not the twin) so that its account is
 exact, in a process of its own so that the prober's stalls are not its own.
 """
 
@@ -34,11 +35,16 @@ def received_window(sock: socket.socket) -> tuple[float, float]:
     return now - since - JIFFY_S, now
 
 
+# When each answer had been written, by "PORT/PATH", for GET /written.
+WRITTEN: dict[str, float] = {}
+
+
 class Stamping(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.request = b""
         self.received = (0.0, 0.0)
+        self.target = ""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -50,15 +56,24 @@ class Stamping(asyncio.Protocol):
         self.request += data
         if b"\r\n\r\n" not in self.request:
             return
-        target = self.request.split(b" ", 2)[1].decode()
-        delay_ms = int(target.rsplit("/", 1)[1])
+        self.target = self.request.split(b" ", 2)[1].decode()
+        if self.target == "/written":
+            self.reply(json.dumps(WRITTEN))
+            return
+        delay_ms = int(self.target.split("/")[2])
         asyncio.get_running_loop().call_later(delay_ms / 1000, self.answer)
 
     def answer(self) -> None:
         assert self.transport is not None
         earliest, latest = self.received
         answered = time.perf_counter()
-        body = json.dumps({"receivedEarliest": earliest, "receivedLatest": latest, "answered": answered})
+        self.reply(json.dumps({"receivedEarliest": earliest, "receivedLatest": latest, "answered": answered}))
+        # After the write, which hands the answer to the kernel: the process may have been preempted
+        # between the stamp above and the write.
+        WRITTEN[f"{self.transport.get_extra_info('sockname')[1]}{self.target}"] = time.perf_counter()
+
+    def reply(self, body: str) -> None:
+        assert self.transport is not None
         head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         self.transport.write(f"{head}Connection: close\r\n\r\n{body}".encode())
         self.transport.close()

@@ -123,7 +123,7 @@ def test_ok_means_the_expected_status_and_another_success_is_an_assertion_failur
 def test_delay_is_honoured_in_latency_and_first_byte() -> None:
     result = probe({"/health": {"delayMs": 300}})
     assert result.outcome == "ok"
-    # The answer's arrival is the kernel's, known to a jiffy (network.kernel_arrival).
+    # The answer's arrival is the kernel's, known to a jiffy (kernel.kernel_instant).
     assert result.latency_ms >= 300 - JIFFY_S * 1000
     assert result.phases.first_byte is not None and result.phases.first_byte >= 300 - JIFFY_S * 1000
 

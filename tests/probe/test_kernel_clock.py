@@ -11,37 +11,46 @@ import time
 import pytest
 
 from infradiag import runtime
-from infradiag.probe.kernel import JIFFY_S, TcpInfo, handshake_s, kernel_arrival, tcp_info
+from infradiag.probe.kernel import JIFFY_S, TcpInfo, handshake_s, kernel_instant, tcp_info
 from infradiag.probe.network import ArrivalReader
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="TCP_INFO is Linux's")
 J = 0.004  # a jiffy at HZ=250, for the arithmetic
 
 
-def test_an_arrival_is_the_middle_of_what_the_kernels_count_allows() -> None:
+def test_an_instant_is_the_middle_of_what_the_kernels_count_allows() -> None:
     # 100 ms ago by the kernel's count: within a jiffy either side of that.
-    assert kernel_arrival(10.0, 100, not_before=0.0, jiffy_s=J) == pytest.approx(9.9)
+    assert kernel_instant(100, 10.0, 10.0, not_before=0.0, jiffy_s=J) == pytest.approx(9.9)
 
 
-def test_an_arrival_in_the_current_jiffy_is_before_now_not_after() -> None:
-    assert kernel_arrival(10.0, 0, not_before=0.0, jiffy_s=J) == pytest.approx(10.0 - J / 2)
+def test_an_instant_in_the_current_jiffy_is_before_the_reading_not_after() -> None:
+    assert kernel_instant(0, 10.0, 10.0, not_before=0.0, jiffy_s=J) == pytest.approx(10.0 - J / 2)
 
 
 def test_an_arrival_is_never_before_our_last_send() -> None:
     # Sent 1 ms ago, arrived "4 ms ago" by the count: it arrived in the 1 ms since the send.
-    assert kernel_arrival(10.0, 4, not_before=9.999, jiffy_s=J) == pytest.approx(9.9995)
+    assert kernel_instant(4, 10.0, 10.0, not_before=9.999, jiffy_s=J) == pytest.approx(9.9995)
     # A send after all the count allows (clocks at a tick's edge): the send.
-    assert kernel_arrival(10.0, 20, not_before=9.999, jiffy_s=J) == 9.999
+    assert kernel_instant(20, 10.0, 10.0, not_before=9.999, jiffy_s=J) == 9.999
+
+
+def test_a_reading_that_took_long_widens_the_window_it_allows() -> None:
+    # Preempted for 50 ms between the clock and the kernel: "now" lies anywhere in those 50 ms.
+    assert kernel_instant(100, 10.0, 10.05, not_before=0.0, jiffy_s=J) == pytest.approx((9.896 + 9.954) / 2)
+
+
+def _info(rtt_us: int, retransmitted: int) -> TcpInfo:
+    return TcpInfo(rtt_us=rtt_us, last_data_recv_ms=0, last_data_sent_ms=0, total_retrans=retransmitted)
 
 
 def test_the_handshake_is_the_kernels_round_trip_when_it_is_that() -> None:
     observed = 0.050  # what the loop saw, late by its queue
-    assert handshake_s(observed, TcpInfo(rtt_us=80, last_data_recv_ms=0, total_retrans=0)) == 80e-6
+    assert handshake_s(observed, _info(80, retransmitted=0)) == 80e-6
     # A retransmitted SYN: the RTT sample is not the handshake's duration.
-    assert handshake_s(observed, TcpInfo(rtt_us=80, last_data_recv_ms=0, total_retrans=1)) == observed
+    assert handshake_s(observed, _info(80, retransmitted=1)) == observed
     # No sample, or one longer than what was observed: not the handshake's either.
-    assert handshake_s(observed, TcpInfo(rtt_us=0, last_data_recv_ms=0, total_retrans=0)) == observed
-    assert handshake_s(observed, TcpInfo(rtt_us=60_000, last_data_recv_ms=0, total_retrans=0)) == observed
+    assert handshake_s(observed, _info(0, retransmitted=0)) == observed
+    assert handshake_s(observed, _info(60_000, retransmitted=0)) == observed
     assert handshake_s(observed, None) == observed
 
 
