@@ -55,9 +55,19 @@ def _ge(a: Any, b: Any) -> bool:
     return bool(x >= y)
 
 
+# Types whose CEL equality implies Python's: where Python's C-speed `in` finds no equal member, neither
+# would CEL (a filter over a fleet asks `name in failing_services` for every service, issue 16).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _in(item: Any, container: Any) -> bool:
     kind = type(container)
     if kind is list or kind is tuple:
+        probe = type(item)
+        if probe in _SCALARS and item not in container:
+            return False
+        if probe is str:  # CEL: a string equals only a string of the same text
+            return any(type(member) is str and member == item for member in container)
         return any(equal(item, member) for member in container)
     if kind is dict:
         return map_key(item) in container

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from infradiag.cel import CelEvalError
+from infradiag.cel import CelEvalError, Expression, Template
 from infradiag.diagnose.context import FindingSummary
 from infradiag.diagnose.findings import Citation, Finding, Fix, Why, merge_findings
 from infradiag.diagnose.playbook import Node, Playbook, Remediation, causes_of
@@ -87,18 +87,31 @@ class _Walk:
     def __init__(self, playbook: Playbook, diagnosis: Diagnosis) -> None:
         self.playbook = playbook
         self.diagnosis = diagnosis
+        # Read once: each read of a pydantic private attribute goes through the model's __getattr__, and a
+        # walk over a fleet looks up thousands of expressions.
+        self._forms = playbook.compiled_forms()
+
+    def _expression(self, source: str) -> Expression:
+        compiled = self._forms[f"e:{source}"]
+        assert isinstance(compiled, Expression)
+        return compiled
+
+    def _template(self, source: str) -> Template:
+        compiled = self._forms[f"t:{source}"]
+        assert isinstance(compiled, Template)
+        return compiled
 
     def _ready(
         self, names: frozenset[str], activation: dict[str, Any], computing: frozenset[str] = frozenset()
     ) -> None:
         for name in names:
             if name in self.playbook.let and name not in activation and name not in computing:
-                expression = self.playbook.expression(self.playbook.let[name])
+                expression = self._expression(self.playbook.let[name])
                 self._ready(expression.names, activation, computing | {name})
                 activation[name] = expression.evaluate(activation)
 
     def _expression_ready(self, source: str, activation: dict[str, Any]) -> Any:
-        expression = self.playbook.expression(source)
+        expression = self._expression(source)
         self._ready(expression.names, activation)
         return expression
 
@@ -118,7 +131,7 @@ class _Walk:
         return self._expression_ready(source, activation).evaluate(activation)
 
     def text(self, source: str, activation: dict[str, Any]) -> str:
-        template = self.playbook.template(source)
+        template = self._template(source)
         self._ready(template.names, activation)
         return template.render(activation)
 
@@ -130,7 +143,7 @@ class _Walk:
             items = (
                 self._expression_ready(spec.each, activation).evaluate(activation) if spec.each else [None]
             )
-            self._ready(self.playbook.template(spec.detail).names, activation)
+            self._ready(self._template(spec.detail).names, activation)
             for item in items:
                 scope = activation if spec.each is None else {**activation, "it": item}
                 cited.append(Citation(source=spec.source, detail=self.text(spec.detail, scope)))
@@ -235,7 +248,7 @@ class _Walk:
 
     def run(self, base: dict[str, Any]) -> None:
         try:
-            items = self.playbook.expression(self.playbook.for_each).evaluate(base)
+            items = self._expression(self.playbook.for_each).evaluate(base)
         except CelEvalError as error:
             self._problem(error)
             return

@@ -6,6 +6,7 @@ holds when its CEL `when` is true, answers, and cites evidence; a node with a `c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -181,6 +182,10 @@ class Playbook(_Model):
         compiled = self._compiled[f"t:{source}"]
         assert isinstance(compiled, Template)
         return compiled
+
+    def compiled_forms(self) -> Mapping[str, Expression | Template]:
+        """Every compiled form, by `e:SOURCE` (expressions) and `t:SOURCE` (templates)."""
+        return self._compiled
 
 
 def _cel_fields(playbook: Playbook) -> list[tuple[Loc, str, bool]]:

@@ -42,6 +42,7 @@ VALUES = [
     ("[1, 'a'] == [1, 'a']", True),
     ("{'a': 1} == {'a': 1.0}", True),
     ("'b' in ['a', 'b']", True),
+    ("'c' in ['a', 'b']", False),
     ("'backend' in probe", True),
     ("has(body.db)", True),
     ("has(body.cache)", False),
@@ -102,6 +103,30 @@ ERRORS = [
 def test_values(source: str, expected: Any) -> None:
     value = compile_expression(source).evaluate(DATA)
     assert value == expected and type(value) is type(expected)
+
+
+# `in` is CEL equality with some member (numbers by value, other types never equal), whatever shortcut the
+# evaluator takes for plain strings and numbers. celpy raises on equality across types: not compared with it.
+MEMBERSHIP = [
+    ("'1' in [1, 'x']", False),
+    ("'x' in [1, 'x']", True),
+    ("1 in ['1', 1.0]", True),
+    ("1.0 in [2, 1]", True),
+    ("2 in [1.5, '2']", False),
+    ("true in [1, 'true']", False),
+    ("true in [false, true]", True),
+    ("null in [1, null]", True),
+    ("null in [1]", False),
+    ("[1] in [[1.0]]", True),
+    ("'a' in [['a'], {'a': 1}]", False),
+    ("double('NaN') in [double('NaN')]", False),
+    ("s in [s]", True),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), MEMBERSHIP, ids=[m[0] for m in MEMBERSHIP])
+def test_membership_is_cel_equality(source: str, expected: bool) -> None:
+    assert compile_expression(source).evaluate(DATA) is expected
 
 
 @pytest.mark.parametrize(("source", "message"), ERRORS, ids=[e[0] for e in ERRORS])
