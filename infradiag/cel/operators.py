@@ -64,10 +64,13 @@ def _in(item: Any, container: Any) -> bool:
     kind = type(container)
     if kind is list or kind is tuple:
         probe = type(item)
-        if probe in _SCALARS and item not in container:
-            return False
-        if probe is str:  # CEL: a string equals only a string of the same text
-            return any(type(member) is str and member == item for member in container)
+        if probe in _SCALARS:
+            try:
+                first = container[container.index(item)]
+            except ValueError:
+                return False
+            if probe is str and type(first) is str:  # CEL: a string equals a string of the same text
+                return True
         return any(equal(item, member) for member in container)
     if kind is dict:
         return map_key(item) in container

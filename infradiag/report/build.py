@@ -174,6 +174,7 @@ def build_report(
     monitoring citation carries the series of its metric when the evidence holds it, with its threshold
     from `thresholds` (the environment's); a Google-stack probe answer its explanation."""
     order = ranked(findings)
+    causes = [f for f in order if not f.symptom]  # once, not per probe: a fleet has hundreds of both
     return TriageReport(
         environment=environment,
         project=evidence.project,
@@ -181,7 +182,7 @@ def build_report(
         started_at=started_at,
         duration_ms=duration_ms,
         verdict=verdict,
-        probes=[_probe(p, [f for f in order if not f.symptom]) for p in evidence.probes],
+        probes=[_probe(p, causes) for p in evidence.probes],
         findings=[_finding(f, evidence.metric_series, thresholds) for f in order],
         plan=[_step(s) for s in plan],
         unknowns=[_unknown(u) for u in evidence.unknowns],

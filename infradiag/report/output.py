@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TextIO
 
@@ -21,7 +20,9 @@ def terminal_console(file: TextIO | None = None) -> Console:
 def print_report(report: TriageReport, output: str) -> None:
     """`report` on stdout as `terminal` (rich), `json` (the v1 object) or `markdown`."""
     if output == "json":
-        sys.stdout.write(json.dumps(report.to_json_dict(), indent=2) + "\n")
+        from infradiag.report.jsontext import dumps_indented
+
+        sys.stdout.write(dumps_indented(report.to_json_dict()) + "\n")
     elif output == "markdown":
         from infradiag.report.markdown import render_markdown
 
