@@ -26,9 +26,14 @@ _YAMLFILE = Path(__file__).resolve().parent.parent / "yamlfile.py"
 
 
 @functools.cache
-def _parser_version() -> str:
-    digest = hashlib.sha256(_YAMLFILE.read_bytes())
-    digest.update(f"PyYAML={importlib.metadata.version('PyYAML')}".encode())
+def _parser_version() -> str | None:
+    """The key of the parsing code; None when it cannot be known (no source beside the package, PyYAML's
+    metadata missing), and then nothing is kept or reused."""
+    try:
+        digest = hashlib.sha256(_YAMLFILE.read_bytes())
+        digest.update(f"PyYAML={importlib.metadata.version('PyYAML')}".encode())
+    except (OSError, importlib.metadata.PackageNotFoundError):
+        return None
     return digest.hexdigest()[:16]
 
 
@@ -41,13 +46,16 @@ class ParsedCache:
     """Parsed playbook texts by key; `save()` writes what was added since loading."""
 
     def __init__(self) -> None:
-        self.path = cache_directory() / f"playbook-yaml-{_parser_version()}.json"
+        version = _parser_version()
+        self.path = None if version is None else cache_directory() / f"playbook-yaml-{version}.json"
         self._known: dict[str, Any] | None = None
         self._added = False
 
     def _entries(self) -> dict[str, Any]:
         if self._known is None:
             self._known = {}
+            if self.path is None:
+                return self._known
             with contextlib.suppress(OSError, ValueError):  # unreadable: rebuilt
                 data = json.loads(self.path.read_text(encoding="utf-8"))
                 if isinstance(data, dict):
@@ -71,7 +79,7 @@ class ParsedCache:
 
     def save(self) -> None:
         """Write the entries if any were added; does nothing when the cache directory cannot be written."""
-        if not self._added:
+        if not self._added or self.path is None:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

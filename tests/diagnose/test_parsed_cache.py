@@ -94,6 +94,7 @@ def test_a_damaged_cache_counts_as_empty_and_is_rewritten(cache_home: Path) -> N
     cache = ParsedCache()
     cache.put(key, {"id": "x"})
     cache.save()
+    assert cache.path is not None
     cache.path.write_text('{"half a wri')
     damaged = ParsedCache()
     assert damaged.get(key) is None
