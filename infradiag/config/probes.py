@@ -50,12 +50,14 @@ class _Checks(BaseModel):
         if source is None:
             return None
         # Imported here: only configs with body checks pay for CEL.
-        from infradiag.cel import CelCompileError, compile_expression
+        from infradiag.cel import STANDARD_DIALECT, CelCompileError
 
         try:
-            expression = compile_expression(source)
+            expression = STANDARD_DIALECT.compile_expression(source)
         except CelCompileError as exc:
             raise PydanticCustomError("cel_syntax", "invalid CEL: {problem}", {"problem": str(exc)}) from None
+        # Kept for the next start (and the probe process), which then need not parse it (cel.outline_cache).
+        STANDARD_DIALECT.remember()
         if expression.result_type not in (None, "bool"):
             raise PydanticCustomError(
                 "cel_not_bool",
