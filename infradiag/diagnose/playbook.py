@@ -337,7 +337,7 @@ class _ParsedBefore:
         return load_yaml(self.path, "playbook").where(loc)
 
 
-# One per process: `remember()` (load_playbooks) writes what this start parsed for the next one.
+# One per process: load_playbooks saves what this start parsed, for the next one.
 _PARSED = ParsedCache()
 
 
