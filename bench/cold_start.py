@@ -7,9 +7,9 @@ measured here) plus the critical path (ListServices pages, then the slowest prob
 process triaging again, as `sweep --every` does) come from bench/triage_scale.py against the bound alone.
 
 Per size it prints: cold wall time and its ratio to the bound, warm wall time and ratio, the peak RSS of the
-triage process and of its probe process (and their sum), and the probe self-stall: how much each probe's
-latency exceeds the endpoint's delay (p50, p99, max), cold and warm, and the largest gap between a probe's
-total and the sum of its phases (time no phase accounts for).
+triage process, of its probe process and of its environment process (and their sum), and the probe
+self-stall: how much each probe's latency exceeds the endpoint's delay (p50, p99, max), cold and warm, and the
+largest gap between a probe's total and the sum of its phases (time no phase accounts for).
 
     .venv/bin/python bench/cold_start.py                           # 10, 200 and 500 services
     .venv/bin/python bench/cold_start.py --sizes 200 --runs 5
@@ -42,28 +42,25 @@ import triage_scale  # noqa: E402
 # peak RSS of this process and of its probe process (read from /proc while it still runs) on the file
 # descriptor named by INFRADIAG_BENCH_FD.
 DRIVER = """
-import json, os, resource, sys
+import atexit, json, os, resource, sys
 def peak_kib(pid):
     try:
         with open(f"/proc/{pid}/status") as status:
             return next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
     except (OSError, StopIteration):
         return None
-sys.argv = ["infradiag", *sys.argv[1:]]
-from infradiag.cli import main
-code = 0
-try:
-    main()
-except SystemExit as ended:
-    code = ended.code
-finally:
-    sys.stdout.flush()
+def report():
+    from infradiag.collect import environment_process
     from infradiag.probe import process
-    child = process.child_pid()
+    probe, environment = process.child_pid(), environment_process.child_pid()
     with os.fdopen(int(os.environ["INFRADIAG_BENCH_FD"]), "w") as out:
         json.dump({"rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                   "probe_rss_kib": peak_kib(child) if child else None}, out)
-sys.exit(code)
+                   "probe_rss_kib": peak_kib(probe) if probe else None,
+                   "environment_rss_kib": peak_kib(environment) if environment else None}, out)
+atexit.register(report)  # run by the console script's own exit, while the children still run
+sys.argv = ["infradiag", *sys.argv[1:]]
+from infradiag.cli import script
+script()
 """
 
 
@@ -127,7 +124,9 @@ def cold_runs(size: int, runs: int) -> dict[str, Any]:
                     raise RuntimeError(f"triage failed ({done.returncode}): {done.stderr[-2000:]}")
                 report = json.loads(done.stdout)
                 assert len(report["probes"]) == size, f"{len(report['probes'])} probes for {size} services"
-                peaks.append((memory["rss_kib"], memory.get("probe_rss_kib")))
+                peaks.append(
+                    (memory["rss_kib"], memory.get("probe_rss_kib"), memory.get("environment_rss_kib"))
+                )
                 for probe in report["probes"]:
                     stalls.append(probe["latencyMs"] - triage_scale.ENDPOINT_DELAY_MS)
                     unaccounted.append(probe["latencyMs"] - _phase_sum(probe["phases"]))
@@ -144,6 +143,7 @@ def cold_runs(size: int, runs: int) -> dict[str, Any]:
         "bound_path_ms": triage_scale.critical_path_ms(raw, pages),
         "rss_kib": max(p[0] for p in peaks),
         "probe_rss_kib": max((p[1] or 0) for p in peaks) or None,
+        "environment_rss_kib": max((p[2] or 0) for p in peaks) or None,
         "stalls": stalls,
         "unaccounted": unaccounted,
     }
@@ -188,8 +188,8 @@ def main() -> int:
     args = parser.parse_args()
     startup = python_startup_ms()
     header = (
-        "services  cold ms  bound ms  cold ratio  warm ms  warm ratio  triage RSS  probe RSS  sum MiB"
-        "  stall p50/p99/max cold  warm p99/max  unaccounted max"
+        "services  cold ms  bound ms  cold ratio  warm ms  warm ratio  triage RSS  probe RSS  env RSS"
+        "  sum MiB  stall p50/p99/max cold  warm p99/max  unaccounted max"
     )
     print(f"python -c pass: {startup:.0f} ms")
     print(header)
@@ -200,10 +200,12 @@ def main() -> int:
         wall = statistics.median(cold["walls"])
         rss = cold["rss_kib"] / 1024
         probe_rss = (cold["probe_rss_kib"] or 0) / 1024
+        environment_rss = (cold["environment_rss_kib"] or 0) / 1024
         stalls = cold["stalls"]
         print(
             f"{size:>8}  {wall:>7.0f}  {bound:>8.0f}  {wall / bound:>10.2f}  {warm['wall_ms']:>7}"
-            f"  {warm['ratio']:>10}  {rss:>10.0f}  {probe_rss:>9.0f}  {rss + probe_rss:>7.0f}"
+            f"  {warm['ratio']:>10}  {rss:>10.0f}  {probe_rss:>9.0f}  {environment_rss:>7.0f}"
+            f"  {rss + probe_rss + environment_rss:>7.0f}"
             f"  {percentile(stalls, 0.5):>6.1f}/{percentile(stalls, 0.99):.1f}/{max(stalls):.1f}"
             f"  {warm.get('stall_p99_ms', float('nan')):>8.1f}/{warm.get('stall_max_ms', float('nan')):.1f}"
             f"  {max(cold['unaccounted']):>8.1f}"

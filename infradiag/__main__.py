@@ -1,3 +1,3 @@
-from infradiag.cli import main
+from infradiag.cli import script
 
-main()
+script()

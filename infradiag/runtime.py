@@ -18,7 +18,8 @@ import asyncio
 import gc
 import signal
 import threading
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -37,6 +38,18 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     """A new event loop of the kind run() uses (uvloop's where installed)."""
     factory = _loop_factory()
     return factory() if factory is not None else asyncio.new_event_loop()
+
+
+async def within(work: Awaitable[T], seconds: float) -> T:
+    """`work`'s result if it comes within `seconds`, else TimeoutError (`work` cancelled), also for a result
+    that comes together with the timeout: asyncio.wait_for returns a result that reached the event loop
+    before the timer did, which a run whose last steps keep the loop busy past a tiny deadline makes
+    likely. A deadline is the user's: what comes after it is late, whatever the loop was doing."""
+    ends = time.monotonic() + seconds
+    result = await asyncio.wait_for(work, timeout=seconds)
+    if time.monotonic() > ends:
+        raise TimeoutError(f"the result came {time.monotonic() - ends:.3f} s after the deadline")
+    return result
 
 
 def run(main: Coroutine[Any, Any, T]) -> T:

@@ -4,34 +4,55 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from infradiag.collect.clients import import_libraries
+from infradiag.background import Background
+from infradiag.collect import environment_process
+from infradiag.collect.clients import SERVICES_CLIENTS, import_libraries
 from infradiag.collect.collector import Collector
-from infradiag.diagnose.engine import Diagnosis, diagnose
-from infradiag.diagnose.playbook import Playbook
 from infradiag.evidence import Evidence
-from infradiag.evidence.reachability import with_derived
 from infradiag.identity import AUTH_TIMEOUT_S, AuthFailed, Resolved
-from infradiag.plan import make_plan, verdict
 from infradiag.probe import probe_services
 from infradiag.probe.process import prestart
-from infradiag.report.build import build_report
-from infradiag.report.model import TriageReport
 from infradiag.target import Target
 
-# The commands import this module just before they start their deadline: the libraries' load time (seconds
-# on a busy machine) must not be taken from the API reads' share of it. The probe process (started first
-# thing by `infradiag triage`) boots meanwhile on the other core.
+if TYPE_CHECKING:  # loaded by diagnosis_modules(), while the triage waits for its first answers
+    from infradiag.diagnose.engine import Diagnosis
+    from infradiag.diagnose.playbook import Playbook
+    from infradiag.report.model import TriageReport
+
+# The commands import this module just before they start their deadline: the Cloud Run client's load time
+# must not be taken from the API reads' share of it. Every other library loads in the environment process,
+# and the probe process boots, on the other core meanwhile (both started first thing by `infradiag triage`).
 prestart()
-import_libraries()
+environment_process.prestart()
+import_libraries(SERVICES_CLIENTS)
 
 
-async def gather_evidence(target: Target, now: datetime, deadline: float | None = None) -> Evidence:
+def diagnosis_modules() -> None:
+    """Load what turns evidence into a report (a few hundred ms of CPU on a cold start): on a thread while
+    the services are listed and probed (Background), so that the critical path never waits for it."""
+    import infradiag.diagnose.engine
+    import infradiag.evidence.reachability
+    import infradiag.plan
+    import infradiag.report.build  # noqa: F401
+
+
+async def gather_evidence(
+    target: Target,
+    now: datetime,
+    deadline: float | None = None,
+    meanwhile: Callable[[], None] | None = None,
+) -> Evidence:
     """Probes and API evidence, concurrently; probes start as soon as the services are listed, and the
     invoker policies of services that answered 401/403 are read once the probes are back. With a `deadline`
     (a time.monotonic() instant) everything ends by it: probes still running are cut (timeouts), API reads
-    without an answer become unknowns that say they timed out."""
+    without an answer become unknowns that say they timed out. `meanwhile` is called once the listing is
+    under way (to start work that can use the wait)."""
+    from infradiag.evidence.reachability import with_derived
+
     try:
         auth = await authenticate(target, deadline)
     except AuthFailed as failed:
@@ -40,9 +61,13 @@ async def gather_evidence(target: Target, now: datetime, deadline: float | None 
             Evidence(project=target.project, region=target.region, now=now, unknowns=[failed.unknown])
         )
     collector = Collector(target, now, deadline, auth=auth)
-    environment = asyncio.create_task(collector.environment())
+    environment = asyncio.create_task(environment_process.environment_elsewhere(collector))
     try:
-        services = await collector.services()
+        listing = asyncio.ensure_future(collector.services())
+        if meanwhile is not None:
+            await asyncio.sleep(0)  # the listing's read is on its thread before anything else starts
+            meanwhile()
+        services = await listing
         probes = await probe_services(services, target, deadline)
         invokers = await collector.invokers(services, probes)
         env = await environment
@@ -61,15 +86,30 @@ async def authenticate(target: Target, deadline: float | None) -> Resolved:
 
 
 async def triage(
-    target: Target, playbooks: list[Playbook], deadline: float | None = None
+    target: Target,
+    playbooks: list[Playbook] | Background[list[Playbook]],
+    deadline: float | None = None,
 ) -> tuple[TriageReport, Diagnosis]:
     """One full triage of `target`; with a `deadline` (a time.monotonic() instant), probes and API reads end
-    by it and the report holds what arrived, the rest as timed-out probes and unknowns."""
+    by it and the report holds what arrived, the rest as timed-out probes and unknowns. `playbooks` may
+    still be loading (Background): it is started, with the diagnosis' own modules, once the services'
+    listing is under way, and its error (a bad playbook) is raised here."""
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
-    evidence = await gather_evidence(target, target.now or started_at, deadline)
+
+    def prepared() -> list[Playbook]:
+        diagnosis_modules()
+        return playbooks.result() if isinstance(playbooks, Background) else playbooks
+
+    preparing = Background(prepared, "diagnosis")
+    evidence = await gather_evidence(target, target.now or started_at, deadline, meanwhile=preparing.start)
+    books = await preparing.wait()
+    from infradiag.diagnose.engine import diagnose
+    from infradiag.plan import make_plan, verdict
+    from infradiag.report.build import build_report
+
     diagnosis = diagnose(
-        evidence, playbooks, target.thresholds.model_dump(), alerting=target.alerting.model_dump()
+        evidence, books, target.thresholds.model_dump(), alerting=target.alerting.model_dump()
     )
     if diagnosis.failed:  # a playbook that could not be walked leaves its causes unchecked
         evidence = evidence.model_copy(update={"unknowns": [*evidence.unknowns, *diagnosis.unknowns()]})

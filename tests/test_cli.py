@@ -172,3 +172,49 @@ def test_broken_scenario_names_file_and_line(tmp_path) -> None:  # type: ignore[
     assert result.returncode == 2
     assert f"{broken}:7" in result.stderr
     assert "servicez" in result.stderr and "Traceback" not in result.stderr
+
+
+# The console script's own entry point, with an exit handler and a temporary directory of the caller's.
+_SCRIPT_WITH_EXIT_HANDLERS = """
+import atexit, sys, tempfile
+from pathlib import Path
+folder = tempfile.TemporaryDirectory()  # removed at exit by weakref.finalize, through atexit
+marker = Path(sys.argv[1])
+atexit.register(lambda: marker.write_text(folder.name))
+sys.argv = ["infradiag", *sys.argv[2:]]
+from infradiag.cli import script
+script()
+"""
+
+
+@pytest.mark.process
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["triage", "--scenario", str(INCIDENT), "--format", "json", "-q"], 1),
+        (["triage", "--scenario", str(SCENARIOS / "staging-healthy.yaml"), "--format", "json", "-q"], 0),
+        (["triage", "--format", "yaml"], 2),
+    ],
+    ids=["incident", "healthy", "bad-flag"],
+)
+def test_the_console_script_exits_at_once_yet_runs_exit_handlers_and_flushes(
+    args: list[str], code: int, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    marker = tmp_path / "marker"
+    result = subprocess.run(
+        [sys.executable, "-c", _SCRIPT_WITH_EXIT_HANDLERS, str(marker), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == code, result.stderr
+    assert marker.exists()  # the exit handlers ran, the caller's among them
+    assert not Path(marker.read_text()).exists()  # and weakref.finalize's: the directory is gone
+    if code != 2:  # the whole report, flushed
+        report = json.loads(result.stdout)
+        assert report["environment"] and report["probes"]
+    else:
+        assert result.stdout == "" and result.stderr.count("\n") == 1

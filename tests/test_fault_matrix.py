@@ -204,7 +204,10 @@ def run_in_process(case: Case, folder: Path, port: int) -> Run:
             patch.setenv(name, value)
         result = run_cli(*args)
     ended = time.time()
-    left = [thread for thread in threading.enumerate() if thread not in before]
+    # The readers of the probe and environment processes, which are kept for the next runs of this process
+    # (and end with them), are not the run's: one started here when the run started those processes.
+    kept = ("probe-process", "environment-process")
+    left = [thread for thread in threading.enumerate() if thread not in before and thread.name not in kept]
     for thread in left:
         thread.join(THREAD_GRACE_S)
     threads_left = [thread.name for thread in left if thread.is_alive()]

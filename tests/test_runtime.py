@@ -81,3 +81,20 @@ def test_an_interrupt_during_a_collection_is_raised_after_it_not_lost_in_a_final
         collect_cycles_now()
     assert finalized == ["done"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_result_that_comes_after_the_deadline_is_late_even_when_the_loop_was_too_busy_to_time_it() -> None:
+    import time
+
+    async def busy() -> str:
+        await asyncio.sleep(0)
+        time.sleep(0.05)  # the loop cannot fire the timer before this returns
+        return "late"
+
+    async def fast() -> str:
+        return "in time"
+
+    with pytest.raises(TimeoutError):
+        runtime.run(runtime.within(busy(), 0.01))
+    assert asyncio.run(asyncio.wait_for(busy(), timeout=0.01)) == "late"  # what wait_for alone says
+    assert runtime.run(runtime.within(fast(), 5)) == "in time"

@@ -31,11 +31,25 @@ _full_load = threading.RLock()
 
 def lean_packages() -> None:
     """Let google.cloud.<library> (for each of LIBRARIES not imported yet) load without its `__init__`'s
-    eager imports; a name missing from it later loads the whole package, once. (Not api_core's
-    operations_v1, whose `__init__` loads aiohttp: the clients' transports name its classes in annotations
-    evaluated at import, which would load it whole anyway.)"""
+    eager imports; a name missing from it later loads the whole package, once. And keep api_core from
+    loading google-auth's asyncio transport, which we never use (see _without_async_rest)."""
+    _without_async_rest()
     for library in LIBRARIES:
         _lean(f"google.cloud.{library}")
+
+
+# google-auth's asyncio session: api_core's operations_v1 (which every client with long-running operations
+# imports) loads it, and with it aiohttp (0.2 s of CPU), whenever it is installed, for an asyncio REST
+# transport these clients never use. A None entry in sys.modules is Python's documented way to make an
+# import fail with ImportError (https://docs.python.org/3/reference/import.html#the-module-cache); api_core
+# checks it with importlib.util.find_spec, which returns None for it, and imports it inside
+# `try: ... except ImportError`, so it then goes without that one transport. Nothing of ours imports it.
+_ASYNC_REST = "google.auth.aio.transport.sessions"
+
+
+def _without_async_rest() -> None:
+    if _ASYNC_REST not in sys.modules:
+        sys.modules[_ASYNC_REST] = None  # type: ignore[assignment]
 
 
 def _lean(name: str) -> None:
@@ -84,20 +98,21 @@ def client_class(library: str, client: str) -> Any:
     return getattr(importlib.import_module(f"{package}.client"), client)
 
 
-def import_libraries() -> None:
-    """Load every client a triage uses (without making one): a few seconds of CPU on a busy machine,
-    best spent before a deadline starts rather than inside the first API read of each library. The Cloud
-    Run clients first: listing the services needs nothing else."""
-    import grpc  # noqa: F401
-
-    for library, client in CLIENTS:
+def import_libraries(clients: tuple[tuple[str, str], ...] | None = None) -> None:
+    """Load `clients` (default: every client a triage uses) without making one: seconds of CPU on a busy
+    machine, best spent before a deadline starts rather than inside the first API read of each library."""
+    for library, client in CLIENTS if clients is None else clients:
         client_class(library, client)
-    importlib.import_module("google.cloud.monitoring_v3.types")  # the requests collect/monitoring.py builds
+    if clients is None or any(library == "monitoring_v3" for library, _ in clients):
+        import grpc  # noqa: F401
+
+        importlib.import_module("google.cloud.monitoring_v3.types")  # the requests monitoring.py builds
 
 
-# In the order import_libraries() loads them.
-CLIENTS = (
-    ("run_v2", "ServicesClient"),
+# What the triage's own process reads with: the services and their invoker policies (collect/run.py).
+SERVICES_CLIENTS = (("run_v2", "ServicesClient"),)
+# What the environment process reads everything else with (environment_worker.py).
+ENVIRONMENT_CLIENTS = (
     ("run_v2", "RevisionsClient"),
     ("run_v2", "JobsClient"),
     ("vpcaccess_v1", "VpcAccessServiceClient"),
@@ -116,6 +131,7 @@ CLIENTS = (
     ("monitoring_v3", "MetricServiceClient"),
     ("monitoring_v3", "AlertPolicyServiceClient"),
 )
+CLIENTS = SERVICES_CLIENTS + ENVIRONMENT_CLIENTS
 
 
 class Clients:

@@ -99,6 +99,16 @@ class EnvironmentEvidence:
     signals: dict[str, Series | None] = field(default_factory=dict)  # None: the query failed
 
 
+@dataclass
+class ReadLog:
+    """What a collector's reads made of the project so far: the unknowns, and the reads that answered and
+    that failed (by registry or signal name)."""
+
+    unknowns: list[Unknown] = field(default_factory=list)
+    answered: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+
+
 def _in_daemon_thread(fn: Callable[[], T]) -> asyncio.Future[T]:
     """fn() on a new daemon thread; its outcome settles the returned future unless that was given up."""
     loop = asyncio.get_running_loop()
@@ -197,6 +207,17 @@ class Collector:
     def unknowns(self) -> list[Unknown]:
         """What the reads so far could not check, one entry per API and reason."""
         return merge_unknowns(self._unknowns)
+
+    def read_log(self) -> ReadLog:
+        """What this collector's reads so far answered, failed and could not check."""
+        return ReadLog(list(self._unknowns), set(self._answered), set(self._failed))
+
+    def absorb(self, log: ReadLog) -> None:
+        """Count the reads of `log` (made by another collector of the same target, e.g. in the
+        environment process) as this collector's own."""
+        self._unknowns.extend(log.unknowns)
+        self._answered |= log.answered
+        self._failed |= log.failed
 
     async def services(self) -> list[ServiceEvidence]:
         """Cloud Run services of the target (filtered by the config's list); [] when they cannot be listed."""

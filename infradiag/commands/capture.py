@@ -53,7 +53,6 @@ def capture(
     config: ConfigOption = None,
     impersonate: ImpersonateOption = None,
 ) -> None:
-    import asyncio
 
     from infradiag import runtime
     from infradiag.collect.capture import AuthFailed
@@ -76,7 +75,7 @@ def capture(
         name = f"{target.environment}-capture".lower()
         try:
             run = run_capture(target, name, probe_deadline(seconds), redact_identities)
-            captured = runtime.run(asyncio.wait_for(run, timeout=seconds))
+            captured = runtime.run(runtime.within(run, seconds))
         except TimeoutError:
             status.error(
                 f"the deadline of {deadline} passed before the capture was complete; nothing written"

@@ -238,9 +238,17 @@ def accepted_findings(
     --scenario); their causes are checked against the playbooks."""
     from infradiag.suppress import causes_of, load_suppressions
 
-    path = flag
-    if path is None and scenario is None and environment is not None:
-        from infradiag.config import load_config
-
-        path = load_config(config).environment(environment).suppressions
+    path = suppressions_file(environment, scenario, flag, config)
     return [] if path is None else load_suppressions(path, causes_of(playbooks))
+
+
+def suppressions_file(
+    environment: str | None, scenario: Path | None, flag: Path | None, config: Path | None
+) -> Path | None:
+    """The suppressions file a run honours: --suppressions, else the config environment's `suppressions`
+    (none with --scenario); None if there is none."""
+    if flag is not None or scenario is not None or environment is None:
+        return flag
+    from infradiag.config import load_config
+
+    return load_config(config).environment(environment).suppressions

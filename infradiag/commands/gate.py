@@ -135,7 +135,7 @@ async def judge(
             try:
                 # Probes end inside the budget, so a hung endpoint still leaves a verdict for this attempt.
                 run = triage(target, books, probe_deadline(budget))
-                report, _ = await asyncio.wait_for(run, timeout=budget)
+                report, _ = await runtime.within(run, budget)
             except TimeoutError:
                 status.note(f"gate {name}: attempt {attempt}: no verdict within {budget:.0f} s")
                 if not waiting:

@@ -49,7 +49,6 @@ def probe(
 
     Exit 0 when every probe passes, 1 when one fails, 2 on bad usage, 3 when nothing could be probed.
     """
-    import asyncio
     import dataclasses
     import json
     import sys
@@ -74,7 +73,7 @@ def probe(
             )
         run = _probe_environment(target, probe_deadline(seconds))
         try:
-            probes, unknowns = runtime.run(asyncio.wait_for(run, timeout=seconds))
+            probes, unknowns = runtime.run(runtime.within(run, seconds))
         except TimeoutError:
             typer.echo(
                 f"infradiag: the deadline of {deadline} passed before the services were listed", err=True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,8 +22,19 @@ from infradiag.commands.common import (
     format_option,
     open_target,
     parse_duration,
+    suppressions_file,
 )
 from infradiag.commands.probe import ConfirmOption
+
+if TYPE_CHECKING:
+    from infradiag.diagnose.playbook import Playbook
+
+
+def bundled_playbooks() -> list[Playbook]:
+    """The playbooks that ship with infradiag, loaded (with the modules that compile them)."""
+    from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
+
+    return load_playbooks(PLAYBOOK_DIR)
 
 
 def triage(
@@ -58,26 +69,33 @@ def triage(
     impersonate: ImpersonateOption = None,
 ) -> None:
     """Diagnose an environment (or a scenario's twin) and print the ranked remediation plan."""
+    from infradiag.collect import environment_process
     from infradiag.probe.process import prestart
 
-    prestart()  # first: the probe process boots on the other core while the imports below load
-    import asyncio
+    # First: the probe process boots, and the environment process loads the Google libraries, on the other
+    # core while the imports below load.
+    prestart()
+    environment_process.prestart()
     import dataclasses
 
     from infradiag import runtime
-    from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
+    from infradiag.background import Background
     from infradiag.probe.engine import probe_deadline
-    from infradiag.report.junit import write_junit
-    from infradiag.report.output import print_report
     from infradiag.report.progress import Status
-    from infradiag.suppress import apply_suppressions
-    from infradiag.suppress.apply import expiry_warnings
     from infradiag.triage import triage as run_triage
 
     runtime.collect_cycles_only_when_idle()
     seconds = parse_duration(deadline, "--deadline")
-    books = load_playbooks(playbooks or PLAYBOOK_DIR)
-    accepted = accepted_findings(environment, scenario, suppressions, config, books)
+    books: list[Playbook] | Background[list[Playbook]]
+    if playbooks is None and suppressions_file(environment, scenario, suppressions, config) is None:
+        # The bundled playbooks load (they cannot be wrong) while the triage waits for its first answers.
+        books = Background(bundled_playbooks, "playbooks")
+        accepted = []
+    else:  # the user's own files: a mistake in them is said before anything runs
+        from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
+
+        books = load_playbooks(playbooks or PLAYBOOK_DIR)
+        accepted = accepted_findings(environment, scenario, suppressions, config, books)
     with Status(quiet) as status, open_target(environment, scenario, config, impersonate) as target:
         status.task(f"triage {target.environment}: probing services, collecting evidence")
         try:
@@ -87,8 +105,10 @@ def triage(
                 )
             # Probes end before the deadline (cut ones are reported as timeouts), so the report comes out.
             run = run_triage(target, books, probe_deadline(seconds))
-            report, _ = runtime.run(asyncio.wait_for(run, timeout=seconds))
+            report, _ = runtime.run(runtime.within(run, seconds))
         except TimeoutError:
+            from infradiag.report.junit import write_junit
+
             problem = f"the deadline of {deadline} passed before a verdict"
             if junit is not None:
                 write_junit(junit, None, fail_on.value, target.environment, problem)
@@ -99,11 +119,18 @@ def triage(
 
             status.task(f"verifying {len(report.plan)} fix(es) on twins of the scenario")
             twin_scenario = scenario_of(environment, scenario, config)
-            report = verify_report(report, twin_scenario, target, books, seconds)
+            loaded = books.result() if isinstance(books, Background) else books
+            report = verify_report(report, twin_scenario, target, loaded, seconds)
+    from infradiag.report.output import print_report
+    from infradiag.suppress import apply_suppressions
+    from infradiag.suppress.apply import expiry_warnings
+
     report = apply_suppressions(report, accepted, report.started_at.date())
     for warning in expiry_warnings(report):
         status.warn(warning)
     if junit is not None:
+        from infradiag.report.junit import write_junit
+
         write_junit(junit, report, fail_on.value, report.environment)
     print_report(report, output.value)
     raise typer.Exit(exit_code(report, fail_on.value))

@@ -91,7 +91,7 @@ async def _retriage(
         try:
             with twin_target(scenario, base) as target:
                 report, _ = runtime.run(
-                    asyncio.wait_for(triage(target, books, time.monotonic() + seconds), timeout=seconds)
+                    runtime.within(triage(target, books, time.monotonic() + seconds), seconds)
                 )
         except TimeoutError:
             return f"the re-triage did not finish within {seconds:.0f} s"

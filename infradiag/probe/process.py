@@ -105,6 +105,7 @@ class ProbeProcess:
             "options": options,
             "ca_pem": ca_pem,
             "deadline_in_s": left,
+            "sent_at": time.time(),
             "environ": environ,
         }
         try:

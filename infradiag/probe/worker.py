@@ -9,10 +9,11 @@ evidence models, this package) and does nothing but probe.
 Protocol (one JSON object a line; infradiag/probe/process.py is the other end):
 
 - in:  `{"op": "probe", "id": N, "targets": [ProbeTarget...], "options": {...}, "ca_pem": str|null,
-  "deadline_in_s": float|null, "environ": {VAR: value}}` (`environ`: the variables of the targets'
-  `env:VAR` tokens, as the parent sees them); the results come back as `{"op": "results", "id": N, "results":
-  [ProbeResult...]}`, or `{"op": "error", "id": N, ...}` for invalid arguments (probe_all's ValueError or
-  UsageError, raised before anything is sent).
+  "deadline_in_s": float|null, "sent_at": float, "environ": {VAR: value}}` (the deadline is `deadline_in_s`
+  after `sent_at`, the parent's time.time(), however long the request waited here while this process
+  started; `environ`: the variables of the targets' `env:VAR` tokens, as the parent sees them); the results
+  come back as `{"op": "results", "id": N, "results": [ProbeResult...]}`, or `{"op": "error", "id": N, ...}`
+  for invalid arguments (probe_all's ValueError or UsageError, raised before anything is sent).
 - out: `{"op": "token", "id": N, "key": K, "audience": A, "timeout_s": T}` asks the parent for an ID token
   (the run's credentials live there); in: `{"op": "token", "key": K, "token": T}` or `{..., "error": E}`.
 
@@ -98,7 +99,9 @@ async def probe(channel: Channel, request: dict[str, Any]) -> dict[str, Any]:
     if request.get("ca_pem"):
         verify = ssl.create_default_context(cadata=request["ca_pem"])
     left = request.get("deadline_in_s")
-    deadline = None if left is None else time.monotonic() + left
+    # The time since the parent sent it (wall clocks: the only clock two processes surely share).
+    waited = max(0.0, time.time() - request.get("sent_at", time.time()))
+    deadline = None if left is None else time.monotonic() + left - waited
     try:
         results = await probe_all(
             [ProbeTarget.model_validate(t) for t in request["targets"]],

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from infradiag import runtime
 from infradiag.diagnose.playbook import Playbook
 from infradiag.history import HistoryLocation, HistoryStore, Recorded, SweepRecord, record_from_report
 from infradiag.probe.engine import probe_deadline
@@ -78,7 +79,7 @@ async def _triage_record(
     try:
         # Probes end before the deadline (cut ones count as timeouts): a slow environment still gets a report.
         run = triage(target, playbooks, probe_deadline(deadline_s))
-        report, _ = await asyncio.wait_for(run, timeout=deadline_s)
+        report, _ = await runtime.within(run, deadline_s)
         report = apply_suppressions(report, suppressions, report.started_at.date())
     except TimeoutError:
         error = f"the deadline of {deadline_s:g}s passed before a verdict"

@@ -1,0 +1,149 @@
+"""The environment process: every API read of a triage but Cloud Run's services, in a child of its own.
+
+A cold triage spends most of its CPU loading the Google libraries (Compute's alone takes about 0.7 s), and
+the interpreter runs one thread at a time: loaded in the triage's process, they delayed the listing of the
+services and every probe after it (issue 16). Here they load on the other core, from the moment the triage
+starts, while the triage's process loads only the Cloud Run client, lists the services and has them probed.
+The reads themselves are the Collector's (collector.py), exactly as in the triage's process; only their
+answer travels back.
+
+Protocol (pickled tuples on stdin and stdout; infradiag/collect/environment_process.py is the other end, the
+only one that ever writes to this process):
+
+- out, once the libraries are loaded: `("ready", pid)`.
+- in: `("environment", id, target_fields, now, deadline_in_s, sent_at, access)`: `target_fields` rebuild the
+  Target (without its Authenticator); the deadline is `deadline_in_s` after `sent_at` (the parent's
+  time.time()), however long the request waited here while the libraries loaded; `access` is None
+  (anonymous) or `(bearer_token, quota_project)`: the token the run's credentials hold, which this process
+  sends as they are (the parent refreshes them).
+- out: `("environment", id, EnvironmentEvidence, ReadLog)`, or `("crash", id, text)` for a bug here.
+
+The parent owns Ctrl-C: this process ignores SIGINT and is killed when a run is cut. It ends when its stdin
+closes, which also happens when the parent dies however it dies.
+"""
+
+from __future__ import annotations
+
+import signal
+
+# First, before the imports below take their time: a Ctrl-C meant for the parent must not kill this process
+# with a traceback on the user's terminal.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+import asyncio  # noqa: E402
+import gc  # noqa: E402
+import os  # noqa: E402
+import pickle  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from typing import IO, Any  # noqa: E402
+
+from infradiag.collect.clients import ENVIRONMENT_CLIENTS, import_libraries  # noqa: E402
+from infradiag.collect.collector import Collector  # noqa: E402
+from infradiag.identity import Resolved  # noqa: E402
+from infradiag.runtime import new_event_loop  # noqa: E402
+from infradiag.target import Target  # noqa: E402
+
+
+class Replies:
+    """This end of the pipe: whole pickled messages out, from any task."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self._lock = threading.Lock()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        """One message, written and flushed whole."""
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            try:
+                self._out.write(data)
+                self._out.flush()
+            except BrokenPipeError:
+                os._exit(0)  # the parent is gone: nobody is left to read for
+
+
+def credentials_of(access: tuple[str, str | None] | None) -> Resolved | None:
+    """The run's credentials as this process uses them: the parent's current token, sent as is."""
+    if access is None:
+        return None
+    from google.auth.transport.requests import Request
+    from google.oauth2.credentials import Credentials
+
+    token, quota_project = access
+    # No expiry and nothing to refresh with: the token is the parent's, fresh when the request was made.
+    credentials = Credentials(token=token, quota_project_id=quota_project)  # type: ignore[no-untyped-call]
+    return Resolved(credentials, "", Request())
+
+
+async def read_environment(request: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The answer to one environment request."""
+    _, ident, target_fields, now, left, sent_at, access = request
+    target = Target(**target_fields)
+    # The time since the parent sent it (wall clocks: the only clock two processes surely share).
+    waited = max(0.0, time.time() - sent_at)
+    deadline = None if left is None else time.monotonic() + left - waited
+    collector = Collector(target, now, deadline, auth=credentials_of(access))
+    try:
+        found = await collector.environment()
+    finally:
+        collector.close()
+    return ("environment", ident, found, collector.read_log())
+
+
+async def serve(replies: Replies, requests: IO[bytes]) -> None:
+    """Answer requests, each as soon as it arrives, until `requests` ends."""
+    loop = asyncio.get_running_loop()
+    running: set[asyncio.Task[None]] = set()
+    ended = loop.create_future()
+
+    async def answer(request: tuple[Any, ...]) -> None:
+        try:
+            reply = await read_environment(request)
+        except Exception as error:  # a bug here must not leave the parent waiting until its deadline
+            reply = ("crash", request[1], f"{type(error).__name__}: {error}")
+        replies.send(reply)
+
+    def finished(task: asyncio.Task[None]) -> None:
+        running.discard(task)
+        if not running:
+            gc.collect()  # between runs, where it delays no read
+
+    def start(request: tuple[Any, ...]) -> None:
+        task = loop.create_task(answer(request))
+        running.add(task)
+        task.add_done_callback(finished)
+
+    def read() -> None:
+        while True:
+            try:
+                request = pickle.load(requests)
+            except EOFError:
+                break
+            loop.call_soon_threadsafe(start, request)
+        loop.call_soon_threadsafe(ended.set_result, None)
+
+    threading.Thread(target=read, name="requests", daemon=True).start()
+    await ended
+
+
+def main() -> None:
+    """Load the libraries, then serve the parent on stdin/stdout; exit when stdin closes (at once: reads
+    still running are moot)."""
+    gc.disable()
+    # The protocol gets fd 1 to itself: anything printed in this process goes to stderr instead.
+    replies = Replies(os.fdopen(os.dup(1), "wb"))
+    os.dup2(2, 1)
+    import_libraries(ENVIRONMENT_CLIENTS)
+    gc.collect()
+    replies.send(("ready", os.getpid()))
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(serve(replies, sys.stdin.buffer))
+    finally:
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
