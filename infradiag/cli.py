@@ -18,6 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from infradiag.errors import UsageError
+from infradiag.unused_parts import keep_unused_parts_out
 
 if TYPE_CHECKING:
     import typer
@@ -81,10 +82,12 @@ def main() -> None:
     stderr and exit code 2, output that cannot be written (full disk, closed pipe) with one line and exit
     code 3, Ctrl-C with "infradiag: interrupted" and 130, SIGTERM with "infradiag: terminated" and 143, also
     while the process is still starting up."""
+    keep_unused_parts_out()
     stop = _Stop()
     previous = stop.catch_sigterm()
     sys.stdout = _GuardedStdout(sys.stdout)
     try:
+        _start_children_early(sys.argv[1:])
         code = _run(sys.argv[1:])
     except UsageError as error:
         _usage_error(error)
@@ -108,6 +111,23 @@ def main() -> None:
     if code == INTERRUPTED:
         stop.end()
     sys.exit(code)
+
+
+# The commands that triage start their probe and environment processes first thing, so that the children load
+# on the other core while this process loads the command. Started here, before Typer and the commands'
+# modules load, they are about 0.15 s further along when the triage needs them; a command line that turns
+# out to be wrong leaves them nothing to do, and they end with this process.
+_TRIAGING = frozenset({"triage", "gate", "sweep"})
+
+
+def _start_children_early(args: list[str]) -> None:
+    if not args or args[0] not in _TRIAGING or {"--help", "-h"} & set(args):
+        return
+    from infradiag.collect import environment_process
+    from infradiag.probe import process
+
+    process.prestart()
+    environment_process.prestart()
 
 
 def script() -> NoReturn:

@@ -19,10 +19,13 @@ import re
 import sys
 import threading
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from infradiag.identity import Resolved
-from infradiag.target import ApiEndpoints
+from infradiag.unused_parts import keep_unused_parts_out
+
+if TYPE_CHECKING:  # annotations only: `import infradiag.collect` stays cheap (environment_process.prestart)
+    from infradiag.identity import Resolved
+    from infradiag.target import ApiEndpoints
 
 # Every library a triage reads through, and the clients it makes of each (by the client's class name).
 LIBRARIES = ("run_v2", "vpcaccess_v1", "compute_v1", "sqladmin_v1beta4", "monitoring_v3")
@@ -31,25 +34,11 @@ _full_load = threading.RLock()
 
 def lean_packages() -> None:
     """Let google.cloud.<library> (for each of LIBRARIES not imported yet) load without its `__init__`'s
-    eager imports; a name missing from it later loads the whole package, once. And keep api_core from
-    loading google-auth's asyncio transport, which we never use (see _without_async_rest)."""
-    _without_async_rest()
+    eager imports; a name missing from it later loads the whole package, once. And keep api-core from
+    loading google-auth's asyncio transport, which we never use (infradiag/unused_parts.py)."""
+    keep_unused_parts_out()
     for library in LIBRARIES:
         _lean(f"google.cloud.{library}")
-
-
-# google-auth's asyncio session: api_core's operations_v1 (which every client with long-running operations
-# imports) loads it, and with it aiohttp (0.2 s of CPU), whenever it is installed, for an asyncio REST
-# transport these clients never use. A None entry in sys.modules is Python's documented way to make an
-# import fail with ImportError (https://docs.python.org/3/reference/import.html#the-module-cache); api_core
-# checks it with importlib.util.find_spec, which returns None for it, and imports it inside
-# `try: ... except ImportError`, so it then goes without that one transport. Nothing of ours imports it.
-_ASYNC_REST = "google.auth.aio.transport.sessions"
-
-
-def _without_async_rest() -> None:
-    if _ASYNC_REST not in sys.modules:
-        sys.modules[_ASYNC_REST] = None  # type: ignore[assignment]
 
 
 def _lean(name: str) -> None:

@@ -13,7 +13,6 @@ a key, and only through its stdin.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import concurrent.futures
 import contextlib
@@ -85,6 +84,8 @@ class EnvironmentProcess:
         """collector.environment(), read in the child with the collector's target, clock, deadline and
         credentials; what the child's reads answered and failed is added to `collector`. Raises
         EnvironmentProcessGone if the child ended first. Cancelled, it kills the child."""
+        import asyncio  # here: prestart() (this module's import) must cost next to nothing
+
         ident = next(self._ids)
         answer: concurrent.futures.Future[tuple[Any, ...]] = concurrent.futures.Future()
         self._pending[ident] = answer

@@ -58,7 +58,7 @@ def capture(
     from infradiag.collect.capture import AuthFailed
     from infradiag.collect.capture import capture as run_capture
     from infradiag.errors import UsageError
-    from infradiag.probe.engine import probe_deadline
+    from infradiag.probe.dispatch import probe_deadline
     from infradiag.report.progress import Status
 
     if output is None:

@@ -108,7 +108,7 @@ async def judge(
     import asyncio
 
     from infradiag import runtime
-    from infradiag.probe.engine import probe_deadline
+    from infradiag.probe.dispatch import probe_deadline
     from infradiag.suppress import apply_suppressions
     from infradiag.triage import triage
 

@@ -58,7 +58,7 @@ def probe(
     from rich.console import Console
 
     from infradiag import runtime
-    from infradiag.probe.engine import probe_deadline
+    from infradiag.probe.dispatch import probe_deadline
     from infradiag.probe.view import probe_report, render_probes
     from infradiag.report.literal import literal
 

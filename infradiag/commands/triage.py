@@ -80,7 +80,7 @@ def triage(
 
     from infradiag import runtime
     from infradiag.background import Background
-    from infradiag.probe.engine import probe_deadline
+    from infradiag.probe.dispatch import probe_deadline
     from infradiag.report.progress import Status
     from infradiag.triage import triage as run_triage
 

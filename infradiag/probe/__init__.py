@@ -10,14 +10,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from infradiag.probe.engine import probe_all, probe_services
+    from infradiag.probe.dispatch import probe_services
+    from infradiag.probe.engine import probe_all
     from infradiag.probe.targets import probe_targets
     from infradiag.probe.text import excerpt, redact
 
 __all__ = ["excerpt", "probe_all", "probe_services", "probe_targets", "redact"]
 _HOMES = {
     "probe_all": "engine",
-    "probe_services": "engine",
+    "probe_services": "dispatch",
     "probe_targets": "targets",
     "excerpt": "text",
     "redact": "text",

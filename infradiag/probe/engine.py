@@ -18,20 +18,17 @@ import asyncio
 import ssl
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 import httpx
 
 from infradiag.config.model import ProbeSettings
-from infradiag.evidence.model import ProbePhases, ProbeResult, ProbeTarget, ServiceEvidence
+from infradiag.evidence.model import ProbePhases, ProbeResult, ProbeTarget
 from infradiag.probe.auth import Credentials
 from infradiag.probe.checks import Checks
 from infradiag.probe.http import Attempt, Limits, probe_once
 from infradiag.probe.network import ProbeTransport
-from infradiag.probe.targets import probe_targets
 from infradiag.probe.text import duration, scrub
 from infradiag.probe.tls import verifies
-from infradiag.target import Target
 
 # The defaults of an environment's probe settings are the engine's own.
 _DEFAULTS = ProbeSettings()
@@ -168,41 +165,3 @@ def _scrubbed(result: ProbeResult, secrets: Iterable[str]) -> ProbeResult:
     if result.confirmation is not None:
         update["confirmation"] = _scrubbed(result.confirmation, secrets)
     return result.model_copy(update=update)
-
-
-def probe_deadline(seconds: float) -> float:
-    """The time.monotonic() instant by which probes must end for a run with an overall deadline of `seconds`
-    starting now: a reserve (15 %, at most 2 s) is kept for diagnosis and the report after the probes."""
-    return time.monotonic() + seconds - min(2.0, 0.15 * seconds)
-
-
-async def probe_services(
-    services: list[ServiceEvidence], target: Target, deadline: float | None = None
-) -> list[ProbeResult]:
-    """Every health URL of `services`, probed with the target's probe settings, ending by `deadline`.
-    Certificates verify against the system's trust store plus the target's `extra_ca_pem`, if any.
-
-    The probes run in the probe process (process.py), where no work of this process can stall the event loop
-    that times them; only where that process cannot run do they run here."""
-    from infradiag.probe.process import ProbeProcessGone, probe_in_child
-
-    settings = target.probe
-    targets = probe_targets(services, target)
-    options: dict[str, Any] = {
-        "timeout_s": settings.probe_timeout_s,
-        "concurrency": settings.probe_concurrency,
-        "max_body_bytes": settings.probe_max_body_bytes,
-        "max_redirects": settings.probe_max_redirects,
-        "confirm": settings.probe_confirm,
-    }
-    try:
-        return await probe_in_child(targets, options, target.extra_ca_pem, deadline, target.auth.id_token)
-    except ProbeProcessGone:
-        pass  # no child: the probes are still owed, here, within what is left of the deadline
-    verify: bool | ssl.SSLContext = True
-    if target.extra_ca_pem:
-        # create_default_context loads the system's CAs first; cadata adds the twin's (PEM as str, not DER).
-        verify = ssl.create_default_context(cadata=target.extra_ca_pem)
-    return await probe_all(
-        targets, verify=verify, deadline=deadline, id_token=target.auth.id_token, **options
-    )

@@ -12,7 +12,6 @@ ID tokens for private services are minted here, with the run's credentials, when
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import concurrent.futures
 import contextlib
@@ -90,6 +89,8 @@ class ProbeProcess:
         """probe_all(targets, **options) in the child, ending by `deadline` (a time.monotonic() instant),
         trusting `ca_pem` besides the system's CAs. Raises as probe_all does for invalid arguments, and
         ProbeProcessGone if the child ended first. Cancelled, it kills the child."""
+        import asyncio  # here: prestart() (this module's import) must cost next to nothing
+
         ident = next(self._ids)
         answer: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
         self._pending[ident] = answer

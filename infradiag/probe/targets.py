@@ -9,8 +9,6 @@ Checks: a path's own setting, else its service's, else the default (200; 101 for
 
 from __future__ import annotations
 
-import httpx
-
 from infradiag.config.probes import PathProbe, ServiceProbes
 from infradiag.evidence.model import ProbeTarget, ServiceEvidence
 from infradiag.target import Target
@@ -62,5 +60,7 @@ def _target(
 
 
 def _origin(url: str) -> str:
+    import httpx  # here: the triage's process lists targets without loading httpx (dispatch.py)
+
     parsed = httpx.URL(url)
     return f"{parsed.scheme}://{parsed.netloc.decode()}"

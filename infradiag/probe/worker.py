@@ -29,6 +29,10 @@ import signal
 # with a traceback on the user's terminal.
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 
+from infradiag.unused_parts import keep_unused_parts_out  # noqa: E402
+
+keep_unused_parts_out()  # before httpx loads
+
 import asyncio  # noqa: E402
 import concurrent.futures  # noqa: E402
 import gc  # noqa: E402

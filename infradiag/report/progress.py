@@ -8,23 +8,37 @@ rules: none when NO_COLOR is set (https://no-color.org), TERM is dumb, or standa
 
 from __future__ import annotations
 
+import os
+import sys
 from types import TracebackType
-
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING
 
 from infradiag.report.literal import literal, visible
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+# What makes rich take standard error for a terminal besides isatty() (rich/console.py, is_terminal).
+_TERMINAL_HINTS = ("FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+
+
+def _may_be_terminal() -> bool:
+    return sys.stderr.isatty() or any(os.environ.get(name) for name in _TERMINAL_HINTS)
+
 
 class Status:
-    """What a command shows while it works; a context manager around the live display."""
+    """What a command shows while it works; a context manager around the live display. Where standard
+    error cannot be a terminal, rich (0.05-0.1 s of a cold start) loads with the first line shown."""
 
     def __init__(self, quiet: bool = False, console: Console | None = None) -> None:
-        self.console = console or Console(stderr=True)
+        self._console = console
         self.quiet = quiet
-        self.live = not quiet and self.console.is_terminal
+        self.live = not quiet and (console is not None or _may_be_terminal()) and self.console.is_terminal
         self._progress: Progress | None = None
         if self.live:
+            from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}", markup=False),
@@ -33,6 +47,15 @@ class Status:
                 console=self.console,
                 transient=True,
             )
+
+    @property
+    def console(self) -> Console:
+        """Where the lines go: rich's console on standard error (made on first use)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True)
+        return self._console
 
     def __enter__(self) -> Status:
         if self._progress is not None:

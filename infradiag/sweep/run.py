@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from infradiag import runtime
 from infradiag.diagnose.playbook import Playbook
 from infradiag.history import HistoryLocation, HistoryStore, Recorded, SweepRecord, record_from_report
-from infradiag.probe.engine import probe_deadline
+from infradiag.probe.dispatch import probe_deadline
 from infradiag.report.model import TriageReport
 from infradiag.suppress import Suppression, apply_suppressions
 from infradiag.sweep.diff import SweepChange, compare
