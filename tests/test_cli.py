@@ -218,3 +218,53 @@ def test_the_console_script_exits_at_once_yet_runs_exit_handlers_and_flushes(
         assert report["environment"] and report["probes"]
     else:
         assert result.stdout == "" and result.stderr.count("\n") == 1
+
+
+# What the triage's own process must not load (issue 16): the libraries its children load (the probe
+# process httpx, the environment process every Google library but Cloud Run's), and what no process of
+# ours uses (httpx's command-line client with Pygments, google-auth's asyncio transport with aiohttp).
+_NOT_IN_THE_TRIAGE_PROCESS = (
+    "httpx",
+    "aiohttp",
+    "pygments",
+    "google.cloud.compute_v1.types",
+    "google.cloud.sqladmin_v1beta4.types",
+    "google.cloud.monitoring_v3.types",
+)
+
+
+@pytest.mark.process
+def test_a_triage_leaves_the_heavy_libraries_to_its_children(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from infradiag.twin.scenario import load_scenario
+    from infradiag.twin.server import Twin
+
+    scenario = load_scenario(INCIDENT)
+    with Twin(scenario) as twin:  # here: a twin in the triage's process would load what it must not
+        assert twin.addresses is not None
+        config = tmp_path / "infradiag.toml"
+        config.write_text(
+            f'[environments.staging]\nproject = "{scenario.project}"\nregion = "{scenario.region}"\n'
+            f'api_endpoint = "{twin.addresses.rest}"\nmonitoring_endpoint = "{twin.addresses.grpc}"\n'
+            f'now = "{scenario.now.isoformat()}"\n'
+        )
+        code = (
+            "import sys\n"
+            "from infradiag.cli import main\n"
+            f"sys.argv = ['infradiag', 'triage', 'staging', '--config', {str(config)!r}, '--format=json']\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            f"heavy = {_NOT_IN_THE_TRIAGE_PROCESS!r}\n"
+            "print(sorted(m for m in sys.modules if sys.modules[m] is not None and "
+            "any(m == h or m.startswith(h + '.') for h in heavy)))\n"
+            "from infradiag.collect import environment_process\n"
+            "from infradiag.probe import process\n"
+            "print(process.child_pid() is not None, environment_process.child_pid() is not None)\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, timeout=120
+        )
+    report, loaded, children = result.stdout.strip().rsplit("\n", 2)
+    found = json.loads(report)
+    # A whole triage ran: probes, and the reads that find the saturated connector (connector and metrics).
+    assert found["probes"] and "vpc_connector.saturated" in json.dumps(found["findings"])
+    assert loaded == "[]"
+    assert children == "True True"  # the probes and the reads were made there
