@@ -30,14 +30,33 @@ import signal
 # with a traceback on the user's terminal.
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-import asyncio  # noqa: E402
-import gc  # noqa: E402
 import os  # noqa: E402
 import pickle  # noqa: E402
+import queue  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
-import time  # noqa: E402
 from typing import IO, Any  # noqa: E402
+
+# Requests wait here from the start. The end of stdin ends this process at once, also while the libraries are
+# still loading: a parent that is gone (a command line that turned out wrong, a Ctrl-C) leaves nothing to
+# load them for.
+_inbox: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+
+
+def _receive(requests: IO[bytes]) -> None:
+    while True:
+        try:
+            _inbox.put(pickle.load(requests))
+        except (EOFError, pickle.UnpicklingError, OSError):
+            os._exit(0)  # the parent closed the pipe: reads still running are moot
+
+
+if __name__ == "__main__":
+    threading.Thread(target=_receive, args=(sys.stdin.buffer,), name="requests", daemon=True).start()
+
+import asyncio  # noqa: E402
+import gc  # noqa: E402
+import time  # noqa: E402
 
 from infradiag.collect.clients import ENVIRONMENT_CLIENTS, import_libraries  # noqa: E402
 from infradiag.collect.collector import Collector  # noqa: E402
@@ -92,11 +111,10 @@ async def read_environment(request: tuple[Any, ...]) -> tuple[Any, ...]:
     return ("environment", ident, found, collector.read_log())
 
 
-async def serve(replies: Replies, requests: IO[bytes]) -> None:
-    """Answer requests, each as soon as it arrives, until `requests` ends."""
+async def serve(replies: Replies, inbox: queue.SimpleQueue[tuple[Any, ...]]) -> None:
+    """Answer the requests of `inbox`, each as soon as it arrives, until the process ends."""
     loop = asyncio.get_running_loop()
     running: set[asyncio.Task[None]] = set()
-    ended = loop.create_future()
 
     async def answer(request: tuple[Any, ...]) -> None:
         try:
@@ -115,22 +133,17 @@ async def serve(replies: Replies, requests: IO[bytes]) -> None:
         running.add(task)
         task.add_done_callback(finished)
 
-    def read() -> None:
+    def hand_over() -> None:
         while True:
-            try:
-                request = pickle.load(requests)
-            except EOFError:
-                break
-            loop.call_soon_threadsafe(start, request)
-        loop.call_soon_threadsafe(ended.set_result, None)
+            loop.call_soon_threadsafe(start, inbox.get())
 
-    threading.Thread(target=read, name="requests", daemon=True).start()
-    await ended
+    threading.Thread(target=hand_over, name="hand-over", daemon=True).start()
+    await loop.create_future()  # until stdin ends (_receive ends the process)
 
 
 def main() -> None:
-    """Load the libraries, then serve the parent on stdin/stdout; exit when stdin closes (at once: reads
-    still running are moot)."""
+    """Load the libraries, then answer the parent's requests on stdout; the process ends when stdin
+    closes."""
     gc.disable()
     # The protocol gets fd 1 to itself: anything printed in this process goes to stderr instead.
     replies = Replies(os.fdopen(os.dup(1), "wb"))
@@ -140,7 +153,7 @@ def main() -> None:
     replies.send(("ready", os.getpid()))
     loop = new_event_loop()
     try:
-        loop.run_until_complete(serve(replies, sys.stdin.buffer))
+        loop.run_until_complete(serve(replies, _inbox))
     finally:
         os._exit(0)
 
