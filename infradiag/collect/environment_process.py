@@ -91,7 +91,10 @@ class EnvironmentProcess:
         self._pending[ident] = answer
         deadline = collector.deadline
         try:
-            access = await asyncio.to_thread(bearer_access, collector.clients.auth)
+            try:
+                access = await asyncio.to_thread(bearer_access, collector.clients.auth)
+            except Exception as error:  # e.g. a refresh refused: the reads here say so, each as an unknown
+                raise EnvironmentProcessGone(f"no token to give the environment process: {error}") from None
             left = None if deadline is None else deadline - time.monotonic()
             target = target_fields(collector.target)
             self._send(("environment", ident, target, collector.now, left, time.time(), access))
@@ -113,7 +116,10 @@ class EnvironmentProcess:
         return found  # type: ignore[no-any-return]
 
     def _send(self, message: tuple[Any, ...]) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # something of the target that cannot cross: the reads are made here
+            raise EnvironmentProcessGone(f"the request cannot be sent ({error})") from None
         try:
             with self._lock:
                 self._stdin.write(data)
@@ -125,7 +131,10 @@ class EnvironmentProcess:
         while True:
             try:
                 message = pickle.load(out)  # the child is this package's own worker: trusted
-            except (EOFError, pickle.UnpicklingError, OSError):
+            except EOFError:
+                break
+            except Exception:  # a reply that cannot be read: the child is no use any more
+                self.kill()
                 break
             if message[0] == "ready":
                 self.child_pid = message[1]

@@ -153,3 +153,29 @@ def test_a_child_that_dies_leaves_the_reads_to_this_process() -> None:
 
         found = runtime.run(main())
     assert found == here[0]
+
+
+def test_credentials_that_cannot_give_a_token_leave_unknowns_not_a_crash() -> None:
+    from google.auth.transport.requests import Request
+    from google.oauth2.credentials import Credentials
+
+    from infradiag.identity import Resolved
+
+    scenario = load_scenario(SCENARIOS / "staging-healthy.yaml")
+    # Expired, and nothing to refresh it with: every attempt to send it fails in google-auth.
+    stale = Credentials(token=None)  # type: ignore[no-untyped-call]
+    with Twin(scenario) as twin:
+        target = _target(twin, scenario)
+
+        async def main() -> tuple[EnvironmentEvidence, ReadLog]:
+            auth = Resolved(stale, "", Request())
+            collector = Collector(target, scenario.now, time.monotonic() + 30, auth=auth)
+            try:
+                found = await environment_process.environment_elsewhere(collector)
+            finally:
+                collector.close()
+            return found, collector.read_log()
+
+        found, log = runtime.run(main())
+    assert not found.found and log.unknowns and not log.answered
+    assert {u.source for u in log.unknowns} >= {"vpcaccess", "compute", "sql", "monitoring"}
