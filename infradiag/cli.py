@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import errno
+import gc
 import os
 import signal
 import sys
@@ -123,6 +124,9 @@ _TRIAGING = frozenset({"triage", "gate", "sweep"})
 def _start_children_early(args: list[str]) -> None:
     if not args or args[0] not in _TRIAGING or {"--help", "-h"} & set(args):
         return
+    # These commands collect cycles only when idle (runtime.collect_cycles_only_when_idle): from here on,
+    # so that none runs over the objects the imports below create either.
+    gc.disable()
     from infradiag.collect import environment_process
     from infradiag.probe import process
 

@@ -30,6 +30,10 @@ import signal
 # with a traceback on the user's terminal.
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 
+import gc  # noqa: E402
+
+gc.disable()  # cycles are collected between requests (serve), never over the libraries' loading
+
 import os  # noqa: E402
 import pickle  # noqa: E402
 import queue  # noqa: E402
@@ -55,7 +59,6 @@ if __name__ == "__main__":
     threading.Thread(target=_receive, args=(sys.stdin.buffer,), name="requests", daemon=True).start()
 
 import asyncio  # noqa: E402
-import gc  # noqa: E402
 import time  # noqa: E402
 
 from infradiag.collect.clients import ENVIRONMENT_CLIENTS, import_libraries  # noqa: E402
@@ -144,7 +147,6 @@ async def serve(replies: Replies, inbox: queue.SimpleQueue[tuple[Any, ...]]) -> 
 def main() -> None:
     """Load the libraries, then answer the parent's requests on stdout; the process ends when stdin
     closes."""
-    gc.disable()
     # The protocol gets fd 1 to itself: anything printed in this process goes to stderr instead.
     replies = Replies(os.fdopen(os.dup(1), "wb"))
     os.dup2(2, 1)

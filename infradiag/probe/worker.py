@@ -29,13 +29,16 @@ import signal
 # with a traceback on the user's terminal.
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 
+import gc  # noqa: E402
+
+gc.disable()  # cycles are collected between requests (serve), never over the imports or the probes
+
 from infradiag.unused_parts import keep_unused_parts_out  # noqa: E402
 
 keep_unused_parts_out()  # before httpx loads
 
 import asyncio  # noqa: E402
 import concurrent.futures  # noqa: E402
-import gc  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -184,7 +187,6 @@ async def warm_up() -> None:
 
 def main() -> None:
     """Serve the parent on stdin/stdout; exit when stdin closes (at once: probes still running are moot)."""
-    gc.disable()
     # The protocol gets fd 1 to itself: anything printed in this process goes to stderr instead.
     channel = Channel(os.fdopen(os.dup(1), "wb"))
     os.dup2(2, 1)
