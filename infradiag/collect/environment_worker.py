@@ -61,6 +61,7 @@ if __name__ == "__main__":
 import asyncio  # noqa: E402
 import time  # noqa: E402
 
+from infradiag.child_process import Outbox  # noqa: E402
 from infradiag.collect.clients import ENVIRONMENT_CLIENTS, import_libraries  # noqa: E402
 from infradiag.collect.collector import Collector  # noqa: E402
 from infradiag.identity import Resolved  # noqa: E402
@@ -71,19 +72,12 @@ from infradiag.target import Target  # noqa: E402
 class Replies:
     """This end of the pipe: whole pickled messages out, from any task."""
 
-    def __init__(self, out: IO[bytes]) -> None:
-        self._out = out
-        self._lock = threading.Lock()
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
 
     def send(self, message: tuple[Any, ...]) -> None:
         """One message, written and flushed whole."""
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        with self._lock:
-            try:
-                self._out.write(data)
-                self._out.flush()
-            except BrokenPipeError:
-                os._exit(0)  # the parent is gone: nobody is left to read for
+        self._outbox.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def credentials_of(access: tuple[str, str | None] | None) -> Resolved | None:
@@ -147,9 +141,7 @@ async def serve(replies: Replies, inbox: queue.SimpleQueue[tuple[Any, ...]]) -> 
 def main() -> None:
     """Load the libraries, then answer the parent's requests on stdout; the process ends when stdin
     closes."""
-    # The protocol gets fd 1 to itself: anything printed in this process goes to stderr instead.
-    replies = Replies(os.fdopen(os.dup(1), "wb"))
-    os.dup2(2, 1)
+    replies = Replies(Outbox())
     import_libraries(ENVIRONMENT_CLIENTS)
     gc.collect()
     replies.send(("ready", os.getpid()))

@@ -48,6 +48,7 @@ import threading  # noqa: E402
 import time  # noqa: E402
 from typing import Any, BinaryIO  # noqa: E402
 
+from infradiag.child_process import Outbox  # noqa: E402
 from infradiag.errors import UsageError  # noqa: E402
 from infradiag.evidence.model import ProbeTarget  # noqa: E402
 from infradiag.probe.engine import probe_all  # noqa: E402
@@ -57,21 +58,14 @@ from infradiag.runtime import new_event_loop  # noqa: E402
 class Channel:
     """This end of the pipe pair: whole lines out (from any thread), ID tokens asked of the parent."""
 
-    def __init__(self, out: BinaryIO) -> None:
-        self._out = out
-        self._lock = threading.Lock()
+    def __init__(self, outbox: Outbox) -> None:
+        self._outbox = outbox
         self._keys = itertools.count()
         self._tokens: dict[int, concurrent.futures.Future[str]] = {}
 
     def send(self, message: dict[str, Any]) -> None:
         """One message, written and flushed whole."""
-        line = json.dumps(message, separators=(",", ":")).encode() + b"\n"
-        with self._lock:
-            try:
-                self._out.write(line)
-                self._out.flush()
-            except BrokenPipeError:
-                os._exit(0)  # the parent is gone: nobody is left to probe for
+        self._outbox.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
 
     def id_token(self, request: int, audience: str, timeout_s: float) -> str:
         """An ID token for `audience` from the parent's credentials (blocking; called on a thread by
@@ -187,9 +181,7 @@ async def warm_up() -> None:
 
 def main() -> None:
     """Serve the parent on stdin/stdout; exit when stdin closes (at once: probes still running are moot)."""
-    # The protocol gets fd 1 to itself: anything printed in this process goes to stderr instead.
-    channel = Channel(os.fdopen(os.dup(1), "wb"))
-    os.dup2(2, 1)
+    channel = Channel(Outbox())
     loop = new_event_loop()
     try:
         loop.run_until_complete(warm_up())
