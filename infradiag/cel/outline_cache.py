@@ -21,12 +21,10 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infradiag.cel.parser_cache import cache_directory
+from infradiag.cel.parser_cache import cache_directory, write_cache_file
 
 
 @dataclass(frozen=True)
@@ -88,17 +86,5 @@ class OutlineCache:
         data = {
             s: [sorted(o.names), sorted(o.free), o.result_type, o.tree] for s, o in self._entries().items()
         }
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
-        except OSError:
-            return  # e.g. a read-only home: the next start parses again
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(data, out, separators=(",", ":"))
-            os.replace(temporary, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):  # a full disk, or the name taken by a directory
-                os.unlink(temporary)
-            return
-        self._added = False
+        if write_cache_file(self.path, data):
+            self._added = False

@@ -12,10 +12,13 @@ parser itself, as before.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
+import json
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 # The celpy version whose CELParser.__init__ the Lark options below copy.
@@ -26,6 +29,26 @@ def cache_directory() -> Path:
     """Where infradiag keeps what it can rebuild: $XDG_CACHE_HOME/infradiag, else ~/.cache/infradiag."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "infradiag"
+
+
+def write_cache_file(path: Path, data: object) -> bool:
+    """Write `data` as compact JSON to `path` whole or not at all (a temporary file renamed over it, so a
+    concurrent reader sees the old file or the new one); False, leaving nothing behind, where it cannot be
+    written (a read-only home, a full disk, the name taken by a directory): the next start rebuilds it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=path.name, dir=path.parent)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out, separators=(",", ":"))
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        return False
+    return True
 
 
 def install_cached_parser() -> None:

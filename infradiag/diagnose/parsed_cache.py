@@ -15,12 +15,10 @@ import functools
 import hashlib
 import importlib.metadata
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from infradiag.cel.parser_cache import cache_directory
+from infradiag.cel.parser_cache import cache_directory, write_cache_file
 
 _YAMLFILE = Path(__file__).resolve().parent.parent / "yamlfile.py"
 
@@ -81,17 +79,5 @@ class ParsedCache:
         """Write the entries if any were added; does nothing when the cache directory cannot be written."""
         if not self._added or self.path is None:
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=self.path.name, dir=self.path.parent)
-        except OSError:
-            return  # e.g. a read-only home: the next start parses again
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(self._entries(), out, separators=(",", ":"))
-            os.replace(temporary, self.path)
-        except OSError:
-            with contextlib.suppress(OSError):  # a full disk, or the name taken by a directory
-                os.unlink(temporary)
-            return
-        self._added = False
+        if write_cache_file(self.path, self._entries()):
+            self._added = False
