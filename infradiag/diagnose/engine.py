@@ -9,7 +9,7 @@ from typing import Any
 from infradiag.cel import CelEvalError, Expression, Template
 from infradiag.diagnose.context import FindingSummary
 from infradiag.diagnose.findings import Citation, Finding, Fix, Why, merge_findings
-from infradiag.diagnose.playbook import Node, Playbook, Remediation, causes_of
+from infradiag.diagnose.playbook import Node, Playbook, Remediation, causes_of, expression_in, template_in
 from infradiag.diagnose.symptoms import fold_explained
 from infradiag.evidence import Evidence, ProbeResult, Unknown
 from infradiag.fixes import FieldChange, build_change, gcloud_command, terraform_block
@@ -92,14 +92,10 @@ class _Walk:
         self._forms = playbook.compiled_forms()
 
     def _expression(self, source: str) -> Expression:
-        compiled = self._forms[f"e:{source}"]
-        assert isinstance(compiled, Expression)
-        return compiled
+        return expression_in(self._forms, source)
 
     def _template(self, source: str) -> Template:
-        compiled = self._forms[f"t:{source}"]
-        assert isinstance(compiled, Template)
-        return compiled
+        return template_in(self._forms, source)
 
     def _ready(
         self, names: frozenset[str], activation: dict[str, Any], computing: frozenset[str] = frozenset()

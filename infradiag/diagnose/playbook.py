@@ -173,15 +173,11 @@ class Playbook(_Model):
 
     def expression(self, source: str) -> Expression:
         """The compiled form of a CEL source that appears in this playbook."""
-        compiled = self._compiled[f"e:{source}"]
-        assert isinstance(compiled, Expression)
-        return compiled
+        return expression_in(self._compiled, source)
 
     def template(self, source: str) -> Template:
         """The compiled form of a template that appears in this playbook."""
-        compiled = self._compiled[f"t:{source}"]
-        assert isinstance(compiled, Template)
-        return compiled
+        return template_in(self._compiled, source)
 
     def compiled_forms(self) -> Mapping[str, Expression | Template]:
         """Every compiled form, by `e:SOURCE` (expressions) and `t:SOURCE` (templates)."""
@@ -413,3 +409,17 @@ def causes_of(node: Node) -> list[str]:
     for child in node.then:
         found += [c for c in causes_of(child) if c not in found]
     return found
+
+
+def expression_in(forms: Mapping[str, Expression | Template], source: str) -> Expression:
+    """The compiled form of the CEL source `source` among a playbook's compiled_forms()."""
+    compiled = forms[f"e:{source}"]
+    assert isinstance(compiled, Expression)
+    return compiled
+
+
+def template_in(forms: Mapping[str, Expression | Template], source: str) -> Template:
+    """The compiled form of the template `source` among a playbook's compiled_forms()."""
+    compiled = forms[f"t:{source}"]
+    assert isinstance(compiled, Template)
+    return compiled
