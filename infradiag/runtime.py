@@ -24,6 +24,8 @@ from types import FrameType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+# How often an interrupted run's cancellation is repeated until the run has ended (run()).
+RECANCEL_S = 0.1
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -63,12 +65,20 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         running = asyncio.current_task()
         return await main
 
+    def keep_cancelling(task: asyncio.Task[T]) -> None:
+        # Python 3.11's asyncio.wait_for loses a cancellation that lands as its inner awaitable completes
+        # (https://github.com/python/cpython/issues/86296), and the run then carried on to its deadline: so
+        # the cancellation is repeated until the task has ended.
+        if not task.done():
+            task.cancel()
+            task.get_loop().call_later(RECANCEL_S, keep_cancelling, task)
+
     def on_sigint(signum: int, frame: FrameType | None) -> None:
         nonlocal interrupted
         if interrupted or running is None:
             raise KeyboardInterrupt
         interrupted = True
-        running.get_loop().call_soon_threadsafe(running.cancel)
+        running.get_loop().call_soon_threadsafe(keep_cancelling, running)
 
     handle = threading.current_thread() is threading.main_thread()
     handle = handle and signal.getsignal(signal.SIGINT) is signal.default_int_handler
