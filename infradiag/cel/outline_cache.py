@@ -62,6 +62,8 @@ class OutlineCache:
             self._known = {}
             with contextlib.suppress(OSError, ValueError, TypeError, KeyError):  # unreadable: rebuilt
                 data = json.loads(self.path.read_text(encoding="utf-8"))
+                if not isinstance(data, dict):
+                    raise ValueError("not the cache's shape")
                 self._known = {
                     source: Outline(frozenset(names), frozenset(free), result_type, tree)
                     for source, (names, free, result_type, tree) in data.items()

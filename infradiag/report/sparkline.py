@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from infradiag.report.model import ReportSeries
@@ -28,15 +29,17 @@ def _slices(points: list[float], width: int) -> list[float]:
 
 
 def _number(value: float) -> str:
-    if value == int(value) and abs(value) >= 1:
+    if value.is_integer() and abs(value) >= 1:
         return f"{value:.0f}"  # a count (instances)
     return f"{value:.2f}" if abs(value) < 10 else f"{value:.0f}"
 
 
 def sparkline(series: ReportSeries) -> Sparkline | None:
     """The series drawn from 0 (or its lowest point, when negative) to its highest point or threshold,
-    whichever is larger; None for a series without points."""
-    points = _slices(series.points, MAX_WIDTH)
+    whichever is larger; None for a series without points. Points that are not finite numbers (NaN, which
+    Monitoring can report, or infinity) are left out: they have no height to draw."""
+    values = [v for v in series.points if math.isfinite(v)]
+    points = _slices(values, MAX_WIDTH)
     if not points:
         return None
     threshold = series.threshold
@@ -45,9 +48,9 @@ def sparkline(series: ReportSeries) -> Sparkline | None:
     top = len(BARS) - 1
     bars = "".join(BARS[min(top, max(0, round((v - low) / (high - low) * top)))] for v in points)
     over = tuple(threshold is not None and v >= threshold for v in points)
-    first, last = _number(series.points[0]), _number(series.points[-1])
+    first, last = _number(values[0]), _number(values[-1])
     caption = f"{series.aggregation}: {first} -> {last}"
     if threshold is not None:
-        above = sum(1 for v in series.points if v >= threshold)
-        caption += f"; {above}/{len(series.points)} at or over {_number(threshold)}"
+        above = sum(1 for v in values if v >= threshold)
+        caption += f"; {above}/{len(values)} at or over {_number(threshold)}"
     return Sparkline(bars, over, caption)

@@ -66,12 +66,13 @@ def test_each_dialect_keeps_its_own_outlines(cache_home: Path) -> None:
         Dialect().compile_expression("twice(limit) > 1")
 
 
-def test_a_damaged_cache_is_rebuilt(cache_home: Path) -> None:
+@pytest.mark.parametrize("damage", ['{"half a write', "[1, 2]", '{"x": 3}'], ids=["cut", "list", "entry"])
+def test_a_damaged_cache_is_rebuilt(cache_home: Path, damage: str) -> None:
     first = Dialect()
     first.compile_expression(SOURCE)
     first.remember()
     [path] = cache_home.glob("cel-outlines-*.json")
-    path.write_text('{"half a write')
+    path.write_text(damage)
     again = Dialect()
     assert again.compile_expression(SOURCE).is_true(ACTIVATION)
     again.remember()

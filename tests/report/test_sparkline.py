@@ -55,6 +55,13 @@ def test_a_long_series_is_summarised_by_the_largest_point_of_each_slice() -> Non
     assert drawn.caption.endswith("1/90 at or over 0.90")
 
 
+def test_points_that_are_not_numbers_are_left_out_not_a_crash() -> None:
+    drawn = sparkline(_series([0.5, float("nan"), 0.95, float("inf")]))
+    assert drawn is not None
+    assert len(drawn.bars) == 2 and drawn.caption == "p95 per minute: 0.50 -> 0.95; 1/2 at or over 0.90"
+    assert sparkline(_series([float("nan")])) is None
+
+
 def test_no_points_no_line_and_no_threshold_no_mark() -> None:
     assert sparkline(_series([])) is None
     drawn = sparkline(_series([1.0, 2.0], threshold=None))
