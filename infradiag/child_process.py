@@ -20,8 +20,21 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from typing import IO, Any, Generic, TypeVar
+
+
+def wall_deadline(deadline: float | None) -> float | None:
+    """A time.monotonic() deadline as a time.time() instant, to send to a child: the wall clock is the one
+    clock two processes surely share, and a request that waited while the child started keeps the run's
+    deadline."""
+    return None if deadline is None else time.time() + (deadline - time.monotonic())
+
+
+def monotonic_deadline(at: float | None) -> float | None:
+    """A wall_deadline() back on this process's time.monotonic()."""
+    return None if at is None else time.monotonic() + (at - time.time())
 
 
 class ChildGone(RuntimeError):
@@ -117,10 +130,8 @@ P = TypeVar("P", bound=ChildProcess)
 class Kept(Generic[P]):
     """The one child of a kind this process keeps: started on demand, again after it ended."""
 
-    def __init__(self, start: Callable[[], P], gone: type[ChildGone], what: str) -> None:
-        self._start = start
-        self._gone = gone
-        self._what = what
+    def __init__(self, kind: type[P]) -> None:
+        self._kind = kind
         self._lock = threading.Lock()
         self.current: P | None = None
 
@@ -135,9 +146,9 @@ class Kept(Generic[P]):
         with self._lock:
             if self.current is None or not self.current.alive():
                 try:
-                    self.current = self._start()
+                    self.current = self._kind()
                 except OSError as error:
-                    raise self._gone(f"cannot start {self._what}: {error}") from None
+                    raise self._kind.gone(f"cannot start {self._kind.what}: {error}") from None
             return self.current
 
     def child_pid(self) -> int | None:

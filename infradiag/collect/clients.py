@@ -80,19 +80,18 @@ lean_packages()  # before any collector module imports from a library (collect/_
 def client_class(library: str, client: str) -> Any:
     """The class `client` of google.cloud.<library>, from its own module: e.g. ("compute_v1",
     "NetworksClient") is google.cloud.compute_v1.services.networks.client.NetworksClient."""
-    lean_packages()
     service = re.sub(r"(?<!^)(?=[A-Z])", "_", client.removesuffix("Client")).lower()
     package = f"google.cloud.{library}.services.{service}"
     _lean(package)
     return getattr(importlib.import_module(f"{package}.client"), client)
 
 
-def import_libraries(clients: tuple[tuple[str, str], ...] | None = None) -> None:
-    """Load `clients` (default: every client a triage uses) without making one: seconds of CPU on a busy
-    machine, best spent before a deadline starts rather than inside the first API read of each library."""
-    for library, client in CLIENTS if clients is None else clients:
+def import_libraries(clients: tuple[tuple[str, str], ...]) -> None:
+    """Load `clients` without making one: seconds of CPU on a busy machine, best spent before a deadline
+    starts rather than inside the first API read of each library."""
+    for library, client in clients:
         client_class(library, client)
-    if clients is None or any(library == "monitoring_v3" for library, _ in clients):
+    if any(library == "monitoring_v3" for library, _ in clients):
         import grpc  # noqa: F401
 
         importlib.import_module("google.cloud.monitoring_v3.types")  # the requests monitoring.py builds
@@ -120,7 +119,6 @@ ENVIRONMENT_CLIENTS = (
     ("monitoring_v3", "MetricServiceClient"),
     ("monitoring_v3", "AlertPolicyServiceClient"),
 )
-CLIENTS = SERVICES_CLIENTS + ENVIRONMENT_CLIENTS
 
 
 class Clients:
@@ -163,81 +161,81 @@ class Clients:
         if channel is not None:
             channel.close()
 
-    @cached_property
+    @property
     def run_services(self) -> Any:
         """run_v2.ServicesClient."""
-        return client_class("run_v2", "ServicesClient")(**self._rest_kwargs())
+        return self.rest("run_v2", "ServicesClient")
 
-    @cached_property
+    @property
     def vpc_access(self) -> Any:
         """vpcaccess_v1.VpcAccessServiceClient."""
-        return client_class("vpcaccess_v1", "VpcAccessServiceClient")(**self._rest_kwargs())
+        return self.rest("vpcaccess_v1", "VpcAccessServiceClient")
 
-    @cached_property
+    @property
     def run_revisions(self) -> Any:
         """run_v2.RevisionsClient."""
-        return client_class("run_v2", "RevisionsClient")(**self._rest_kwargs())
+        return self.rest("run_v2", "RevisionsClient")
 
-    @cached_property
+    @property
     def firewalls(self) -> Any:
         """compute_v1.FirewallsClient (Compute's library is REST only)."""
-        return client_class("compute_v1", "FirewallsClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "FirewallsClient")
 
-    @cached_property
+    @property
     def networks(self) -> Any:
         """compute_v1.NetworksClient (networks.get and getEffectiveFirewalls)."""
-        return client_class("compute_v1", "NetworksClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "NetworksClient")
 
-    @cached_property
+    @property
     def region_network_firewall_policies(self) -> Any:
         """compute_v1.RegionNetworkFirewallPoliciesClient (getEffectiveFirewalls of a region)."""
-        return client_class("compute_v1", "RegionNetworkFirewallPoliciesClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "RegionNetworkFirewallPoliciesClient")
 
-    @cached_property
+    @property
     def subnetworks(self) -> Any:
         """compute_v1.SubnetworksClient."""
-        return client_class("compute_v1", "SubnetworksClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "SubnetworksClient")
 
-    @cached_property
+    @property
     def routers(self) -> Any:
         """compute_v1.RoutersClient."""
-        return client_class("compute_v1", "RoutersClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "RoutersClient")
 
-    @cached_property
+    @property
     def backend_services(self) -> Any:
         """compute_v1.BackendServicesClient (global backend services, and the aggregated list)."""
-        return client_class("compute_v1", "BackendServicesClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "BackendServicesClient")
 
-    @cached_property
+    @property
     def region_backend_services(self) -> Any:
         """compute_v1.RegionBackendServicesClient (getHealth of regional backend services)."""
-        return client_class("compute_v1", "RegionBackendServicesClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "RegionBackendServicesClient")
 
-    @cached_property
+    @property
     def health_checks(self) -> Any:
         """compute_v1.HealthChecksClient."""
-        return client_class("compute_v1", "HealthChecksClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "HealthChecksClient")
 
-    @cached_property
+    @property
     def instance_groups(self) -> Any:
         """compute_v1.InstanceGroupsClient (the aggregated list of zonal and regional groups)."""
-        return client_class("compute_v1", "InstanceGroupsClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "InstanceGroupsClient")
 
-    @cached_property
+    @property
     def instances(self) -> Any:
         """compute_v1.InstancesClient."""
-        return client_class("compute_v1", "InstancesClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "InstancesClient")
 
-    @cached_property
+    @property
     def network_endpoint_groups(self) -> Any:
         """compute_v1.NetworkEndpointGroupsClient."""
-        return client_class("compute_v1", "NetworkEndpointGroupsClient")(**self._rest_kwargs())
+        return self.rest("compute_v1", "NetworkEndpointGroupsClient")
 
-    @cached_property
+    @property
     def sql_instances(self) -> Any:
         """sqladmin_v1beta4.SqlInstancesServiceClient: v1beta4, because in this library only v1beta4 has a
         REST transport (sqladmin_v1 is gRPC only); both describe the same DatabaseInstance."""
-        return client_class("sqladmin_v1beta4", "SqlInstancesServiceClient")(**self._rest_kwargs())
+        return self.rest("sqladmin_v1beta4", "SqlInstancesServiceClient")
 
     @cached_property
     def _monitoring_channel(self) -> Any:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from infradiag.child_process import ChildGone, ChildProcess, Kept
+from infradiag.child_process import ChildGone, ChildProcess, Kept, wall_deadline
 
 if TYPE_CHECKING:  # loaded when the environment is asked for: prestart() must cost next to nothing
     from infradiag.collect.collector import Collector, EnvironmentEvidence
@@ -55,9 +55,8 @@ class EnvironmentProcess(ChildProcess):
                 access = await asyncio.to_thread(bearer_access, collector.clients.auth)
             except Exception as error:  # e.g. a refresh refused: the reads here say so, each as an unknown
                 raise EnvironmentProcessGone(f"no token to give the environment process: {error}") from None
-            left = None if deadline is None else deadline - time.monotonic()
             target = target_fields(collector.target)
-            self._send(("environment", ident, target, collector.now, left, time.time(), access))
+            self._send(("environment", ident, target, collector.now, wall_deadline(deadline), access))
             waited = None if deadline is None else deadline - time.monotonic() + ANSWER_GRACE_S
             reply = await asyncio.wait_for(asyncio.wrap_future(answer), timeout=waited)
         except TimeoutError:
@@ -121,7 +120,7 @@ def bearer_access(auth: Resolved | None) -> tuple[str, str | None] | None:
     return authorization.removeprefix("Bearer "), getattr(auth.credentials, "quota_project_id", None)
 
 
-_kept = Kept(EnvironmentProcess, EnvironmentProcessGone, "the environment process")
+_kept = Kept(EnvironmentProcess)
 atexit.register(_kept.close)
 
 

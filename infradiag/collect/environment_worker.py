@@ -11,9 +11,10 @@ Protocol (pickled tuples on stdin and stdout; infradiag/collect/environment_proc
 only one that ever writes to this process):
 
 - out, once the libraries are loaded: `("ready", pid)`.
-- in: `("environment", id, target_fields, now, deadline_in_s, sent_at, access)`: `target_fields` rebuild the
-  Target (without its Authenticator); the deadline is `deadline_in_s` after `sent_at` (the parent's
-  time.time()), however long the request waited here while the libraries loaded; `access` is None
+- in: `("environment", id, target_fields, now, deadline_at, access)`: `target_fields` rebuild the Target
+  (without its Authenticator); `deadline_at` is the parent's deadline as a time.time() instant
+  (child_process.wall_deadline), however long the request waited here while the libraries loaded; `access`
+  is None
   (anonymous) or `(bearer_token, quota_project)`: the token the run's credentials hold, which this process
   sends as they are (the parent refreshes them).
 - out: `("environment", id, EnvironmentEvidence, ReadLog)`, or `("crash", id, text)` for a bug here.
@@ -59,9 +60,8 @@ if __name__ == "__main__":
     threading.Thread(target=_receive, args=(sys.stdin.buffer,), name="requests", daemon=True).start()
 
 import asyncio  # noqa: E402
-import time  # noqa: E402
 
-from infradiag.child_process import Outbox  # noqa: E402
+from infradiag.child_process import Outbox, monotonic_deadline  # noqa: E402
 from infradiag.collect.clients import ENVIRONMENT_CLIENTS, import_libraries  # noqa: E402
 from infradiag.collect.collector import Collector  # noqa: E402
 from infradiag.identity import Resolved  # noqa: E402
@@ -69,15 +69,9 @@ from infradiag.runtime import new_event_loop  # noqa: E402
 from infradiag.target import Target  # noqa: E402
 
 
-class Replies:
-    """This end of the pipe: whole pickled messages out, from any task."""
-
-    def __init__(self, outbox: Outbox) -> None:
-        self._outbox = outbox
-
-    def send(self, message: tuple[Any, ...]) -> None:
-        """One message, written and flushed whole."""
-        self._outbox.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+def send(outbox: Outbox, message: tuple[Any, ...]) -> None:
+    """One pickled message to the parent, written and flushed whole."""
+    outbox.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def credentials_of(access: tuple[str, str | None] | None) -> Resolved | None:
@@ -95,11 +89,9 @@ def credentials_of(access: tuple[str, str | None] | None) -> Resolved | None:
 
 async def read_environment(request: tuple[Any, ...]) -> tuple[Any, ...]:
     """The answer to one environment request."""
-    _, ident, target_fields, now, left, sent_at, access = request
+    _, ident, target_fields, now, deadline_at, access = request
     target = Target(**target_fields)
-    # The time since the parent sent it (wall clocks: the only clock two processes surely share).
-    waited = max(0.0, time.time() - sent_at)
-    deadline = None if left is None else time.monotonic() + left - waited
+    deadline = monotonic_deadline(deadline_at)
     collector = Collector(target, now, deadline, auth=credentials_of(access))
     try:
         found = await collector.environment()
@@ -108,7 +100,7 @@ async def read_environment(request: tuple[Any, ...]) -> tuple[Any, ...]:
     return ("environment", ident, found, collector.read_log())
 
 
-async def serve(replies: Replies, inbox: queue.SimpleQueue[tuple[Any, ...]]) -> None:
+async def serve(outbox: Outbox, inbox: queue.SimpleQueue[tuple[Any, ...]]) -> None:
     """Answer the requests of `inbox`, each as soon as it arrives, until the process ends."""
     loop = asyncio.get_running_loop()
     running: set[asyncio.Task[None]] = set()
@@ -118,7 +110,7 @@ async def serve(replies: Replies, inbox: queue.SimpleQueue[tuple[Any, ...]]) -> 
             reply = await read_environment(request)
         except Exception as error:  # a bug here must not leave the parent waiting until its deadline
             reply = ("crash", request[1], f"{type(error).__name__}: {error}")
-        replies.send(reply)
+        send(outbox, reply)
 
     def finished(task: asyncio.Task[None]) -> None:
         running.discard(task)
@@ -141,13 +133,13 @@ async def serve(replies: Replies, inbox: queue.SimpleQueue[tuple[Any, ...]]) -> 
 def main() -> None:
     """Load the libraries, then answer the parent's requests on stdout; the process ends when stdin
     closes."""
-    replies = Replies(Outbox())
+    outbox = Outbox()
     import_libraries(ENVIRONMENT_CLIENTS)
     gc.collect()
-    replies.send(("ready", os.getpid()))
+    send(outbox, ("ready", os.getpid()))
     loop = new_event_loop()
     try:
-        loop.run_until_complete(serve(replies, _inbox))
+        loop.run_until_complete(serve(outbox, _inbox))
     finally:
         os._exit(0)
 

@@ -17,7 +17,6 @@ from infradiag.commands.common import (
     QuietOption,
     ScenarioOption,
     SuppressionsOption,
-    accepted_findings,
     exit_code,
     format_option,
     open_target,
@@ -28,6 +27,7 @@ from infradiag.commands.probe import ConfirmOption
 
 if TYPE_CHECKING:
     from infradiag.diagnose.playbook import Playbook
+    from infradiag.suppress import Suppression
 
 
 def bundled_playbooks() -> list[Playbook]:
@@ -69,13 +69,7 @@ def triage(
     impersonate: ImpersonateOption = None,
 ) -> None:
     """Diagnose an environment (or a scenario's twin) and print the ranked remediation plan."""
-    from infradiag.collect import environment_process
-    from infradiag.probe.process import prestart
-
-    # First: the probe process boots, and the environment process loads the Google libraries, on the other
-    # core while the imports below load.
-    prestart()
-    environment_process.prestart()
+    # The probe and environment processes are starting already (cli.main; else importing infradiag.triage).
     import dataclasses
 
     from infradiag import runtime
@@ -87,15 +81,18 @@ def triage(
     runtime.collect_cycles_only_when_idle()
     seconds = parse_duration(deadline, "--deadline")
     books: list[Playbook] | Background[list[Playbook]]
-    if playbooks is None and suppressions_file(environment, scenario, suppressions, config) is None:
+    accepted_file = suppressions_file(environment, scenario, suppressions, config)
+    accepted: list[Suppression] = []
+    if playbooks is None and accepted_file is None:
         # The bundled playbooks load (they cannot be wrong) while the triage waits for its first answers.
         books = Background(bundled_playbooks, "playbooks")
-        accepted = []
     else:  # the user's own files: a mistake in them is said before anything runs
         from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbooks
+        from infradiag.suppress import causes_of, load_suppressions
 
         books = load_playbooks(playbooks or PLAYBOOK_DIR)
-        accepted = accepted_findings(environment, scenario, suppressions, config, books)
+        if accepted_file is not None:
+            accepted = load_suppressions(accepted_file, causes_of(books))
     with Status(quiet) as status, open_target(environment, scenario, config, impersonate) as target:
         status.task(f"triage {target.environment}: probing services, collecting evidence")
         try:

@@ -171,14 +171,6 @@ class Playbook(_Model):
     path: Path = Path("<memory>")
     _compiled: dict[str, Expression | Template] = PrivateAttr(default_factory=dict)
 
-    def expression(self, source: str) -> Expression:
-        """The compiled form of a CEL source that appears in this playbook."""
-        return expression_in(self._compiled, source)
-
-    def template(self, source: str) -> Template:
-        """The compiled form of a template that appears in this playbook."""
-        return template_in(self._compiled, source)
-
     def compiled_forms(self) -> Mapping[str, Expression | Template]:
         """Every compiled form, by `e:SOURCE` (expressions) and `t:SOURCE` (templates)."""
         return self._compiled

@@ -192,11 +192,6 @@ class TlsStream(httpcore.AsyncNetworkStream):
         self._tls = context.wrap_bio(self._incoming, self._outgoing, server_hostname=server_hostname)
         self.handshake_s = 0.0
 
-    @property
-    def arrived_at(self) -> float | None:
-        """When bytes last arrived on the connection below, on time.perf_counter(); None before any."""
-        return self._raw.arrived_at
-
     async def handshake(self) -> None:
         """Shake hands; raises what SSLObject.do_handshake raises (ssl.SSLCertVerificationError...), the
         OSError the connection fails with, ConnectionResetError if the server closes it first."""

@@ -12,11 +12,10 @@ import atexit
 import json
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from infradiag.child_process import ChildGone, ChildProcess, Kept
+from infradiag.child_process import ChildGone, ChildProcess, Kept, wall_deadline
 from infradiag.errors import UsageError
 
 if TYPE_CHECKING:  # loaded when a probe is asked for: prestart() must cost next to nothing
@@ -56,7 +55,6 @@ class ProbeProcess(ChildProcess):
 
         ident, answer = self.new_request()
         self._id_tokens[ident] = id_token
-        left = None if deadline is None else deadline - time.monotonic()
         # `env:VAR` tokens as this process sees them now: the child's environment is a copy from its start.
         named = {t.auth.removeprefix("env:") for t in targets if t.auth and t.auth.startswith("env:")}
         environ = {name: os.environ[name] for name in named if name in os.environ}
@@ -66,8 +64,7 @@ class ProbeProcess(ChildProcess):
             "targets": [t.model_dump(mode="json") for t in targets],
             "options": options,
             "ca_pem": ca_pem,
-            "deadline_in_s": left,
-            "sent_at": time.time(),
+            "deadline_at": wall_deadline(deadline),
             "environ": environ,
         }
         try:
@@ -129,7 +126,7 @@ class ProbeProcess(ChildProcess):
             return  # nobody waits for this token any more
 
 
-_kept = Kept(ProbeProcess, ProbeProcessGone, "the probe process")
+_kept = Kept(ProbeProcess)
 atexit.register(_kept.close)
 
 

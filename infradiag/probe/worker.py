@@ -9,11 +9,11 @@ evidence models, this package) and does nothing but probe.
 Protocol (one JSON object a line; infradiag/probe/process.py is the other end):
 
 - in:  `{"op": "probe", "id": N, "targets": [ProbeTarget...], "options": {...}, "ca_pem": str|null,
-  "deadline_in_s": float|null, "sent_at": float, "environ": {VAR: value}}` (the deadline is `deadline_in_s`
-  after `sent_at`, the parent's time.time(), however long the request waited here while this process
-  started; `environ`: the variables of the targets' `env:VAR` tokens, as the parent sees them); the results
-  come back as `{"op": "results", "id": N, "results": [ProbeResult...]}`, or `{"op": "error", "id": N, ...}`
-  for invalid arguments (probe_all's ValueError or UsageError, raised before anything is sent).
+  "deadline_at": float|null, "environ": {VAR: value}}` (`deadline_at`: the parent's deadline as a
+  time.time() instant, child_process.wall_deadline; `environ`: the variables of the targets' `env:VAR`
+  tokens, as the parent sees them); the results come back as `{"op": "results", "id": N, "results":
+  [ProbeResult...]}`, or `{"op": "error", "id": N, ...}` for invalid arguments (probe_all's ValueError or
+  UsageError, raised before anything is sent).
 - out: `{"op": "token", "id": N, "key": K, "audience": A, "timeout_s": T}` asks the parent for an ID token
   (the run's credentials live there); in: `{"op": "token", "key": K, "token": T}` or `{..., "error": E}`.
 
@@ -45,10 +45,9 @@ import os  # noqa: E402
 import ssl  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
-import time  # noqa: E402
 from typing import Any, BinaryIO  # noqa: E402
 
-from infradiag.child_process import Outbox  # noqa: E402
+from infradiag.child_process import Outbox, monotonic_deadline  # noqa: E402
 from infradiag.errors import UsageError  # noqa: E402
 from infradiag.evidence.model import ProbeTarget  # noqa: E402
 from infradiag.probe.engine import probe_all  # noqa: E402
@@ -99,10 +98,7 @@ async def probe(channel: Channel, request: dict[str, Any]) -> dict[str, Any]:
     verify: bool | ssl.SSLContext = True
     if request.get("ca_pem"):
         verify = ssl.create_default_context(cadata=request["ca_pem"])
-    left = request.get("deadline_in_s")
-    # The time since the parent sent it (wall clocks: the only clock two processes surely share).
-    waited = max(0.0, time.time() - request.get("sent_at", time.time()))
-    deadline = None if left is None else time.monotonic() + left - waited
+    deadline = monotonic_deadline(request.get("deadline_at"))
     try:
         results = await probe_all(
             [ProbeTarget.model_validate(t) for t in request["targets"]],
@@ -184,7 +180,10 @@ def main() -> None:
     channel = Channel(Outbox())
     loop = new_event_loop()
     try:
-        loop.run_until_complete(warm_up())
+        try:
+            loop.run_until_complete(warm_up())
+        except Exception as error:  # no loopback server here: the probes are still better made here
+            print(f"infradiag: the probe process could not warm up: {error}", file=sys.stderr)
         gc.collect()
         channel.send({"op": "ready", "pid": os.getpid()})
         loop.run_until_complete(serve(channel, sys.stdin.buffer))
