@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import triage_scale  # noqa: E402
 
 # Runs `infradiag ARGS` in this fresh interpreter through the console script's entry point, then reports the
-# peak RSS of this process and of its probe process (read from /proc while it still runs) on the file
-# descriptor named by INFRADIAG_BENCH_FD.
+# peak RSS and the CPU time of this process and of its two children (read from /proc while they still run)
+# on the file descriptor named by INFRADIAG_BENCH_FD.
 DRIVER = """
 import atexit, json, os, resource, sys
 def peak_kib(pid):
@@ -49,14 +49,25 @@ def peak_kib(pid):
             return next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
     except (OSError, StopIteration):
         return None
+def cpu_ms(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 def report():
     from infradiag.collect import environment_process
     from infradiag.probe import process
     probe, environment = process.child_pid(), environment_process.child_pid()
+    own = resource.getrusage(resource.RUSAGE_SELF)
     with os.fdopen(int(os.environ["INFRADIAG_BENCH_FD"]), "w") as out:
-        json.dump({"rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        json.dump({"rss_kib": own.ru_maxrss,
                    "probe_rss_kib": peak_kib(probe) if probe else None,
-                   "environment_rss_kib": peak_kib(environment) if environment else None}, out)
+                   "environment_rss_kib": peak_kib(environment) if environment else None,
+                   "cpu_ms": (own.ru_utime + own.ru_stime) * 1000,
+                   "probe_cpu_ms": cpu_ms(probe) if probe else None,
+                   "environment_cpu_ms": cpu_ms(environment) if environment else None}, out)
 atexit.register(report)  # run by the console script's own exit, while the children still run
 sys.argv = ["infradiag", *sys.argv[1:]]
 from infradiag.cli import script
@@ -84,6 +95,7 @@ def cold_runs(size: int, runs: int) -> dict[str, Any]:
     twin.start()
     walls: list[float] = []
     peaks: list[tuple[int, int | None]] = []
+    cpus: list[tuple[float, float, float]] = []  # CPU ms of the triage, probe and environment processes
     stalls: list[float] = []
     unaccounted: list[float] = []
     try:
@@ -127,6 +139,13 @@ def cold_runs(size: int, runs: int) -> dict[str, Any]:
                 peaks.append(
                     (memory["rss_kib"], memory.get("probe_rss_kib"), memory.get("environment_rss_kib"))
                 )
+                cpus.append(
+                    (
+                        memory["cpu_ms"],
+                        memory.get("probe_cpu_ms") or 0.0,
+                        memory.get("environment_cpu_ms") or 0.0,
+                    )
+                )
                 for probe in report["probes"]:
                     stalls.append(probe["latencyMs"] - triage_scale.ENDPOINT_DELAY_MS)
                     unaccounted.append(probe["latencyMs"] - _phase_sum(probe["phases"]))
@@ -146,7 +165,20 @@ def cold_runs(size: int, runs: int) -> dict[str, Any]:
         "environment_rss_kib": max((p[2] or 0) for p in peaks) or None,
         "stalls": stalls,
         "unaccounted": unaccounted,
+        "cpu_ms": tuple(statistics.median(c[i] for c in cpus) for i in range(3)),
+        "api_delay_ms": float(triage_scale.API_DELAY_MS),
     }
+
+
+def floor_ms(startup_ms: float, cpu_ms: tuple[float, float, float], api_delay_ms: float) -> float:
+    """The least wall time a cold triage with this CPU can take on this machine: the environment process
+    cannot answer before the interpreter has started, its own CPU (the libraries, then the answers) is spent
+    and one API call has come back; and the three processes' CPU shares the machine's cores. The twin's CPU
+    and the triage's own wait for the listing and probes are left out, so the true floor is higher."""
+    _, _, environment = cpu_ms
+    serial = startup_ms + environment + api_delay_ms
+    shared = sum(cpu_ms) / (os.cpu_count() or 1)
+    return max(serial, shared)
 
 
 def list_pages(methods: list[str], runs: int) -> int:
@@ -188,8 +220,9 @@ def main() -> int:
     args = parser.parse_args()
     startup = python_startup_ms()
     header = (
-        "services  cold ms  bound ms  cold ratio  warm ms  warm ratio  triage RSS  probe RSS  env RSS"
-        "  sum MiB  stall p50/p99/max cold  warm p99/max  unaccounted max"
+        "services  cold ms  bound ms  cold ratio  floor ms  floor ratio  CPU ms triage/probe/env"
+        "  warm ms  warm ratio  triage RSS  probe RSS  env RSS  sum MiB  stall p50/p99/max cold"
+        "  warm p99/max  unaccounted max"
     )
     print(f"python -c pass: {startup:.0f} ms")
     print(header)
@@ -202,8 +235,11 @@ def main() -> int:
         probe_rss = (cold["probe_rss_kib"] or 0) / 1024
         environment_rss = (cold["environment_rss_kib"] or 0) / 1024
         stalls = cold["stalls"]
+        floor = floor_ms(startup, cold["cpu_ms"], cold["api_delay_ms"])
+        cpu = "/".join(f"{ms:.0f}" for ms in cold["cpu_ms"])
         print(
-            f"{size:>8}  {wall:>7.0f}  {bound:>8.0f}  {wall / bound:>10.2f}  {warm['wall_ms']:>7}"
+            f"{size:>8}  {wall:>7.0f}  {bound:>8.0f}  {wall / bound:>10.2f}  {floor:>8.0f}"
+            f"  {floor / bound:>11.2f}  {cpu:>23}  {warm['wall_ms']:>7}"
             f"  {warm['ratio']:>10}  {rss:>10.0f}  {probe_rss:>9.0f}  {environment_rss:>7.0f}"
             f"  {rss + probe_rss + environment_rss:>7.0f}"
             f"  {percentile(stalls, 0.5):>6.1f}/{percentile(stalls, 0.99):.1f}/{max(stalls):.1f}"
@@ -213,6 +249,8 @@ def main() -> int:
     print(
         "cold: median wall of fresh `infradiag triage` processes; bound = python -c pass + critical path;"
         " warm: bench/triage_scale.py's median warm triage against the critical path alone\n"
+        "floor: the least a cold triage with that CPU can take here: max(python -c pass + the environment"
+        " process's CPU + one API call, all three processes' CPU / cores)\n"
         "stall: probe latency minus the endpoint's 300 ms delay (ms); unaccounted: latency minus the sum of"
         " its phases (ms)"
     )
