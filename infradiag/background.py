@@ -17,7 +17,8 @@ T = TypeVar("T")
 
 
 class Background(Generic[T]):
-    """fn() on a daemon thread, started by start() or, at the latest, by the first wait for its result."""
+    """fn() run once: on a daemon thread from start(), or else by the first caller of result() on its own
+    thread (a thread that would only wait for another is not started)."""
 
     def __init__(self, fn: Callable[[], T], name: str) -> None:
         self._fn = fn
@@ -26,13 +27,18 @@ class Background(Generic[T]):
         self._started = False
         self._lock = threading.Lock()
 
-    def start(self) -> None:
-        """Start fn() now, unless it was started already."""
+    def _claim(self) -> bool:
+        """True for the one caller that is to run fn()."""
         with self._lock:
             if self._started:
-                return
+                return False
             self._started = True
-        threading.Thread(target=self._run, name=self._name, daemon=True).start()
+            return True
+
+    def start(self) -> None:
+        """Start fn() on a thread of its own now, unless it was started already."""
+        if self._claim():
+            threading.Thread(target=self._run, name=self._name, daemon=True).start()
 
     def _run(self) -> None:
         try:
@@ -41,11 +47,13 @@ class Background(Generic[T]):
             self._future.set_exception(error)
 
     def result(self) -> T:
-        """fn()'s result, or its exception raised here, waiting for it (started now if it was not)."""
-        self.start()
+        """fn()'s result, or its exception raised here: run on this thread if nothing started it yet,
+        else waited for."""
+        if self._claim():
+            self._run()
         return self._future.result()
 
     async def wait(self) -> T:
-        """As result(), without blocking the event loop."""
+        """As result(), without blocking the event loop (fn() runs on a thread of its own)."""
         self.start()
         return await asyncio.wrap_future(self._future)
