@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from infradiag.diagnose.findings import Finding, Fix, Why
+from infradiag.priority import Priority
 from infradiag.report.model import (
     ReportFinding,
     ReportPhases,
@@ -48,4 +50,19 @@ def degraded_report(
         findings=list(findings),
         plan=list(plan),
         unknowns=list(unknowns),
+    )
+
+
+def diagnosed(
+    cause: str, priority: Priority, title: str, resource: str, services: Sequence[str], why: Why, fix: Fix
+) -> Finding:
+    """A finding as the diagnosis hands it to build_report: one resource, one why, its fix."""
+    return Finding(
+        cause=cause,
+        priority=priority,
+        title=title,
+        resource=resource,
+        affected_services=list(services),
+        why=[why],
+        remediation=fix,
     )

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import hcl2
 from rich.console import Console
 
-from infradiag.diagnose.findings import Citation, Finding, Fix, Why
+from infradiag.diagnose.findings import Citation, Fix, Why
 from infradiag.evidence import Evidence
 from infradiag.fixes import FieldChange, Risk, build_change, gcloud_command, terraform_block
 from infradiag.plan import make_plan
@@ -20,6 +20,7 @@ from infradiag.report.junit import junit_xml
 from infradiag.report.markdown import render_markdown
 from infradiag.report.model import TriageReport
 from infradiag.report.terminal import render
+from tests.report.reports import diagnosed
 from tests.report.schema import assert_valid_report
 from tests.report.test_markdown import fences
 
@@ -53,14 +54,9 @@ def _report() -> TriageReport:
         way_back=change.way_back,
         change=change,
     )
-    finding = Finding(
-        cause="sql.max_connections_exhausted",
-        priority="P1",
-        title="db is out of connections",
-        resource=INSTANCE,
-        affected_services=["api"],
-        why=[Why(question="Room?", answer="No", evidence=[Citation(source="sql", detail="98 of 100")])],
-        remediation=fix,
+    why = Why(question="Room?", answer="No", evidence=[Citation(source="sql", detail="98 of 100")])
+    finding = diagnosed(
+        "sql.max_connections_exhausted", "P1", "db is out of connections", INSTANCE, ["api"], why, fix
     )
     evidence = Evidence(project="p", region="r1", now=NOW)
     return build_report("staging", evidence, [finding], make_plan([finding]), "degraded", NOW, 5)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
-from infradiag.diagnose.findings import Citation, Finding, Fix, Why
-from infradiag.evidence import ConnectorEvidence, Evidence, MetricSeries
+from infradiag.diagnose.findings import Citation, Fix, Why
+from infradiag.evidence import Evidence, MetricSeries
 from infradiag.evidence.metrics import CONNECTOR_CPU, CONNECTOR_SENT_BYTES
 from infradiag.plan import make_plan
 from infradiag.report.build import build_report
@@ -17,6 +17,7 @@ from infradiag.report.markdown import render_markdown
 from infradiag.report.model import ReportSeries, TriageReport
 from infradiag.report.sparkline import BARS, sparkline
 from infradiag.report.terminal import render
+from tests.report.reports import diagnosed
 
 NOW = datetime(2026, 9, 15, 23, 6, 52, tzinfo=UTC)
 CONNECTOR = "projects/p/locations/r/connectors/c"
@@ -70,41 +71,43 @@ def test_no_points_no_line_and_no_threshold_no_mark() -> None:
     assert drawn.caption == "p95 per minute: 1 -> 2"  # whole numbers (an instance count) without decimals
 
 
-def _saturated() -> TriageReport:
-    finding = Finding(
-        cause="vpc_connector.saturated",
-        priority="P0",
-        title="VPC connector c is out of capacity",
+def _read(metric: str, aggregation: str, points: list[float], limit: float | None = None) -> MetricSeries:
+    """The series of `metric` on connector c as monitoring gives it: one point a minute up to NOW."""
+    return MetricSeries(
+        metric=metric,
         resource=CONNECTOR,
-        affected_services=["a"],
-        why=[
-            Why(
-                question="Why would connector c fail them?",
-                answer="It is out of capacity",
-                evidence=[
-                    Citation(source="monitoring", detail=f"{CONNECTOR_CPU} p95 0.99 over 10 min"),
-                    Citation(source="vpcaccess", detail=f"c: state READY ({CONNECTOR_CPU} is not read here)"),
-                ],
-            )
-        ],
-        remediation=Fix(summary="Raise the capacity of c"),
-    )
-    series = MetricSeries(
-        metric=CONNECTOR_CPU,
-        resource=CONNECTOR,
-        aggregation="p95 per minute",
-        start=NOW - timedelta(minutes=10),
+        aggregation=aggregation,
+        start=NOW - timedelta(minutes=len(points)),
         end=NOW,
         period_s=60,
-        points=RISING,
+        points=points,
+        limit=limit,
     )
-    other = series.model_copy(update={"resource": "projects/p/locations/r/connectors/other", "points": [0.1]})
-    connector = ConnectorEvidence(name="c", resource=CONNECTOR, region="r", state="READY")
-    evidence = Evidence(
-        project="p", region="r", now=NOW, connectors=[connector], metric_series=[other, series]
+
+
+def _out_of_capacity(why: Why, read: list[MetricSeries], thresholds: dict[str, float]) -> TriageReport:
+    """The report of connector c out of capacity for service `a` for the reason `why` gives, with the series
+    monitoring answered (`read`) judged against the environment's `thresholds`."""
+    fix = Fix(summary="Raise the capacity of c")
+    finding = diagnosed(
+        "vpc_connector.saturated", "P0", "VPC connector c is out of capacity", CONNECTOR, ["a"], why, fix
     )
-    thresholds = {"connector_cpu_saturated": 0.9}
+    evidence = Evidence(project="p", region="r", now=NOW, metric_series=read)
     return build_report("e", evidence, [finding], make_plan([finding]), "down", NOW, 1, thresholds=thresholds)
+
+
+def _saturated() -> TriageReport:
+    why = Why(
+        question="Why would connector c fail them?",
+        answer="It is out of capacity",
+        evidence=[
+            Citation(source="monitoring", detail=f"{CONNECTOR_CPU} p95 0.99 over 10 min"),
+            Citation(source="vpcaccess", detail=f"c: state READY ({CONNECTOR_CPU} is not read here)"),
+        ],
+    )
+    series = _read(CONNECTOR_CPU, "p95 per minute", RISING)
+    other = series.model_copy(update={"resource": "projects/p/locations/r/connectors/other", "points": [0.1]})
+    return _out_of_capacity(why, [other, series], {"connector_cpu_saturated": 0.9})
 
 
 def test_the_report_carries_the_series_of_the_metric_a_monitoring_line_cites() -> None:
@@ -136,30 +139,10 @@ def test_a_series_with_a_limit_of_its_own_is_judged_against_the_environments_sha
         source="monitoring",
         detail=f"{CONNECTOR_SENT_BYTES} + received_bytes_count peak 290 Mbps of a 300 Mbps ceiling",
     )
-    finding = Finding(
-        cause="vpc_connector.saturated",
-        priority="P0",
-        title="VPC connector c is out of capacity",
-        resource=CONNECTOR,
-        affected_services=["a"],
-        why=[Why(question="Why?", answer="throughput", evidence=[citation])],
-        remediation=Fix(summary="Raise the capacity of c"),
-    )
-    series = MetricSeries(
-        metric=CONNECTOR_SENT_BYTES,
-        resource=CONNECTOR,
-        aggregation="sent + received Mbps per minute",
-        start=NOW - timedelta(minutes=3),
-        end=NOW,
-        period_s=60,
-        points=[100.0, 200.0, 290.0],
-        limit=300.0,  # the connector's documented ceiling
-    )
-    evidence = Evidence(project="p", region="r", now=NOW, metric_series=[series])
-    thresholds = {"connector_throughput_saturated": 0.9}
-    report = build_report(
-        "e", evidence, [finding], make_plan([finding]), "down", NOW, 1, thresholds=thresholds
-    )
+    why = Why(question="Why?", answer="throughput", evidence=[citation])
+    # A limit of 300 Mbps: the connector's documented ceiling.
+    series = _read(CONNECTOR_SENT_BYTES, "sent + received Mbps per minute", [100.0, 200.0, 290.0], 300.0)
+    report = _out_of_capacity(why, [series], {"connector_throughput_saturated": 0.9})
     drawn = report.findings[0].why[0].evidence[0].series
     assert drawn is not None
     assert drawn.threshold == 270.0  # 90 % of 300 Mbps
