@@ -4,7 +4,6 @@ as the playbook engine adds)."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import Any
 from infradiag.cel.analysis import free_identifiers, identifiers, static_type
 from infradiag.cel.compiler import Compiler
 from infradiag.cel.outline_cache import Outline, OutlineCache
+from infradiag.cel.parser_cache import cel_environment
 from infradiag.cel.text import TEXT_FUNCTIONS, to_text
 from infradiag.cel.tree import Node, decode, encode, from_lark
 from infradiag.cel.values import CelError, CelUnsupported, Compiled
@@ -87,21 +87,11 @@ class _ParseError(Exception):
     """celpy could not parse the source; the message is its parser's."""
 
 
-@functools.cache  # celpy, lark and the parser tables load on the first parse only (outline_cache)
-def _parser() -> Any:
-    import celpy
-
-    from infradiag.cel.parser_cache import install_cached_parser
-
-    install_cached_parser()  # celpy's parser without rebuilding its grammar tables on every start
-    return celpy.Environment()  # used for its parser only
-
-
 def _parse(source: str) -> Node:
     """The parse tree of `source`; _ParseError with celpy's message when it is not CEL."""
     from celpy.celparser import CELParseError
 
-    parser = _parser()
+    parser = cel_environment()  # celpy and lark load on the first parse only (outline_cache)
     try:
         return from_lark(parser.compile(source))
     except CELParseError as exc:

@@ -9,22 +9,22 @@ expressions that compiled in full are remembered, per dialect (its function name
 code that derives outlines (the SHA-256 of infradiag/cel's sources and the cel-python and lark versions),
 so an outline is never older than the code that would derive it.
 
-The file lives beside lark's parser cache ($XDG_CACHE_HOME/infradiag). It is written whole to a temporary
-file then renamed over (a concurrent reader sees the old file or the new one), and read tolerantly:
-anything unreadable counts as empty and is rebuilt; with no writable cache directory nothing is kept.
+The file lives beside lark's parser cache ($XDG_CACHE_HOME/infradiag), one JSON object of
+`source: [names, free, result_type, tree]`, kept by infradiag.cel.json_file_cache: written whole then
+renamed over, read tolerantly (anything unreadable counts as empty and is rebuilt); with no writable cache
+directory nothing is kept.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib.metadata
-import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from infradiag.cel.parser_cache import cache_directory, write_cache_file
+from infradiag.cel.json_file_cache import JsonFileCache, cache_directory
 
 
 @dataclass(frozen=True)
@@ -48,45 +48,18 @@ def _code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-class OutlineCache:
-    """The remembered outlines of one dialect; `save()` writes what was added since loading."""
+class OutlineCache(JsonFileCache[Outline]):
+    """The remembered outlines of one dialect, by source; `save()` writes what was added since loading."""
 
     def __init__(self, functions: list[str]) -> None:
         key = hashlib.sha256(("\0".join(sorted(functions)) + _code_version()).encode()).hexdigest()[:16]
-        self.path = cache_directory() / f"cel-outlines-{key}.json"
-        self._known: dict[str, Outline] | None = None
-        self._added = False
+        super().__init__(cache_directory() / f"cel-outlines-{key}.json")
 
-    def _entries(self) -> dict[str, Outline]:
-        if self._known is None:
-            self._known = {}
-            with contextlib.suppress(OSError, ValueError, TypeError, KeyError):  # unreadable: rebuilt
-                data = json.loads(self.path.read_text(encoding="utf-8"))
-                if not isinstance(data, dict):
-                    raise ValueError("not the cache's shape")
-                self._known = {
-                    source: Outline(frozenset(names), frozenset(free), result_type, tree)
-                    for source, (names, free, result_type, tree) in data.items()
-                }
-        return self._known
+    def decode(self, value: Any) -> Outline:
+        """An outline from its `[names, free, result_type, tree]` entry."""
+        names, free, result_type, tree = value
+        return Outline(frozenset(names), frozenset(free), result_type, tree)
 
-    def get(self, source: str) -> Outline | None:
-        """The remembered outline of `source`, if any."""
-        return self._entries().get(source)
-
-    def put(self, source: str, outline: Outline) -> None:
-        """Remember the outline of `source`, which compiled in full."""
-        entries = self._entries()
-        if entries.get(source) != outline:
-            entries[source] = outline
-            self._added = True
-
-    def save(self) -> None:
-        """Write the outlines if any were added; does nothing when the cache directory cannot be written."""
-        if not self._added:
-            return
-        data = {
-            s: [sorted(o.names), sorted(o.free), o.result_type, o.tree] for s, o in self._entries().items()
-        }
-        if write_cache_file(self.path, data):
-            self._added = False
+    def encode(self, entry: Outline) -> Any:
+        """The `[names, free, result_type, tree]` entry of an outline."""
+        return [sorted(entry.names), sorted(entry.free), entry.result_type, entry.tree]

@@ -5,50 +5,24 @@ The parser is the one celpy 0.5's CELParser builds (same grammar, same Lark opti
 `cache` option (https://lark-parser.readthedocs.io/en/latest/classes.html, "cache"): lark keys the file's
 content by the SHA-256 of the grammar and options, rebuilds and rewrites it when that does not match or the
 file cannot be read (a truncated or concurrent write), and carries on without it when it cannot write. The
-file lives in the user's cache directory ($XDG_CACHE_HOME/infradiag, else ~/.cache/infradiag), named by the
+file lives in the user's cache directory (infradiag.cel.json_file_cache.cache_directory), named by the
 lark and Python versions. With another celpy version, or no writable cache directory, celpy builds its
 parser itself, as before.
 """
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import importlib.metadata
-import json
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
+from typing import Any
+
+from infradiag.cel.json_file_cache import cache_directory
 
 # The celpy version whose CELParser.__init__ the Lark options below copy.
 _CELPY = "0.5.0"
-
-
-def cache_directory() -> Path:
-    """Where infradiag keeps what it can rebuild: $XDG_CACHE_HOME/infradiag, else ~/.cache/infradiag."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "infradiag"
-
-
-def write_cache_file(path: Path, data: object) -> bool:
-    """Write `data` as compact JSON to `path` whole or not at all (a temporary file renamed over it, so a
-    concurrent reader sees the old file or the new one); False, leaving nothing behind, where it cannot be
-    written (a read-only home, a full disk, the name taken by a directory): the next start rebuilds it."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=path.name, dir=path.parent)
-    except OSError:
-        return False
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, separators=(",", ":"))
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        return False
-    return True
 
 
 def install_cached_parser() -> None:
@@ -79,3 +53,13 @@ def install_cached_parser() -> None:
         tree_class=lark.Tree,
         cache=str(directory / f"cel-parser-lark{lark.__version__}-py{major}{minor}.cache"),
     )
+
+
+@functools.cache  # celpy, lark and the parser tables load on the first parse only
+def cel_environment() -> Any:
+    """The one celpy Environment of the process, whose parser comes from the cache (install_cached_parser):
+    what every CEL parse of infradiag goes through (`.compile(source)` gives lark's parse tree)."""
+    import celpy
+
+    install_cached_parser()  # before celpy's first CELParser, which would build its own tables
+    return celpy.Environment()

@@ -4,13 +4,13 @@ did not change neither imports PyYAML nor parses them (issue 16: about 25 ms of 
 What is kept is what `infradiag.yamlfile.load_yaml` gave for that exact text, and only when it survives a
 JSON round trip unchanged (plain mappings with string keys, lists, strings, numbers, booleans, null). The
 file is keyed by the code that parses (the SHA-256 of infradiag/yamlfile.py and the PyYAML version), lives
-beside the CEL outlines ($XDG_CACHE_HOME/infradiag), is written whole then renamed over, and is read
-tolerantly: anything unreadable counts as empty; with no writable cache directory nothing is kept.
+beside the CEL outlines ($XDG_CACHE_HOME/infradiag) and is kept by infradiag.cel.json_file_cache: written
+whole then renamed over, read tolerantly (anything unreadable counts as empty); with no writable cache
+directory nothing is kept.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from infradiag.cel.parser_cache import cache_directory, write_cache_file
+from infradiag.cel.json_file_cache import JsonFileCache, cache_directory
 
 _YAMLFILE = Path(__file__).resolve().parent.parent / "yamlfile.py"
 
@@ -40,44 +40,19 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class ParsedCache:
-    """Parsed playbook texts by key; `save()` writes what was added since loading."""
+class ParsedCache(JsonFileCache[Any]):
+    """Parsed playbook texts by key (`get` gives None also for an empty document); `save()` writes what was
+    added since loading."""
 
     def __init__(self) -> None:
         version = _parser_version()
-        self.path = None if version is None else cache_directory() / f"playbook-yaml-{version}.json"
-        self._known: dict[str, Any] | None = None
-        self._added = False
+        super().__init__(None if version is None else cache_directory() / f"playbook-yaml-{version}.json")
 
-    def _entries(self) -> dict[str, Any]:
-        if self._known is None:
-            self._known = {}
-            if self.path is None:
-                return self._known
-            with contextlib.suppress(OSError, ValueError):  # unreadable: rebuilt
-                data = json.loads(self.path.read_text(encoding="utf-8"))
-                if isinstance(data, dict):
-                    self._known = data
-        return self._known
-
-    def get(self, key: str) -> Any | None:
-        """What the text with this key parsed to, if it was kept (None also for an empty document)."""
-        return self._entries().get(key)
-
-    def put(self, key: str, data: Any) -> None:
+    def put(self, key: str, entry: Any) -> None:
         """Keep what a text parsed to, if JSON gives it back exactly as it is."""
         try:
-            same = json.loads(json.dumps(data)) == data
+            same = json.loads(json.dumps(entry)) == entry
         except (TypeError, ValueError):  # e.g. a key JSON cannot hold
             return
-        entries = self._entries()
-        if same and entries.get(key) != data:
-            entries[key] = data
-            self._added = True
-
-    def save(self) -> None:
-        """Write the entries if any were added; does nothing when the cache directory cannot be written."""
-        if not self._added or self.path is None:
-            return
-        if write_cache_file(self.path, self._entries()):
-            self._added = False
+        if same:
+            super().put(key, entry)
