@@ -205,10 +205,12 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def load_yaml(path: Path, what: str = "YAML file") -> YamlDocument:
+def load_yaml(path: Path, what: str = "YAML file", text: str | None = None) -> YamlDocument:
     """Parse `path` within the limits above; a missing or unreadable file, bad bytes, a syntax error or a
-    limit passed becomes a UsageError naming the file, the line and the fix."""
-    text = read_text(path, what)
+    limit passed becomes a UsageError naming the file, the line and the fix. `text`, when given, is the
+    file's text as `read_text` already read it, parsed as `path` without reading the file again."""
+    if text is None:
+        text = read_text(path, what)
     forbidden = _FORBIDDEN.search(text)
     if forbidden:
         line = text.count("\n", 0, forbidden.start()) + 1

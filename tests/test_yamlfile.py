@@ -161,3 +161,13 @@ def test_a_nul_or_a_bad_byte_names_the_line(tmp_path: Path) -> None:
     path.write_bytes(b"a: 1\nb: 2\nc: \xff\xfe\n")
     error = refusal(path)
     assert (error.where, error.problem) == (f"{path}:3", "not UTF-8 text: byte 0xff at line 3, column 4")
+
+
+def test_text_already_read_is_parsed_as_the_file_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "read-before.yaml"  # not on disk: only the text given is parsed
+    document = load_yaml(path, "playbook", "id: x\ntree:\n  answer: a\n")
+    assert document.data == {"id": "x", "tree": {"answer": "a"}}
+    assert document.where(("tree", "answer")) == f"{path}:3"
+    with pytest.raises(UsageError) as caught:
+        load_yaml(path, "playbook", "id: x\nb: x\x01y\n")
+    assert caught.value.where == f"{path}:2"

@@ -312,17 +312,18 @@ class _Where(Protocol):
 
 class _ParsedBefore:
     """A playbook text parsed in an earlier start (parsed_cache): its data, and the lines of its keys for an
-    error, which only then parses it again."""
+    error, which only then parses the text again."""
 
-    def __init__(self, path: Path, data: dict[str, object]) -> None:
+    def __init__(self, path: Path, text: str, data: dict[str, object]) -> None:
         self.path = path
+        self.text = text
         self.data = data
 
     def where(self, loc: Loc) -> str:
         """`file:line` of `loc`, as YamlDocument.where gives it."""
         from infradiag.yamlfile import load_yaml
 
-        return load_yaml(self.path, "playbook").where(loc)
+        return load_yaml(self.path, "playbook", self.text).where(loc)
 
 
 # One per process: load_playbooks saves what this start parsed, for the next one.
@@ -330,17 +331,16 @@ _PARSED = ParsedCache()
 
 
 def _document(path: Path) -> tuple[YamlDocument | _ParsedBefore, str | None]:
-    """The playbook file parsed, or as an earlier start parsed the same text; and the key to keep a fresh
-    parse under (None when it was kept already, or the file changed while it was read)."""
+    """The playbook file, read once: parsed, or as an earlier start parsed the same text; and the key to keep
+    a fresh parse under (None when it was kept already)."""
     text = read_text(path, "playbook")
     key = text_key(text)
     data = _PARSED.get(key)
     if isinstance(data, dict):
-        return _ParsedBefore(path, data), None
+        return _ParsedBefore(path, text, data), None
     from infradiag.yamlfile import load_yaml  # PyYAML is loaded only when a playbook must be parsed
 
-    doc = load_yaml(path, "playbook")
-    return doc, (key if read_text(path, "playbook") == text else None)
+    return load_yaml(path, "playbook", text), key
 
 
 def load_playbook(path: Path) -> Playbook:

@@ -4,10 +4,7 @@ the same without PyYAML, an edited one is parsed again, and errors still name th
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ import pytest
 from infradiag.diagnose.parsed_cache import ParsedCache, text_key
 from infradiag.diagnose.playbook import PLAYBOOK_DIR, _ParsedBefore
 from infradiag.yamlfile import load_yaml
+from tests.user_cache import WATCH_FILES, run_python, unwritable_cache_home, use_cache_home
 
 # Loads a playbook directory, then prints whether PyYAML was imported to do it and what was loaded.
 _LOAD = """
@@ -27,14 +25,8 @@ print(json.dumps(["yaml" in sys.modules, [b.model_dump(mode="json", exclude={"pa
 
 
 def _load_in_fresh_interpreter(directory: Path, cache_home: Path) -> tuple[bool, list[object]]:
-    done = subprocess.run(
-        [sys.executable, "-c", _LOAD, str(directory)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "XDG_CACHE_HOME": str(cache_home)},
-        check=True,
-        timeout=120,
-    )
+    done = run_python(_LOAD, str(directory), cache_home=cache_home)
+    assert done.returncode == 0, done.stderr
     parsed, books = json.loads(done.stdout)
     return parsed, books
 
@@ -62,11 +54,39 @@ def test_an_edited_playbook_is_parsed_again(tmp_path: Path) -> None:
     assert parsed and isinstance(book, dict) and book["title"] == "Edited since"
 
 
+# Loads a playbook directory, then prints how many times each of its files was opened.
+_COUNT_READS = (
+    WATCH_FILES
+    + """
+import json
+from pathlib import Path
+from infradiag.diagnose.playbook import load_playbooks
+folder = Path(sys.argv[1])
+load_playbooks(folder)
+print(json.dumps({path.name: OPENED[str(path)] for path in folder.glob("*.yaml")}))
+"""
+)
+
+
+@pytest.mark.process
+def test_each_playbook_file_is_read_once_parsed_or_not(tmp_path: Path) -> None:
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    for name in ("sql.yaml", "vpc-connector-saturation.yaml"):
+        shutil.copy(PLAYBOOK_DIR / name, folder / name)
+    once = {"sql.yaml": 1, "vpc-connector-saturation.yaml": 1}
+    for start in ("parses them", "finds them parsed"):
+        done = run_python(_COUNT_READS, str(folder), cache_home=tmp_path / "cache")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == once, f"the start that {start}"
+
+
 def test_a_playbook_parsed_before_names_the_line_of_an_error(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text("id: x\ntitle: t\ntree:\n  question: q\n  answer: a\n  then:\n  - question: r\n")
+    text = "id: x\ntitle: t\ntree:\n  question: q\n  answer: a\n  then:\n  - question: r\n"
+    path.write_text(text)
     document = load_yaml(path, "playbook")
-    before = _ParsedBefore(path, document.data)
+    before = _ParsedBefore(path, text, document.data)
     for loc in [("tree", "then", 0, "question"), ("tree", "answer"), ("id",)]:
         assert before.where(loc) == document.where(loc)
     assert before.where(("tree", "then", 0, "question")) == f"{path}:7"
@@ -74,8 +94,7 @@ def test_a_playbook_parsed_before_names_the_line_of_an_error(tmp_path: Path) -> 
 
 @pytest.fixture
 def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    return tmp_path / "infradiag"
+    return use_cache_home(monkeypatch, tmp_path)
 
 
 def test_only_what_json_gives_back_unchanged_is_kept(cache_home: Path) -> None:
@@ -107,9 +126,7 @@ def test_a_damaged_cache_counts_as_empty_and_is_rewritten(cache_home: Path) -> N
 def test_without_a_writable_cache_directory_nothing_is_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    blocked = tmp_path / "file"
-    blocked.write_text("not a directory")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    use_cache_home(monkeypatch, unwritable_cache_home(tmp_path))
     cache = ParsedCache()
     cache.put("k", {"id": "x"})
     cache.save()  # nothing to write to: no error
