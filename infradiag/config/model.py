@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from infradiag.config.probes import FIXES as PROBE_FIXES
-from infradiag.config.probes import ServiceProbes, check_auth
+from infradiag.config.probes import ServiceProbes, check_auth, remember_body_checks
 from infradiag.errors import UsageError
 from infradiag.inputfile import read_text
 
@@ -207,6 +207,7 @@ def load_config(path: Path | None = None) -> Config:
         first = exc.errors()[0]
         msg = first["msg"].removeprefix("Value error, ")
         raise UsageError(str(path), f"{_place(tuple(first['loc']))}: {msg}", _fix(first["type"])) from None
+    remember_body_checks(table for env in config.environments.values() for table in env.probes.values())
     for env in config.environments.values():
         if env.twin is not None and not env.twin.is_absolute():
             env.twin = (path.parent / env.twin).resolve()

@@ -7,6 +7,7 @@ form), so a typo is a one-line error naming the key before anything is probed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -56,8 +57,6 @@ class _Checks(BaseModel):
             expression = STANDARD_DIALECT.compile_expression(source)
         except CelCompileError as exc:
             raise PydanticCustomError("cel_syntax", "invalid CEL: {problem}", {"problem": str(exc)}) from None
-        # Kept for the next start (and the probe process), which then need not parse it (cel.outline_cache).
-        STANDARD_DIALECT.remember()
         if expression.result_type not in (None, "bool"):
             raise PydanticCustomError(
                 "cel_not_bool",
@@ -113,3 +112,13 @@ class ServiceProbes(_Checks):
     @classmethod
     def _auth_form(cls, value: str | None) -> str | None:
         return check_auth(value)
+
+
+def remember_body_checks(tables: Iterable[ServiceProbes]) -> None:
+    """Keep the outlines of the body checks of these validated probe tables for the next start (and the probe
+    process), which then need not parse them (cel.outline_cache): one write of the outline cache for all of
+    them, and none, nor any import of CEL, when no table has a body check."""
+    if any(table.body_check or any(p.body_check for p in table.paths) for table in tables):
+        from infradiag.cel import STANDARD_DIALECT
+
+        STANDARD_DIALECT.remember()
