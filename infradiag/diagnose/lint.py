@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import celpy
 from lark import Token, Tree
 
 from infradiag.cel import MACROS
+from infradiag.cel.parser_cache import cel_environment
 from infradiag.diagnose.catalog import CAUSES
 from infradiag.diagnose.context import OTHER, ValueType, root_types, value_type
 from infradiag.diagnose.playbook import Node, Playbook, _cel_fields, evidence_spec_at, load_playbook
@@ -17,7 +17,6 @@ from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.errors import UsageError
 from infradiag.yamlfile import Loc, load_yaml
 
-_ENV = celpy.Environment()
 _MACROS = MACROS - {"has"}
 # The CEL standard functions infradiag evaluates, plus the playbook helpers.
 KNOWN_FUNCTIONS = set(PLAYBOOK_CEL.functions) | {"has"}
@@ -115,7 +114,7 @@ def lint_playbook(path: Path) -> list[str]:
         checker.where = doc.where(loc)
         result = OTHER
         for expression in _placeholders(source, is_template):
-            result = checker.infer(_ENV.compile(expression), scope)
+            result = checker.infer(cel_environment().compile(expression), scope)
         return result
 
     items = check(("for_each",), playbook.for_each, False, env)

@@ -11,6 +11,7 @@ import pytest
 from infradiag.diagnose.catalog import CAUSES
 from infradiag.diagnose.playbook import PLAYBOOK_DIR, causes_of, load_playbooks
 from tests.conftest import ROOT, run_cli
+from tests.user_cache import run_python
 
 CATALOG_DOC = ROOT / "docs" / "causes.md"
 
@@ -98,3 +99,24 @@ def test_it_outside_an_evidence_list_is_refused_at_load(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "reads `it`, which is not defined there" in result.stderr
     assert f"{path}:" in result.stderr and "Traceback" not in result.stderr
+
+
+# Lints a playbook as `infradiag playbooks lint` does (lint imported before any parse), then prints the file
+# celpy's parser was loaded from, if any.
+_LINT = """
+import sys
+from pathlib import Path
+from infradiag.diagnose.lint import lint_playbook
+from celpy.celparser import CELParser
+assert lint_playbook(Path(sys.argv[1])) == []
+print(CELParser.CEL_PARSER.options.cache or "")
+"""
+
+
+@pytest.mark.process
+def test_lint_parses_with_the_cached_parser(tmp_path: Path) -> None:
+    for start in ("first", "next"):  # the next start's expressions are all remembered: only lint parses
+        done = run_python(_LINT, str(PLAYBOOK_DIR / "sql.yaml"), cache_home=tmp_path)
+        assert done.returncode == 0, done.stderr
+        caches = [str(path) for path in (tmp_path / "infradiag").glob("cel-parser-*.cache")]
+        assert caches == [done.stdout.strip()], f"the {start} start built a parser of its own"
