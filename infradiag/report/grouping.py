@@ -1,12 +1,13 @@
 """What the views fold so a report reads at a glance whatever the fleet's size: probes that failed alike,
-findings that repeat across services, long service lists and long messages from outside."""
+findings that repeat across services, long service lists and long messages from outside, evidence lines that
+only repeat the probes; and the finding group every view opens with."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from infradiag.report.model import ReportFinding, ReportPlanStep, ReportProbe
+from infradiag.report.model import ReportEvidence, ReportFinding, ReportPlanStep, ReportProbe
 
 # "503 after 1.3 s from ..." -> "503 from ...": latency is the table's, the rest is what failed.
 _LATENCY = re.compile(r" after \d+(?:\.\d+)? (?:ms|s)\b")
@@ -96,6 +97,17 @@ class FindingGroup:
         """Every affected service of the group, each once."""
         return list(dict.fromkeys(s for f in self.findings for s in f.affected_services))
 
+    @property
+    def more_alike(self) -> str:
+        """` (and N more alike)`, said after the example when the group holds N more findings; else empty."""
+        more = len(self.findings) - 1
+        return f" (and {more} more alike)" if more else ""
+
+    @property
+    def title(self) -> str:
+        """The example's title and how many more findings alike the group holds."""
+        return self.first.title + self.more_alike
+
 
 _WORDS = re.compile(r"[\w.-]+|[^\w.-]+")
 
@@ -131,6 +143,23 @@ def finding_groups(findings: list[ReportFinding]) -> list[FindingGroup]:
         else:
             made.append(FindingGroup((finding,)))
     return made
+
+
+def lead_group(groups: list[FindingGroup]) -> FindingGroup | None:
+    """The group a view opens with, as the answer: the first (most urgent) that is not suppressed; None when
+    there is none."""
+    return next((g for g in groups if g.first.suppressed is None), None)
+
+
+def probe_lines(probes: list[ReportProbe]) -> set[str]:
+    """What a probe evidence line says when it only repeats the probes section: `service path -> detail`."""
+    return {f"{p.service} {p.path} -> {p.detail}" for p in probes}
+
+
+def repeats_probes(evidence: ReportEvidence, lines: set[str]) -> bool:
+    """Whether `evidence` is a probe line that says no more than the probes section (one of `lines`, as
+    `probe_lines` gives them): views count such lines instead of repeating them."""
+    return evidence.source == "probe" and evidence.detail in lines
 
 
 def explanation_after(detail: str, explanation: str) -> str:

@@ -18,7 +18,10 @@ from infradiag.report.grouping import (
     finding_groups,
     folded_list,
     folded_text,
+    lead_group,
     probe_groups,
+    probe_lines,
+    repeats_probes,
 )
 from infradiag.report.literal import visible
 from infradiag.report.model import (
@@ -181,11 +184,9 @@ def _evidence(e: ReportEvidence) -> list[str]:
     return out
 
 
-def _finding(number: int, group: FindingGroup, probe_lines: set[str]) -> list[str]:
+def _finding(number: int, group: FindingGroup, probed: set[str]) -> list[str]:
     f = group.first
-    alike = len(group.findings)
-    title = f.title if alike == 1 else f"{f.title} (and {alike - 1} more alike)"
-    out = [f"#### {number}. {f.priority} · {text(title)}", ""]
+    out = [f"#### {number}. {f.priority} · {text(group.title)}", ""]
     if f.suppressed is not None:
         s = f.suppressed
         out += [
@@ -195,8 +196,7 @@ def _finding(number: int, group: FindingGroup, probe_lines: set[str]) -> list[st
         ]
     out += [
         f"- cause: {code(f.cause)}, confidence {f.confidence:.0%}",
-        f"- resource: {', '.join(code(r) for r in f.resources)}"
-        + (f" (and {len(group.findings) - 1} more alike)" if len(group.findings) > 1 else ""),
+        f"- resource: {', '.join(code(r) for r in f.resources)}{group.more_alike}",
         f"- affects {len(group.services)}: "
         + (text(folded_list(group.services, SERVICES_SHOWN)) or "no service"),
         "",
@@ -207,7 +207,7 @@ def _finding(number: int, group: FindingGroup, probe_lines: set[str]) -> list[st
     ]
     for index, why in enumerate(f.why, 1):
         out.append(f"{index}. {text(why.question)} {text(why.answer)}")
-        repeats = [e.source == "probe" and e.detail in probe_lines for e in why.evidence]
+        repeats = [repeats_probes(e, probed) for e in why.evidence]
         folded = sum(repeats) > PROBE_ROWS  # a fleet's probes: the Probes table lists them
         if folded:
             out.append(f"   - probe: {sum(repeats)} probes, as in the Probes table")
@@ -251,10 +251,10 @@ def _plan_step(step: ReportPlanStep) -> list[str]:
     return out
 
 
-def _plan(report: TriageReport) -> list[str]:
-    """The plan table and each step's commands; steps alike (one per service of a folded finding group)
-    are one row and one section, the first step's, naming the others."""
-    batches = alike_steps(finding_groups(report.findings), report.plan)
+def _plan(report: TriageReport, groups: list[FindingGroup]) -> list[str]:
+    """The plan table and each step's commands; steps alike (one per service of a folded finding group, of
+    `groups`) are one row and one section, the first step's, naming the others."""
+    batches = alike_steps(groups, report.plan)
     rows = []
     for batch in batches:
         step, more = batch[0], len(batch) - 1
@@ -320,14 +320,13 @@ def render_markdown(report: TriageReport) -> str:
     if report.identity:
         out += [f"Read as {code(report.identity)}.", ""]
     groups = finding_groups(report.findings)
-    lead = next((g for g in groups if g.first.suppressed is None), None)
+    lead = lead_group(groups)
     if lead is not None:  # the answer first: the root cause and its blast radius, then the details
-        f, more = lead.first, len(lead.findings) - 1
+        f = lead.first
         services = text(folded_list(lead.services, SERVICES_SHOWN))
         out += [
-            f"**Root cause ({f.priority}):** {text(f.title)}"
-            + (f" (and {more} more alike)" if more else "")
-            + f" · blast radius {len(lead.services)} service(s): {services}",
+            f"**Root cause ({f.priority}):** {text(f.title)}{lead.more_alike}"
+            f" · blast radius {len(lead.services)} service(s): {services}",
             "",
         ]
     sections = []
@@ -335,13 +334,12 @@ def render_markdown(report: TriageReport) -> str:
         sections.append(_probes(report))
     if report.findings:
         found = ["### Root causes", ""]
-        # What a probe evidence line says when it only repeats the Probes table.
-        probe_lines = {f"{p.service} {p.path} -> {p.detail}" for p in report.probes}
-        for number, group in enumerate(finding_groups(report.findings), 1):
-            found += [*_finding(number, group, probe_lines), ""]
+        probed = probe_lines(report.probes)
+        for number, group in enumerate(groups, 1):
+            found += [*_finding(number, group, probed), ""]
         sections.append(found[:-1])
     if report.plan:
-        sections.append(_plan(report))
+        sections.append(_plan(report, groups))
     if report.unknowns:
         sections.append(_unknowns(report))
     if report.expired_suppressions:

@@ -22,7 +22,10 @@ from infradiag.report.grouping import (
     explanation_after,
     finding_groups,
     folded_list,
+    lead_group,
     probe_groups,
+    probe_lines,
+    repeats_probes,
 )
 from infradiag.report.literal import literal
 from infradiag.report.model import (
@@ -104,16 +107,12 @@ def _header(report: TriageReport, console: Console) -> None:
 
 def _cause_fits(group: FindingGroup, width: int) -> bool:
     f = group.first
-    alike = len(group.findings)
-    title = f.title if alike == 1 else f"{f.title} (and {alike - 1} more alike)"
-    return len(f.priority) + len(title) + len(f.cause) + 8 <= width
+    return len(f.priority) + len(group.title) + len(f.cause) + 8 <= width
 
 
 def _headline(group: FindingGroup, width: int) -> Text:
     f = group.first
-    alike = len(group.findings)
-    title = f.title if alike == 1 else f"{f.title} (and {alike - 1} more alike)"
-    head = Text.assemble((f" {f.priority} ", PRIORITY_STYLE[f.priority]), " ", literal(title, "bold"))
+    head = Text.assemble((f" {f.priority} ", PRIORITY_STYLE[f.priority]), " ", literal(group.title, "bold"))
     if _cause_fits(group, width):  # else the blast radius line names it
         head.append_text(literal(f"  ({f.cause})", "dim"))
     if f.suppressed is not None:
@@ -151,11 +150,6 @@ def _first_command(report: TriageReport, console: Console) -> None:
     console.print(literal(step.commands[0], one_line=True), soft_wrap=True)
 
 
-def _probe_lines(report: TriageReport) -> set[str]:
-    """What a probe evidence line says when it only repeats the Probes section: `service path -> detail`."""
-    return {f"{p.service} {p.path} -> {p.detail}" for p in report.probes}
-
-
 def _evidence(e: ReportEvidence, detail: str, console: Console, indent: int) -> None:
     line = Text.assemble(literal(f"[{e.source}] ", "dim"), literal(detail))
     _line(console, line, indent)
@@ -179,10 +173,10 @@ def _short(text: str, finding: ReportFinding, repeats: Repeats) -> str:
 def _whys(
     finding: ReportFinding, report: TriageReport, console: Console, lead: bool, repeats: Repeats
 ) -> None:
-    probe_lines = _probe_lines(report)
+    probed = probe_lines(report.probes)
     for number, why in enumerate(finding.why, 1):
         # Probe lines that say what the Probes section says are counted, not repeated.
-        repeated = [e for e in why.evidence if e.source == "probe" and e.detail in probe_lines]
+        repeated = [e for e in why.evidence if repeats_probes(e, probed)]
         _line(
             console,
             Text.assemble(
@@ -196,7 +190,7 @@ def _whys(
             3,
         )
         for e in why.evidence:
-            if not (e.source == "probe" and e.detail in probe_lines):
+            if not repeats_probes(e, probed):
                 _evidence(e, _short(e.detail, finding, repeats), console, 5)
     fix = finding.remediation
     for change in fix.changes or []:
@@ -375,7 +369,7 @@ def render(report: TriageReport, console: Console) -> None:
     most urgent finding's title, blast radius and the first command come first."""
     _header(report, console)
     groups = finding_groups(report.findings)
-    lead = next((g for g in groups if g.first.suppressed is None), None)
+    lead = lead_group(groups)
     if lead is not None:
         _line(console, _headline(lead, console.width))
         _line(console, _blast(lead, report, console.width), 2)
