@@ -434,34 +434,7 @@ class Collector:
                 ),
                 "backend_services": env.backend_services,
                 "checked": self.checked(),
-                "metric_series": [
-                    *join.connector_series(
-                        connectors,
-                        signals.CONNECTOR_CPU_P95_PER_MINUTE.metric_type,
-                        "p95 per minute",
-                        env.signals[signals.CONNECTOR_CPU_P95_PER_MINUTE.name],
-                        self.now - signals.CONNECTOR_CPU_P95_PER_MINUTE.window,
-                        self.now,
-                        60,
-                    ),
-                    *join.connector_series(
-                        connectors,
-                        signals.CONNECTOR_INSTANCES_MAX_PER_MINUTE.metric_type,
-                        "max per minute",
-                        env.signals[signals.CONNECTOR_INSTANCES_MAX_PER_MINUTE.name],
-                        self.now - signals.CONNECTOR_INSTANCES_MAX_PER_MINUTE.window,
-                        self.now,
-                        60,
-                        limit=lambda c: c.max_instances,
-                    ),
-                    *join.connector_throughput_series(
-                        connectors,
-                        env.signals[signals.CONNECTOR_SENT_BYTES_RATE.name],
-                        env.signals[signals.CONNECTOR_RECEIVED_BYTES_RATE.name],
-                        self.now - signals.CONNECTOR_SENT_BYTES_RATE.window,
-                        self.now,
-                    ),
-                ],
+                "metric_series": join.connector_curves(connectors, env.signals, self.now),
             }
         )
 

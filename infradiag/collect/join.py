@@ -11,7 +11,13 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from infradiag.collect.compute import with_port_demand
-from infradiag.collect.monitoring import Group, peak_of_sum
+from infradiag.collect.monitoring import Group, Signal, peak_of_sum, sum_by_time
+from infradiag.collect.signals import (
+    CONNECTOR_CPU_P95_PER_MINUTE,
+    CONNECTOR_INSTANCES_MAX_PER_MINUTE,
+    CONNECTOR_RECEIVED_BYTES_RATE,
+    CONNECTOR_SENT_BYTES_RATE,
+)
 from infradiag.collect.sql import database_id
 from infradiag.evidence import (
     ConnectorEvidence,
@@ -21,7 +27,6 @@ from infradiag.evidence import (
     ServiceLoadEvidence,
     SqlInstanceEvidence,
 )
-from infradiag.evidence.metrics import CONNECTOR_SENT_BYTES
 from infradiag.fixes.sizing import connector_ceiling_mbps
 
 Values = Mapping[Group, float]
@@ -63,28 +68,27 @@ def connectors_with_load(
 
 def connector_series(
     connectors: list[ConnectorEvidence],
-    metric: str,
+    signal: Signal,
     aggregation: str,
     points: Points | None,
-    start: datetime,
-    end: datetime,
-    period_s: int,
+    now: datetime,
     limit: Callable[[ConnectorEvidence], float | None] | None = None,
 ) -> list[MetricSeries]:
-    """Per connector with points, its series of `metric` oldest first, joined by connector name, with the
-    connector's own `limit` on it when one is given (its maxInstances for the instance count)."""
+    """Per connector with points, its series of `signal` oldest first, joined by connector name: the signal's
+    metric type, its window ending at `now` and a point per its alignment period, with the connector's own
+    `limit` on it when one is given (its maxInstances for the instance count)."""
     found = []
     for connector in connectors:
         by_time = (points or {}).get((connector.name,))
         if by_time:
             found.append(
                 MetricSeries(
-                    metric=metric,
+                    metric=signal.metric_type,
                     resource=connector.resource,
                     aggregation=aggregation,
-                    start=start,
-                    end=end,
-                    period_s=period_s,
+                    start=now - signal.window,
+                    end=now,
+                    period_s=int(signal.alignment_period.total_seconds()),
                     points=[by_time[t] for t in sorted(by_time)],
                     limit=limit(connector) if limit is not None else None,
                 )
@@ -92,44 +96,61 @@ def connector_series(
     return found
 
 
+def _throughput_ceiling_mbps(connector: ConnectorEvidence) -> float | None:
+    # None when the connector's size or machine type is unknown: no ceiling to draw.
+    if not connector.max_instances:
+        return None
+    return connector_ceiling_mbps(connector.machine_type, connector.max_instances) or None
+
+
 def connector_throughput_series(
-    connectors: list[ConnectorEvidence],
-    sent_rate: Points | None,
-    received_rate: Points | None,
-    start: datetime,
-    end: datetime,
+    connectors: list[ConnectorEvidence], sent_rate: Points | None, received_rate: Points | None, now: datetime
 ) -> list[MetricSeries]:
     """Per connector, sent + received in Mbps per minute (the curve of `throughput_mbps`, its busiest
-    minute), oldest first; its limit is the documented throughput of its machine type at maxInstances, the
-    ceiling the playbook compares it with. Both rates must have been read: one alone would draw half."""
+    minute), oldest first, over the window of CONNECTOR_SENT_BYTES_RATE ending at `now`; its limit is the
+    documented throughput of its machine type at maxInstances, the ceiling the playbook compares it with. Both
+    rates must have been read: one alone would draw half."""
     if sent_rate is None or received_rate is None:
         return []
-    found = []
-    for connector in connectors:
-        by_time: dict[datetime, float] = {}
-        for part in (sent_rate, received_rate):
-            for time, value in part.get((connector.name,), {}).items():
-                by_time[time] = by_time.get(time, 0.0) + value
-        if not by_time:
-            continue
-        ceiling = (
-            connector_ceiling_mbps(connector.machine_type, connector.max_instances)
-            if connector.max_instances
-            else 0.0
-        )
-        found.append(
-            MetricSeries(
-                metric=CONNECTOR_SENT_BYTES,
-                resource=connector.resource,
-                aggregation="sent + received Mbps per minute",
-                start=start,
-                end=end,
-                period_s=60,
-                points=[by_time[t] * BITS_PER_BYTE / 1e6 for t in sorted(by_time)],
-                limit=ceiling or None,
-            )
-        )
-    return found
+    mbps = {
+        group: {time: value * BITS_PER_BYTE / 1e6 for time, value in by_time.items()}
+        for group, by_time in sum_by_time(sent_rate, received_rate).items()
+    }
+    return connector_series(
+        connectors,
+        CONNECTOR_SENT_BYTES_RATE,
+        "sent + received Mbps per minute",
+        mbps,
+        now,
+        limit=_throughput_ceiling_mbps,
+    )
+
+
+# The per-minute curves drawn next to a connector's figures, besides its throughput: the signal, how each
+# point summarises its minute, and the connector's own limit on it.
+_CONNECTOR_CURVES: tuple[tuple[Signal, str, Callable[[ConnectorEvidence], float | None] | None], ...] = (
+    (CONNECTOR_CPU_P95_PER_MINUTE, "p95 per minute", None),
+    (CONNECTOR_INSTANCES_MAX_PER_MINUTE, "max per minute", lambda connector: connector.max_instances),
+)
+
+
+def connector_curves(
+    connectors: list[ConnectorEvidence], answered: Mapping[str, Points | None], now: datetime
+) -> list[MetricSeries]:
+    """Every connector's per-minute series the report can draw, from the signals `answered` (by signal name;
+    None: the query failed): CPU p95, then instance count against maxInstances, then throughput against its
+    ceiling, each for every connector with points, in the order of `connectors`."""
+    curves = [
+        series
+        for signal, aggregation, limit in _CONNECTOR_CURVES
+        for series in connector_series(connectors, signal, aggregation, answered[signal.name], now, limit)
+    ]
+    return curves + connector_throughput_series(
+        connectors,
+        answered[CONNECTOR_SENT_BYTES_RATE.name],
+        answered[CONNECTOR_RECEIVED_BYTES_RATE.name],
+        now,
+    )
 
 
 def service_load(

@@ -38,6 +38,11 @@ class Signal:
     # Alignment period; None: the whole window, one point per group.
     period: timedelta | None = None
 
+    @property
+    def alignment_period(self) -> timedelta:
+        """How long each point of the signal's series summarises: its period, else its whole window."""
+        return self.period or self.window
+
     def filter(self, region: str) -> str:
         """The ListTimeSeries filter: exactly one metric type (as Google requires), this resource type,
         this region, and the signal's own conditions."""
@@ -72,13 +77,12 @@ def query_series(
     paginated). Groups without points are left out."""
     from google.cloud.monitoring_v3 import types as monitoring_v3
 
-    period = signal.period or signal.window
     request = monitoring_v3.ListTimeSeriesRequest(
         name=f"projects/{project}",
         filter=signal.filter(region),
         interval=monitoring_v3.TimeInterval(start_time=now - signal.window, end_time=now),
         aggregation=monitoring_v3.Aggregation(
-            alignment_period={"seconds": int(period.total_seconds())},
+            alignment_period={"seconds": int(signal.alignment_period.total_seconds())},
             per_series_aligner=getattr(monitoring_v3.Aggregation.Aligner, signal.aligner),
             cross_series_reducer=getattr(monitoring_v3.Aggregation.Reducer, signal.reducer),
             group_by_fields=list(signal.group_by),
@@ -101,13 +105,18 @@ def newest(series: Series) -> dict[Group, float]:
     return {group: points[max(points)] for group, points in series.items() if points}
 
 
-def peak_of_sum(*parts: Mapping[Group, Mapping[datetime, float]]) -> dict[Group, float]:
-    """Per group, the largest sum over `parts` at one point in time, e.g. sent + received bytes/s per
-    minute. A time where only some parts have data counts what is there."""
+def sum_by_time(*parts: Mapping[Group, Mapping[datetime, float]]) -> dict[Group, dict[datetime, float]]:
+    """Per group, the sum over `parts` at each point in time, e.g. sent + received bytes/s per minute. A time
+    where only some parts have data counts what is there; a group without points is left out."""
     totals: dict[Group, dict[datetime, float]] = {}
     for part in parts:
         for group, points in part.items():
             for end, value in points.items():
                 by_time = totals.setdefault(group, {})
                 by_time[end] = by_time.get(end, 0.0) + value
-    return {group: max(points.values()) for group, points in totals.items() if points}
+    return totals
+
+
+def peak_of_sum(*parts: Mapping[Group, Mapping[datetime, float]]) -> dict[Group, float]:
+    """Per group, the largest sum over `parts` at one point in time (sum_by_time's busiest point)."""
+    return {group: max(points.values()) for group, points in sum_by_time(*parts).items()}

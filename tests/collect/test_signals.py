@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from infradiag.collect import join, signals
 from infradiag.collect.calls import merge_unknowns
-from infradiag.collect.monitoring import newest, peak_of_sum
+from infradiag.collect.monitoring import newest, peak_of_sum, sum_by_time
 from infradiag.evidence import ConnectorEvidence, NatEvidence, Unknown
 
 T0 = datetime(2026, 9, 15, 23, 0, tzinfo=UTC)
@@ -33,6 +33,19 @@ def test_peak_of_sum_adds_parts_at_the_same_minute_before_taking_the_peak() -> N
     # Each part peaks at a different minute: the sum's peak is 105 at T0 + 1 min, not 100 + 95.
     assert peak_of_sum(sent, received) == {("c",): 105.0, ("d",): 5.0}
     assert newest(sent) == {("c",): 10.0}
+
+
+def test_sum_by_time_adds_what_each_minute_has() -> None:
+    minute = timedelta(minutes=1)
+    sent = {("c",): {T0: 100.0, T0 + minute: 10.0}, ("quiet",): {}}
+    received = {("c",): {T0 + minute: 95.0, T0 + 2 * minute: 7.0}}
+    # A minute only one part has counts that part; a group without points is left out.
+    assert sum_by_time(sent, received) == {("c",): {T0: 100.0, T0 + minute: 105.0, T0 + 2 * minute: 7.0}}
+
+
+def test_the_alignment_period_is_the_period_else_the_whole_window() -> None:
+    assert signals.CONNECTOR_CPU_P95_PER_MINUTE.alignment_period == timedelta(minutes=1)
+    assert signals.CONNECTOR_CPU_P95.alignment_period == signals.CONNECTOR_CPU_P95.window
 
 
 def test_connector_throughput_in_megabits() -> None:
