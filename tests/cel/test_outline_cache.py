@@ -5,15 +5,13 @@ costs the parse."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from infradiag.cel import CelCompileError, CelEvalError
 from infradiag.cel.expression import Dialect
+from tests.user_cache import run_python, unwritable_cache_home, use_cache_home
 
 SOURCE = "services.filter(s, s.failing).size() > limit"
 ACTIVATION = {"services": [{"failing": True}, {"failing": False}, {"failing": True}], "limit": 1}
@@ -21,8 +19,7 @@ ACTIVATION = {"services": [{"failing": True}, {"failing": False}, {"failing": Tr
 
 @pytest.fixture
 def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    return tmp_path / "infradiag"
+    return use_cache_home(monkeypatch, tmp_path)
 
 
 def _remembered(home: Path) -> dict[str, list[object]]:
@@ -82,9 +79,7 @@ def test_a_damaged_cache_is_rebuilt(cache_home: Path, damage: str) -> None:
 def test_without_a_writable_cache_directory_it_only_parses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    blocked = tmp_path / "file"
-    blocked.write_text("not a directory")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    use_cache_home(monkeypatch, unwritable_cache_home(tmp_path))
     dialect = Dialect()
     assert dialect.compile_expression(SOURCE).is_true(ACTIVATION)
     dialect.remember()  # nothing to write to: no error
@@ -131,14 +126,8 @@ print(sorted(name for name in ("celpy", "lark") if name in sys.modules))
 @pytest.mark.process
 def test_a_start_whose_expressions_are_remembered_imports_no_parser(cache_home: Path) -> None:
     def evaluate() -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", _EVALUATE, SOURCE],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "XDG_CACHE_HOME": str(cache_home.parent)},
-            check=True,
-            timeout=120,
-        )
+        done = run_python(_EVALUATE, SOURCE, cache_home=cache_home.parent)
+        assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
     assert evaluate() == "['celpy', 'lark']"  # the first start parses

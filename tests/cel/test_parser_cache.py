@@ -4,14 +4,13 @@ parses)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-# A fresh interpreter: celpy keeps its parser on its class, once per process.
+from tests.user_cache import run_python, unwritable_cache_home
+
+# Run in a fresh interpreter (run_python): celpy keeps its parser on its class, once per process.
 PARSE = """
 from celpy.celparser import CELParser
 from infradiag.cel import compile_expression
@@ -23,14 +22,7 @@ print(CELParser.CEL_PARSER.options.cache or "")
 
 
 def parse_in_fresh_interpreter(cache_home: Path) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", PARSE],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "XDG_CACHE_HOME": str(cache_home)},
-        check=False,
-        timeout=120,
-    )
+    done = run_python(PARSE, cache_home=cache_home)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     return done.stdout.strip()
 
@@ -56,6 +48,4 @@ def test_a_corrupt_cache_is_rebuilt(tmp_path: Path) -> None:
 
 @pytest.mark.process
 def test_without_a_cache_directory_the_parser_is_built_as_before(tmp_path: Path) -> None:
-    blocked = tmp_path / "not-a-directory"
-    blocked.write_text("")
-    assert parse_in_fresh_interpreter(blocked) == ""
+    assert parse_in_fresh_interpreter(unwritable_cache_home(tmp_path)) == ""
