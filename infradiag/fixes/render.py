@@ -194,8 +194,9 @@ _RUN_SCALING = (
 )
 
 
-# The v2 API's ingress enum as gcloud's --ingress names it (`gcloud run services update --help`).
-_RUN_INGRESS = {
+# The v2 API's ingress enum as gcloud's --ingress names it (`gcloud run services update --help`); gcloud has
+# no value for INGRESS_TRAFFIC_NONE.
+RUN_INGRESS_FLAGS = {
     "INGRESS_TRAFFIC_ALL": "all",
     "INGRESS_TRAFFIC_INTERNAL_ONLY": "internal",
     "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER": "internal-and-cloud-load-balancing",
@@ -212,7 +213,7 @@ def _run_gcloud(change: Change, names: dict[str, str]) -> str:
     sent = change.sent()
     parts += [_flag(flag, sent[path]) for path, flag, _ in _RUN_SCALING if path in sent]
     if "ingress" in sent:
-        parts.append(_flag("--ingress", _RUN_INGRESS[sent["ingress"]]))
+        parts.append(_flag("--ingress", RUN_INGRESS_FLAGS[sent["ingress"]]))
     return " ".join(parts)
 
 

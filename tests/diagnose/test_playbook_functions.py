@@ -75,3 +75,56 @@ def test_alert_metrics_are_the_collectors_but_one() -> None:
 def test_alert_policy_summary_names_each_policy(policies: list[dict[str, object]], text: str) -> None:
     template = PLAYBOOK_CEL.compile_template("{alert_policy_summary(p)}")
     assert template.render({"p": policies}) == text
+
+
+HIERARCHICAL = {
+    "deciding_policy": "org-deny",
+    "deciding_policy_type": "HIERARCHY",
+    "deciding_policy_id": "8562",
+}
+NETWORK = {
+    "deciding_policy": "vpc-policy",
+    "deciding_policy_type": "NETWORK_REGIONAL",
+    "deciding_policy_id": "77",
+}
+
+
+@pytest.mark.parametrize(
+    ("verdict", "text"),
+    [
+        (
+            HIERARCHICAL,  # a hierarchical policy is named by its id
+            "delete rule 899 from firewall policy 8562 (gcloud compute firewall-policies rules delete)",
+        ),
+        (
+            NETWORK,
+            "delete rule 899 from firewall policy vpc-policy"
+            " (gcloud compute network-firewall-policies rules delete)",
+        ),
+        (
+            {"deciding_rule": "deny-egress"},  # a VPC rule, or the implied deny: the fix is a VPC rule
+            "delete the rule: gcloud compute firewall-rules delete allow-conn-to-db --project acme",
+        ),
+    ],
+)
+def test_firewall_allow_way_back_deletes_the_rule_the_fix_adds(verdict: dict[str, str], text: str) -> None:
+    template = PLAYBOOK_CEL.compile_template("{firewall_allow_way_back(v, 899, 'allow-conn-to-db', 'acme')}")
+    assert template.render({"v": verdict}) == text
+
+
+@pytest.mark.parametrize(
+    ("ingress", "text"),
+    [
+        ("INGRESS_TRAFFIC_INTERNAL_ONLY", "set --ingress internal again"),
+        ("INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER", "set --ingress internal-and-cloud-load-balancing again"),
+        (
+            "INGRESS_TRAFFIC_NONE",
+            "set ingress back to INGRESS_TRAFFIC_NONE in the service (gcloud --ingress has no value for it)",
+        ),
+    ],
+)
+def test_ingress_way_back_names_the_gcloud_value_where_there_is_one(ingress: str, text: str) -> None:
+    assert (
+        PLAYBOOK_CEL.compile_template("{ingress_way_back(s.ingress)}").render({"s": {"ingress": ingress}})
+        == text
+    )
