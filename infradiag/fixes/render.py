@@ -69,6 +69,32 @@ def _attributes(pairs: list[tuple[str, Any, str]], indent: str) -> list[str]:
     ]
 
 
+def _regional_update(command: str, names: dict[str, str]) -> list[str]:
+    """The start of a gcloud update of a regional resource: the command, the resource's name, --region and
+    --project, each value shell-quoted."""
+    return [
+        command,
+        shlex.quote(names["name"]),
+        _flag("--region", names["region"]),
+        _flag("--project", names["project"]),
+    ]
+
+
+def _sent_flags(sent: dict[str, Any], flags: tuple[tuple[str, str], ...]) -> list[str]:
+    """`FLAG VALUE` for each (field path, gcloud flag) whose field the request sends, in that order."""
+    return [_flag(flag, sent[path]) for path, flag in flags if path in sent]
+
+
+def _settings(change: Change, attributes: tuple[tuple[str, str], ...]) -> list[tuple[str, Any, str]]:
+    """The Terraform (attribute, value, note) of each (attribute, field path) the change has a value for, in
+    that order; a changed field notes what it was."""
+    return [
+        (attribute, change.value(path), _was(change, path))
+        for attribute, path in attributes
+        if change.value(path) is not None
+    ]
+
+
 def _was(change: Change, path: str) -> str:
     for item in change.changes:
         if item.field == path:
@@ -86,19 +112,16 @@ def _plain(value: Any) -> str:
 
 
 def _connector_gcloud(change: Change, names: dict[str, str]) -> str:
-    parts = [
-        "gcloud compute networks vpc-access connectors update",
-        shlex.quote(names["name"]),
-        _flag("--region", names["region"]),
-        _flag("--project", names["project"]),
-    ]
-    sent = change.sent()
+    parts = _regional_update("gcloud compute networks vpc-access connectors update", names)
     # gcloud wants --min-instances and --max-instances together (`connectors update --help`).
-    for path, flag in (("minInstances", "--min-instances"), ("maxInstances", "--max-instances")):
-        if path in sent:
-            parts.append(_flag(flag, sent[path]))
-    if "machineType" in sent:
-        parts.append(_flag("--machine-type", sent["machineType"]))
+    parts += _sent_flags(
+        change.sent(),
+        (
+            ("minInstances", "--min-instances"),
+            ("maxInstances", "--max-instances"),
+            ("machineType", "--machine-type"),
+        ),
+    )
     return " ".join(parts)
 
 
@@ -115,15 +138,14 @@ def _connector_terraform(change: Change, names: dict[str, str]) -> str:
             for attribute, path in (("network", "network"), ("ip_cidr_range", "ipCidrRange"))
             if change.value(path) is not None
         ]
-    pairs += [
-        (attribute, change.value(path), _was(change, path))
-        for attribute, path in (
+    pairs += _settings(
+        change,
+        (
             ("machine_type", "machineType"),
             ("min_instances", "minInstances"),
             ("max_instances", "maxInstances"),
-        )
-        if change.value(path) is not None
-    ]
+        ),
+    )
     lines = [f'resource "google_vpc_access_connector" {_hcl_string(_tf_name(names["name"]))} {{']
     lines += _attributes(pairs, "  ")
     if subnet is not None:
@@ -149,10 +171,9 @@ def _flags_argument(flags: list[dict[str, Any]]) -> str:
 def _sql_gcloud(change: Change, names: dict[str, str]) -> str:
     parts = ["gcloud sql instances patch", shlex.quote(names["name"]), _flag("--project", names["project"])]
     sent = change.sent()
-    if "settings.tier" in sent:
-        parts.append(_flag("--tier", sent["settings.tier"]))
-    if "settings.activationPolicy" in sent:
-        parts.append(_flag("--activation-policy", sent["settings.activationPolicy"]))
+    parts += _sent_flags(
+        sent, (("settings.tier", "--tier"), ("settings.activationPolicy", "--activation-policy"))
+    )
     if "settings.databaseFlags" in sent:
         flags = sent["settings.databaseFlags"]
         parts.append(_flags_argument(flags) if flags else "--clear-database-flags")
@@ -169,11 +190,9 @@ def _sql_terraform(change: Change, names: dict[str, str]) -> str:
         for attribute, path in (("region", "region"), ("database_version", "databaseVersion"))
         if change.value(path) is not None
     ]
-    settings = [
-        (attribute, change.value(path), _was(change, path))
-        for attribute, path in (("tier", "settings.tier"), ("activation_policy", "settings.activationPolicy"))
-        if change.value(path) is not None
-    ]
+    settings = _settings(
+        change, (("tier", "settings.tier"), ("activation_policy", "settings.activationPolicy"))
+    )
     lines = [f'resource "google_sql_database_instance" {_hcl_string(_tf_name(names["name"]))} {{']
     lines += _attributes(pairs, "  ")
     lines += ["", "  settings {", *_attributes(settings, "    ")]
@@ -204,14 +223,9 @@ RUN_INGRESS_FLAGS = {
 
 
 def _run_gcloud(change: Change, names: dict[str, str]) -> str:
-    parts = [
-        "gcloud run services update",
-        shlex.quote(names["name"]),
-        _flag("--region", names["region"]),
-        _flag("--project", names["project"]),
-    ]
+    parts = _regional_update("gcloud run services update", names)
     sent = change.sent()
-    parts += [_flag(flag, sent[path]) for path, flag, _ in _RUN_SCALING if path in sent]
+    parts += _sent_flags(sent, tuple((path, flag) for path, flag, _ in _RUN_SCALING))
     if "ingress" in sent:
         parts.append(_flag("--ingress", RUN_INGRESS_FLAGS[sent["ingress"]]))
     return " ".join(parts)
@@ -223,13 +237,8 @@ def _run_terraform(change: Change, names: dict[str, str]) -> str:
         ("location", names["region"], ""),
         ("project", names["project"], ""),
     ]
-    if change.value("ingress") is not None:
-        pairs.append(("ingress", change.value("ingress"), _was(change, "ingress")))
-    scaling = [
-        (attribute, change.value(path), _was(change, path))
-        for path, _, attribute in _RUN_SCALING
-        if change.value(path) is not None
-    ]
+    pairs += _settings(change, (("ingress", "ingress"),))
+    scaling = _settings(change, tuple((attribute, path) for path, _, attribute in _RUN_SCALING))
     lines = [f'resource "google_cloud_run_v2_service" {_hcl_string(_tf_name(names["name"]))} {{']
     lines += _attributes(pairs, "  ")
     if scaling:
