@@ -1,13 +1,17 @@
 """A healthy, fully furnished staging project to derive one scenario per cause from.
 
 Everything is written as the public REST APIs return it (docs/scenario-format.md). A scenario function takes a
-fresh Fleet, breaks one thing, states its expectation, and writes the file.
+fresh Fleet, breaks one thing and states its expectation; the build script's Scenarios writes the files. Each
+script writes into scenarios/, or into the folder given as its one argument (to compare a regeneration with the
+files before replacing them).
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 import zlib
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,13 @@ GFE_503 = (
     "<h2>The service you requested is not available yet. Please try again in 30 seconds.</h2>\n"
 )
 OK = {"*": {"status": 200, "json": {"status": "ok"}, "delayMs": 15}}
+SCENARIO_FOLDER = Path(__file__).resolve().parent.parent
+DB_RESOURCE = f"projects/{PROJECT}/instances/{DB}"
+NAT = f"projects/{PROJECT}/regions/{REGION}/routers/staging-router/nats/staging-nat"
+# A service whose database does not answer: its health check gives up after 0.3 s.
+DB_DOWN = {"status": 503, "delayMs": 300, "json": {"status": "unhealthy", "database": "timeout after 0.3s"}}
+# A service whose Pub/Sub connection, which leaves by Cloud NAT, was reset.
+PUBSUB_RESET = {"status": 502, "delayMs": 100, "json": {"status": "unhealthy", "pubsub": "connection reset"}}
 
 
 def service(name: str) -> dict[str, Any]:
@@ -116,6 +127,68 @@ def alert_policy(number: int, display: str, metric: str, resource: str, aligner:
                 "aggregations": [{"alignmentPeriod": "60s", "perSeriesAligner": aligner}],
             },
         }],
+    }
+
+
+def cause(name: str, priority: str, resource: str) -> dict[str, str]:
+    """One finding an `expect` block requires: its cause, priority and resource."""
+    return {"cause": name, "priority": priority, "resource": resource}
+
+
+def expectation(
+    verdict: str,
+    *causes: dict[str, str],
+    unknowns: Sequence[str] = (),
+    none_at_or_above: str | None = None,
+    absent: Sequence[str] = (),
+) -> dict[str, Any]:
+    """An `expect` block (docs/scenario-format.md): the verdict, then only the keys given, always in the order
+    verdict, unknowns, noneAtOrAbove, causes, absent."""
+    expect: dict[str, Any] = {"verdict": verdict}
+    if unknowns:
+        expect["unknowns"] = list(unknowns)
+    if none_at_or_above:
+        expect["noneAtOrAbove"] = none_at_or_above
+    if causes:
+        expect["causes"] = list(causes)
+    if absent:
+        expect["absent"] = list(absent)
+    return expect
+
+
+def sql_database_resource(instance: str) -> dict[str, Any]:
+    """The monitored resource of Cloud SQL instance `instance`'s metrics."""
+    return {
+        "type": "cloudsql_database",
+        "labels": {"project_id": PROJECT, "database_id": f"{PROJECT}:{instance}", "region": REGION},
+    }
+
+
+def connection_series(resource: dict[str, Any], backends: dict[str, int]) -> list[dict[str, Any]]:
+    """num_backends of each database of `backends` on `resource`: its count less 0 to 2, every minute."""
+    metric = "cloudsql.googleapis.com/database/postgresql/num_backends"
+    return [
+        gauge_int(
+            {"type": metric, "labels": {"database": database}},
+            resource,
+            NOW,
+            MINUTES,
+            lambda age, count=count: count - (age % 3),
+        )
+        for database, count in backends.items()
+    ]
+
+
+def nat_gateway_resource() -> dict[str, Any]:
+    """The monitored resource of the staging router's NAT gateway's metrics."""
+    return {
+        "type": "nat_gateway",
+        "labels": {
+            "project_id": PROJECT,
+            "region": REGION,
+            "router_id": "4001",
+            "gateway_name": "staging-nat",
+        },
     }
 
 
@@ -213,6 +286,16 @@ class Fleet:
                 "priority": priority, "direction": direction, "disabled": False,
                 "selfLink": f"{COMPUTE}/global/firewalls/{name}", **rule}
 
+    def add_firewall(self, name: str, direction: str, priority: int, **rule: Any) -> None:
+        """Adds VPC firewall rule `name` (fields as Compute returns them) to the network's rules."""
+        self.compute["firewalls"].append(self.firewall(name, direction, priority, **rule))
+
+    def deny_egress_to_sql(self) -> None:
+        """Adds VPC rule deny-egress-private: TCP egress to Cloud SQL's private range 10.20.0.0/16 denied at
+        priority 900."""
+        tcp, private = [{"IPProtocol": "tcp"}], ["10.20.0.0/16"]
+        self.add_firewall("deny-egress-private", "EGRESS", 900, denied=tcp, destinationRanges=private)
+
     def fail(self, names: list[str] | tuple[str, ...], behaviour: dict[str, Any]) -> None:
         """Make these services answer every path with `behaviour`."""
         for name in names:
@@ -228,19 +311,14 @@ class Fleet:
                 MINUTES, lambda age, cpu=cpu: [cpu - 0.02, cpu, cpu + 0.01]))
             series.append(gauge_int({"type": "vpcaccess.googleapis.com/connector/instances", "labels": {}},
                                     connector_resource, NOW, MINUTES, lambda age, n=instances: n))
-        db_resource = {"type": "cloudsql_database",
-                       "labels": {"project_id": PROJECT, "database_id": f"{PROJECT}:{DB}", "region": REGION}}
-        for database, count in self.sql_backends.items():
-            series.append(gauge_int({"type": "cloudsql.googleapis.com/database/postgresql/num_backends",
-                                     "labels": {"database": database}}, db_resource, NOW, MINUTES,
-                                    lambda age, count=count: count - (age % 3)))
+        db_resource = sql_database_resource(DB)
+        series.extend(connection_series(db_resource, self.sql_backends))
         sql_cpu, sql_up = self.sql_cpu, self.sql_up
         series.append(gauge_double({"type": "cloudsql.googleapis.com/database/cpu/utilization", "labels": {}},
                                    db_resource, NOW, MINUTES, lambda age: sql_cpu))
         series.append(gauge_int({"type": "cloudsql.googleapis.com/database/up", "labels": {}},
                                 db_resource, NOW, MINUTES, lambda age: sql_up))
-        nat_resource = {"type": "nat_gateway", "labels": {"project_id": PROJECT, "region": REGION,
-                                                          "router_id": "4001", "gateway_name": "staging-nat"}}
+        nat_resource = nat_gateway_resource()
         dropped = self.nat_dropped
         series.append(delta_int({"type": "router.googleapis.com/nat/dropped_sent_packets_count",
                                  "labels": {"ip_protocol": "TCP", "reason": "OUT_OF_RESOURCES"}},
@@ -296,11 +374,53 @@ class Fleet:
         data["expect"] = self.expect
         return data
 
-    def write(self, folder: Path) -> Path:
+    def write(self, folder: Path, script: str) -> Path:
+        """Writes the scenario to folder/NAME.yaml under a header that names `script` as its source."""
         path = folder / f"{self.name}.yaml"
         text = yaml.dump(self.scenario(), Dumper=_Dumper, sort_keys=False, width=4000, allow_unicode=True)
-        path.write_text(f"# Generated by scenarios/build/causes.py; edit that script, not this file.\n# {self.summary}\n{text}")
+        path.write_text(
+            f"# Generated by {script}; edit that script, not this file.\n# {self.summary}\n{text}"
+        )
         return path
+
+
+class Scenarios:
+    """The scenarios of one build script, in the order it declares them (`@SCENARIOS.add`), and the writing of
+    their files under a header that names `script`."""
+
+    def __init__(self, script: str) -> None:
+        self.script = script
+        self.builds: list[Callable[[], Fleet]] = []
+
+    def add(self, build: Callable[[], Fleet]) -> Callable[[], Fleet]:
+        """Declares `build` a scenario of this script; returns it unchanged."""
+        self.builds.append(build)
+        return build
+
+    def write(self, folder: Path = SCENARIO_FOLDER) -> list[Path]:
+        """Builds every scenario afresh and writes each to folder/NAME.yaml; returns the paths in order."""
+        return [build().write(folder, self.script) for build in self.builds]
+
+    def main(self) -> None:
+        """The script's command line: writes into the folder named by its one argument, scenarios/ without."""
+        self.write(Path(sys.argv[1]) if len(sys.argv) > 1 else SCENARIO_FOLDER)
+
+
+def expect_connector_firewall_blocked(
+    f: Fleet, absent: Sequence[str] = ("vpc_connector.saturated", "app.dependency_failing")
+) -> None:
+    """Every service fails waiting on Cloud SQL, which a firewall keeps the connector from reaching: expects
+    that block as the P0 cause on the connector, and the run down."""
+    f.fail(SERVICES, DB_DOWN)
+    f.expect = expectation("down", cause("vpc_connector.firewall_blocked", "P0", CONNECTOR), absent=absent)
+
+
+def expect_sql_unavailable(f: Fleet, absent: Sequence[str]) -> None:
+    """staging-db does not run: its `up` metric is 0 and every service that uses it fails waiting on it;
+    expects sql.instance_unavailable as the P0 cause on it."""
+    f.sql_up = 0
+    f.fail(DB_USERS, DB_DOWN)
+    f.expect = expectation("degraded", cause("sql.instance_unavailable", "P0", DB_RESOURCE), absent=absent)
 
 
 class _Dumper(yaml.SafeDumper):

@@ -9,21 +9,16 @@ commands of their findings, which an `expect` block cannot.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fleet import COMPUTE, NETWORK, NUMBER, REGION, REGION_URL, Fleet
+from fleet import COMPUTE, NETWORK, NUMBER, REGION, REGION_URL, Fleet, Scenarios, cause, expectation
 
-SCENARIOS: list[Callable[[], Fleet]] = []
+SCENARIOS = Scenarios("scenarios/build/lb_cases.py")
+scenario = SCENARIOS.add
 ZONE = f"{REGION}-a"
 ZONE_URL = f"{COMPUTE}/zones/{ZONE}"
-
-
-def scenario(fn: Callable[[], Fleet]) -> Callable[[], Fleet]:
-    SCENARIOS.append(fn)
-    return fn
 
 
 def instance(name: str, address: str, tags: list[str]) -> dict[str, Any]:
@@ -53,6 +48,21 @@ def instance(name: str, address: str, tags: list[str]) -> dict[str, Any]:
             }
         ],
         "selfLink": f"{ZONE_URL}/instances/{name}",
+    }
+
+
+def named_port(port: int = 8080, name: str = "http") -> list[dict[str, Any]]:
+    """An instance group's namedPorts: the one port `name` its backend service sends to."""
+    return [{"name": name, "port": port}]
+
+
+def http_health_check(fixed_port: int | None = None) -> dict[str, Any]:
+    """An HTTP health check of /healthz on the backends' serving port, or on `fixed_port`."""
+    serving = {"portSpecification": "USE_SERVING_PORT"}
+    fixed = {"port": fixed_port, "portSpecification": "USE_FIXED_PORT"}
+    return {
+        "type": "HTTP",
+        "httpHealthCheck": {**(fixed if fixed_port else serving), "requestPath": "/healthz"},
     }
 
 
@@ -171,10 +181,7 @@ def regional_serverless_health_check() -> Fleet:
             ],
         }
     )
-    f.expect = {
-        "verdict": "degraded",
-        "causes": [{"cause": "lb.health_check_misconfigured", "priority": "P1", "resource": regional}],
-    }
+    f.expect = expectation("degraded", cause("lb.health_check_misconfigured", "P1", regional))
     return f
 
 
@@ -185,30 +192,14 @@ def regional_probes_blocked() -> Fleet:
         "The regional internal API is all unhealthy: a deny-all ingress rule outranks the health-check allow",
     )
     resource = instance_group_backend(
-        f,
-        "internal-api",
-        [{"name": "http", "port": 8080}],
-        {
-            "type": "HTTP",
-            "httpHealthCheck": {"portSpecification": "USE_SERVING_PORT", "requestPath": "/healthz"},
-        },
-        region=REGION,
-        scheme="INTERNAL_MANAGED",
+        f, "internal-api", named_port(), http_health_check(), region=REGION, scheme="INTERNAL_MANAGED"
     )
-    f.compute["firewalls"].append(
-        f.firewall(
-            "staging-deny-all-ingress",
-            "INGRESS",
-            900,
-            denied=[{"IPProtocol": "all"}],
-            sourceRanges=["0.0.0.0/0"],
-        )
+    f.add_firewall(
+        "staging-deny-all-ingress", "INGRESS", 900, denied=[{"IPProtocol": "all"}], sourceRanges=["0.0.0.0/0"]
     )
-    f.expect = {
-        "verdict": "degraded",
-        "causes": [{"cause": "lb.backend_unhealthy", "priority": "P1", "resource": resource}],
-        "absent": ["lb.health_check_misconfigured"],
-    }
+    f.expect = expectation(
+        "degraded", cause("lb.backend_unhealthy", "P1", resource), absent=["lb.health_check_misconfigured"]
+    )
     return f
 
 
@@ -218,19 +209,8 @@ def health_check_wrong_fixed_port() -> Fleet:
         "cause-lb-health-check-wrong-port",
         "The legacy API serves on 8080 (named port http) but its health check probes fixed port 80",
     )
-    resource = instance_group_backend(
-        f,
-        "legacy-api",
-        [{"name": "http", "port": 8080}],
-        {
-            "type": "HTTP",
-            "httpHealthCheck": {"port": 80, "portSpecification": "USE_FIXED_PORT", "requestPath": "/healthz"},
-        },
-    )
-    f.expect = {
-        "verdict": "degraded",
-        "causes": [{"cause": "lb.health_check_misconfigured", "priority": "P1", "resource": resource}],
-    }
+    resource = instance_group_backend(f, "legacy-api", named_port(), http_health_check(fixed_port=80))
+    f.expect = expectation("degraded", cause("lb.health_check_misconfigured", "P1", resource))
     return f
 
 
@@ -243,13 +223,10 @@ def health_check_named_port_missing() -> Fleet:
     resource = instance_group_backend(
         f,
         "legacy-api",
-        [{"name": "web", "port": 8080}],
+        named_port(name="web"),
         {"type": "TCP", "tcpHealthCheck": {"portSpecification": "USE_SERVING_PORT"}},
     )
-    f.expect = {
-        "verdict": "degraded",
-        "causes": [{"cause": "lb.health_check_misconfigured", "priority": "P1", "resource": resource}],
-    }
+    f.expect = expectation("degraded", cause("lb.health_check_misconfigured", "P1", resource))
     return f
 
 
@@ -260,33 +237,15 @@ def probes_implied_deny() -> Fleet:
         "The legacy API moved to port 9000; no firewall rule admits the health-check ranges there",
     )
     resource = instance_group_backend(
-        f,
-        "legacy-api",
-        [{"name": "http", "port": 9000}],
-        {
-            "type": "HTTP",
-            "httpHealthCheck": {"portSpecification": "USE_SERVING_PORT", "requestPath": "/healthz"},
-        },
-        tags=["legacy-api", "http-server"],
+        f, "legacy-api", named_port(9000), http_health_check(), tags=["legacy-api", "http-server"]
     )
     # Another web VM carries http-server too: a rule on that tag would open it as well.
     f.compute["instances"].append(instance("static-web-1", "10.0.0.20", ["http-server"]))
-    f.expect = {
-        "verdict": "degraded",
-        "causes": [{"cause": "lb.backend_unhealthy", "priority": "P1", "resource": resource}],
-        "absent": ["lb.health_check_misconfigured"],
-    }
+    f.expect = expectation(
+        "degraded", cause("lb.backend_unhealthy", "P1", resource), absent=["lb.health_check_misconfigured"]
+    )
     return f
 
 
-def main() -> None:
-    out = Path(__file__).resolve().parent.parent
-    for build in SCENARIOS:
-        path = build().write(out)
-        path.write_text(
-            path.read_text().replace("scenarios/build/causes.py", "scenarios/build/lb_cases.py", 1)
-        )
-
-
 if __name__ == "__main__":
-    main()
+    SCENARIOS.main()

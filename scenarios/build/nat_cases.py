@@ -9,20 +9,31 @@ but cause-vpc-nat-exhausted.yaml, which scenarios/build/causes.py writes).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fleet import MINUTES, NETWORK, NOW, PROJECT, REGION, REGION_URL, Fleet
+from fleet import (
+    MINUTES,
+    NAT,
+    NETWORK,
+    NOW,
+    PUBSUB_RESET,
+    REGION,
+    REGION_URL,
+    Fleet,
+    Scenarios,
+    cause,
+    expectation,
+    nat_gateway_resource,
+)
 
 from infradiag.twin.series import delta_int, gauge_bool
 
-SCENARIOS: list[Callable[[], Fleet]] = []
-NAT = f"projects/{PROJECT}/regions/{REGION}/routers/staging-router/nats/staging-nat"
+SCENARIOS = Scenarios("scenarios/build/nat_cases.py")
+scenario = SCENARIOS.add
 DROPPED = "router.googleapis.com/nat/dropped_sent_packets_count"
 ALLOCATION_FAILED = "router.googleapis.com/nat/nat_allocation_failed"
-PUBSUB_RESET = {"status": 502, "delayMs": 100, "json": {"status": "unhealthy", "pubsub": "connection reset"}}
 
 
 class NatFleet(Fleet):
@@ -35,14 +46,14 @@ class NatFleet(Fleet):
         self.nat_allocation_failed = False
         self.nat_series = True  # False: Monitoring holds no Cloud NAT series at all
 
-    def websocket_through_nat(self) -> None:
-        """websocket sends all its egress through the connector, so its public traffic leaves by Cloud NAT;
-        the scenario expects the NAT gateway's exhaustion as the P1 cause."""
+    def websocket_through_nat(self, reset: bool = True) -> None:
+        """websocket sends all its egress through the connector, so its public traffic leaves by Cloud NAT,
+        and (`reset`) fails on its Pub/Sub connection; the scenario expects the NAT gateway's exhaustion as
+        the P1 cause."""
         self.services["websocket"]["template"]["vpcAccess"]["egress"] = "ALL_TRAFFIC"
-        self.expect = {
-            "verdict": "degraded",
-            "causes": [{"cause": "vpc.nat_exhausted", "priority": "P1", "resource": NAT}],
-        }
+        if reset:
+            self.fail(("websocket",), PUBSUB_RESET)
+        self.expect = expectation("degraded", cause("vpc.nat_exhausted", "P1", NAT))
 
     def nat(self) -> dict[str, Any]:
         """The staging router's one NAT gateway, as routers.list returns it."""
@@ -53,15 +64,7 @@ class NatFleet(Fleet):
         kept = [s for s in super().series() if s["metric"]["type"] not in (DROPPED, ALLOCATION_FAILED)]
         if not self.nat_series:
             return kept
-        gateway = {
-            "type": "nat_gateway",
-            "labels": {
-                "project_id": PROJECT,
-                "region": REGION,
-                "router_id": "4001",
-                "gateway_name": "staging-nat",
-            },
-        }
+        gateway = nat_gateway_resource()
         for (reason, protocol), per_minute in self.nat_drops.items():
             kept.append(
                 delta_int(
@@ -78,12 +81,6 @@ class NatFleet(Fleet):
         )
         return kept
 
-    def write(self, folder: Path) -> Path:
-        path = super().write(folder)
-        text = path.read_text().replace("scenarios/build/causes.py", "scenarios/build/nat_cases.py", 1)
-        path.write_text(text)
-        return path
-
 
 def one_manual_ip(f: NatFleet) -> None:
     """The gateway of gcpdiag's captured nat1: one static NAT IP, minPortsPerVm 32000, no dynamic ports."""
@@ -98,11 +95,6 @@ def one_manual_ip(f: NatFleet) -> None:
     )
 
 
-def scenario(fn: Callable[[], Fleet]) -> Callable[[], Fleet]:
-    SCENARIOS.append(fn)
-    return fn
-
-
 @scenario
 def manual_ip_short() -> Fleet:
     # As gcpdiag's captured nat1 gateway (test-data/nat1): one static NAT IP and minPortsPerVm 32000, which
@@ -115,7 +107,6 @@ def manual_ip_short() -> Fleet:
     one_manual_ip(f)
     f.websocket_through_nat()
     f.nat_allocation_failed = True
-    f.fail(("websocket",), PUBSUB_RESET)
     return f
 
 
@@ -150,7 +141,6 @@ def router_status_short() -> Fleet:
     ]
     f.websocket_through_nat()
     f.nat_series = False
-    f.fail(("websocket",), PUBSUB_RESET)
     return f
 
 
@@ -168,7 +158,6 @@ def endpoint_conflict() -> Fleet:
         ("ENDPOINT_INDEPENDENCE_CONFLICT", "TCP"): 30,
         ("ENDPOINT_INDEPENDENCE_CONFLICT", "UDP"): 4,
     }
-    f.fail(("websocket",), PUBSUB_RESET)
     return f
 
 
@@ -182,16 +171,10 @@ def auto_allocation_failed() -> Fleet:
         "Cloud NAT allocates its NAT IPs automatically but fails to allocate ports; nothing is dropped yet",
     )
     f.nat().update({"minPortsPerVm": 4096, "enableDynamicPortAllocation": False})
-    f.websocket_through_nat()
+    f.websocket_through_nat(reset=False)
     f.nat_allocation_failed = True
     return f
 
 
-def main() -> None:
-    out = Path(__file__).resolve().parent.parent
-    for build in SCENARIOS:
-        build().write(out)
-
-
 if __name__ == "__main__":
-    main()
+    SCENARIOS.main()

@@ -10,18 +10,28 @@ Admin v1 returns them: https://cloud.google.com/sql/docs/mysql/admin-api/rest/v1
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fleet import DB, DB_USERS, MINUTES, NOW, PROJECT, REGION, Fleet
+from fleet import (
+    DB,
+    DB_RESOURCE,
+    PROJECT,
+    REGION,
+    Fleet,
+    Scenarios,
+    cause,
+    connection_series,
+    expect_sql_unavailable,
+    expectation,
+    sql_database_resource,
+)
 
-from infradiag.twin.series import gauge_int
-
-SCENARIOS: list[Callable[[], Fleet]] = []
-DB_RESOURCE = f"projects/{PROJECT}/instances/{DB}"
-DB_DOWN = {"status": 503, "delayMs": 300, "json": {"status": "unhealthy", "database": "timeout after 0.3s"}}
+SCENARIOS = Scenarios("scenarios/build/sql_cases.py")
+scenario = SCENARIOS.add
+# What staging-db's unavailability must not be taken for.
+UNAVAILABLE_NOT = ["app.dependency_failing", "sql.private_ip_conflict"]
 KEY = f"projects/{PROJECT}/locations/{REGION}/keyRings/cloudsql/cryptoKeys/staging-db"
 REPLICA = f"{DB}-replica"
 
@@ -37,46 +47,8 @@ class SqlFleet(Fleet):
     def series(self) -> list[dict[str, Any]]:
         series = super().series()
         for instance, databases in self.other_backends.items():
-            resource = {
-                "type": "cloudsql_database",
-                "labels": {"project_id": PROJECT, "database_id": f"{PROJECT}:{instance}", "region": REGION},
-            }
-            for database, count in databases.items():
-                series.append(
-                    gauge_int(
-                        {
-                            "type": "cloudsql.googleapis.com/database/postgresql/num_backends",
-                            "labels": {"database": database},
-                        },
-                        resource,
-                        NOW,
-                        MINUTES,
-                        lambda age, count=count: count - (age % 3),
-                    )
-                )
+            series.extend(connection_series(sql_database_resource(instance), databases))
         return series
-
-    def write(self, folder: Path) -> Path:
-        path = super().write(folder)
-        path.write_text(
-            path.read_text().replace("scenarios/build/causes.py", "scenarios/build/sql_cases.py", 1)
-        )
-        return path
-
-
-def scenario(fn: Callable[[], Fleet]) -> Callable[[], Fleet]:
-    SCENARIOS.append(fn)
-    return fn
-
-
-def unavailable(cause_priority: str = "P0") -> dict[str, Any]:
-    return {
-        "verdict": "degraded",
-        "causes": [
-            {"cause": "sql.instance_unavailable", "priority": cause_priority, "resource": DB_RESOURCE}
-        ],
-        "absent": ["app.dependency_failing", "sql.private_ip_conflict"],
-    }
 
 
 @scenario
@@ -87,9 +59,7 @@ def sql_stopped() -> Fleet:
         "cause-sql-stopped", "Someone stopped staging-db: activation policy NEVER, state still RUNNABLE"
     )
     f.sql[0]["settings"]["activationPolicy"] = "NEVER"
-    f.sql_up = 0
-    f.fail(DB_USERS, DB_DOWN)
-    f.expect = unavailable()
+    expect_sql_unavailable(f, absent=UNAVAILABLE_NOT)
     return f
 
 
@@ -100,9 +70,7 @@ def sql_suspended_billing() -> Fleet:
     )
     f.sql[0]["state"] = "SUSPENDED"
     f.sql[0]["suspensionReason"] = ["BILLING_ISSUE"]
-    f.sql_up = 0
-    f.fail(DB_USERS, DB_DOWN)
-    f.expect = unavailable()
+    expect_sql_unavailable(f, absent=UNAVAILABLE_NOT)
     return f
 
 
@@ -120,9 +88,7 @@ def sql_suspended_kms() -> Fleet:
         "kmsKeyVersionName": f"{KEY}/cryptoKeyVersions/2",
         "kind": "sql#diskEncryptionStatus",
     }
-    f.sql_up = 0
-    f.fail(DB_USERS, DB_DOWN)
-    f.expect = unavailable()
+    expect_sql_unavailable(f, absent=UNAVAILABLE_NOT)
     return f
 
 
@@ -177,17 +143,11 @@ def sql_replica_connections() -> Fleet:
             "json": {"status": "unhealthy", "database": "FATAL: sorry, too many clients already"},
         },
     )
-    f.expect = {
-        "verdict": "degraded",
-        "causes": [
-            {
-                "cause": "sql.max_connections_exhausted",
-                "priority": "P1",
-                "resource": f"projects/{PROJECT}/instances/{REPLICA}",
-            }
-        ],
-        "absent": ["sql.instance_unavailable", "app.dependency_failing"],
-    }
+    f.expect = expectation(
+        "degraded",
+        cause("sql.max_connections_exhausted", "P1", f"projects/{PROJECT}/instances/{REPLICA}"),
+        absent=["sql.instance_unavailable", "app.dependency_failing"],
+    )
     return f
 
 
@@ -200,19 +160,11 @@ def sql_private_ip_docker_bridge() -> Fleet:
         "staging-db's private IP 172.17.0.3 lies in Docker's default bridge; every probe still passes",
     )
     f.sql[0]["ipAddresses"] = [{"type": "PRIVATE", "ipAddress": "172.17.0.3"}]
-    f.expect = {
-        "verdict": "healthy",
-        "noneAtOrAbove": "P2",
-        "causes": [{"cause": "sql.private_ip_conflict", "priority": "P3", "resource": DB_RESOURCE}],
-    }
+    f.expect = expectation(
+        "healthy", cause("sql.private_ip_conflict", "P3", DB_RESOURCE), none_at_or_above="P2"
+    )
     return f
 
 
-def main() -> None:
-    out = Path(__file__).resolve().parent.parent
-    for build in SCENARIOS:
-        build().write(out)
-
-
 if __name__ == "__main__":
-    main()
+    SCENARIOS.main()

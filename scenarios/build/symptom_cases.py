@@ -6,24 +6,21 @@ Run from the repository root: `python scenarios/build/symptom_cases.py` (rewrite
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fleet import CONNECTOR, SERVICES, Fleet  # noqa: E402
+from fleet import CONNECTOR, SERVICES, Fleet, Scenarios, cause, expectation
 
-SCENARIOS: list[Callable[[], Fleet]] = []
+# These files have always named causes.py in their header; naming this script instead would change them.
+SCENARIOS = Scenarios("scenarios/build/causes.py")
+scenario = SCENARIOS.add
 # A dependency that has gone away: the health check waits for it, then gives up.
 SLOW_503 = {"status": 503, "delayMs": 5500, "json": {"status": "unhealthy", "database": "timeout after 5.5s"}}
 
 
-def scenario(fn: Callable[[], Fleet]) -> Callable[[], Fleet]:
-    SCENARIOS.append(fn)
-    return fn
-
-
 def connector_down_slow(name: str, summary: str) -> Fleet:
-    """The connector is in ERROR; every service scales to zero when idle and answers 503 after 5.5 s."""
+    """The connector is in ERROR; every service scales to zero when idle and answers 503 after 5.5 s. Expects
+    the connector's state as the P0 cause, and neither cold starts nor the apps themselves."""
     f = Fleet(name, summary)
     f.connectors[0]["state"] = "ERROR"
     for svc in f.services.values():
@@ -31,34 +28,33 @@ def connector_down_slow(name: str, summary: str) -> Fleet:
     for load in f.run_load.values():
         load["latency_ms"] = 5500.0
     f.fail(SERVICES, SLOW_503)
+    f.expect = expectation(
+        "down",
+        cause("vpc_connector.not_ready", "P0", CONNECTOR),
+        absent=["run.cold_start", "app.dependency_failing", "app.error"],
+    )
     return f
 
 
 @scenario
 def slow_while_warm() -> Fleet:
-    f = connector_down_slow("symptom-slow-503s-warm-instances",
-                            "Connector in ERROR: every service answers 503 after 5.5 s, on instances that were warm all along")
-    f.expect = {"verdict": "down", "causes": [{"cause": "vpc_connector.not_ready", "priority": "P0", "resource": CONNECTOR}],
-                "absent": ["run.cold_start", "app.dependency_failing", "app.error"]}
+    f = connector_down_slow(
+        "symptom-slow-503s-warm-instances",
+        "Connector in ERROR: every service answers 503 after 5.5 s, on instances that were warm all along",
+    )
     return f
 
 
 @scenario
 def cold_start_explained() -> Fleet:
-    f = connector_down_slow("symptom-cold-start-explained",
-                            "Connector in ERROR: services wait 9 s at start-up for a database they cannot reach")
+    f = connector_down_slow(
+        "symptom-cold-start-explained",
+        "Connector in ERROR: services wait 9 s at start-up for a database they cannot reach",
+    )
     for load in f.run_load.values():
         load["startup_ms"] = 9000.0
-    f.expect = {"verdict": "down", "causes": [{"cause": "vpc_connector.not_ready", "priority": "P0", "resource": CONNECTOR}],
-                "absent": ["run.cold_start", "app.dependency_failing", "app.error"]}
     return f
 
 
-def main() -> None:
-    out = Path(__file__).resolve().parent.parent
-    for build in SCENARIOS:
-        build().write(out)
-
-
 if __name__ == "__main__":
-    main()
+    SCENARIOS.main()
