@@ -9,8 +9,8 @@ import sys
 import time
 
 import pytest
-import yaml
 
+from tests.cli_process import start_hung_run
 from tests.conftest import ROOT, SCENARIOS, run_cli
 
 INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
@@ -75,17 +75,7 @@ def test_a_signal_while_starting_up_is_one_line_not_a_traceback(name: str, code:
 @pytest.mark.process
 @pytest.mark.parametrize("command", ["triage", "gate"])
 def test_sigterm_during_triage_or_gate_says_terminated_and_exits_143(command: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    doc = yaml.safe_load((SCENARIOS / "staging-healthy.yaml").read_text())
-    doc["endpoints"]["backend"] = {"*": {"fault": "hang"}}  # the run waits here until its deadline
-    scenario = tmp_path / "hung.yaml"
-    scenario.write_text(yaml.safe_dump(doc))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infradiag", command, "--scenario", str(scenario), "--deadline", "10m"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_hung_run(tmp_path, command)  # the run waits on backend until its deadline
     time.sleep(3)  # started up, or still starting: either way SIGTERM must end it the same way
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=120)

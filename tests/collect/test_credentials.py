@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from infradiag.target import ApiEndpoints
 from infradiag.twin.scenario import load_scenario
 from infradiag.twin.server import Twin
 from tests.authtwin import PRIVATE, PROJECT, PUBLIC, READER, no_real_google, write_config, write_scenario
+from tests.cli_process import served_twin
 from tests.conftest import ROOT, run_cli
 
 ADC_FIX = "gcloud auth application-default login"
@@ -172,28 +172,8 @@ def test_twin_serve_writes_a_key_file_that_triages_its_twin_end_to_end(clean: Pa
     """The documented flow: `twin serve --key-file`, then an environment naming that key (README, "A twin
     that is already running")."""
     key = clean / "key.json"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "infradiag",
-            "twin",
-            "serve",
-            str(write_scenario(clean)),
-            "--format",
-            "json",
-            "--key-file",
-            str(key),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        addresses = json.loads(process.stdout.readline())
+    with served_twin(write_scenario(clean), "--key-file", str(key)) as twin:
+        addresses = twin.addresses
         assert key.stat().st_mode & 0o077 == 0, "a private key is readable by its owner only"
         assert json.loads(key.read_text())["token_uri"] == addresses["rest"]["run"] + "/token"
         config = write_config(clean, addresses["rest"]["run"], addresses["grpc"]["monitoring"], key=key)
@@ -202,12 +182,7 @@ def test_twin_serve_writes_a_key_file_that_triages_its_twin_end_to_end(clean: Pa
         report = json.loads(result.stdout)
         assert report["identity"] == f"infradiag-twin@{PROJECT}.iam.gserviceaccount.com"
         assert {p["service"]: p["status"] for p in report["probes"]} == {PUBLIC: 200, PRIVATE: 200}
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        assert twin.interrupt() == 0
 
 
 def test_the_runs_one_token_is_refreshed_when_the_twin_says_it_expired(twin: Twin, clean: Path) -> None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.cli_process import start_hung_run, start_infradiag
 from tests.conftest import ROOT, SCENARIOS, run_cli
 
 INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
@@ -131,30 +130,17 @@ def test_an_environment_and_a_scenario_together_are_refused() -> None:
 @pytest.mark.process
 def test_output_on_a_full_disk_is_one_line_and_exit_3(command: list[str]) -> None:
     with open("/dev/full", "w") as full:
-        result = subprocess.run(
-            [sys.executable, "-m", "infradiag", *command],
-            cwd=ROOT,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    assert result.returncode == 3
-    assert_one_line(result.stderr, "cannot write the output", "No space left on device")
+        process = start_infradiag(*command, stdout=full)
+        _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 3
+    assert_one_line(stderr, "cannot write the output", "No space left on device")
 
 
 @pytest.mark.process
 def test_a_report_to_a_closed_pipe_is_one_line_and_exit_3_never_the_verdicts_code() -> None:
     """A healthy verdict nobody could read is no pass; and Typer must not take the broken pipe for its own
     (it exits 1, silently)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infradiag", "triage", "--scenario", str(HEALTHY), "--format", "json"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_infradiag("triage", "--scenario", str(HEALTHY), "--format", "json")
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # the reader went away: writing gets EPIPE
     stderr = process.stderr.read()
@@ -164,17 +150,7 @@ def test_a_report_to_a_closed_pipe_is_one_line_and_exit_3_never_the_verdicts_cod
 
 @pytest.mark.process
 def test_ctrl_c_during_a_triage_says_so_in_one_line_and_exits_130(tmp_path: Path) -> None:
-    doc = yaml.safe_load(HEALTHY.read_text())
-    doc["endpoints"]["backend"] = {"*": {"fault": "hang"}}  # the triage waits here until its deadline
-    scenario = tmp_path / "hung.yaml"
-    scenario.write_text(yaml.safe_dump(doc))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infradiag", "triage", "--scenario", str(scenario), "--deadline", "10m"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_hung_run(tmp_path)  # the triage waits on backend until its deadline
     time.sleep(3)  # past start-up, inside the command: the twin up, the probes waiting
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)

@@ -15,10 +15,6 @@ test_phase_timing.py holds each probe to its endpoint's own account of its time.
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -31,6 +27,7 @@ from infradiag.collect.collector import Collector
 from infradiag.evidence.model import ProbeResult
 from infradiag.probe import probe_services
 from infradiag.target import ApiEndpoints, Target
+from tests.cli_process import served_twin
 from tests.probe.servers import fleet_scenario
 
 FLEET = 200
@@ -50,20 +47,10 @@ def fleet(
     scenario = fleet_scenario({name: {"*": {"delayMs": delay}} for name in names})
     path = tmp_path_factory.mktemp("fleet") / "fleet.yaml"
     path.write_text(yaml.safe_dump(scenario))
-    twin = subprocess.Popen(
-        [sys.executable, "-m", "infradiag", "twin", "serve", str(path), "--format", "json"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    try:
-        assert twin.stdout is not None
-        addresses = json.loads(twin.stdout.readline())
-        endpoints = ApiEndpoints(rest=addresses["rest"]["run"], grpc=addresses["grpc"]["monitoring"])
+    with served_twin(path, stderr=None) as twin:
+        rest, grpc = twin.addresses["rest"]["run"], twin.addresses["grpc"]["monitoring"]
+        endpoints = ApiEndpoints(rest=rest, grpc=grpc)
         yield Target("fleet", scenario["project"], scenario["region"], endpoints=endpoints), delay
-    finally:
-        twin.terminate()
-        twin.wait(timeout=30)
 
 
 def probe_while_stalling(target: Target, stall_after_s: float | None) -> list[ProbeResult]:

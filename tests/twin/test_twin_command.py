@@ -3,11 +3,6 @@ against it, clean stop on SIGINT (docs/scenario-format.md, "Checking and serving
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,23 +10,14 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import compute_v1, run_v2
 
-from tests.conftest import ROOT, SCENARIOS, run_cli
+from tests.cli_process import served_twin
+from tests.conftest import SCENARIOS, run_cli
 
 
 @pytest.mark.process
 def test_serve_prints_its_addresses_then_answers_until_sigint() -> None:
-    scenario = SCENARIOS / "staging-healthy.yaml"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infradiag", "twin", "serve", str(scenario), "--format", "json"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        addresses = json.loads(process.stdout.readline())
+    with served_twin(SCENARIOS / "staging-healthy.yaml") as twin:
+        addresses = twin.addresses
         assert set(addresses) == {"project", "region", "rest", "grpc", "services"}
         assert set(addresses["rest"]) == {"run", "vpcaccess", "compute", "sql"}
         options = {
@@ -46,12 +32,7 @@ def test_serve_prints_its_addresses_then_answers_until_sigint() -> None:
         assert served == addresses["services"]
         options["client_options"] = ClientOptions(api_endpoint=addresses["rest"]["compute"])
         assert list(compute_v1.NetworksClient(**options).list(project=addresses["project"])) == []
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        assert twin.interrupt() == 0
 
 
 def test_check_validates_without_serving(tmp_path: Path) -> None:
