@@ -51,113 +51,81 @@ def rule(
 
 
 DENY_ALL = rule("deny-all-egress", "deny", 50, protocol="all", destination_ranges=["0.0.0.0/0"])
-BLOCKED_BY_DENY = (False, "deny")
+BLOCKED = (False, "deny")
 UNTOUCHED = (True, None)
+ALLOWED = (True, "allow")
+IMPLIED_DENY = (False, None)
+UNIQUE_TAG = "vpc-connector-us-central1-conn"  # the connector's own tag; vpc-connector is every connector's
+
+
+def deny(priority: int = 1000, **fields: Any) -> FirewallEvidence:
+    """Rule `deny`: tcp denied on every port at `priority`, an egress rule unless `fields` say otherwise."""
+    return rule("deny", "deny", priority, **fields)
+
+
+def allow_in(**fields: Any) -> FirewallEvidence:
+    """Rule `allow`: tcp ingress allowed on every port at priority 1000, from and to what `fields` say."""
+    return rule("allow", "allow", direction="INGRESS", **fields)
+
+
+def case(name: str, expected: tuple[bool, str | None], *firewalls: FirewallEvidence) -> Any:
+    """The case `name`: these firewall rules, and what decide() returns for them (allowed, deciding rule)."""
+    return pytest.param(list(firewalls), expected, id=name)
+
 
 # Egress from the connector's instances to 10.20.0.3:5432/tcp.
 EGRESS_CASES = [
-    pytest.param([], UNTOUCHED, id="no-rule-implied-allow-egress"),
-    pytest.param(
-        [rule("deny", "deny", destination_ranges=["10.20.0.0/16"])],
-        BLOCKED_BY_DENY,
-        id="untargeted-deny-applies-to-all-instances",
-    ),
-    pytest.param(
-        [rule("deny", "deny", target_tags=["vpc-connector"])],
-        BLOCKED_BY_DENY,
-        id="target-universal-connector-tag-applies",
-    ),
-    pytest.param(
-        [rule("deny", "deny", target_tags=["web", "vpc-connector-us-central1-conn"])],
-        BLOCKED_BY_DENY,
-        id="target-unique-connector-tag-applies",
-    ),
-    pytest.param(
-        [rule("deny", "deny", target_tags=["vpc-connector-us-central1-other"])],
+    case("no-rule-implied-allow-egress", UNTOUCHED),
+    case("untargeted-deny-applies-to-all-instances", BLOCKED, deny(destination_ranges=["10.20.0.0/16"])),
+    case("target-universal-connector-tag-applies", BLOCKED, deny(target_tags=["vpc-connector"])),
+    case("target-unique-connector-tag-applies", BLOCKED, deny(target_tags=["web", UNIQUE_TAG])),
+    case(
+        "target-another-connectors-tag-ignored",
         UNTOUCHED,
-        id="target-another-connectors-tag-ignored",
+        deny(target_tags=["vpc-connector-us-central1-other"]),
     ),
-    pytest.param(
-        [rule("deny", "deny", target_tags=["vpc-connector-us-east1-conn"])],
+    case(
+        "target-same-name-other-region-tag-ignored",
         UNTOUCHED,
-        id="target-same-name-other-region-tag-ignored",
+        deny(target_tags=["vpc-connector-us-east1-conn"]),
     ),
-    pytest.param([rule("deny", "deny", target_tags=["bar"])], UNTOUCHED, id="target-other-tag-ignored"),
-    pytest.param(
-        [rule("deny", "deny", target_service_accounts=[SA])], UNTOUCHED, id="target-service-account-ignored"
+    case("target-other-tag-ignored", UNTOUCHED, deny(target_tags=["bar"])),
+    case("target-service-account-ignored", UNTOUCHED, deny(target_service_accounts=[SA])),
+    case(
+        "allow-targeting-service-account-does-not-unblock",
+        BLOCKED,
+        deny(),
+        rule("allow-sa", "allow", 900, target_service_accounts=[SA]),
     ),
-    pytest.param(
-        [rule("deny", "deny"), rule("allow-sa", "allow", 900, target_service_accounts=[SA])],
-        BLOCKED_BY_DENY,
-        id="allow-targeting-service-account-does-not-unblock",
-    ),
-    pytest.param(
-        [rule("deny", "deny", 1000), rule("allow", "allow", 900, ports=["5432"])],
-        (True, "allow"),
-        id="lower-number-wins-allow",
-    ),
-    pytest.param(
-        [rule("allow", "allow", 100), rule("deny", "deny", 99)], BLOCKED_BY_DENY, id="lower-number-wins-deny"
-    ),
-    pytest.param(
-        [rule("allow", "allow", 500), rule("deny", "deny", 500)],
-        BLOCKED_BY_DENY,
-        id="priority-tie-deny-over-allow",
-    ),
-    pytest.param(
-        [rule("deny", "deny", 500), rule("allow", "allow", 500)],
-        BLOCKED_BY_DENY,
-        id="priority-tie-deny-over-allow-any-order",
-    ),
-    pytest.param([rule("deny", "deny", disabled=True)], UNTOUCHED, id="disabled-deny-ignored"),
-    pytest.param(
-        [rule("deny", "deny"), rule("allow", "allow", 10, disabled=True)],
-        BLOCKED_BY_DENY,
-        id="disabled-allow-ignored",
-    ),
-    pytest.param(
-        [rule("deny", "deny", direction="INGRESS")], UNTOUCHED, id="ingress-deny-does-not-govern-egress"
-    ),
-    pytest.param([rule("deny", "deny", network="other")], UNTOUCHED, id="other-network-ignored"),
-    pytest.param(
-        [rule("deny", "deny", destination_ranges=["192.168.0.0/16"])],
-        UNTOUCHED,
-        id="destination-range-without-target-ignored",
-    ),
-    pytest.param(
-        [rule("deny", "deny", destination_ranges=["10.20.0.3/32"])],
-        BLOCKED_BY_DENY,
-        id="destination-range-with-target-applies",
-    ),
-    pytest.param(
-        [rule("deny", "deny", destination_ranges=["::/0"])],
-        UNTOUCHED,
-        id="ipv6-destination-range-leaves-ipv4-target-alone",
-    ),
-    pytest.param(
-        [rule("deny", "deny", source_ranges=["10.9.0.0/24"])],
-        UNTOUCHED,
-        id="egress-source-range-without-connector-ignored",
-    ),
-    pytest.param([rule("deny", "deny", ports=["3306"])], UNTOUCHED, id="other-port-ignored"),
-    pytest.param(
-        [rule("deny", "deny", ports=["5000-6000"])], BLOCKED_BY_DENY, id="port-range-covering-port-applies"
-    ),
-    pytest.param(
-        [rule("deny", "deny", ports=["22", "5432"])], BLOCKED_BY_DENY, id="port-list-covering-port-applies"
-    ),
-    pytest.param([rule("deny", "deny", protocol="udp")], UNTOUCHED, id="other-protocol-ignored"),
-    pytest.param([rule("deny", "deny", protocol="all")], BLOCKED_BY_DENY, id="protocol-all-applies"),
-    pytest.param([rule("deny", "deny", protocol="6")], BLOCKED_BY_DENY, id="protocol-number-6-is-tcp"),
-    pytest.param(
-        [rule("allow-bar", "allow", 45, protocol="all", target_tags=["bar"]), DENY_ALL],
+    case("lower-number-wins-allow", (True, "allow"), deny(1000), rule("allow", "allow", 900, ports=["5432"])),
+    case("lower-number-wins-deny", BLOCKED, rule("allow", "allow", 100), deny(99)),
+    case("priority-tie-deny-over-allow", BLOCKED, rule("allow", "allow", 500), deny(500)),
+    case("priority-tie-deny-over-allow-any-order", BLOCKED, deny(500), rule("allow", "allow", 500)),
+    case("disabled-deny-ignored", UNTOUCHED, deny(disabled=True)),
+    case("disabled-allow-ignored", BLOCKED, deny(), rule("allow", "allow", 10, disabled=True)),
+    case("ingress-deny-does-not-govern-egress", UNTOUCHED, deny(direction="INGRESS")),
+    case("other-network-ignored", UNTOUCHED, deny(network="other")),
+    case("destination-range-without-target-ignored", UNTOUCHED, deny(destination_ranges=["192.168.0.0/16"])),
+    case("destination-range-with-target-applies", BLOCKED, deny(destination_ranges=["10.20.0.3/32"])),
+    case("ipv6-destination-range-leaves-ipv4-target-alone", UNTOUCHED, deny(destination_ranges=["::/0"])),
+    case("egress-source-range-without-connector-ignored", UNTOUCHED, deny(source_ranges=["10.9.0.0/24"])),
+    case("other-port-ignored", UNTOUCHED, deny(ports=["3306"])),
+    case("port-range-covering-port-applies", BLOCKED, deny(ports=["5000-6000"])),
+    case("port-list-covering-port-applies", BLOCKED, deny(ports=["22", "5432"])),
+    case("other-protocol-ignored", UNTOUCHED, deny(protocol="udp")),
+    case("protocol-all-applies", BLOCKED, deny(protocol="all")),
+    case("protocol-number-6-is-tcp", BLOCKED, deny(protocol="6")),
+    case(
+        "masking-allow-p45-tag-bar-over-untargeted-deny-p50-blocked",
         (False, "deny-all-egress"),
-        id="masking-allow-p45-tag-bar-over-untargeted-deny-p50-blocked",
+        rule("allow-bar", "allow", 45, protocol="all", target_tags=["bar"]),
+        DENY_ALL,
     ),
-    pytest.param(
-        [rule("allow-conn", "allow", 45, protocol="all", target_tags=["vpc-connector"]), DENY_ALL],
+    case(
+        "allow-p45-tag-vpc-connector-over-deny-p50-allowed",
         (True, "allow-conn"),
-        id="allow-p45-tag-vpc-connector-over-deny-p50-allowed",
+        rule("allow-conn", "allow", 45, protocol="all", target_tags=["vpc-connector"]),
+        DENY_ALL,
     ),
 ]
 
@@ -167,85 +135,39 @@ def test_connector_egress(firewalls: list[FirewallEvidence], expected: tuple[boo
     assert decide(firewalls, Traffic("vpc", "EGRESS", FROM_CONNECTOR, DB, 5432)) == expected
 
 
-ALLOWED_BY_ALLOW = (True, "allow")
-IMPLIED_DENY = (False, None)
-
 # Ingress to a VM of the network (tag db, service account db@) from the connector on 5432/tcp.
 INGRESS_CASES = [
-    pytest.param([], IMPLIED_DENY, id="no-rule-implied-deny-ingress"),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS")], ALLOWED_BY_ALLOW, id="no-source-means-any-source"
+    case("no-rule-implied-deny-ingress", IMPLIED_DENY),
+    case("no-source-means-any-source", ALLOWED, allow_in()),
+    case("source-range-of-connector-applies", ALLOWED, allow_in(source_ranges=["10.8.0.0/28"])),
+    case("source-range-elsewhere-ignored", IMPLIED_DENY, allow_in(source_ranges=["10.9.0.0/24"])),
+    case("source-universal-connector-tag-applies", ALLOWED, allow_in(source_tags=["vpc-connector"])),
+    case("source-unique-connector-tag-applies", ALLOWED, allow_in(source_tags=[UNIQUE_TAG])),
+    case("source-other-tag-ignored", IMPLIED_DENY, allow_in(source_tags=["bar"])),
+    case("source-service-account-never-the-connector", IMPLIED_DENY, allow_in(source_service_accounts=[SA])),
+    case(
+        "source-tags-or-ranges-either-matches",
+        ALLOWED,
+        allow_in(source_tags=["bar"], source_ranges=["10.8.0.0/28"]),
     ),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS", source_ranges=["10.8.0.0/28"])],
-        ALLOWED_BY_ALLOW,
-        id="source-range-of-connector-applies",
+    case("target-tag-of-receiver-applies", ALLOWED, allow_in(target_tags=["db"])),
+    case("target-other-tag-ignored", IMPLIED_DENY, allow_in(target_tags=["web"])),
+    case(
+        "target-service-account-of-receiver-applies",
+        ALLOWED,
+        allow_in(target_service_accounts=["db@p.iam.gserviceaccount.com"]),
     ),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS", source_ranges=["10.9.0.0/24"])],
+    case(
+        "destination-range-without-receiver-ignored",
         IMPLIED_DENY,
-        id="source-range-elsewhere-ignored",
+        allow_in(destination_ranges=["10.1.0.0/16"]),
     ),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS", source_tags=["vpc-connector"])],
-        ALLOWED_BY_ALLOW,
-        id="source-universal-connector-tag-applies",
-    ),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS", source_tags=["vpc-connector-us-central1-conn"])],
-        ALLOWED_BY_ALLOW,
-        id="source-unique-connector-tag-applies",
-    ),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS", source_tags=["bar"])],
-        IMPLIED_DENY,
-        id="source-other-tag-ignored",
-    ),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS", source_service_accounts=[SA])],
-        IMPLIED_DENY,
-        id="source-service-account-never-the-connector",
-    ),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS", source_tags=["bar"], source_ranges=["10.8.0.0/28"])],
-        ALLOWED_BY_ALLOW,
-        id="source-tags-or-ranges-either-matches",
-    ),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS", target_tags=["db"])],
-        ALLOWED_BY_ALLOW,
-        id="target-tag-of-receiver-applies",
-    ),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS", target_tags=["web"])],
-        IMPLIED_DENY,
-        id="target-other-tag-ignored",
-    ),
-    pytest.param(
-        [
-            rule(
-                "allow",
-                "allow",
-                direction="INGRESS",
-                target_service_accounts=["db@p.iam.gserviceaccount.com"],
-            )
-        ],
-        ALLOWED_BY_ALLOW,
-        id="target-service-account-of-receiver-applies",
-    ),
-    pytest.param(
-        [rule("allow", "allow", direction="INGRESS", destination_ranges=["10.1.0.0/16"])],
-        IMPLIED_DENY,
-        id="destination-range-without-receiver-ignored",
-    ),
-    pytest.param([rule("allow", "allow")], IMPLIED_DENY, id="egress-allow-does-not-govern-ingress"),
-    pytest.param(
-        [
-            rule("allow", "allow", 1000, direction="INGRESS"),
-            rule("deny", "deny", 1000, direction="INGRESS", source_tags=["vpc-connector"]),
-        ],
+    case("egress-allow-does-not-govern-ingress", IMPLIED_DENY, rule("allow", "allow")),
+    case(
+        "priority-tie-deny-over-allow",
         (False, "deny"),
-        id="priority-tie-deny-over-allow",
+        allow_in(),
+        deny(direction="INGRESS", source_tags=["vpc-connector"]),
     ),
 ]
 
