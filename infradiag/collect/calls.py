@@ -308,9 +308,11 @@ def _network_cause(exc: BaseException) -> str:
 
 def merge_unknowns(unknowns: list[Unknown]) -> list[Unknown]:
     """One Unknown per source, reason and fix (e.g. one for a Monitoring permission missing, however many
-    queries it failed), its consequences joined in order."""
+    queries it failed), its consequences joined. The answer is the same whatever order the reads failed in
+    (they fail on threads of their own): sorted by source, reason, fix, then consequence and detail, the
+    first detail kept. A report or a sweep's "what changed" must not change with a race."""
     merged: dict[tuple[str, str, str], Unknown] = {}
-    for unknown in unknowns:
+    for unknown in sorted(unknowns, key=_unknown_order):
         key = (unknown.source, unknown.reason, unknown.fix)
         first = merged.get(key)
         if first is None:
@@ -320,3 +322,7 @@ def merge_unknowns(unknowns: list[Unknown]) -> list[Unknown]:
                 update={"consequence": f"{first.consequence}; {unknown.consequence}"}
             )
     return list(merged.values())
+
+
+def _unknown_order(unknown: Unknown) -> tuple[str, str, str, str, str]:
+    return (unknown.source, unknown.reason, unknown.fix, unknown.consequence, unknown.detail)

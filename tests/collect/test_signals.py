@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from infradiag.collect import join, signals
@@ -104,12 +105,23 @@ def test_unknowns_merge_per_api_reason_and_fix() -> None:
             source=source, reason="PERMISSION_DENIED", fix=f"grant {source}", consequence=consequence
         )
 
-    merged = merge_unknowns(
-        [
-            unknown("monitoring", "a"),
-            unknown("compute", "c"),
-            unknown("monitoring", "b"),
-            unknown("monitoring", "a"),
-        ]
+    failed = [
+        unknown("monitoring", "b"),
+        unknown("compute", "c"),
+        unknown("monitoring", "a"),
+        unknown("monitoring", "a"),
+    ]
+    merged = merge_unknowns(failed)
+    assert [(u.source, u.consequence) for u in merged] == [("compute", "c"), ("monitoring", "a; b")]
+    # Reads fail on threads of their own: whatever order they failed in, the report says the same.
+    for order in itertools.permutations(failed):
+        assert merge_unknowns(list(order)) == merged
+
+
+def test_a_merged_unknown_keeps_the_same_detail_whichever_read_failed_first() -> None:
+    def unknown(detail: str) -> Unknown:
+        return Unknown(source="compute", reason="UNAVAILABLE", fix="retry", consequence="x", detail=detail)
+
+    assert merge_unknowns([unknown("403 on firewalls"), unknown("403 on routers")]) == merge_unknowns(
+        [unknown("403 on routers"), unknown("403 on firewalls")]
     )
-    assert [(u.source, u.consequence) for u in merged] == [("monitoring", "a; b"), ("compute", "c")]
