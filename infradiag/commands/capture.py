@@ -17,6 +17,7 @@ from infradiag.commands.common import (
     open_target,
     parse_duration,
 )
+from infradiag.commands.triage import DeadlineOption
 
 if TYPE_CHECKING:
     from infradiag.collect.capture import Capture
@@ -46,9 +47,7 @@ def capture(
             "--redact-identities", help="Replace IAM member emails (consistently: the replay still joins)."
         ),
     ] = False,
-    deadline: Annotated[
-        str, typer.Option(help="Overall deadline, e.g. 60s; exit 3 when it passes.")
-    ] = "120s",
+    deadline: DeadlineOption = "120s",
     quiet: QuietOption = False,
     config: ConfigOption = None,
     impersonate: ImpersonateOption = None,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -38,6 +37,7 @@ from infradiag.commands.common import (
     open_target,
     parse_duration,
 )
+from infradiag.commands.triage import PlaybooksOption
 from infradiag.errors import UsageError
 
 if TYPE_CHECKING:
@@ -193,9 +193,7 @@ def gate(
     ] = Format.terminal,
     suppressions: SuppressionsOption = None,
     junit: JunitOption = None,
-    playbooks: Annotated[
-        Path | None, typer.Option(help="Playbook directory (default: the bundled one).")
-    ] = None,
+    playbooks: PlaybooksOption = None,
     quiet: QuietOption = False,
     config: ConfigOption = None,
     impersonate: ImpersonateOption = None,

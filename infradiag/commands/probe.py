@@ -29,6 +29,15 @@ ConfirmOption = Annotated[
 ]
 
 
+def confirming(target: Target, confirm: bool) -> Target:
+    """`target`, set to probe each failure once more when `confirm` (--confirm) asks it to."""
+    if not confirm:
+        return target
+    import dataclasses
+
+    return dataclasses.replace(target, probe=target.probe.model_copy(update={"probe_confirm": True}))
+
+
 def probe(
     environment: EnvironmentArgument = None,
     scenario: ScenarioOption = None,
@@ -49,7 +58,6 @@ def probe(
 
     Exit 0 when every probe passes, 1 when one fails, 2 on bad usage, 3 when nothing could be probed.
     """
-    import dataclasses
     import json
     import sys
     import time
@@ -67,10 +75,7 @@ def probe(
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     with open_target(environment, scenario, config, impersonate) as target:
-        if confirm:
-            target = dataclasses.replace(
-                target, probe=target.probe.model_copy(update={"probe_confirm": True})
-            )
+        target = confirming(target, confirm)
         run = _probe_environment(target, probe_deadline(seconds))
         try:
             probes, unknowns = runtime.run(runtime.within(run, seconds))

@@ -23,11 +23,14 @@ from infradiag.commands.common import (
     parse_duration,
     suppressions_file,
 )
-from infradiag.commands.probe import ConfirmOption
+from infradiag.commands.probe import ConfirmOption, confirming
 
 if TYPE_CHECKING:
     from infradiag.diagnose.playbook import Playbook
     from infradiag.suppress import Suppression
+
+PlaybooksOption = Annotated[Path | None, typer.Option(help="Playbook directory (default: the bundled one).")]
+DeadlineOption = Annotated[str, typer.Option(help="Overall deadline, e.g. 60s; exit 3 when it passes.")]
 
 
 def bundled_playbooks() -> list[Playbook]:
@@ -47,12 +50,8 @@ def triage(
     fail_on: Annotated[
         Level, typer.Option("--fail-on", help="Exit 1 at a finding of this priority or higher.")
     ] = Level.P1,
-    deadline: Annotated[
-        str, typer.Option(help="Overall deadline, e.g. 60s; exit 3 when it passes.")
-    ] = "120s",
-    playbooks: Annotated[
-        Path | None, typer.Option(help="Playbook directory (default: the bundled one).")
-    ] = None,
+    deadline: DeadlineOption = "120s",
+    playbooks: PlaybooksOption = None,
     suppressions: SuppressionsOption = None,
     junit: JunitOption = None,
     quiet: QuietOption = False,
@@ -70,8 +69,6 @@ def triage(
 ) -> None:
     """Diagnose an environment (or a scenario's twin) and print the ranked remediation plan."""
     # The probe and environment processes are starting already (cli.main; else importing infradiag.triage).
-    import dataclasses
-
     from infradiag import runtime
     from infradiag.background import Background
     from infradiag.probe.dispatch import probe_deadline
@@ -96,10 +93,7 @@ def triage(
     with Status(quiet) as status, open_target(environment, scenario, config, impersonate) as target:
         status.task(f"triage {target.environment}: probing services, collecting evidence")
         try:
-            if confirm:
-                target = dataclasses.replace(
-                    target, probe=target.probe.model_copy(update={"probe_confirm": True})
-                )
+            target = confirming(target, confirm)
             # Probes end before the deadline (cut ones are reported as timeouts), so the report comes out.
             run = run_triage(target, books, probe_deadline(seconds))
             report, _ = runtime.run(runtime.within(run, seconds))
