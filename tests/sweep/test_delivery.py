@@ -12,17 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.sweep.staging import staging_config, staging_history, start_sweep, sweep_args, sweep_staging
 from tests.sweep.sweeping import (
     CONNECTOR,
     HEALTHY,
     INCIDENT,
-    command,
-    environ,
     log_lines,
-    run_here,
     run_paused,
     sweep_count,
-    write_config,
 )
 
 # Each case kills, interrupts or starves the output of a sweep in a process of its own.
@@ -45,16 +42,16 @@ def assert_late_p0_then_own(result: subprocess.CompletedProcess[str], missed: in
 
 
 def test_a_sweep_killed_between_its_commit_and_its_lines_is_reported_late_by_the_next(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"staging": INCIDENT})
-    killed = run_paused(["sweep", "staging", "--config", str(config)], tmp_path / "paused", signal.SIGKILL)
+    config = staging_config(tmp_path, INCIDENT)
+    killed = run_paused(sweep_args(config), tmp_path / "paused", signal.SIGKILL)
     assert killed.returncode == -signal.SIGKILL
     assert killed.stdout == "" and log_lines(killed.stderr) == []  # nothing was written
     assert sweep_count(tmp_path / ".infradiag" / "history.sqlite") == 1  # but the sweep is stored
 
-    nxt = run_here("sweep", "staging", "--config", str(config))
+    nxt = sweep_staging(config)
     assert_late_p0_then_own(nxt, missed=1)
 
-    again = run_here("sweep", "staging", "--config", str(config))  # delivered once: not again
+    again = sweep_staging(config)  # delivered once: not again
     [line] = log_lines(again.stderr)
     assert (line["sweepId"], line["redelivered"]) == (3, False)
     assert "late report" not in again.stdout
@@ -64,37 +61,29 @@ def test_a_sweep_killed_between_its_commit_and_its_lines_is_reported_late_by_the
 def test_an_interrupted_first_sweep_of_every_cannot_tell_and_its_lines_come_next_time(
     tmp_path: Path, stop: signal.Signals
 ) -> None:
-    config = write_config(tmp_path, {"staging": INCIDENT})
-    args = ["sweep", "staging", "--config", str(config), "--every", "5m"]
+    config = staging_config(tmp_path, INCIDENT)
+    args = sweep_args(config, "--every", "5m")
     interrupted = run_paused(args, tmp_path / "paused", stop)
     assert interrupted.returncode == 3, interrupted.stderr  # judged, but told nobody: never 0
     assert "Traceback" not in interrupted.stderr
     assert interrupted.stderr.strip().count("\n") == 0 and "interrupted" in interrupted.stderr
     assert interrupted.stdout == ""
 
-    assert_late_p0_then_own(run_here("sweep", "staging", "--config", str(config)), missed=1)
+    assert_late_p0_then_own(sweep_staging(config), missed=1)
 
 
 def _sweep_with_broken_output(config: Path, stream: str, how: str) -> subprocess.CompletedProcess[str]:
     """A sweep whose `stream` (stdout or stderr) is /dev/full ("full") or a pipe nobody reads ("closed")."""
     if how == "full":
         with open("/dev/full", "w") as full:
-            process = subprocess.Popen(
-                command("sweep", "staging", "--config", str(config)),
+            process = start_sweep(
+                config,
                 stdout=full if stream == "stdout" else subprocess.PIPE,
                 stderr=full if stream == "stderr" else subprocess.PIPE,
-                text=True,
-                env=environ(),
             )
             out, err = process.communicate(timeout=120)
     else:
-        process = subprocess.Popen(
-            command("sweep", "staging", "--config", str(config)),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environ(),
-        )
+        process = start_sweep(config)
         assert process.stdout is not None and stream == "stdout"
         process.stdout.close()  # the reader went away: writing gets EPIPE
         out, err = process.communicate(timeout=120)
@@ -107,7 +96,7 @@ def test_a_sweep_that_cannot_write_its_lines_fails_and_they_are_written_next_tim
 ) -> None:
     if how == "full" and not Path("/dev/full").exists():
         pytest.skip("no /dev/full on this system")
-    config = write_config(tmp_path, {"staging": INCIDENT})
+    config = staging_config(tmp_path, INCIDENT)
     database = tmp_path / ".infradiag" / "history.sqlite"
     failed = _sweep_with_broken_output(config, stream, how)
     assert failed.returncode == 1  # non-zero; here the P0 the sweep found
@@ -119,11 +108,11 @@ def test_a_sweep_that_cannot_write_its_lines_fails_and_they_are_written_next_tim
     else:  # the report went out, the log line could not: the sweep is not delivered
         assert NEW_P0 in failed.stdout and "Traceback" not in failed.stdout
 
-    assert_late_p0_then_own(run_here("sweep", "staging", "--config", str(config)), missed=1)
+    assert_late_p0_then_own(sweep_staging(config), missed=1)
 
 
 def test_a_healthy_sweep_that_cannot_write_its_lines_never_exits_0(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"staging": HEALTHY})
+    config = staging_config(tmp_path, HEALTHY)
     failed = _sweep_with_broken_output(config, "stdout", "closed")
     assert failed.returncode == 3, failed.stderr
     assert failed.stderr.strip().count("\n") == 0 and "Broken pipe" in failed.stderr
@@ -159,9 +148,9 @@ def test_a_v1_history_is_migrated_and_its_sweeps_count_as_delivered(tmp_path: Pa
     database.parent.mkdir()
     with closing(sqlite3.connect(database)) as db:
         db.executescript(V1_SCHEMA)
-    config = write_config(tmp_path, {"staging": INCIDENT})
+    config = staging_config(tmp_path, INCIDENT)
 
-    result = run_here("sweep", "staging", "--config", str(config))
+    result = sweep_staging(config)
     assert result.returncode == 1, result.stderr
     [line] = log_lines(result.stderr)  # the v1 sweep is the baseline, and is not written again
     assert (line["sweepId"], line["previousVerdict"], line["firstSweep"]) == (2, "healthy", False)
@@ -172,8 +161,8 @@ def test_a_v1_history_is_migrated_and_its_sweeps_count_as_delivered(tmp_path: Pa
 
     failed = _sweep_with_broken_output(config, "stdout", "closed")  # the outbox works in the migrated file
     assert failed.returncode == 1
-    nxt = run_here("sweep", "staging", "--config", str(config))
+    nxt = sweep_staging(config)
     assert [(x["sweepId"], x["redelivered"]) for x in log_lines(nxt.stderr)] == [(3, True), (4, False)]
-    timeline = run_here("history", "staging", "--config", str(config), "--format", "json")
+    timeline = staging_history(config, "--format", "json")
     assert timeline.returncode == 0, timeline.stderr
     assert "2026-09-14T23:00:00Z" in timeline.stdout  # the v1 sweep still reads

@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import subprocess
 import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from tests.sweep.staging import staging_config, staging_history, start_sweep, sweep_staging
 from tests.sweep.sweeping import (
     CONNECTOR,
     HEALTHY,
     INCIDENT,
-    command,
-    environ,
     log_lines,
     run_here,
     sweep_count,
@@ -71,13 +69,13 @@ DOCUMENTED_COUNTS = {
 
 
 def test_sweeps_of_a_changing_twin_report_the_new_and_then_the_resolved_finding(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"staging": HEALTHY})
-    first = run_here("sweep", "staging", "--config", str(config))
+    config = staging_config(tmp_path, HEALTHY)
+    first = sweep_staging(config)
     assert first.returncode == 0, first.stderr
     assert "staging: healthy (first sweep)" in first.stdout
 
-    write_config(tmp_path, {"staging": INCIDENT})  # the same environment breaks
-    second = run_here("sweep", "staging", "--config", str(config))
+    staging_config(tmp_path, INCIDENT)  # the same environment breaks
+    second = sweep_staging(config)
     assert second.returncode == 1, second.stderr
     assert "staging: down (was healthy)" in second.stdout
     assert f"new          P0 vpc_connector.saturated on {CONNECTOR}" in second.stdout
@@ -89,8 +87,8 @@ def test_sweeps_of_a_changing_twin_report_the_new_and_then_the_resolved_finding(
     assert line["resolvedFindings"] == []
     assert (line["severity"], line["previousVerdict"], line["counts"]["newP0P1"]) == ("ERROR", "healthy", 1)
 
-    write_config(tmp_path, {"staging": HEALTHY})  # and is fixed
-    third = run_here("sweep", "staging", "--config", str(config))
+    staging_config(tmp_path, HEALTHY)  # and is fixed
+    third = sweep_staging(config)
     assert third.returncode == 0, third.stderr
     assert "staging: healthy (was down)" in third.stdout
     assert "resolved     P0 vpc_connector.saturated" in third.stdout
@@ -98,20 +96,20 @@ def test_sweeps_of_a_changing_twin_report_the_new_and_then_the_resolved_finding(
     assert set(line["resolvedFindings"]) == appeared
     assert (line["newFindings"], line["counts"]["newP0P1"], line["severity"]) == ([], 0, "NOTICE")
 
-    timeline = run_here("history", "staging", "--config", str(config), "--format", "json")
+    timeline = staging_history(config, "--format", "json")
     assert timeline.returncode == 0, timeline.stderr
     sweeps = json.loads(timeline.stdout)["sweeps"]
     assert [s["verdict"] for s in sweeps] == ["healthy", "down", "healthy"]
     assert [set(s["newFindings"]) for s in sweeps] == [set(), appeared, set()]
     assert [set(s["resolvedFindings"]) for s in sweeps] == [set(), set(), appeared]
-    text = run_here("history", "staging", "--config", str(config)).stdout
+    text = staging_history(config).stdout
     assert f"+ P0 vpc_connector.saturated [{incident['id']}]" in text
     assert f"- P0 vpc_connector.saturated [{incident['id']}]" in text
 
 
 def test_the_log_line_is_one_json_object_with_the_documented_fields(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"staging": INCIDENT})
-    result = run_here("sweep", "staging", "--config", str(config))
+    config = staging_config(tmp_path, INCIDENT)
+    result = sweep_staging(config)
     assert result.returncode == 1, result.stderr
     raw = [line for line in result.stderr.splitlines() if line.startswith("{")]
     assert len(raw) == 1  # one line per environment per sweep
@@ -143,15 +141,9 @@ def test_the_log_line_is_one_json_object_with_the_documented_fields(tmp_path: Pa
 
 @pytest.mark.process
 def test_two_sweeps_writing_at_once_both_land_in_order(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"staging": HEALTHY})
-    args = ["sweep", "staging", "--config", str(config)]
+    config = staging_config(tmp_path, HEALTHY)
     # Two processes, as two overlapping scheduled runs: each its own connection and its own lock.
-    sweeps = [
-        subprocess.Popen(
-            command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environ()
-        )
-        for _ in range(2)
-    ]
+    sweeps = [start_sweep(config) for _ in range(2)]
     outputs = [s.communicate(timeout=120) for s in sweeps]
     assert [s.returncode for s in sweeps] == [0, 0], [err for _, err in outputs]
     lines = [line for _, err in outputs for line in log_lines(err)]
@@ -167,10 +159,10 @@ def test_two_sweeps_writing_at_once_both_land_in_order(tmp_path: Path) -> None:
 
 
 def test_a_sweep_past_its_deadline_is_recorded_without_a_verdict_and_resolves_nothing(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"staging": INCIDENT})
-    assert run_here("sweep", "staging", "--config", str(config)).returncode == 1
+    config = staging_config(tmp_path, INCIDENT)
+    assert sweep_staging(config).returncode == 1
 
-    late = run_here("sweep", "staging", "--config", str(config), "--deadline", "1ms")
+    late = sweep_staging(config, "--deadline", "1ms")
     assert late.returncode == 3, late.stderr
     [line] = log_lines(late.stderr)
     assert (line["verdict"], line["severity"], line["sweepId"]) == ("unknown", "ERROR", 2)
@@ -199,15 +191,9 @@ def test_cloud_run_tasks_split_the_environments(tmp_path: Path) -> None:
 
 @pytest.mark.process
 def test_every_sweeps_again_until_interrupted(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"staging": HEALTHY})
+    config = staging_config(tmp_path, HEALTHY)
     database = tmp_path / ".infradiag" / "history.sqlite"
-    loop = subprocess.Popen(
-        command("sweep", "staging", "--config", str(config), "--every", "100ms"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environ(),
-    )
+    loop = start_sweep(config, "--every", "100ms")
     try:
         # A sweep is committed before its lines are printed: once the third is stored, the first two
         # have printed, wherever the interrupt lands in the third.
@@ -225,15 +211,15 @@ def test_every_sweeps_again_until_interrupted(tmp_path: Path) -> None:
 
 def test_a_published_history_seeds_a_fresh_task(tmp_path: Path) -> None:
     history = '[history]\npath = "local/{environment}.sqlite"\npublish_dir = "bucket"\n'
-    config = write_config(tmp_path, {"staging": HEALTHY}, history)
-    assert run_here("sweep", "staging", "--config", str(config)).returncode == 0
+    config = staging_config(tmp_path, HEALTHY, history)
+    assert sweep_staging(config).returncode == 0
     published = tmp_path / "bucket" / "staging.sqlite"
     with closing(sqlite3.connect(published)) as db:  # a self-contained file: rollback journal, no WAL
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert db.execute("SELECT verdict FROM sweeps").fetchall() == [("healthy",)]
 
     (tmp_path / "local" / "staging.sqlite").unlink()  # a new Cloud Run task starts with empty local disk
-    result = run_here("sweep", "staging", "--config", str(config))
+    result = sweep_staging(config)
     assert result.returncode == 0, result.stderr
     assert "no change since the last sweep" in result.stdout  # it knew the first sweep
     [line] = log_lines(result.stderr)
@@ -243,8 +229,8 @@ def test_a_published_history_seeds_a_fresh_task(tmp_path: Path) -> None:
 
 
 def test_bad_history_settings_are_one_line_usage_errors(tmp_path: Path) -> None:
-    config = write_config(tmp_path, {"staging": HEALTHY}, '[history]\npublish_dir = "bucket"\n')
-    result = run_here("sweep", "staging", "--config", str(config))
+    config = staging_config(tmp_path, HEALTHY, '[history]\npublish_dir = "bucket"\n')
+    result = sweep_staging(config)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert str(config) in result.stderr and "{environment}" in result.stderr
@@ -269,13 +255,13 @@ def test_an_accepted_finding_is_recorded_but_neither_fails_nor_alerts(tmp_path: 
     )
     config = tmp_path / "infradiag.toml"
     config.write_text(f'[environments.staging]\ntwin = "{INCIDENT}"\nsuppressions = "accepted.yaml"\n')
-    result = run_here("sweep", "staging", "--config", str(config))
+    result = sweep_staging(config)
     assert result.returncode == 0, result.stderr
     assert "(accepted)" in result.stdout
     [line] = log_lines(result.stderr)
     connector = next(f["id"] for f in line["findings"] if f["cause"] == "vpc_connector.saturated")
     assert connector in line["newFindings"]
     assert (line["counts"]["newP0P1"], line["newP0P1Findings"], line["exitCode"]) == (0, [], 0)
-    timeline = json.loads(run_here("history", "staging", "--config", str(config), "--format", "json").stdout)
+    timeline = json.loads(staging_history(config, "--format", "json").stdout)
     [stored] = [f for f in timeline["sweeps"][0]["findings"] if f["id"] == connector]
     assert stored["suppressed"] is True
