@@ -195,15 +195,22 @@ def client_context(endpoints: ServiceEndpoints) -> ssl.SSLContext:
     return ssl.create_default_context(cadata=endpoints.ca_pem.decode())
 
 
-def test_tls_expired_serves_https_with_an_expired_certificate() -> None:
+def refused_handshake(message: str) -> Callable[[ServiceEndpoints], Awaitable[None]]:
+    """A check that service svc answers on https and that a client trusting the twin's CA fails to verify its
+    certificate with `message`."""
+
     async def check(endpoints: ServiceEndpoints) -> None:
         url = httpx.URL(endpoints.urls["svc"])
         assert url.scheme == "https"
         with pytest.raises(ssl.SSLCertVerificationError) as failure:
             await asyncio.open_connection(url.host, url.port, ssl=client_context(endpoints))
-        assert failure.value.verify_message == "certificate has expired"
+        assert failure.value.verify_message == message
 
-    with_endpoints({"svc": {"*": {"fault": "tls-expired"}}}, check)
+    return check
+
+
+def test_tls_expired_serves_https_with_an_expired_certificate() -> None:
+    with_endpoints({"svc": {"*": {"fault": "tls-expired"}}}, refused_handshake("certificate has expired"))
 
 
 def served_not_after(writer: asyncio.StreamWriter) -> dt.datetime:
@@ -256,15 +263,11 @@ def test_tls_expiring_paths_keep_their_behaviour_behind_a_valid_certificate() ->
 
 
 def test_tls_untrusted_certificate_comes_from_an_unknown_ca() -> None:
-    async def check(endpoints: ServiceEndpoints) -> None:
-        url = httpx.URL(endpoints.urls["svc"])
-        assert url.scheme == "https"
-        with pytest.raises(ssl.SSLCertVerificationError) as failure:
-            await asyncio.open_connection(url.host, url.port, ssl=client_context(endpoints))
-        assert failure.value.verify_message == "unable to get local issuer certificate"
-
     # The expired service makes the twin's CA exist, so the untrusted one is shown not to come from it.
-    with_endpoints({"svc": {"*": {"fault": "tls-untrusted"}}, "old": {"*": {"fault": "tls-expired"}}}, check)
+    with_endpoints(
+        {"svc": {"*": {"fault": "tls-untrusted"}}, "old": {"*": {"fault": "tls-expired"}}},
+        refused_handshake("unable to get local issuer certificate"),
+    )
 
 
 def test_tls_fault_applies_to_the_port_and_paths_keep_their_behaviour() -> None:
