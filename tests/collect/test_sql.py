@@ -15,12 +15,20 @@ from infradiag.collect.sql import (
     sql_instance_evidence,
     tier_memory_gb,
 )
+from infradiag.evidence import SqlInstanceEvidence
 from tests.collect.fleet import PROJECT, sql
 from tests.twin.rest_twin import rest_kwargs, scenario, serve
 
 
-def _instance(data: dict[str, Any]) -> Any:
-    return sqladmin_v1beta4.DatabaseInstance.from_json(json.dumps(data), ignore_unknown_fields=True)
+def _evidence(data: dict[str, Any]) -> SqlInstanceEvidence:
+    """The evidence of instance `data` (REST JSON as the API returns it), parsed as the client parses it."""
+    instance = sqladmin_v1beta4.DatabaseInstance.from_json(json.dumps(data), ignore_unknown_fields=True)
+    return sql_instance_evidence(instance, PROJECT)
+
+
+def _bare(name: str, region: str, version: str, tier: str) -> dict[str, Any]:
+    """An instance of which the API gives only its name, region, version and tier."""
+    return {"name": name, "region": region, "databaseVersion": version, "settings": {"tier": tier}}
 
 
 @pytest.mark.parametrize(
@@ -68,7 +76,7 @@ def test_no_default_for_other_engines_or_unknown_memory() -> None:
 
 def test_postgres_instance_from_its_tier() -> None:
     main, _ = sql()["instances"]
-    evidence = sql_instance_evidence(_instance(main), PROJECT)
+    evidence = _evidence(main)
     assert (evidence.engine, evidence.database_version, evidence.state) == (
         "POSTGRES",
         "POSTGRES_15",
@@ -90,7 +98,7 @@ def test_postgres_instance_from_its_tier() -> None:
 
 def test_the_max_connections_flag_wins() -> None:
     _, mysql = sql()["instances"]
-    evidence = sql_instance_evidence(_instance(mysql), PROJECT)
+    evidence = _evidence(mysql)
     assert (evidence.engine, evidence.port, evidence.state) == ("MYSQL", 3306, "MAINTENANCE")
     assert (evidence.max_connections, evidence.max_connections_source) == (150, "flag")
     assert evidence.connection_name == f"{PROJECT}:us-central1:legacy-mysql"  # derived when not served
@@ -102,22 +110,14 @@ def test_every_database_flag_is_kept_as_the_api_gives_it() -> None:
     primary, _ = sql()["instances"]
     flags = [{"name": "log_connections", "value": "on"}, {"name": "max_connections", "value": "50"}]
     flags.append({"name": "skip_show_database"})  # a flag that takes no value
-    evidence = sql_instance_evidence(
-        _instance({**primary, "settings": {**primary["settings"], "databaseFlags": flags}}), PROJECT
-    )
+    evidence = _evidence({**primary, "settings": {**primary["settings"], "databaseFlags": flags}})
     assert [f.model_dump(exclude_none=True) for f in evidence.database_flags] == flags
     # The flag decides the limit; Google's default for the memory (7.5 GB: 400) is kept beside it.
     assert (evidence.max_connections, evidence.default_max_connections) == (50, 400)
 
 
 def test_sql_server_port_and_no_default_limit() -> None:
-    data = {
-        "name": "mssql",
-        "region": "europe-west1",
-        "databaseVersion": "SQLSERVER_2019_STANDARD",
-        "settings": {"tier": "db-custom-2-7680"},
-    }
-    evidence = sql_instance_evidence(_instance(data), PROJECT)
+    evidence = _evidence(_bare("mssql", "europe-west1", "SQLSERVER_2019_STANDARD", "db-custom-2-7680"))
     assert (evidence.engine, evidence.port, evidence.max_connections, evidence.max_connections_source) == (
         "SQLSERVER",
         1433,
@@ -204,13 +204,7 @@ def test_the_collector_reads_replication_activation_suspension_and_encryption_th
 
 
 def test_fields_the_api_left_out_are_none() -> None:
-    data = {
-        "name": "bare",
-        "region": "us-central1",
-        "databaseVersion": "MYSQL_8_0",
-        "settings": {"tier": "db-f1-micro"},
-    }
-    evidence = sql_instance_evidence(_instance(data), PROJECT)
+    evidence = _evidence(_bare("bare", "us-central1", "MYSQL_8_0", "db-f1-micro"))
     assert (evidence.instance_type, evidence.master_instance, evidence.activation_policy) == (
         None,
         None,
@@ -227,4 +221,4 @@ def test_fields_the_api_left_out_are_none() -> None:
 def test_a_short_master_instance_name_is_kept() -> None:
     # gcpdiag's captured replicas (test-data/cloudsql2) write masterInstanceName without the project.
     data = {**REPLICA, "masterInstanceName": "staging-db"}
-    assert sql_instance_evidence(_instance(data), PROJECT).master_instance == "staging-db"
+    assert _evidence(data).master_instance == "staging-db"
