@@ -2,8 +2,8 @@
 
 Everything is written as the public REST APIs return it (docs/scenario-format.md). A scenario function takes a
 fresh Fleet, breaks one thing and states its expectation; the build script's Scenarios writes the files. Each
-script writes into scenarios/, or into the folder given as its one argument (to compare a regeneration with the
-files before replacing them).
+script writes into scenarios/, or into the folder given as its one argument (to compare a regeneration with
+the files before replacing them).
 """
 
 from __future__ import annotations
