@@ -10,6 +10,7 @@ import typer
 
 from infradiag.commands.common import (
     ConfigOption,
+    DeadlineOption,
     EnvironmentArgument,
     ImpersonateOption,
     QuietOption,
@@ -17,7 +18,6 @@ from infradiag.commands.common import (
     open_target,
     parse_duration,
 )
-from infradiag.commands.triage import DeadlineOption
 
 if TYPE_CHECKING:
     from infradiag.collect.capture import Capture

@@ -73,6 +73,14 @@ ImpersonateOption = Annotated[
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress or status on stderr; warnings and errors only.")
 ]
+PlaybooksOption = Annotated[Path | None, typer.Option(help="Playbook directory (default: the bundled one).")]
+DeadlineOption = Annotated[str, typer.Option(help="Overall deadline, e.g. 60s; exit 3 when it passes.")]
+ConfirmOption = Annotated[
+    bool,
+    typer.Option(
+        "--confirm", help="Probe each failure once more and keep both results: a flap or an outage."
+    ),
+]
 
 
 # Longer than any deadline or interval anyone means; larger numbers overflow the event loop's timers.
@@ -217,11 +225,13 @@ def twin_of(
     twin = Twin(scenario)
     addresses = twin.start()  # a start that fails stops what it began
     try:
-        with tempfile.TemporaryDirectory(prefix="infradiag-twin-") as keys:
-            if twin.auth is None:
-                yield addresses, Authenticator(anonymous=True)
-            else:
-                key = key_file or twin.write_key_file(Path(keys) / "key.json")
+        if twin.auth is None:
+            yield addresses, Authenticator(anonymous=True)
+        elif key_file is not None:
+            yield addresses, Authenticator(key_file, impersonate, iam_endpoint=addresses.rest)
+        else:
+            with tempfile.TemporaryDirectory(prefix="infradiag-twin-") as keys:
+                key = twin.write_key_file(Path(keys) / "key.json")
                 yield addresses, Authenticator(key, impersonate, iam_endpoint=addresses.rest)
     finally:
         twin.stop()

@@ -28,6 +28,7 @@ from infradiag.commands.common import (
     ImpersonateOption,
     JunitOption,
     Level,
+    PlaybooksOption,
     QuietOption,
     ScenarioOption,
     SuppressionsOption,
@@ -37,7 +38,6 @@ from infradiag.commands.common import (
     open_target,
     parse_duration,
 )
-from infradiag.commands.triage import PlaybooksOption
 from infradiag.errors import UsageError
 
 if TYPE_CHECKING:

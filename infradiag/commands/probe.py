@@ -8,6 +8,7 @@ import typer
 
 from infradiag.commands.common import (
     ConfigOption,
+    ConfirmOption,
     EnvironmentArgument,
     Format,
     ImpersonateOption,
@@ -20,13 +21,6 @@ from infradiag.commands.common import (
 if TYPE_CHECKING:
     from infradiag.evidence.model import ProbeResult, Unknown
     from infradiag.target import Target
-
-ConfirmOption = Annotated[
-    bool,
-    typer.Option(
-        "--confirm", help="Probe each failure once more and keep both results: a flap or an outage."
-    ),
-]
 
 
 def confirming(target: Target, confirm: bool) -> Target:

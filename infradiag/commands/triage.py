@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from infradiag.commands.common import (
     ConfigOption,
+    ConfirmOption,
+    DeadlineOption,
     EnvironmentArgument,
     Format,
     ImpersonateOption,
     JunitOption,
     Level,
+    PlaybooksOption,
     QuietOption,
     ScenarioOption,
     SuppressionsOption,
@@ -23,14 +25,11 @@ from infradiag.commands.common import (
     parse_duration,
     suppressions_file,
 )
-from infradiag.commands.probe import ConfirmOption, confirming
+from infradiag.commands.probe import confirming
 
 if TYPE_CHECKING:
     from infradiag.diagnose.playbook import Playbook
     from infradiag.suppress import Suppression
-
-PlaybooksOption = Annotated[Path | None, typer.Option(help="Playbook directory (default: the bundled one).")]
-DeadlineOption = Annotated[str, typer.Option(help="Overall deadline, e.g. 60s; exit 3 when it passes.")]
 
 
 def bundled_playbooks() -> list[Playbook]:
