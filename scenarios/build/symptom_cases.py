@@ -11,8 +11,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from fleet import CONNECTOR, SERVICES, Fleet, Scenarios, cause, expectation
 
-# These files have always named causes.py in their header; naming this script instead would change them.
-SCENARIOS = Scenarios("scenarios/build/causes.py")
+SCENARIOS = Scenarios("scenarios/build/symptom_cases.py")
 scenario = SCENARIOS.add
 # A dependency that has gone away: the health check waits for it, then gives up.
 SLOW_503 = {"status": 503, "delayMs": 5500, "json": {"status": "unhealthy", "database": "timeout after 5.5s"}}
