@@ -17,64 +17,52 @@ def _size(value: Any) -> int:
     raise overload("size", value)
 
 
-def _to_int(value: Any) -> int:
-    kind = type(value)
-    if kind is int:
-        return int(value)
-    if kind is float:
-        if math.isnan(value) or not INT64_MIN <= value < 2.0**63:
-            raise CelError(f"int({value}) is out of range")
-        return int(value)
-    if kind is str:
+def _conversion(name: str, by_type: dict[type, Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    """CEL's conversion `name`: the converter of the value's exact Python type (so a bool is not an int);
+    no such overload for any type without one."""
+
+    def convert(value: Any) -> Any:
+        converter = by_type.get(type(value))
+        if converter is None:
+            raise overload(name, value)
+        return converter(value)
+
+    return convert
+
+
+def _parsing(name: str, parse: Callable[[str], Any], problem: str) -> Callable[[str], Any]:
+    """`parse`, with the ValueError it raises on text it cannot read told as `name('text'): problem`."""
+
+    def parse_text(text: str) -> Any:
         try:
-            return int64(int(value, 10))
+            return parse(text)
         except ValueError:
-            raise CelError(f"int({value!r}): not an integer") from None
-    raise overload("int", value)
+            raise CelError(f"{name}({text!r}): {problem}") from None
+
+    return parse_text
 
 
-def _to_double(value: Any) -> float:
-    kind = type(value)
-    if kind is float:
-        return float(value)
-    if kind is int:
-        return float(value)
-    if kind is str:
-        try:
-            return float(value)
-        except ValueError:
-            raise CelError(f"double({value!r}): not a number") from None
-    raise overload("double", value)
+def _double_to_int(value: float) -> int:
+    if math.isnan(value) or not INT64_MIN <= value < 2.0**63:
+        raise CelError(f"int({value}) is out of range")
+    return int(value)
 
 
-def _to_string(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return str(value)
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return str(value)
-    if kind is float:
-        return format_double(value)
-    if kind is bytes:
-        try:
-            return str(value.decode())
-        except UnicodeDecodeError:
-            raise CelError("string(bytes): not valid UTF-8") from None
-    raise overload("string", value)
+def _utf8_to_string(value: bytes) -> str:
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        raise CelError("string(bytes): not valid UTF-8") from None
 
 
 _TRUE = frozenset({"true", "True", "TRUE", "t", "1"})
 _FALSE = frozenset({"false", "False", "FALSE", "f", "0"})
 
 
-def _to_bool(value: Any) -> bool:
-    if type(value) is bool:
-        return value
-    if type(value) is str and value in _TRUE | _FALSE:
-        return value in _TRUE
-    raise overload("bool", value)
+def _text_to_bool(text: str) -> bool:
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise overload("bool", text)
 
 
 def _strings(name: str, test: Callable[[str, str], bool]) -> Callable[[Any, Any], bool]:
@@ -94,9 +82,7 @@ def _pattern(source: str) -> re.Pattern[str]:
         raise CelError(f"invalid regular expression {source!r}: {exc}") from None
 
 
-def _matches(text: Any, pattern: Any) -> bool:
-    if type(text) is not str or type(pattern) is not str:
-        raise overload("matches", text, pattern)
+def _matches(text: str, pattern: str) -> bool:
     # RE2 semantics as CEL defines them: true when the pattern matches any substring.
     return _pattern(pattern).search(text) is not None
 
@@ -105,14 +91,32 @@ def _matches(text: Any, pattern: Any) -> bool:
 # receiver-style: `s.contains(x)` is `contains(s, x)`).
 STANDARD: dict[str, Callable[..., Any]] = {
     "size": _size,
-    "int": _to_int,
-    "double": _to_double,
-    "string": _to_string,
-    "bool": _to_bool,
+    "int": _conversion(
+        "int",
+        {
+            int: int,
+            float: _double_to_int,
+            str: _parsing("int", lambda text: int64(int(text, 10)), "not an integer"),
+        },
+    ),
+    "double": _conversion(
+        "double", {float: float, int: float, str: _parsing("double", float, "not a number")}
+    ),
+    "string": _conversion(
+        "string",
+        {
+            str: str,
+            bool: lambda value: "true" if value else "false",
+            int: str,
+            float: format_double,
+            bytes: _utf8_to_string,
+        },
+    ),
+    "bool": _conversion("bool", {bool: bool, str: _text_to_bool}),
     "type": type_of,
     "dyn": lambda value: value,
     "contains": _strings("contains", lambda text, part: part in text),
     "startsWith": _strings("startsWith", str.startswith),
     "endsWith": _strings("endsWith", str.endswith),
-    "matches": _matches,
+    "matches": _strings("matches", _matches),
 }
