@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from infradiag.diagnose.engine import diagnose
 from infradiag.diagnose.findings import Finding, Fix
 from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbook
-from infradiag.evidence import Evidence, SqlInstanceEvidence
+from infradiag.evidence import Evidence
 from infradiag.evidence.sql import DatabaseFlag
 from infradiag.fixes import Risk
 from tests.diagnose.test_playbook import THRESHOLDS
+from tests.evidence.network import sql_instance
 
 PLAYBOOK = load_playbook(PLAYBOOK_DIR / "sql.yaml")
 
@@ -24,16 +25,7 @@ def _finding(**fields: object) -> Finding:
         "memory_gb": 3.75,
         "default_max_connections": 100,
     }
-    db = SqlInstanceEvidence(
-        name="db",
-        resource="projects/p1/instances/db",
-        connection_name="p1:r1:db",
-        region="r1",
-        state="RUNNABLE",
-        engine="POSTGRES",
-        database_version="POSTGRES_15",
-        **{**defaults, **fields},  # type: ignore[arg-type]
-    )
+    db = sql_instance("db", "p1", "r1", **{**defaults, **fields})
     evidence = Evidence(project="p1", region="r1", now=datetime(2026, 9, 15, tzinfo=UTC), sql_instances=[db])
     (finding,) = diagnose(evidence, [PLAYBOOK], THRESHOLDS).findings
     return finding

@@ -1,5 +1,6 @@
 """The network the firewall tests share: one connector on network `vpc` in us-central1, a Cloud SQL
-instance at 10.20.0.3 on it, and VPC egress rules towards it."""
+instance at 10.20.0.3 on it, and VPC egress rules towards it; and the Cloud SQL instance evidence every test
+builds its instances from."""
 
 from __future__ import annotations
 
@@ -17,19 +18,24 @@ CONNECTOR = ConnectorEvidence(
 DB_IP = "10.20.0.3"
 
 
-def sql(name: str = "db", network: str | None = "vpc", private_ip: str | None = DB_IP) -> SqlInstanceEvidence:
-    """A RUNNABLE PostgreSQL instance with a private IP on `network`."""
+def sql_instance(name: str, project: str, region: str, **fields: object) -> SqlInstanceEvidence:
+    """A RUNNABLE PostgreSQL 15 instance `name` of `project` in `region`, with `fields` set on top."""
     return SqlInstanceEvidence(
         name=name,
-        resource=f"projects/p/instances/{name}",
-        connection_name=f"p:us-central1:{name}",
-        region="us-central1",
+        resource=f"projects/{project}/instances/{name}",
+        connection_name=f"{project}:{region}:{name}",
+        region=region,
         state="RUNNABLE",
         engine="POSTGRES",
         database_version="POSTGRES_15",
-        tier="db-f1-micro",
-        private_ip=private_ip,
-        private_network=network,
+        **fields,
+    )
+
+
+def sql(name: str = "db", network: str | None = "vpc", private_ip: str | None = DB_IP) -> SqlInstanceEvidence:
+    """A RUNNABLE PostgreSQL instance with a private IP on `network`."""
+    return sql_instance(
+        name, "p", "us-central1", tier="db-f1-micro", private_ip=private_ip, private_network=network
     )
 
 

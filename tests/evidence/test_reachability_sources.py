@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from infradiag.evidence import ConnectorEvidence, FirewallEvidence, FirewallPortRule, SqlInstanceEvidence
+from infradiag.evidence import FirewallEvidence, FirewallPortRule
 from infradiag.evidence.reachability import Endpoint, Traffic, connector_reachability, decide
+from tests.evidence import network
 
-CONNECTOR_RANGE = "10.8.0.0/28"
+CONNECTOR_RANGE = "10.8.0.0/28"  # network.CONNECTOR's
 CONNECTOR = Endpoint(CONNECTOR_RANGE, frozenset({"vpc-connector"}))
 OTHER = Endpoint("10.9.0.0/28", frozenset({"vpc-connector"}))
 DB = Endpoint("10.20.0.3/32")
@@ -73,32 +74,12 @@ def test_an_ingress_deny_for_other_sources_does_not_outrank_the_allow_for_the_se
 def test_a_connector_is_blocked_only_by_an_egress_deny_whose_sources_include_its_range(
     source_ranges: list[str], allowed: bool, deciding: str | None
 ) -> None:
-    connector = ConnectorEvidence(
-        name="conn",
-        resource="projects/p/locations/us-central1/connectors/conn",
-        region="us-central1",
-        state="READY",
-        network="vpc",
-        ip_cidr_range=CONNECTOR_RANGE,
-    )
-    database = SqlInstanceEvidence(
-        name="db",
-        resource="projects/p/instances/db",
-        connection_name="p:us-central1:db",
-        region="us-central1",
-        state="RUNNABLE",
-        engine="POSTGRES",
-        database_version="POSTGRES_15",
-        tier="db-f1-micro",
-        private_ip="10.20.0.3",
-        private_network="vpc",
-    )
     deny = rule("deny-db", "deny", "EGRESS", source_ranges)
-    [path] = connector_reachability([connector], [deny], [database])
+    [path] = connector_reachability([network.CONNECTOR], [deny], [network.sql()])
     assert (path.allowed, path.deciding_rule) == (allowed, deciding)
     # The same deny aimed at the connector's own tag, vpc-connector-REGION-NAME, applies to it as well.
     aimed = deny.model_copy(update={"target_tags": ["vpc-connector-us-central1-conn"]})
-    [path] = connector_reachability([connector], [aimed], [database])
+    [path] = connector_reachability([network.CONNECTOR], [aimed], [network.sql()])
     assert (path.allowed, path.deciding_rule) == (allowed, deciding)
 
 
