@@ -7,6 +7,7 @@ from pathlib import Path
 
 from infradiag.history import HistoryStore
 from infradiag.history.records import FindingRecord, SweepRecord
+from infradiag.sweep.diff import SweepChange
 from infradiag.sweep.timeline import timeline, timeline_json, timeline_lines
 
 
@@ -35,29 +36,41 @@ def sweep(minute: int, *findings: FindingRecord, error: str | None = None) -> Sw
     )
 
 
-def store_of(folder: Path, *sweeps: SweepRecord) -> HistoryStore:
-    store = HistoryStore(folder / "history.sqlite")
-    for each in sweeps:
-        store.record(each)
-    return store
+Entries = list[tuple[SweepRecord, SweepChange]]
 
 
-def changes(entries: list[tuple[SweepRecord, object]]) -> list[tuple[list[str], list[str]]]:
-    return [
-        ([f.cause for f in change.new], [f.cause for f in change.resolved])  # type: ignore[attr-defined]
-        for _, change in entries
-    ]
+def timeline_of(folder: Path, *sweeps: SweepRecord, environment: str = "staging", shown: int = 10) -> Entries:
+    """`environment`'s timeline of its last `shown` sweeps, once `sweeps` are recorded in a new history."""
+    with HistoryStore(folder / "history.sqlite") as store:
+        for each in sweeps:
+            store.record(each)
+        return timeline(store, environment, shown)
+
+
+def past_the_deadline(minute: int) -> SweepRecord:
+    """A sweep that ended without a verdict."""
+    return sweep(minute, error="deadline of 60 s passed")
+
+
+def around_a_missed_deadline(folder: Path, shown: int) -> Entries:
+    """The last `shown` of three sweeps: `connector` at 23:00, one without a verdict at 23:05, `connector`
+    and a new `alert` at 23:10."""
+    connector = finding("connector")
+    return timeline_of(
+        folder,
+        sweep(0, connector),
+        past_the_deadline(5),
+        sweep(10, connector, finding("alert", "P3")),
+        shown=shown,
+    )
+
+
+def changes(entries: Entries) -> list[tuple[list[str], list[str]]]:
+    return [([f.cause for f in change.new], [f.cause for f in change.resolved]) for _, change in entries]
 
 
 def test_a_sweep_without_a_verdict_does_not_become_the_baseline(tmp_path: Path) -> None:
-    connector = finding("connector")
-    with store_of(
-        tmp_path,
-        sweep(0, connector),
-        sweep(5, error="deadline of 60 s passed"),
-        sweep(10, connector, finding("alert", "P3")),
-    ) as store:
-        entries = timeline(store, "staging", 10)
+    entries = around_a_missed_deadline(tmp_path, 10)
     assert [s.started_at[-9:-4] for s, _ in entries] == ["23:00", "23:05", "23:10"]
     # The third sweep is compared with the first, not with the one that saw nothing: only `alert` is new.
     assert changes(entries)[2] == (["alert"], [])
@@ -65,34 +78,25 @@ def test_a_sweep_without_a_verdict_does_not_become_the_baseline(tmp_path: Path) 
 
 
 def test_the_baseline_of_the_oldest_shown_sweep_is_found_before_the_window(tmp_path: Path) -> None:
-    connector = finding("connector")
-    with store_of(
-        tmp_path,
-        sweep(0, connector),
-        sweep(5, error="deadline of 60 s passed"),
-        sweep(10, connector, finding("alert", "P3")),
-    ) as store:
-        entries = timeline(store, "staging", 2)
+    entries = around_a_missed_deadline(tmp_path, 2)
     assert [s.started_at[-9:-4] for s, _ in entries] == ["23:05", "23:10"]
     assert changes(entries)[1] == (["alert"], [])
     assert [change.first for _, change in entries] == [False, False]
 
 
 def test_a_judged_sweep_moves_the_baseline(tmp_path: Path) -> None:
-    with store_of(tmp_path, sweep(0, finding("a")), sweep(5, finding("b")), sweep(10, finding("b"))) as store:
-        entries = timeline(store, "staging", 10)
+    entries = timeline_of(tmp_path, sweep(0, finding("a")), sweep(5, finding("b")), sweep(10, finding("b")))
     assert changes(entries) == [(["a"], []), (["b"], ["a"]), ([], [])]
     assert [change.first for _, change in entries] == [True, False, False]
 
 
 def test_the_json_timeline_names_each_sweeps_changes(tmp_path: Path) -> None:
-    with store_of(
+    entries = timeline_of(
         tmp_path,
         sweep(0, finding("a", "P2")),
-        sweep(5, error="deadline of 60 s passed"),
+        past_the_deadline(5),
         sweep(10, finding("a", "P0"), finding("b")),
-    ) as store:
-        entries = timeline(store, "staging", 10)
+    )
     document = timeline_json("staging", "history.sqlite", entries)
     assert document["schema"] == "infradiag.history/v1"
     assert (document["environment"], document["database"]) == ("staging", "history.sqlite")
@@ -135,14 +139,13 @@ def test_the_json_timeline_names_each_sweeps_changes(tmp_path: Path) -> None:
 
 
 def test_the_text_timeline_has_a_line_per_sweep_and_one_per_change(tmp_path: Path) -> None:
-    with store_of(
+    entries = timeline_of(
         tmp_path,
         sweep(0, finding("a", "P2")),
         sweep(5, error="deadline\npassed"),
         sweep(10, finding("a", "P0"), finding("b")),
         sweep(15, finding("b", "P3")),
-    ) as store:
-        entries = timeline(store, "staging", 10)
+    )
     assert timeline_lines("staging", entries) == [
         "History of staging: 4 sweep(s), oldest first",
         "#1     2026-09-15T23:00:00Z  degraded  P0:0 P1:0 P2:1 P3:0  2/3 services failing",
@@ -159,5 +162,4 @@ def test_the_text_timeline_has_a_line_per_sweep_and_one_per_change(tmp_path: Pat
 
 
 def test_an_environment_without_sweeps_has_an_empty_timeline(tmp_path: Path) -> None:
-    with store_of(tmp_path, sweep(0, finding("a"))) as store:
-        assert timeline(store, "production", 10) == []
+    assert timeline_of(tmp_path, sweep(0, finding("a")), environment="production") == []
