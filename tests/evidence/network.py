@@ -1,10 +1,18 @@
-"""The network the firewall tests share: one connector on network `vpc` in us-central1, a Cloud SQL
-instance at 10.20.0.3 on it, and VPC egress rules towards it; and the Cloud SQL instance evidence every test
-builds its instances from."""
+"""The network the firewall tests share: one connector on network `vpc` in us-central1 (on a range of its
+own, or on a subnet), a Cloud SQL instance at 10.20.0.3 on it, and VPC egress rules towards it; and the Cloud
+SQL instance evidence the tests build their instances from."""
 
 from __future__ import annotations
 
-from infradiag.evidence import ConnectorEvidence, FirewallEvidence, FirewallPortRule, SqlInstanceEvidence
+import ipaddress
+
+from infradiag.evidence import (
+    ConnectorEvidence,
+    FirewallEvidence,
+    FirewallPortRule,
+    SqlInstanceEvidence,
+    SubnetEvidence,
+)
 
 # Its instances: 10.8.0.0/28, tags vpc-connector and vpc-connector-us-central1-conn.
 CONNECTOR = ConnectorEvidence(
@@ -16,6 +24,25 @@ CONNECTOR = ConnectorEvidence(
     ip_cidr_range="10.8.0.0/28",
 )
 DB_IP = "10.20.0.3"
+# The same connector on a subnet of `vpc` instead of a range of its own: it takes CONNECTOR_SUBNET's range.
+CONNECTOR_ON_SUBNET = CONNECTOR.model_copy(update={"ip_cidr_range": None, "subnet": "conn-subnet"})
+
+
+def vpc_subnet(name: str, cidr: str) -> SubnetEvidence:
+    """Subnet `name` of `vpc` in us-central1 over `cidr`, less the 4 addresses Google reserves in it."""
+    addresses = ipaddress.ip_network(cidr)
+    return SubnetEvidence(
+        name=name,
+        resource=f"projects/p/regions/us-central1/subnetworks/{name}",
+        region="us-central1",
+        network="vpc",
+        ip_cidr_range=cidr,
+        prefix_length=addresses.prefixlen,
+        usable_addresses=addresses.num_addresses - 4,
+    )
+
+
+CONNECTOR_SUBNET = vpc_subnet("conn-subnet", "10.9.0.0/28")
 
 
 def sql_instance(name: str, project: str, region: str, **fields: object) -> SqlInstanceEvidence:

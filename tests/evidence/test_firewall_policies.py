@@ -14,8 +14,6 @@ from infradiag.evidence import (
     FirewallPolicyRuleEvidence,
     FirewallPortRule,
     NetworkPoliciesEvidence,
-    SqlInstanceEvidence,
-    SubnetEvidence,
 )
 from infradiag.evidence.firewall_order import evaluate
 from infradiag.evidence.reachability import (
@@ -25,24 +23,10 @@ from infradiag.evidence.reachability import (
     connector_reachability,
     with_derived,
 )
-from tests.evidence.network import CONNECTOR
+from tests.evidence.network import CONNECTOR, CONNECTOR_ON_SUBNET, CONNECTOR_SUBNET, sql
 from tests.evidence.network import egress_to_db as vpc
 
-SQL = SqlInstanceEvidence.model_validate(
-    {
-        "name": "db",
-        "resource": "projects/p/instances/db",
-        "connection_name": "p:us-central1:db",
-        "engine": "POSTGRES",
-        "tier": "db-f1-micro",
-        "region": "us-central1",
-        "state": "RUNNABLE",
-        "database_version": "POSTGRES_15",
-        "private_ip": "10.20.0.3",
-        "private_network": "vpc",
-        "port": 5432,
-    }
-)
+SQL = sql()
 TO_DB = Traffic("vpc", "EGRESS", connector_endpoint(CONNECTOR, "10.8.0.0/28"), Endpoint("10.20.0.3/32"), 5432)
 VM = Endpoint("10.0.0.5/32", frozenset({"web"}), frozenset({"vm@p.iam.gserviceaccount.com"}), frozenset())
 PROBE = Traffic("vpc", "INGRESS", VM, Endpoint("35.191.0.0/16"), 80)
@@ -331,18 +315,9 @@ def test_a_hierarchy_deny_names_the_policy_in_the_path() -> None:
 
 
 def test_a_connector_on_a_subnet_takes_the_subnets_range() -> None:
-    on_subnet = CONNECTOR.model_copy(update={"ip_cidr_range": None, "subnet": "conn-subnet", "network": None})
-    subnet = SubnetEvidence(
-        name="conn-subnet",
-        resource="conn-subnet",
-        network="vpc",
-        region="us-central1",
-        ip_cidr_range="10.9.0.0/28",
-        prefix_length=28,
-        usable_addresses=12,
-    )
+    on_subnet = CONNECTOR_ON_SUBNET.model_copy(update={"network": None})
     deny_from_subnet = VPC_DENY.model_copy(update={"source_ranges": ["10.9.0.0/28"]})
-    [path] = connector_reachability([on_subnet], [deny_from_subnet], [SQL], [on_vpc()], [subnet])
+    [path] = connector_reachability([on_subnet], [deny_from_subnet], [SQL], [on_vpc()], [CONNECTOR_SUBNET])
     assert (path.allowed, path.connector_range, path.deciding_rule) == (False, "10.9.0.0/28", "deny-sql")
     [unknown] = connector_reachability(
         [on_subnet.model_copy(update={"network": "vpc"})], [], [SQL], [on_vpc()], []

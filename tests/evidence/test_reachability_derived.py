@@ -17,11 +17,10 @@ from infradiag.evidence import (
     FirewallPortRule,
     NetworkPoliciesEvidence,
     ReachabilityEvidence,
-    SubnetEvidence,
     Unknown,
 )
 from infradiag.evidence.reachability import connector_reachability, undetermined_unknowns, with_derived
-from tests.evidence.network import CONNECTOR, DB_IP, sql
+from tests.evidence.network import CONNECTOR, CONNECTOR_ON_SUBNET, CONNECTOR_SUBNET, DB_IP, sql
 from tests.evidence.network import egress_to_db as egress
 from tests.evidence.test_lb_probes import HC_ALLOW, check, service
 
@@ -275,17 +274,9 @@ def test_collected_evidence_without_the_vpc_rules_read_leaves_paths_and_probes_u
 
 
 def test_a_connector_on_a_subnet_is_evaluated_from_the_evidences_subnets() -> None:
-    on_subnet = CONNECTOR.model_copy(update={"ip_cidr_range": None, "subnet": "conn-subnet"})
-    subnet = SubnetEvidence(
-        name="conn-subnet",
-        resource="conn-subnet",
-        network="vpc",
-        region="us-central1",
-        ip_cidr_range="10.9.0.0/28",
-        prefix_length=28,
-        usable_addresses=12,
+    derived = with_derived(
+        evidence(connectors=[CONNECTOR_ON_SUBNET], sql_instances=[sql()], subnets=[CONNECTOR_SUBNET])
     )
-    derived = with_derived(evidence(connectors=[on_subnet], sql_instances=[sql()], subnets=[subnet]))
     assert [(p.allowed, p.connector_range) for p in derived.reachability] == [(True, "10.9.0.0/28")]
 
 
