@@ -18,6 +18,8 @@ from google.cloud import compute_v1
 
 from infradiag.collect.firewall_policies import read_network_policies
 from infradiag.errors import UsageError
+from infradiag.evidence import NetworkPoliciesEvidence
+from infradiag.twin.server import Twin
 from tests.twin.rest_twin import COMPUTE, PROJECT, calls, rest_kwargs, scenario, serve
 
 NETWORK = f"{COMPUTE}/global/networks/staging-vpc"
@@ -92,8 +94,22 @@ SECTION: dict[str, Any] = {
         network_policy("eu-policy", "europe-west1"),
     ],
 }
+
 # The keys of a real EffectiveFirewallPolicy (gcpdiag's capture, see the module docstring).
 CAPTURED_POLICY_KEYS = {"name", "type", "shortName", "displayName", "rules"}
+
+
+def policies_of_staging_vpc(twin: Twin) -> NetworkPoliciesEvidence:
+    """What the collector reads of the firewall policies in effect on staging-vpc in us-central1."""
+    kwargs = rest_kwargs(twin)
+    return read_network_policies(
+        compute_v1.NetworksClient(**kwargs),
+        compute_v1.RegionNetworkFirewallPoliciesClient(**kwargs),
+        PROJECT,
+        "staging-vpc",
+        "us-central1",
+        10.0,
+    )
 
 
 def test_network_effective_firewalls_has_the_captured_shape() -> None:
@@ -132,15 +148,7 @@ def test_regional_effective_firewalls_adds_the_regions_policies() -> None:
 
 def test_the_collector_reads_policies_in_order_with_the_enforcement_order() -> None:
     with serve(scenario(compute=SECTION)) as twin:
-        kwargs = rest_kwargs(twin)
-        found = read_network_policies(
-            compute_v1.NetworksClient(**kwargs),
-            compute_v1.RegionNetworkFirewallPoliciesClient(**kwargs),
-            PROJECT,
-            "staging-vpc",
-            "us-central1",
-            10.0,
-        )
+        found = policies_of_staging_vpc(twin)
     assert found.enforcement_order == "BEFORE_CLASSIC_FIREWALL"
     assert [(p.short_name or p.name, p.type) for p in found.policies] == [
         ("org-policy", "HIERARCHY"),
@@ -164,15 +172,7 @@ def test_the_collector_names_match_fields_it_cannot_evaluate() -> None:
     with serve(
         scenario(compute={"networks": SECTION["networks"], "hierarchicalFirewallPolicies": [fqdn]})
     ) as twin:
-        kwargs = rest_kwargs(twin)
-        found = read_network_policies(
-            compute_v1.NetworksClient(**kwargs),
-            compute_v1.RegionNetworkFirewallPoliciesClient(**kwargs),
-            PROJECT,
-            "staging-vpc",
-            "us-central1",
-            10.0,
-        )
+        found = policies_of_staging_vpc(twin)
         # No network firewall policy in effect: the enforcement order is not read.
         assert not calls(twin, "networks.get")
     assert found.policies[0].rules[0].unevaluable == ["destFqdns", "destAddressGroups"]
