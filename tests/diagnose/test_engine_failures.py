@@ -12,11 +12,12 @@ import pytest
 from infradiag.diagnose.engine import diagnose
 from infradiag.diagnose.playbook import load_playbook
 from infradiag.evidence import Evidence, ProbeResult
+from tests.diagnose.playbook_text import leaf
 
 NOW = datetime(2026, 9, 15, 23, 6, 52, tzinfo=UTC)
 
 # Valid CEL that only fails when evaluated: no probe of a service named "nobody". Two causes below it.
-FAILING = """id: looks-for-nobody
+FAILING = f"""id: looks-for-nobody
 title: t
 tree:
   question: q
@@ -25,21 +26,9 @@ tree:
   then:
     - question: q1
       answer: a1
-      cause: app.error
-      title: t
-      resource: '"r"'
-      affected: '[]'
-      priority: [{level: P1}]
-      remediation: {summary: s}
-    - question: q2
+{leaf("app.error", 6)}    - question: q2
       answer: a2
-      cause: app.dependency_failing
-      title: t
-      resource: '"r"'
-      affected: '[]'
-      priority: [{level: P1}]
-      remediation: {summary: s}
-"""
+{leaf("app.dependency_failing", 6)}"""
 
 
 def test_each_playbook_failing_on_the_evidence_is_an_unknown_naming_its_causes(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from infradiag.diagnose.engine import diagnose
 from infradiag.diagnose.playbook import PLAYBOOK_DIR, load_playbook, load_playbooks
 from infradiag.errors import UsageError
 from infradiag.evidence import ConnectorEvidence, Evidence, ProbeResult, ServiceEvidence
+from tests.diagnose.playbook_text import leaf
 
 CONNECTOR = "projects/p-123456/locations/r1/connectors/c1"
 THRESHOLDS = Thresholds().model_dump()
@@ -89,19 +90,14 @@ def test_missing_metrics_do_not_blame_the_connector() -> None:
     assert "vpc_connector.saturated" not in [f.cause for f in result.findings]
 
 
-VALID_LEAF = """id: x
+# Line 6 is the `when`, line 9 the leaf's `resource` (the broken playbooks below name those lines).
+VALID_LEAF = f"""id: x
 title: t
 tree:
   question: q
   answer: a
   when: 'true'
-  cause: app.error
-  title: t
-  resource: '"r"'
-  affected: '[]'
-  priority: [{level: P1}]
-  remediation: {summary: s}
-"""
+{leaf("app.error", 2)}"""
 
 
 def test_the_valid_leaf_loads(tmp_path: Path) -> None:
