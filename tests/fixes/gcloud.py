@@ -16,12 +16,12 @@ a pasted command must not depend on the reader's gcloud configuration for where 
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
-from functools import cache
 from pathlib import Path
 from typing import Any
+
+from tests.fixes.checker_table import ANGLED_PLACEHOLDER, read_table
 
 TABLE = Path(__file__).with_name("gcloud_commands.json")
 # Commands whose positional argument is the project itself: `--project` would only repeat it.
@@ -40,15 +40,12 @@ _SUBSTITUTED = "substituted"
 TOGETHER = {"compute networks vpc-access connectors update": {"--max-instances": "--min-instances"}}
 # Flags whose value is an expression of gcloud's filter or format language, not a name or a list of names.
 EXPRESSION_FLAGS = frozenset({"--filter", "--format", "--flatten", "--condition-filter", "--if"})
-_ANGLE = re.compile(r"<[^<>]*>")
 _CAPS = re.compile(r"[A-Z][A-Z0-9_]{2,}")
 
 
-@cache
 def load_table(path: Path = TABLE) -> dict[str, Any]:
     """The committed table of gcloud commands and flags."""
-    table: dict[str, Any] = json.loads(path.read_text())
-    return table
+    return read_table(path)
 
 
 def problems(text: str, table: dict[str, Any]) -> list[str]:
@@ -58,8 +55,8 @@ def problems(text: str, table: dict[str, Any]) -> list[str]:
     line, inner = _substitutions(line)
     for nested in inner:
         found.extend(problems(nested, table))
-    if _ANGLE.search(line):
-        found.append(f"placeholder {_ANGLE.search(line)!r} left in: {text}")
+    if ANGLED_PLACEHOLDER.search(line):
+        found.append(f"placeholder {ANGLED_PLACEHOLDER.search(line)!r} left in: {text}")
     try:
         lexer = shlex.shlex(line, posix=True, punctuation_chars="&|;")
         lexer.whitespace_split = True

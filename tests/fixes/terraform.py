@@ -12,24 +12,21 @@ is a placeholder left for the reader (`<a /26 or larger>`, a member `serviceAcco
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import hcl2
 
+from tests.fixes.checker_table import ANGLED_PLACEHOLDER, read_table
+
 TABLE = Path(__file__).with_name("terraform_resources.json")
-_ANGLE = re.compile(r"<[^<>]*>")
 _PRINCIPAL = re.compile(r"^(?:serviceAccount|user|group|domain):([A-Z][A-Z0-9_]+)$")
 
 
-@cache
 def load_table(path: Path = TABLE) -> dict[str, Any]:
     """The committed table of google provider resources and their documented arguments."""
-    table: dict[str, Any] = json.loads(path.read_text())
-    return table
+    return read_table(path)
 
 
 def problems(text: str, table: dict[str, Any]) -> list[str]:
@@ -95,7 +92,7 @@ def _placeholders(where: str, key: str, value: Any) -> list[str]:
     if not isinstance(value, str):
         return []
     text = _unquote(value)
-    found = [f"placeholder {m.group(0)!r} in {where}" for m in _ANGLE.finditer(text)]
+    found = [f"placeholder {m.group(0)!r} in {where}" for m in ANGLED_PLACEHOLDER.finditer(text)]
     if key in {"member", "members"} and (m := _PRINCIPAL.match(text)):
         found.append(f"placeholder {m.group(1)} in {where}")
     return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixes.checker_table import assert_named
 from tests.fixes.gcloud import load_table, problems
 
 NAT = (
@@ -90,5 +91,4 @@ def test_a_command_of_the_table_with_its_flags_passes(command: str) -> None:
     ],
 )
 def test_a_wrong_command_is_named_with_its_problem(command: str, problem: str) -> None:
-    found = check(command)
-    assert any(problem in line for line in found), found
+    assert_named(check(command), problem)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixes.checker_table import assert_named
 from tests.fixes.terraform import load_table, problems
 
 FIREWALL = """resource "google_compute_firewall" "allow_health_checks" {
@@ -72,5 +73,4 @@ def test_a_block_of_documented_arguments_passes(text: str) -> None:
     ],
 )
 def test_a_wrong_block_is_named_with_its_problem(text: str, problem: str) -> None:
-    found = check(text)
-    assert any(problem in line for line in found), found
+    assert_named(check(text), problem)
