@@ -18,17 +18,8 @@ from google.cloud import compute_v1
 
 from infradiag.twin.scenario import Scenario
 from infradiag.twin.server import Twin
-from tests.twin.rest_twin import (
-    COMPUTE,
-    FAULT_CODES,
-    NUMBER,
-    PROJECT,
-    calls,
-    fault,
-    rest_kwargs,
-    scenario,
-    serve,
-)
+from tests.twin.api_faults import FAULT_CODE_NAMES, raised_by_fault
+from tests.twin.rest_twin import COMPUTE, NUMBER, PROJECT, calls, fault, rest_kwargs, scenario, serve
 
 CENTRAL = f"{COMPUTE}/regions/us-central1"
 NETWORK = f"{COMPUTE}/global/networks/staging-vpc"
@@ -495,16 +486,15 @@ def test_mutating_calls_are_refused_with_403_and_logged(call: Callable[[Any], An
     assert error["message"].startswith("Required 'compute.")
 
 
-@pytest.mark.parametrize("code", sorted(FAULT_CODES))
+@pytest.mark.parametrize("code", FAULT_CODE_NAMES)
 def test_each_fault_code_in_compute_shape(code: str) -> None:
     with serve(compute_scenario(apiFaults=[fault("compute", code, "firewalls.list")])) as twin:
         firewalls = client(twin, compute_v1.FirewallsClient)
-        with pytest.raises(exceptions.GoogleAPICallError) as caught:
-            list(firewalls.list(project=PROJECT, retry=None))
+        error = raised_by_fault(
+            twin, code, "firewalls.list", lambda: list(firewalls.list(project=PROJECT, retry=None))
+        )
         assert firewalls.get(project=PROJECT, firewall="fw-0").name == "fw-0"
-    assert caught.value.code == FAULT_CODES[code]
-    assert len(caught.value.errors) == 1 and caught.value.errors[0]["domain"] in ("global", "usageLimits")
-    assert calls(twin, "firewalls.list")[0].code == code
+    assert len(error.errors) == 1 and error.errors[0]["domain"] in ("global", "usageLimits")
 
 
 def test_service_disabled_in_compute_shape_carries_legacy_reason_and_error_info() -> None:

@@ -13,17 +13,8 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import run_v2
 
-from tests.twin.rest_twin import (
-    FAULT_CODES,
-    LOCATION,
-    NUMBER,
-    PROJECT,
-    calls,
-    fault,
-    rest_kwargs,
-    scenario,
-    serve,
-)
+from tests.twin.api_faults import FAULT_CODE_NAMES, raised_by_fault
+from tests.twin.rest_twin import LOCATION, NUMBER, PROJECT, calls, fault, rest_kwargs, scenario, serve
 
 
 def service(name: str, region: str = "us-central1", **fields: Any) -> dict[str, Any]:
@@ -169,17 +160,16 @@ def test_mutating_calls_are_refused_and_logged(method: str) -> None:
     )
 
 
-@pytest.mark.parametrize("code", sorted(FAULT_CODES))
+@pytest.mark.parametrize("code", FAULT_CODE_NAMES)
 def test_each_fault_code_arrives_with_its_http_status_and_status(code: str) -> None:
     with serve(run_scenario(apiFaults=[fault("run", code, "ListServices")])) as twin:
         client = run_v2.ServicesClient(**rest_kwargs(twin))
-        with pytest.raises(exceptions.GoogleAPICallError) as caught:
-            list(client.list_services(parent=LOCATION, retry=None))
+        error = raised_by_fault(
+            twin, code, "ListServices", lambda: list(client.list_services(parent=LOCATION, retry=None))
+        )
         # Only ListServices is faulty.
         assert client.get_service(name=f"{LOCATION}/services/svc-0").name.endswith("svc-0")
-    assert caught.value.code == FAULT_CODES[code]
-    assert caught.value.response.json()["error"]["status"] == code
-    assert calls(twin, "ListServices")[0].code == code
+    assert error.response.json()["error"]["status"] == code
 
 
 def test_quota_fault_carries_rate_limit_error_info() -> None:
