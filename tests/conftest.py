@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 # What a user's shell gives every command of these tests: no colour, a wide terminal.
-_CLI_ENV = {"NO_COLOR": "1", "COLUMNS": "160"}
+CLI_ENV = {"NO_COLOR": "1", "COLUMNS": "160"}
 
 # A suite started in the background of a non-interactive shell (`./dev test &`, some CI runners) inherits
 # SIGINT ignored, and so would every process it starts: Ctrl-C as a user presses it is what these tests
@@ -47,14 +47,14 @@ def run_cli(
     the console script's own entry point (`infradiag.cli.main`) inside this test process, the way Typer's
     CliRunner drives an app: an interpreter start-up per case would be most of the suite's time. What only a
     process shows (signals, the console script, imports at start-up, output to a terminal) is tested with
-    `run_process`. `env` adds to or overrides those variables for this run (None: unset); `timeout` applies to
-    `run_process` only."""
+    `run_process` (tests/cli_process.py). `env` adds to or overrides those variables for this run (None:
+    unset); `timeout` applies to `run_process` only."""
     del timeout
     from infradiag.cli import main
 
     stdout, stderr = io.StringIO(), io.StringIO()
     with (
-        environment_set({**_CLI_ENV, **(env or {})}),
+        environment_set({**CLI_ENV, **(env or {})}),
         contextlib.chdir(cwd),
         _argv(["infradiag", *args]),
         _process_state(),
@@ -68,20 +68,6 @@ def run_cli(
         else:
             code = 0
     return subprocess.CompletedProcess(["infradiag", *args], code, stdout.getvalue(), stderr.getvalue())
-
-
-def run_process(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`infradiag ARGS...` in a fresh interpreter, as typed in a shell."""
-    env = {**os.environ, **_CLI_ENV}
-    return subprocess.run(
-        [sys.executable, "-m", "infradiag", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        check=False,
-    )
 
 
 def _exit_code(code: object, stderr: io.StringIO) -> int:

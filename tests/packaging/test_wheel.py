@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import zipfile
 from collections.abc import Iterator
@@ -16,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.authtwin import NO_REAL_GOOGLE, PRIVATE, PROJECT, PUBLIC, write_config, write_scenario
+from tests.cli_process import run_process
+from tests.cli_process import served_twin as serve_twin
 from tests.conftest import ROOT, SCENARIOS
 
 pytestmark = [pytest.mark.process, pytest.mark.xdist_group("wheel")]
@@ -23,6 +24,7 @@ pytestmark = [pytest.mark.process, pytest.mark.xdist_group("wheel")]
 VENV = ROOT / ".venv" / "tools" / "wheel-venv"
 PYTHON = VENV / "bin" / "python"
 INFRADIAG = VENV / "bin" / "infradiag"
+INSTALLED = (str(INFRADIAG),)
 
 
 @pytest.fixture(scope="module")
@@ -66,15 +68,7 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _installed(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(INFRADIAG), *args],
-        cwd=cwd,
-        env=_env(cwd / "home"),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_process(*args, command=INSTALLED, cwd=cwd, timeout=timeout, env=_env(cwd / "home"))
 
 
 def test_the_wheel_carries_every_playbook_and_the_report_schema(wheel: Path) -> None:
@@ -128,34 +122,14 @@ def test_without_credentials_the_installed_tool_exits_3_naming_the_fix(wheel: Pa
 
 @pytest.fixture
 def served_twin(wheel: Path, outside: Path) -> Iterator[tuple[dict[str, dict[str, str]], Path]]:
-    """The installed tool's own `twin serve --key-file` on a scenario that requires credentials."""
+    """The installed tool's own `twin serve --key-file` on a scenario that requires credentials; it must stop
+    on Ctrl-C with exit code 0 after the test."""
     key = outside / "key.json"
-    process = subprocess.Popen(
-        [
-            str(INFRADIAG),
-            "twin",
-            "serve",
-            str(write_scenario(outside)),
-            "--format",
-            "json",
-            "--key-file",
-            str(key),
-        ],
-        cwd=outside,
-        env=_env(outside / "home"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        yield json.loads(process.stdout.readline()), key
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    scenario = write_scenario(outside)
+    env = _env(outside / "home")
+    with serve_twin(scenario, "--key-file", str(key), command=INSTALLED, cwd=outside, env=env) as twin:
+        yield twin.addresses, key
+        assert twin.interrupt() == 0
 
 
 def test_the_installed_tool_reads_a_credential_requiring_twin_with_a_key_file(

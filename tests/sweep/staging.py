@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import IO, Any
 
-from tests.sweep.sweeping import command, environ, run_here, write_config
+from tests.cli_process import start_infradiag
+from tests.sweep.sweeping import environ, run_here, write_config
 
 Stream = int | IO[Any]
 
@@ -31,11 +32,10 @@ def sweep_staging(config: Path, *options: str) -> subprocess.CompletedProcess[st
 def start_sweep(
     config: Path, *options: str, stdout: Stream = subprocess.PIPE, stderr: Stream = subprocess.PIPE
 ) -> subprocess.Popen[str]:
-    """`infradiag sweep staging --config CONFIG OPTIONS...` started in a process of its own (environment as
-    sweeping.run gives it); its output text, on pipes unless `stdout` or `stderr` say otherwise."""
-    return subprocess.Popen(
-        command(*sweep_args(config, *options)), stdout=stdout, stderr=stderr, text=True, env=environ()
-    )
+    """`infradiag sweep staging --config CONFIG OPTIONS...` started in a process of its own, in the
+    environment sweeping.environ gives; its output text, on pipes unless `stdout` or `stderr` say
+    otherwise."""
+    return start_infradiag(*sweep_args(config, *options), stdout=stdout, stderr=stderr, env=environ())
 
 
 def staging_history(config: Path, *options: str) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,6 @@
 """Helpers for sweep tests: a temporary infradiag.toml whose environments point at scenario files, and
 `infradiag sweep` / `infradiag history` run as a user types them, with extra environment variables: in this
-process (run_here) unless the process itself is what a test is about (run, run_paused)."""
+process (run_here) unless the process itself is what a test is about (run_paused, staging.start_sweep)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import ROOT, SCENARIOS, run_cli
+from tests.cli_process import CHECKOUT_INFRADIAG, reaped, start_infradiag
+from tests.conftest import CLI_ENV, ROOT, SCENARIOS, run_cli
 
 HEALTHY = SCENARIOS / "staging-healthy.yaml"
 INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
@@ -33,30 +33,19 @@ def write_config(folder: Path, environments: dict[str, Path], history: str = "")
 
 
 def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "infradiag", *args]
+    return [*CHECKOUT_INFRADIAG, *args]
 
 
 def environ(**extra: str) -> dict[str, str]:
+    """The whole environment of an infradiag these tests start: this process's without CLOUD_RUN_* (a sweep
+    reads its task share there), NO_COLOR, 160 columns, and `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUD_RUN_")}
-    return {**env, "NO_COLOR": "1", "COLUMNS": "160", **extra}
-
-
-def run(*args: str, cwd: Path = ROOT, timeout: float = 120, **extra: str) -> subprocess.CompletedProcess[str]:
-    """`infradiag ARGS...` in a fresh interpreter, with `extra` environment variables."""
-    return subprocess.run(
-        command(*args),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=environ(**extra),
-        check=False,
-    )
+    return {**env, **CLI_ENV, **extra}
 
 
 def run_here(*args: str, cwd: Path = ROOT, **extra: str) -> subprocess.CompletedProcess[str]:
-    """`infradiag ARGS...` as run() gives it (no CLOUD_RUN_* variables, `extra` set), run in this process by
-    run_cli (no interpreter start-up)."""
+    """`infradiag ARGS...` in the environment environ() gives (no CLOUD_RUN_* variables, `extra` set), run in
+    this process by run_cli (no interpreter start-up)."""
     unset: dict[str, str | None] = {name: None for name in os.environ if name.startswith("CLOUD_RUN_")}
     return run_cli(*args, cwd=cwd, env={**unset, **extra})
 
@@ -81,26 +70,18 @@ def run_paused(
     args: list[str], marker: Path, stop: signal.Signals, cwd: Path = ROOT, **extra: str
 ) -> subprocess.CompletedProcess[str]:
     """`infradiag ARGS...` with the test-only pause between committing a sweep and writing its lines
-    (sweep.delivery), sent `stop` once it is there; its output as run() gives it."""
+    (sweep.delivery), started in a process of its own in the environment environ() gives (`extra` set), sent
+    `stop` once it is there; its output and exit code."""
     from infradiag.sweep.delivery import PAUSE_BEFORE_DELIVERY_ENV
 
-    process = subprocess.Popen(
-        command(*args),
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environ(**{PAUSE_BEFORE_DELIVERY_ENV: str(marker)}, **extra),
+    started = start_infradiag(
+        *args, cwd=cwd, env=environ(**{PAUSE_BEFORE_DELIVERY_ENV: str(marker)}, **extra)
     )
-    try:
+    with reaped(started) as process:
         deadline = time.monotonic() + 120
         while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert marker.exists(), "the sweep never reached the pause before its lines"
         process.send_signal(stop)
         out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
