@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import celpy
 import pytest
-from celpy.adapter import json_to_cel
 
 from infradiag.cel import CelCompileError, CelEvalError, compile_expression, to_text
+from infradiag.cel.parser_cache import cel_environment
 
 DATA: dict[str, Any] = {
     "services": [
@@ -157,7 +156,8 @@ def test_values_read_as_text() -> None:
 # for: equality across types (an error instead of false), string(true) ("True"), the 3-argument map(),
 # multi-line strings (it drops the line breaks), cross-type numeric comparison and error absorption by && and
 # ||; and it lacks the helpers. Those lines are left out of the comparison.
-_CELPY = celpy.Environment()
+# The interpreter is the project's own celpy Environment (cel_environment), made on the first comparison: one
+# made here, at import, would leave the process celpy's parser built without the cache, for every later parse.
 _CELPY_DEVIATES = (
     "s.load.cpu >",
     "1.0",
@@ -177,13 +177,15 @@ _SHARED = [
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, celpy.celtypes.BoolType):
+    from celpy import celtypes
+
+    if isinstance(value, celtypes.BoolType):
         return bool(value)
-    if isinstance(value, celpy.celtypes.IntType):
+    if isinstance(value, celtypes.IntType):
         return int(value)
-    if isinstance(value, celpy.celtypes.DoubleType):
+    if isinstance(value, celtypes.DoubleType):
         return float(value)
-    if isinstance(value, celpy.celtypes.StringType):
+    if isinstance(value, celtypes.StringType):
         return str(value)
     if isinstance(value, list):
         return [_plain(item) for item in value]
@@ -194,6 +196,9 @@ def _plain(value: Any) -> Any:
 
 @pytest.mark.parametrize(("source", "expected"), _SHARED, ids=[v[0] for v in _SHARED])
 def test_agrees_with_celpys_interpreter(source: str, expected: Any) -> None:
+    from celpy.adapter import json_to_cel
+
+    interpreter = cel_environment()
     activation = {name: json_to_cel(value) for name, value in DATA.items()}
-    reference = _plain(_CELPY.program(_CELPY.compile(source)).evaluate(activation))
+    reference = _plain(interpreter.program(interpreter.compile(source)).evaluate(activation))
     assert compile_expression(source).evaluate(DATA) == reference == expected
