@@ -73,7 +73,7 @@ def _strip_kind(resource: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in resource.items() if k != "kind"}
 
 
-# (method, path pattern) -> what to do with a successful answer.
+# What to do with a read's successful answer, given the match of its path.
 Placer = Callable[[_Draft, "re.Match[str]", Exchange], None]
 
 
@@ -144,75 +144,77 @@ def _sql(d: _Draft, m: re.Match[str], e: Exchange) -> None:
 
 
 _COMPUTE_URL = "https://www.googleapis.com/compute/v1"
-_PLACERS: tuple[tuple[str, re.Pattern[str], Placer], ...] = (
-    ("GET", re.compile(rf"{_RUN}/services"), _run_list("services")),
-    ("GET", re.compile(rf"{_RUN}/services/[^/]+/revisions"), _run_list("revisions")),
-    ("GET", re.compile(rf"{_RUN}/jobs"), _run_list("jobs")),
-    ("GET", re.compile(rf"{_RUN}/services/[^/]+:getIamPolicy"), _iam),
-    ("POST", re.compile(rf"{_RUN}/services/[^/]+:getIamPolicy"), _iam),
-    ("GET", re.compile(rf"/v1/{_P}/locations/[^/]+/connectors"), _connectors),
-    (
-        "GET",
-        re.compile(rf"{_COMPUTE}/(?:global|regions/[^/]+)/(?P<collection>{_COMPUTE_LISTS})"),
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A REST read a triage makes: its path, the twin's name for it in `apiFaults` (docs/scenario-format.md,
+    "API faults"; it may name the path's groups, as "{collection}.list"), and where its answer goes."""
+
+    pattern: re.Pattern[str]
+    api: str
+    method: str
+    place: Placer
+    verbs: tuple[str, ...] = ("GET",)
+
+
+def _read(path: str, api: str, method: str, place: Placer, verbs: tuple[str, ...] = ("GET",)) -> _Read:
+    return _Read(re.compile(path), api, method, place, verbs)
+
+
+# No path matches two of these whole, so their order does not matter.
+_READS: tuple[_Read, ...] = (
+    _read(rf"{_RUN}/services", "run", "ListServices", _run_list("services")),
+    _read(rf"{_RUN}/services/[^/]+/revisions", "run", "ListRevisions", _run_list("revisions")),
+    _read(rf"{_RUN}/jobs", "run", "ListJobs", _run_list("jobs")),
+    _read(rf"{_RUN}/services/[^/]+:getIamPolicy", "iam", "GetIamPolicy", _iam, ("GET", "POST")),
+    _read(rf"/v1/{_P}/locations/[^/]+/connectors", "vpcaccess", "ListConnectors", _connectors),
+    _read(
+        rf"{_COMPUTE}/(?:global|regions/[^/]+)/(?P<collection>{_COMPUTE_LISTS})",
+        "compute",
+        "{collection}.list",
         _compute_list,
     ),
-    ("GET", re.compile(rf"{_COMPUTE}/global/(?P<collection>networks)/[^/]+"), _compute_get),
-    ("GET", re.compile(rf"{_COMPUTE}/aggregated/(?P<collection>{_AGGREGATED})"), _aggregated),
-    (
-        "POST",
-        re.compile(rf"{_COMPUTE}/(?:global|regions/[^/]+)/backendServices/(?P<name>[^/]+)/getHealth"),
-        _health,
-    ),
-    (
-        "GET",
-        re.compile(rf"{_COMPUTE}/regions/(?P<region>[^/]+)/routers/(?P<name>[^/]+)/getRouterStatus"),
-        _router_status,
-    ),
-    ("GET", re.compile(rf"{_COMPUTE}/global/networks/(?P<name>[^/]+)/getEffectiveFirewalls"), _effective),
-    (
-        "GET",
-        re.compile(rf"{_COMPUTE}/regions/(?P<region>[^/]+)/firewallPolicies/getEffectiveFirewalls"),
-        _effective,
-    ),
-    ("GET", re.compile(r"/sql/v1(?:beta4)?/projects/(?P<project>[^/]+)/instances"), _sql),
-)
-
-# The twin's fault names (docs/scenario-format.md, "API faults") of the REST reads, by path pattern.
-_FAULT_NAMES: tuple[tuple[re.Pattern[str], str, str], ...] = (
-    (re.compile(rf"{_RUN}/services/[^/]+:getIamPolicy"), "iam", "GetIamPolicy"),
-    (re.compile(rf"{_RUN}/services/[^/]+/revisions"), "run", "ListRevisions"),
-    (re.compile(rf"{_RUN}/services"), "run", "ListServices"),
-    (re.compile(rf"{_RUN}/jobs"), "run", "ListJobs"),
-    (re.compile(rf"/v1/{_P}/locations/[^/]+/connectors"), "vpcaccess", "ListConnectors"),
-    (re.compile(rf"{_COMPUTE}/aggregated/(?P<c>{_AGGREGATED})"), "compute", "{c}.aggregatedList"),
-    (
-        re.compile(rf"{_COMPUTE}/global/networks/[^/]+/getEffectiveFirewalls"),
+    _read(rf"{_COMPUTE}/global/(?P<collection>networks)/[^/]+", "compute", "networks.get", _compute_get),
+    _read(
+        rf"{_COMPUTE}/aggregated/(?P<collection>{_AGGREGATED})",
         "compute",
-        "networks.getEffectiveFirewalls",
+        "{collection}.aggregatedList",
+        _aggregated,
     ),
-    (
-        re.compile(rf"{_COMPUTE}/regions/[^/]+/firewallPolicies/getEffectiveFirewalls"),
-        "compute",
-        "regionNetworkFirewallPolicies.getEffectiveFirewalls",
-    ),
-    (
-        re.compile(rf"{_COMPUTE}/global/backendServices/[^/]+/getHealth"),
+    _read(
+        rf"{_COMPUTE}/global/backendServices/(?P<name>[^/]+)/getHealth",
         "compute",
         "backendServices.getHealth",
+        _health,
+        ("POST",),
     ),
-    (
-        re.compile(rf"{_COMPUTE}/regions/[^/]+/backendServices/[^/]+/getHealth"),
+    _read(
+        rf"{_COMPUTE}/regions/[^/]+/backendServices/(?P<name>[^/]+)/getHealth",
         "compute",
         "regionBackendServices.getHealth",
+        _health,
+        ("POST",),
     ),
-    (
-        re.compile(rf"{_COMPUTE}/regions/[^/]+/routers/[^/]+/getRouterStatus"),
+    _read(
+        rf"{_COMPUTE}/regions/(?P<region>[^/]+)/routers/(?P<name>[^/]+)/getRouterStatus",
         "compute",
         "routers.getRouterStatus",
+        _router_status,
     ),
-    (re.compile(rf"{_COMPUTE}/global/networks/[^/]+"), "compute", "networks.get"),
-    (re.compile(rf"{_COMPUTE}/(?:global|regions/[^/]+)/(?P<c>{_COMPUTE_LISTS})"), "compute", "{c}.list"),
-    (re.compile(r"/sql/v1(?:beta4)?/projects/[^/]+/instances"), "sql", "instances.list"),
+    _read(
+        rf"{_COMPUTE}/global/networks/(?P<name>[^/]+)/getEffectiveFirewalls",
+        "compute",
+        "networks.getEffectiveFirewalls",
+        _effective,
+    ),
+    _read(
+        rf"{_COMPUTE}/regions/(?P<region>[^/]+)/firewallPolicies/getEffectiveFirewalls",
+        "compute",
+        "regionNetworkFirewallPolicies.getEffectiveFirewalls",
+        _effective,
+    ),
+    _read(r"/sql/v1(?:beta4)?/projects/(?P<project>[^/]+)/instances", "sql", "instances.list", _sql),
 )
 
 
@@ -231,9 +233,9 @@ def _last(url: str) -> str:
 def _fault_name(exchange: Exchange) -> tuple[str, str] | None:
     if exchange.transport == "grpc":
         return "monitoring", exchange.path.rsplit("/", 1)[-1]
-    for pattern, api, method in _FAULT_NAMES:
-        if match := pattern.fullmatch(exchange.path):
-            return api, method.format(**match.groupdict())
+    for read in _READS:
+        if match := read.pattern.fullmatch(exchange.path):
+            return read.api, read.method.format(**match.groupdict())
     return None
 
 
@@ -246,9 +248,9 @@ def _place(draft: _Draft, exchange: Exchange) -> None:
         elif exchange.path.endswith("/ListAlertPolicies"):
             draft.add(draft.monitoring, "alertPolicies", answer.get("alertPolicies", []))
         return
-    for verb, pattern, placer in _PLACERS:
-        if verb == exchange.verb and (match := pattern.fullmatch(exchange.path)):
-            placer(draft, match, exchange)
+    for read in _READS:
+        if exchange.verb in read.verbs and (match := read.pattern.fullmatch(exchange.path)):
+            read.place(draft, match, exchange)
             return
     draft.notes.append(f"an answer of {exchange.verb} {exchange.path} has no place in the scenario format")
 
