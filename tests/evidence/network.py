@@ -32,13 +32,13 @@ def vpc_subnet(name: str, cidr: str) -> SubnetEvidence:
     """Subnet `name` of `vpc` in us-central1 over `cidr`, less the 4 addresses Google reserves in it."""
     addresses = ipaddress.ip_network(cidr)
     return SubnetEvidence(
-        name=name,
-        resource=f"projects/p/regions/us-central1/subnetworks/{name}",
-        region="us-central1",
-        network="vpc",
         ip_cidr_range=cidr,
         prefix_length=addresses.prefixlen,
         usable_addresses=addresses.num_addresses - 4,
+        name=name,
+        resource=f"projects/p/regions/us-central1/subnetworks/{name}",
+        network="vpc",
+        region="us-central1",
     )
 
 
