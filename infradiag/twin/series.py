@@ -26,6 +26,7 @@ V = TypeVar("V")
 Point = dict[str, Any]
 Series = dict[str, Any]
 Values = Callable[[int], V] | Sequence[V] | str
+Numbers = Values[int] | Values[float]
 
 _ITEM = re.compile(r"^(?P<a>-?\d+(?:\.\d+)?)(?:\.\.(?P<b>-?\d+(?:\.\d+)?))?(?:\*(?P<n>\d+))?$")
 
@@ -96,7 +97,7 @@ def _series(
     }
 
 
-def _scalar(
+def _by_minute(
     kind: str,
     value_type: str,
     encode: Callable[[Any], Point],
@@ -106,20 +107,27 @@ def _scalar(
     minutes: int,
     f: Values[Any],
 ) -> Series:
+    """A `kind` `value_type` series of one point a minute for `minutes` minutes ending at `now`, each the
+    value `f` gives its minute, as `encode` writes it."""
     by_age = _by_age(f, minutes)
     pts = points(now, minutes, kind, lambda age: encode(by_age(age)))
     return _series(metric, resource, kind, value_type, pts)
 
 
+def _int64_value(value: float) -> Point:
+    # The REST API writes an int64 as a string.
+    return {"int64Value": str(int(value))}
+
+
+def _distribution_value(distribution: dict[str, Any]) -> Point:
+    return {"distributionValue": distribution}
+
+
 def gauge_int(
-    metric: dict[str, Any],
-    resource: dict[str, Any],
-    now: datetime,
-    minutes: int,
-    f: Values[int] | Values[float],
+    metric: dict[str, Any], resource: dict[str, Any], now: datetime, minutes: int, f: Numbers
 ) -> Series:
     """A GAUGE INT64 series, one point a minute."""
-    return _scalar("GAUGE", "INT64", lambda v: {"int64Value": str(int(v))}, metric, resource, now, minutes, f)
+    return _by_minute("GAUGE", "INT64", _int64_value, metric, resource, now, minutes, f)
 
 
 def gauge_double(
@@ -127,25 +135,21 @@ def gauge_double(
 ) -> Series:
     """A GAUGE DOUBLE series, one point a minute, values rounded to 4 decimals."""
     encode: Callable[[float], Point] = lambda v: {"doubleValue": round(v, 4)}  # noqa: E731
-    return _scalar("GAUGE", "DOUBLE", encode, metric, resource, now, minutes, f)
+    return _by_minute("GAUGE", "DOUBLE", encode, metric, resource, now, minutes, f)
 
 
 def gauge_bool(
     metric: dict[str, Any], resource: dict[str, Any], now: datetime, minutes: int, f: Values[bool]
 ) -> Series:
     """A GAUGE BOOL series, one point a minute (patterns: 1 for true, 0 for false)."""
-    return _scalar("GAUGE", "BOOL", lambda v: {"boolValue": bool(v)}, metric, resource, now, minutes, f)
+    return _by_minute("GAUGE", "BOOL", lambda v: {"boolValue": bool(v)}, metric, resource, now, minutes, f)
 
 
 def delta_int(
-    metric: dict[str, Any],
-    resource: dict[str, Any],
-    now: datetime,
-    minutes: int,
-    f: Values[int] | Values[float],
+    metric: dict[str, Any], resource: dict[str, Any], now: datetime, minutes: int, f: Numbers
 ) -> Series:
     """A DELTA INT64 series: each point counts what happened in its minute."""
-    return _scalar("DELTA", "INT64", lambda v: {"int64Value": str(int(v))}, metric, resource, now, minutes, f)
+    return _by_minute("DELTA", "INT64", _int64_value, metric, resource, now, minutes, f)
 
 
 def fraction_distribution(samples: list[float]) -> dict[str, Any]:
@@ -187,12 +191,15 @@ def gauge_distribution(
     f: Callable[[int], list[float]],
 ) -> Series:
     """A GAUGE DISTRIBUTION of fractions; `f(age)` gives each minute's samples."""
-    return _series(
-        metric,
-        resource,
+    return _by_minute(
         "GAUGE",
         "DISTRIBUTION",
-        points(now, minutes, "GAUGE", lambda a: {"distributionValue": fraction_distribution(f(a))}),
+        _distribution_value,
+        metric,
+        resource,
+        now,
+        minutes,
+        lambda age: fraction_distribution(f(age)),
     )
 
 
@@ -204,10 +211,4 @@ def delta_distribution(
     f: Callable[[int], dict[str, Any]],
 ) -> Series:
     """A DELTA DISTRIBUTION; `f(age)` gives each minute's distribution (e.g. from ms_distribution)."""
-    return _series(
-        metric,
-        resource,
-        "DELTA",
-        "DISTRIBUTION",
-        points(now, minutes, "DELTA", lambda a: {"distributionValue": f(a)}),
-    )
+    return _by_minute("DELTA", "DISTRIBUTION", _distribution_value, metric, resource, now, minutes, f)
