@@ -128,6 +128,7 @@ KINDS = (
         "compute#forwardingRuleAggregatedList",
     ),
 )
+_KIND_OF = {kind.collection: kind for kind in KINDS}
 _SCOPE_PATHS = {"global": "global", "regions": "regions/{region}", "zones": "zones/{zone}"}
 # Reads Compute answers that the scenario has no data for: served as UNIMPLEMENTED, never invented.
 _POST_READS = ("testIamPermissions", "listNetworkEndpoints")
@@ -175,6 +176,18 @@ def _ordered(items: list[_Placed], order_by: str) -> list[_Placed]:
         f"Invalid value for field 'orderBy': '{order_by}'. Only 'name' and 'creationTimestamp desc' are "
         "supported.",
     )
+
+
+def _list_body(kind: str | None, path: str, items: Any, next_token: str | None) -> dict[str, Any]:
+    """A Compute list answer as the reference writes it: `kind`, `id`, `items` (None: left out),
+    `nextPageToken` when there is another page, and `selfLink`, in that order."""
+    body: dict[str, Any] = {"kind": kind, "id": path}
+    if items is not None:
+        body["items"] = items
+    if next_token:
+        body["nextPageToken"] = next_token
+    body["selfLink"] = BASE_URL + path
+    return body
 
 
 def _page(items: list[_Placed], call: Call) -> tuple[list[_Placed], str | None]:
@@ -226,7 +239,10 @@ class ComputeApi:
         return [p for p in self.placed[kind.collection] if p.placement.scope == scope]
 
     def _find(self, kind: Kind, call: Call) -> _Placed:
-        scope, name = _scope_of(call), call.match["name"]
+        return self._named(kind, _scope_of(call), call.match["name"], call)
+
+    def _named(self, kind: Kind, scope: str, name: str, call: Call) -> _Placed:
+        """The item `name` of `kind` in `scope`; NOT_FOUND in Compute's words otherwise."""
         for item in self._in_scope(kind, scope):
             if item.placement.name == name:
                 return item
@@ -240,13 +256,9 @@ class ComputeApi:
             scope = _scope_of(call)
             page, next_token = _page(self._in_scope(kind, scope), call)
             path = f"projects/{call.match['project']}/{scope}/{kind.collection}"
-            body: dict[str, Any] = {"kind": kind.list_kind_of(resource), "id": path}
-            if page:
-                body["items"] = [p.resource for p in page]
-            if next_token:
-                body["nextPageToken"] = next_token
-            body["selfLink"] = BASE_URL + path
-            return body
+            # An empty page has no `items` at all.
+            found = [p.resource for p in page] or None
+            return _list_body(kind.list_kind_of(resource), path, found, next_token)
 
         return handle
 
@@ -259,15 +271,7 @@ class ComputeApi:
                     found = [p.resource for p in page if p.placement.scope == scope]
                     items[scope] = {kind.collection: found} if found else {"warning": _no_results(scope)}
             path = f"projects/{call.match['project']}/aggregated/{kind.collection}"
-            body: dict[str, Any] = {
-                "kind": kind.aggregated_kind,
-                "id": path,
-                "items": dict(sorted(items.items())),
-            }
-            if next_token:
-                body["nextPageToken"] = next_token
-            body["selfLink"] = BASE_URL + path
-            return body
+            return _list_body(kind.aggregated_kind, path, dict(sorted(items.items())), next_token)
 
         return handle
 
@@ -279,8 +283,7 @@ class ComputeApi:
 
         https://cloud.google.com/compute/docs/reference/rest/v1/backendServices/getHealth
         """
-        kinds = {k.collection: k for k in KINDS}
-        service = self._find(kinds["backendServices"], call)
+        service = self._find(_KIND_OF["backendServices"], call)
         if not isinstance(call.body, dict) or not call.body.get("group"):
             raise GoogleError(
                 "INVALID_ARGUMENT", "Required field 'group' not specified", legacy_reason="required"
@@ -305,8 +308,7 @@ class ComputeApi:
         scenario gives no status answers with a status that reports nothing but its network: the twin never
         invents runtime data (natStatus, bgpPeerStatus, bestRoutes are left out).
         """
-        kinds = {k.collection: k for k in KINDS}
-        router = self._find(kinds["routers"], call)
+        router = self._find(_KIND_OF["routers"], call)
         region = call.match["region"]
         for entry in self.scenario.compute.routerStatus:
             if entry.router == router.placement.name and _last(entry.region) == region:
@@ -318,21 +320,11 @@ class ComputeApi:
 
     # -- effective firewalls ----------------------------------------------------------------------------
 
-    def _network(self, call: Call, name: str) -> Resource:
-        kinds = {k.collection: k for k in KINDS}
-        for item in self._in_scope(kinds["networks"], "global"):
-            if item.placement.name == name:
-                return item.resource
-        project = call.match["project"]
-        raise GoogleError(
-            "NOT_FOUND", f"The resource 'projects/{project}/global/networks/{name}' was not found"
-        )
-
     def _effective(self, call: Call, network: str, region: str | None) -> dict[str, Any]:
         """The VPC firewall rules of `network` and the firewall policies in effect on it: the hierarchical
         ones in the scenario's order (organization first), the global network policies associated with the
         network and, with a region, that region's regional network policies associated with it."""
-        self._network(call, network)
+        self._named(_KIND_OF["networks"], "global", network, call)
         compute = self.scenario.compute
         rules = [
             f for f in compute.firewalls if _last(f.get("network", "global/networks/default")) == network
