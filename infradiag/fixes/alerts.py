@@ -10,7 +10,7 @@ https://cloud.google.com/monitoring/api/metrics_gcp.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from infradiag.evidence.metrics import (
@@ -47,6 +47,17 @@ class Signal:
     limit_share: str = ""  # with threshold "limit": the thresholds key of the share of it (none: all of it)
 
 
+# An instance's connections against its max_connections, whichever metric counts them.
+_SQL_CONNECTIONS_NEAR_LIMIT = Signal(
+    "cloudsql_database",
+    "ALIGN_MAX",
+    "COMPARISON_GT",
+    "limit",
+    "300s",
+    "connections",
+    limit_share="sql_connections_warning",
+)
+
 SIGNALS: dict[str, Signal] = {
     # GAUGE DISTRIBUTION: its 95th percentile, as the saturation finding reads it.
     CONNECTOR_CPU: Signal(
@@ -58,25 +69,8 @@ SIGNALS: dict[str, Signal] = {
         "CPU p95",
     ),
     # GAUGE INT64 per database: the instance's backends are their sum.
-    SQL_POSTGRES_BACKENDS: Signal(
-        "cloudsql_database",
-        "ALIGN_MAX",
-        "COMPARISON_GT",
-        "limit",
-        "300s",
-        "connections",
-        reducer="REDUCE_SUM",
-        limit_share="sql_connections_warning",
-    ),
-    SQL_CONNECTIONS: Signal(
-        "cloudsql_database",
-        "ALIGN_MAX",
-        "COMPARISON_GT",
-        "limit",
-        "300s",
-        "connections",
-        limit_share="sql_connections_warning",
-    ),
+    SQL_POSTGRES_BACKENDS: replace(_SQL_CONNECTIONS_NEAR_LIMIT, reducer="REDUCE_SUM"),
+    SQL_CONNECTIONS: _SQL_CONNECTIONS_NEAR_LIMIT,
     SQL_CPU: Signal(
         "cloudsql_database", "ALIGN_MEAN", "COMPARISON_GT", "sql_cpu_saturated", "300s", "CPU utilization"
     ),
