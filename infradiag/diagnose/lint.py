@@ -15,17 +15,35 @@ from infradiag.diagnose.context import OTHER, ValueType, root_types, value_type
 from infradiag.diagnose.playbook import Node, Playbook, _cel_fields, evidence_spec_at, load_playbook
 from infradiag.diagnose.playbook_functions import PLAYBOOK_CEL
 from infradiag.errors import UsageError
-from infradiag.yamlfile import Loc, load_yaml
+from infradiag.yamlfile import Loc, YamlDocument, load_yaml
 
 _MACROS = MACROS - {"has"}
 # The CEL standard functions infradiag evaluates, plus the playbook helpers.
 KNOWN_FUNCTIONS = set(PLAYBOOK_CEL.functions) | {"has"}
 
 
+class _Lines:
+    """`file:line` of a playbook's keys. The file is parsed for them the first time a problem needs one:
+    load_playbook has read and parsed it already, so a sound playbook is not parsed again."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._doc: YamlDocument | None = None
+
+    def where(self, loc: Loc) -> str:
+        if self._doc is None:
+            self._doc = load_yaml(self.path, "playbook")
+        return self._doc.where(loc)
+
+
 class _Checker:
-    def __init__(self, problems: list[str], where: str) -> None:
+    def __init__(self, problems: list[str], lines: _Lines) -> None:
         self.problems = problems
-        self.where = where
+        self.lines = lines
+        self.loc: Loc = ()  # of the expression being checked
+
+    def problem(self, text: str) -> None:
+        self.problems.append(f"{self.lines.where(self.loc)}: {text}")
 
     def field(self, base: ValueType, name: str) -> ValueType:
         if base.kind != "model" or base.model is None:
@@ -33,9 +51,7 @@ class _Checker:
         fields = base.model.model_fields
         if name not in fields:
             known = ", ".join(sorted(fields))
-            self.problems.append(
-                f"{self.where}: {base.model.__name__} has no field `{name}` (fix: one of {known})"
-            )
+            self.problem(f"{base.model.__name__} has no field `{name}` (fix: one of {known})")
             return OTHER
         return value_type(fields[name].annotation)
 
@@ -54,10 +70,7 @@ class _Checker:
         if rule == "member_dot_arg":
             return self._method(kids, env)
         if rule == "ident_arg" and str(kids[0]) not in KNOWN_FUNCTIONS:
-            self.problems.append(
-                f"{self.where}: unknown function `{kids[0]}` "
-                f"(fix: one of {', '.join(sorted(KNOWN_FUNCTIONS))})"
-            )
+            self.problem(f"unknown function `{kids[0]}` (fix: one of {', '.join(sorted(KNOWN_FUNCTIONS))})")
         types_of = [self.infer(kid, env) for kid in kids]
         if len(kids) == 1:
             return types_of[0]
@@ -101,17 +114,22 @@ def _placeholders(source: str, is_template: bool) -> list[str]:
 
 def lint_playbook(path: Path) -> list[str]:
     """Every problem of one playbook file, each `file:line: what (fix)`; empty when it is sound."""
+    return _lint(path)[1]
+
+
+def _lint(path: Path) -> tuple[Playbook | None, list[str]]:
+    """The playbook (None when it does not load) and its problems."""
     try:
         playbook = load_playbook(path)
     except UsageError as error:
-        return [error.one_line()]
-    doc = load_yaml(path, "playbook")
+        return None, [error.one_line()]
+    lines = _Lines(path)
     problems: list[str] = []
     env = dict(root_types())
-    checker = _Checker(problems, "")
+    checker = _Checker(problems, lines)
 
     def check(loc: Loc, source: str, is_template: bool, scope: dict[str, ValueType]) -> ValueType:
-        checker.where = doc.where(loc)
+        checker.loc = loc
         result = OTHER
         for expression in _placeholders(source, is_template):
             result = checker.infer(cel_environment().compile(expression), scope)
@@ -131,8 +149,8 @@ def lint_playbook(path: Path) -> list[str]:
                 each = check((*loc[:-1], "each"), spec.each, False, env)
                 scope = {**env, "it": each.item if each.kind == "list" and each.item else OTHER}
         check(loc, source, is_template, scope)
-    _check_causes(playbook, doc.where, problems)
-    return problems
+    _check_causes(playbook, lines.where, problems)
+    return playbook, problems
 
 
 def _check_causes(playbook: Playbook, where: Any, problems: list[str]) -> None:
@@ -157,10 +175,10 @@ def lint_directory(directory: Path) -> list[str]:
     problems: list[str] = []
     seen: dict[str, Path] = {}
     for path in paths:
-        found = lint_playbook(path)
+        playbook, found = _lint(path)
         problems += found
-        if not found:
-            playbook_id = load_playbook(path).id
+        if playbook is not None and not found:
+            playbook_id = playbook.id
             if playbook_id in seen:
                 problems.append(
                     f"{path}:1: playbook id `{playbook_id}` is also used by {seen[playbook_id]} "

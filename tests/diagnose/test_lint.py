@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 
+import infradiag.diagnose.playbook
+import infradiag.yamlfile
 from infradiag.diagnose.catalog import CAUSES
+from infradiag.diagnose.lint import lint_directory
 from infradiag.diagnose.playbook import PLAYBOOK_DIR, causes_of, load_playbooks
+from infradiag.inputfile import read_text
 from tests.conftest import ROOT, run_cli
 from tests.user_cache import run_python
 
@@ -68,6 +72,30 @@ def test_broken_copy_fails_with_file_and_line(
     assert f"{path}:{_line_of(path, fragment)}:" in result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_lint_reads_and_parses_each_sound_playbook_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lint run reads each file once (load_playbook's read) and parses it at most once (none when an
+    earlier start's parse is kept): neither the lines of a sound playbook nor its id need another."""
+    reads: list[Path] = []
+    parses: list[Path] = []
+    parse = infradiag.yamlfile._parse
+
+    def counted_read(path: Path, *args: str) -> str:
+        reads.append(path)
+        return read_text(path, *args)
+
+    def counted_parse(path: Path, text: str) -> infradiag.yamlfile.YamlDocument:
+        parses.append(path)
+        return parse(path, text)
+
+    monkeypatch.setattr(infradiag.diagnose.playbook, "read_text", counted_read)
+    monkeypatch.setattr(infradiag.yamlfile, "read_text", counted_read)
+    monkeypatch.setattr(infradiag.yamlfile, "_parse", counted_parse)
+    assert lint_directory(PLAYBOOK_DIR) == []
+    shipped = sorted(PLAYBOOK_DIR.glob("*.yaml"))
+    assert sorted(reads) == shipped
+    assert len(set(parses)) == len(parses) and set(parses) <= set(shipped)
 
 
 def test_a_cycle_is_refused_with_file_and_line(tmp_path: Path) -> None:
