@@ -157,14 +157,8 @@ def fraction_distribution(samples: list[float]) -> dict[str, Any]:
     counts = [0] * 12
     for sample in samples:
         counts[min(11, max(0, int(sample * 10) + 1))] += 1
-    mean = sum(samples) / len(samples)
-    return {
-        "count": str(len(samples)),
-        "mean": round(mean, 4),
-        "sumOfSquaredDeviation": round(sum((s - mean) ** 2 for s in samples), 6),
-        "bucketOptions": {"linearBuckets": {"numFiniteBuckets": 10, "width": 0.1, "offset": 0}},
-        "bucketCounts": [str(c) for c in counts],
-    }
+    buckets = {"linearBuckets": {"numFiniteBuckets": 10, "width": 0.1, "offset": 0}}
+    return _distribution(samples, buckets, counts, mean_digits=4, deviation_digits=6)
 
 
 def ms_distribution(samples: list[float]) -> dict[str, Any]:
@@ -173,12 +167,25 @@ def ms_distribution(samples: list[float]) -> dict[str, Any]:
     for sample in samples:
         index = 0 if sample < 1 else min(21, int(sample).bit_length())
         counts[index] += 1
+    buckets = {"exponentialBuckets": {"numFiniteBuckets": 20, "growthFactor": 2, "scale": 1}}
+    return _distribution(samples, buckets, counts, mean_digits=3, deviation_digits=3)
+
+
+def _distribution(
+    samples: list[float],
+    bucket_options: dict[str, Any],
+    counts: list[int],
+    mean_digits: int,
+    deviation_digits: int,
+) -> dict[str, Any]:
+    """The Distribution value of `samples` counted into `counts` (underflow first, overflow last), mean and
+    sum of squared deviation rounded as given, counts as int64 strings."""
     mean = sum(samples) / len(samples)
     return {
         "count": str(len(samples)),
-        "mean": round(mean, 3),
-        "sumOfSquaredDeviation": round(sum((s - mean) ** 2 for s in samples), 3),
-        "bucketOptions": {"exponentialBuckets": {"numFiniteBuckets": 20, "growthFactor": 2, "scale": 1}},
+        "mean": round(mean, mean_digits),
+        "sumOfSquaredDeviation": round(sum((s - mean) ** 2 for s in samples), deviation_digits),
+        "bucketOptions": bucket_options,
         "bucketCounts": [str(c) for c in counts],
     }
 
