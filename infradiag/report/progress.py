@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-# What makes rich take standard error for a terminal besides isatty() (rich/console.py, is_terminal).
-_TERMINAL_HINTS = ("FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+# What may make rich take standard error for a terminal besides isatty() (rich/console.py, is_terminal reads
+# FORCE_COLOR and TTY_COMPATIBLE; older releases read FORCE_TERMINAL). A name too many only loads rich to ask
+# it; one missing would lose the live display where rich would show it.
+_TERMINAL_HINTS = ("FORCE_COLOR", "FORCE_TERMINAL", "TTY_COMPATIBLE")
 
 
 def _may_be_terminal() -> bool:
