@@ -17,27 +17,37 @@ INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
 CONNECTOR = "projects/acme-staging/locations/us-central1/connectors/staging-conn"
 
 
-# What `--help` must not pay for: the Google libraries, and Rich (Typer's boxed help, ~100 ms) and pydantic
-# (Typer's value coercion, ~100 ms), which only a command that runs needs.
-_NOT_FOR_HELP = ("google.cloud", "grpc", "rich", "pydantic")
+# What `--help` must not pay for: the Google libraries, httpx, and Rich (Typer's boxed help, ~100 ms) and
+# pydantic (Typer's value coercion, ~100 ms), which only a command that runs needs.
+_NOT_FOR_HELP = ("google.cloud", "grpc", "httpx", "rich", "pydantic")
+
+
+def _heavy_loaded_after(args: list[str], heavy: tuple[str, ...], tail: str = "") -> str:
+    """A script that runs `infradiag ARGS` through cli.main in this interpreter, then prints its exit code and
+    the sorted modules of `heavy` it loaded (not the None placeholders of infradiag.unused_parts), then
+    runs `tail`."""
+    return (
+        "import sys\n"
+        "from infradiag.cli import main\n"
+        f"sys.argv = ['infradiag', *{args!r}]\n"
+        "try:\n    main()\n    code = 0\nexcept SystemExit as done:\n    code = done.code or 0\n"
+        "print(code)\n"
+        f"heavy = {heavy!r}\n"
+        "print(sorted(m for m in sys.modules if sys.modules[m] is not None and "
+        "any(m == h or m.startswith(h + '.') for h in heavy)))\n"
+        f"{tail}"
+    )
 
 
 @pytest.mark.process
 @pytest.mark.parametrize("args", [["--help"], ["triage", "--help"], ["twin", "serve", "--help"]], ids=str)
 def test_help_imports_no_google_cloud_rich_or_pydantic_module(args: list[str]) -> None:
-    code = (
-        "import sys\n"
-        "from infradiag.cli import main\n"
-        f"sys.argv = ['infradiag', *{args!r}]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"heavy = {_NOT_FOR_HELP!r}\n"
-        "print(sorted(m for m in sys.modules if any(m == h or m.startswith(h + '.') for h in heavy)))\n"
-    )
+    code = _heavy_loaded_after(args, _NOT_FOR_HELP)
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert "Examples:" in result.stdout
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert result.stdout.strip().splitlines()[-2:] == ["0", "[]"]
 
 
 # A child that gets `signal` while it imports Typer, the first heavy import of a start-up: a Ctrl-C or a
@@ -237,23 +247,19 @@ def test_a_triage_leaves_the_heavy_libraries_to_its_children(tmp_path) -> None: 
             f'api_endpoint = "{twin.addresses.rest}"\nmonitoring_endpoint = "{twin.addresses.grpc}"\n'
             f'now = "{scenario.now.isoformat()}"\n'
         )
-        code = (
-            "import sys\n"
-            "from infradiag.cli import main\n"
-            f"sys.argv = ['infradiag', 'triage', 'staging', '--config', {str(config)!r}, '--format=json']\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            f"heavy = {_NOT_IN_THE_TRIAGE_PROCESS!r}\n"
-            "print(sorted(m for m in sys.modules if sys.modules[m] is not None and "
-            "any(m == h or m.startswith(h + '.') for h in heavy)))\n"
-            "from infradiag.collect import environment_process\n"
+        code = _heavy_loaded_after(
+            ["triage", "staging", "--config", str(config), "--format=json"],
+            _NOT_IN_THE_TRIAGE_PROCESS,
+            tail="from infradiag.collect import environment_process\n"
             "from infradiag.probe import process\n"
-            "print(process.child_pid() is not None, environment_process.child_pid() is not None)\n"
+            "print(process.child_pid() is not None, environment_process.child_pid() is not None)\n",
         )
         result = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, timeout=120
         )
-    report, loaded, children = result.stdout.strip().rsplit("\n", 2)
+    report, exit_code, loaded, children = result.stdout.strip().rsplit("\n", 3)
     found = json.loads(report)
+    assert exit_code == "1"  # the incident's P0 stands
     # A whole triage ran: probes, and the reads that find the saturated connector (connector and metrics).
     assert found["probes"] and "vpc_connector.saturated" in json.dumps(found["findings"])
     assert loaded == "[]"
