@@ -129,14 +129,16 @@ class Clients:
         self.endpoints = endpoints
         self.auth = auth
         self._made: dict[tuple[str, str], Any] = {}
+        self._making = threading.Lock()
 
     def rest(self, library: str, client: str) -> Any:
         """`google.cloud.<library>.<client>` over REST, made on first use and kept for this target, e.g.
         `rest("run_v2", "JobsClient")`: a new read's client needs no property of its own."""
         key = (library, client)
-        if key not in self._made:
-            self._made[key] = client_class(library, client)(**self._rest_kwargs())
-        return self._made[key]
+        with self._making:  # reads run on threads of their own: one client each, not one per first read
+            if key not in self._made:
+                self._made[key] = client_class(library, client)(**self._rest_kwargs())
+            return self._made[key]
 
     def _credentials(self) -> Any:
         if self.auth is not None:
