@@ -139,15 +139,19 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return when it went out, on time.perf_counter(); raises the OSError the connection fails with."""
         # asyncio hands the bytes to the kernel within write(): they went out between these two instants,
         # which the kernel narrows down if the process was preempted in between (kernel_instant).
-        before = self._reader.sent_at = time.perf_counter()
+        before = time.perf_counter()
         self._writer.write(buffer)
         after = time.perf_counter()
         info = tcp_info(self._reader.sock)
         read_to = time.perf_counter()
+        sent = (
+            before
+            if info is None
+            else min(kernel_instant(info.last_data_sent_ms, after, read_to, before), after)
+        )
+        self._reader.sent_at = sent  # nothing that answers these bytes arrived before they went out
         await self._writer.drain()
-        if info is None:
-            return before
-        return min(kernel_instant(info.last_data_sent_ms, after, read_to, before), after)
+        return sent
 
     async def aclose(self) -> None:
         # Not wait_closed(): on a reset connection it raises the very OSError the probe is reporting, and
