@@ -13,6 +13,7 @@ from infradiag.collect import environment_process
 from infradiag.collect.clients import SERVICES_CLIENTS, import_libraries
 from infradiag.collect.collector import Collector
 from infradiag.evidence import Evidence
+from infradiag.evidence.reachability import with_derived  # loaded by the collector already
 from infradiag.identity import AUTH_TIMEOUT_S, AuthFailed, Resolved
 from infradiag.probe import probe_services
 from infradiag.probe.process import prestart
@@ -35,7 +36,6 @@ def diagnosis_modules() -> None:
     """Load what turns evidence into a report (a few hundred ms of CPU on a cold start): on a thread while
     the services are listed and probed (Background), so that the critical path never waits for it."""
     import infradiag.diagnose.engine
-    import infradiag.evidence.reachability
     import infradiag.plan
     import infradiag.report.build  # noqa: F401
 
@@ -51,8 +51,6 @@ async def gather_evidence(
     (a time.monotonic() instant) everything ends by it: probes still running are cut (timeouts), API reads
     without an answer become unknowns that say they timed out. `meanwhile` is called once the listing is
     under way (to start work that can use the wait)."""
-    from infradiag.evidence.reachability import with_derived
-
     try:
         auth = await authenticate(target, deadline)
     except AuthFailed as failed:
