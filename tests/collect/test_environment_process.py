@@ -42,12 +42,18 @@ def _target(twin: Twin, scenario: Scenario, auth: Authenticator | None = None) -
     )
 
 
+async def _not_here() -> EnvironmentEvidence:
+    raise AssertionError("the environment was read in this process, not in the environment process")
+
+
 def _read(target: Target, now: datetime, elsewhere: bool) -> tuple[EnvironmentEvidence, ReadLog]:
     async def main() -> tuple[EnvironmentEvidence, ReadLog]:
         auth = await asyncio.to_thread(target.auth.resolve)
         collector = Collector(target, now, time.monotonic() + 30, auth=auth)
         try:
             if elsewhere:
+                # The reads must come from the child: its fallback here would give the same answer.
+                collector.environment = _not_here  # type: ignore[method-assign]
                 found = await environment_process.environment_elsewhere(collector)
             else:
                 found = await collector.environment()
