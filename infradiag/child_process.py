@@ -67,8 +67,14 @@ class ChildProcess:
         self.pending: dict[int, concurrent.futures.Future[Any]] = {}
         self.pid = self._child.pid
         self.child_pid: int | None = None  # as the child reports it once ready
-        name = self.what.removeprefix("the ").replace(" ", "-")
-        threading.Thread(target=self._read, args=(self._child.stdout,), name=name, daemon=True).start()
+        threading.Thread(
+            target=self._read, args=(self._child.stdout,), name=self.reader_name(), daemon=True
+        ).start()
+
+    @classmethod
+    def reader_name(cls) -> str:
+        """The name of the thread that reads a child of this kind ("probe-process")."""
+        return cls.what.removeprefix("the ").replace(" ", "-")
 
     def alive(self) -> bool:
         """Whether the child is still there to take requests."""

@@ -30,6 +30,8 @@ from typing import Any
 import pytest
 import yaml
 
+from infradiag.collect.environment_process import EnvironmentProcess
+from infradiag.probe.process import ProbeProcess
 from tests.conftest import ROOT, SCENARIOS, run_cli
 from tests.report.schema import assert_valid_report
 
@@ -205,12 +207,15 @@ def run_in_process(case: Case, folder: Path, port: int) -> Run:
         result = run_cli(*args)
     ended = time.time()
     # The readers of the probe and environment processes, which are kept for the next runs of this process
-    # (and end with them), are not the run's: one started here when the run started those processes.
-    kept = ("probe-process", "environment-process")
+    # (and end with them), are not the run's: one started here when the run started those processes. More
+    # than one of a kind is a reader the run left behind.
+    kept = {kind.reader_name() for kind in (ProbeProcess, EnvironmentProcess)}
     left = [thread for thread in threading.enumerate() if thread not in before and thread.name not in kept]
     for thread in left:
         thread.join(THREAD_GRACE_S)
+    readers = [thread.name for thread in threading.enumerate() if thread.name in kept and thread.is_alive()]
     threads_left = [thread.name for thread in left if thread.is_alive()]
+    threads_left += sorted(name for name in kept if readers.count(name) > 1)
     return Run(*case, result.returncode, result.stdout, result.stderr, ended, False, threads_left)
 
 
