@@ -83,6 +83,15 @@ ConfirmOption = Annotated[
 ]
 
 
+def confirming(target: Target, confirm: bool) -> Target:
+    """`target`, set to probe each failure once more when `confirm` (--confirm) asks it to."""
+    if not confirm:
+        return target
+    import dataclasses
+
+    return dataclasses.replace(target, probe=target.probe.model_copy(update={"probe_confirm": True}))
+
+
 # Longer than any deadline or interval anyone means; larger numbers overflow the event loop's timers.
 _LONGEST_S = 30 * 86400
 

@@ -13,6 +13,7 @@ from infradiag.commands.common import (
     Format,
     ImpersonateOption,
     ScenarioOption,
+    confirming,
     format_option,
     open_target,
     parse_duration,
@@ -21,15 +22,6 @@ from infradiag.commands.common import (
 if TYPE_CHECKING:
     from infradiag.evidence.model import ProbeResult, Unknown
     from infradiag.target import Target
-
-
-def confirming(target: Target, confirm: bool) -> Target:
-    """`target`, set to probe each failure once more when `confirm` (--confirm) asks it to."""
-    if not confirm:
-        return target
-    import dataclasses
-
-    return dataclasses.replace(target, probe=target.probe.model_copy(update={"probe_confirm": True}))
 
 
 def probe(

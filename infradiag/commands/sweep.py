@@ -15,6 +15,7 @@ import typer
 from infradiag.commands.common import (
     ConfigOption,
     Level,
+    PlaybooksOption,
     accepted_findings,
     exit_code,
     open_target,
@@ -52,9 +53,7 @@ def sweep(
     flap_changes: Annotated[
         int, typer.Option(min=1, help="Probe state changes in the window that count as flapping.")
     ] = 3,
-    playbooks: Annotated[
-        Path | None, typer.Option(help="Playbook directory (default: the bundled one).")
-    ] = None,
+    playbooks: PlaybooksOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Triage environments, once or every --every, keep their history and print what changed.

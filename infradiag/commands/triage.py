@@ -19,13 +19,13 @@ from infradiag.commands.common import (
     QuietOption,
     ScenarioOption,
     SuppressionsOption,
+    confirming,
     exit_code,
     format_option,
     open_target,
     parse_duration,
     suppressions_file,
 )
-from infradiag.commands.probe import confirming
 
 if TYPE_CHECKING:
     from infradiag.diagnose.playbook import Playbook
