@@ -68,7 +68,10 @@ def report():
                    "cpu_ms": (own.ru_utime + own.ru_stime) * 1000,
                    "probe_cpu_ms": cpu_ms(probe) if probe else None,
                    "environment_cpu_ms": cpu_ms(environment) if environment else None}, out)
-atexit.register(report)  # run by the console script's own exit, while the children still run
+# Exit handlers run last-registered first: registered after the modules that register the children's
+# closing (at their import, which costs next to nothing), the report reads /proc while the children still run.
+import infradiag.collect.environment_process, infradiag.probe.process
+atexit.register(report)
 sys.argv = ["infradiag", *sys.argv[1:]]
 from infradiag.cli import script
 script()
@@ -139,13 +142,10 @@ def cold_runs(size: int, runs: int) -> dict[str, Any]:
                 peaks.append(
                     (memory["rss_kib"], memory.get("probe_rss_kib"), memory.get("environment_rss_kib"))
                 )
-                cpus.append(
-                    (
-                        memory["cpu_ms"],
-                        memory.get("probe_cpu_ms") or 0.0,
-                        memory.get("environment_cpu_ms") or 0.0,
-                    )
-                )
+                if memory.get("probe_cpu_ms") is None or memory.get("environment_cpu_ms") is None:
+                    # A child that had ended by then would count as no CPU, and lower the floor.
+                    raise RuntimeError(f"no CPU figure for a child process: {memory}")
+                cpus.append((memory["cpu_ms"], memory["probe_cpu_ms"], memory["environment_cpu_ms"]))
                 for probe in report["probes"]:
                     stalls.append(probe["latencyMs"] - triage_scale.ENDPOINT_DELAY_MS)
                     unaccounted.append(probe["latencyMs"] - _phase_sum(probe["phases"]))

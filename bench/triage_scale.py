@@ -91,15 +91,20 @@ def _service(name: str) -> dict[str, Any]:
     }
 
 
+def probe_wave() -> int:
+    """How many probes are in flight at once: the default `probe_concurrency` (the benchmarks set none)."""
+    from infradiag.config.model import ProbeSettings
+
+    return ProbeSettings().probe_concurrency
+
+
 def critical_path_ms(raw: dict[str, Any], list_pages: int) -> float:
     """The fastest a triage of `raw` can be: ListServices pages then the probes, or the slowest other API
     call, whichever is longer. At most `probe_concurrency` probes are in flight at once (the default, as the
     benchmarks configure none), so a fleet larger than that is probed in waves of the slowest probe."""
-    from infradiag.config.model import ProbeSettings
-
     api_delay = {fault["api"]: fault["delayMs"] for fault in raw["apiFaults"]}
     slowest_probe = max(b.get("delayMs", 0) for paths in raw["endpoints"].values() for b in paths.values())
-    waves = math.ceil(len(raw["endpoints"]) / ProbeSettings().probe_concurrency)
+    waves = math.ceil(len(raw["endpoints"]) / probe_wave())
     listing_then_probes = list_pages * api_delay.get("run", 0) + waves * slowest_probe
     return float(max(listing_then_probes, max(api_delay.values())))
 
@@ -268,7 +273,7 @@ def _print(rows: list[dict[str, Any]]) -> None:
     print(
         f"bound = max(ListServices pages x {API_DELAY_MS} ms + waves of probes x slowest endpoint"
         f" {ENDPOINT_DELAY_MS} ms, slowest other API call {API_DELAY_MS} ms); a wave: probe_concurrency"
-        " probes (256)\n"
+        f" probes ({probe_wave()})\n"
         "wall: median warm triage; first: the cold one before them; evidence: probes and API reads alone"
         " (no diagnosis)\ntarget: ratio <= 1.3 at 200 services, the same API calls at every size"
     )
