@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.cli_process import start_hung_run
+from tests.cli_process import reaped, start_hung_run
 from tests.conftest import ROOT, SCENARIOS, run_cli
 
 INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
@@ -85,10 +85,10 @@ def test_a_signal_while_starting_up_is_one_line_not_a_traceback(name: str, code:
 @pytest.mark.process
 @pytest.mark.parametrize("command", ["triage", "gate"])
 def test_sigterm_during_triage_or_gate_says_terminated_and_exits_143(command: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    process = start_hung_run(tmp_path, command)  # the run waits on backend until its deadline
-    time.sleep(3)  # started up, or still starting: either way SIGTERM must end it the same way
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=120)
+    with reaped(start_hung_run(tmp_path, command)) as process:  # it waits on backend until its deadline
+        time.sleep(3)  # started up, or still starting: either way SIGTERM must end it the same way
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=120)
     assert (process.returncode, out) == (143, ""), err
     assert err.splitlines()[-1:] == ["infradiag: terminated"], err
     assert "Traceback" not in err

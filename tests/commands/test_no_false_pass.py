@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cli_process import start_hung_run, start_infradiag
+from tests.cli_process import reaped, start_hung_run, start_infradiag
 from tests.conftest import ROOT, SCENARIOS, run_cli
 
 INCIDENT = SCENARIOS / "staging-vpc-connector-saturation.yaml"
@@ -150,10 +150,10 @@ def test_a_report_to_a_closed_pipe_is_one_line_and_exit_3_never_the_verdicts_cod
 
 @pytest.mark.process
 def test_ctrl_c_during_a_triage_says_so_in_one_line_and_exits_130(tmp_path: Path) -> None:
-    process = start_hung_run(tmp_path)  # the triage waits on backend until its deadline
-    time.sleep(3)  # past start-up, inside the command: the twin up, the probes waiting
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
+    with reaped(start_hung_run(tmp_path)) as process:  # the triage waits on backend until its deadline
+        time.sleep(3)  # past start-up, inside the command: the twin up, the probes waiting
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert out == ""
     assert_one_line(err, "infradiag: interrupted")

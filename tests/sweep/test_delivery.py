@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_process import reaped
 from tests.sweep.staging import staging_config, staging_history, start_sweep, sweep_args, sweep_staging
 from tests.sweep.sweeping import (
     CONNECTOR,
@@ -76,17 +77,18 @@ def _sweep_with_broken_output(config: Path, stream: str, how: str) -> subprocess
     """A sweep whose `stream` (stdout or stderr) is /dev/full ("full") or a pipe nobody reads ("closed")."""
     if how == "full":
         with open("/dev/full", "w") as full:
-            process = start_sweep(
+            started = start_sweep(
                 config,
                 stdout=full if stream == "stdout" else subprocess.PIPE,
                 stderr=full if stream == "stderr" else subprocess.PIPE,
             )
-            out, err = process.communicate(timeout=120)
+            with reaped(started) as process:
+                out, err = process.communicate(timeout=120)
     else:
-        process = start_sweep(config)
-        assert process.stdout is not None and stream == "stdout"
-        process.stdout.close()  # the reader went away: writing gets EPIPE
-        out, err = process.communicate(timeout=120)
+        with reaped(start_sweep(config)) as process:
+            assert process.stdout is not None and stream == "stdout"
+            process.stdout.close()  # the reader went away: writing gets EPIPE
+            out, err = process.communicate(timeout=120)
     return subprocess.CompletedProcess(process.args, process.returncode, out or "", err or "")
 
 

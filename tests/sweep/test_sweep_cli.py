@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_process import reaped
 from tests.sweep.staging import staging_config, staging_history, start_sweep, sweep_staging
 from tests.sweep.sweeping import (
     CONNECTOR,
@@ -144,7 +145,8 @@ def test_two_sweeps_writing_at_once_both_land_in_order(tmp_path: Path) -> None:
     config = staging_config(tmp_path, HEALTHY)
     # Two processes, as two overlapping scheduled runs: each its own connection and its own lock.
     sweeps = [start_sweep(config) for _ in range(2)]
-    outputs = [s.communicate(timeout=120) for s in sweeps]
+    with reaped(sweeps[0]), reaped(sweeps[1]):
+        outputs = [s.communicate(timeout=120) for s in sweeps]
     assert [s.returncode for s in sweeps] == [0, 0], [err for _, err in outputs]
     lines = [line for _, err in outputs for line in log_lines(err)]
     assert sorted(line["sweepId"] for line in lines) == [1, 2]
@@ -193,17 +195,17 @@ def test_cloud_run_tasks_split_the_environments(tmp_path: Path) -> None:
 def test_every_sweeps_again_until_interrupted(tmp_path: Path) -> None:
     config = staging_config(tmp_path, HEALTHY)
     database = tmp_path / ".infradiag" / "history.sqlite"
-    loop = start_sweep(config, "--every", "100ms")
-    try:
-        # A sweep is committed before its lines are printed: once the third is stored, the first two
-        # have printed, wherever the interrupt lands in the third.
-        deadline = time.monotonic() + 90
-        while sweep_count(database) < 3 and time.monotonic() < deadline and loop.poll() is None:
-            time.sleep(0.05)
-        assert sweep_count(database) >= 3
-    finally:
-        loop.send_signal(signal.SIGINT)
-        out, err = loop.communicate(timeout=60)
+    with reaped(start_sweep(config, "--every", "100ms")) as loop:
+        try:
+            # A sweep is committed before its lines are printed: once the third is stored, the first two
+            # have printed, wherever the interrupt lands in the third.
+            deadline = time.monotonic() + 90
+            while sweep_count(database) < 3 and time.monotonic() < deadline and loop.poll() is None:
+                time.sleep(0.05)
+            assert sweep_count(database) >= 3
+        finally:
+            loop.send_signal(signal.SIGINT)
+            out, err = loop.communicate(timeout=60)
     assert loop.returncode == 0, err
     assert out.count("staging: healthy") >= 2
     assert "no change since the last sweep" in out
